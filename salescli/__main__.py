@@ -1,0 +1,3 @@
+from salescli.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per noun; each defines ``app``, attached by ``salescli.cli``."""

@@ -1,0 +1,7 @@
+"""`salescli activity …`"""
+
+from __future__ import annotations
+
+from salescli.commands.common import App
+
+app = App(help="Activitys.")

@@ -1,0 +1,84 @@
+"""What every command module shares: the guarded Typer class and the common options."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from salescli import output
+from salescli.errors import SalesError
+
+
+def debugging() -> bool:
+    return os.environ.get("SALESCLI_DEBUG", "") not in ("", "0")
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The error boundary: a domain error becomes one ``Error: …`` line and an exit status.
+
+    ``SALESCLI_DEBUG=1`` lets the traceback through for bug reports.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except SalesError as error:
+            if debugging():
+                raise
+            output.error(str(error))
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except sqlite3.OperationalError as error:
+            if debugging():
+                raise
+            output.error(f"the database could not be used: {error} (try again in a moment)")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+class App(typer.Typer):
+    """A Typer app whose commands all pass through ``guarded``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("no_args_is_help", True)
+        kwargs.setdefault("pretty_exceptions_enable", False)
+        kwargs.setdefault("add_completion", False)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            register(guarded(func))
+            return func
+
+        return decorator
+
+
+FormatOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, plain, csv, tsv, json or markdown (default: table on a terminal, plain when piped).",
+        show_default=False,
+    ),
+]
+LimitOption = Annotated[int, typer.Option("--limit", help="Rows a table shows; other formats show all.", min=1)]
+PeriodOption = Annotated[
+    Optional[str],
+    typer.Option("--period", "-p", help="2026, 2026-Q4, 2026-11, 2026-W48, this-month, last-quarter, …", show_default=False),
+]
+FromOption = Annotated[Optional[str], typer.Option("--from", help="Start date (with --to), inclusive.", show_default=False)]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="End date (with --from), inclusive.", show_default=False)]
+OwnerOption = Annotated[Optional[str], typer.Option("--owner", help="Only this rep's (handle).", show_default=False)]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

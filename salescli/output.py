@@ -1,0 +1,381 @@
+"""The one output layer: every listing, card and report ends here.
+
+Formats (SPEC §5):
+
+* ``table``    rich table (default on a terminal); first ``limit`` rows, then "N more".
+* ``plain``    tabulate text, no colour, no box drawing (default when piped).
+* ``markdown`` a GitHub-flavoured table.
+* ``csv`` / ``tsv``  header of the keys, then rows; summaries omitted; streamed.
+* ``json``     a listing is an array of objects; a report is
+  ``{"report", "period", "rows", "summary"}``; streamed row by row.
+
+Values arrive raw: money as integer cents, ratios as fractions, dates as ISO strings or
+``date`` objects, lists as lists. Each ``Column`` says how to show its value. stdout is for
+data; ``message``/``warn`` go to stderr. rich and tabulate are imported only when used.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Any
+
+from salescli.errors import UsageError
+
+FORMATS = ("table", "plain", "csv", "tsv", "json", "markdown")
+
+# Set by the session once the database is open (the currency setting).
+CURRENCY = {"symbol": "$"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one key of the rows is shown.
+
+    kind: ``text`` | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
+    ``date`` | ``list`` | ``bool``. ``bar`` draws a ratio as a bar in ``table`` format.
+    """
+
+    key: str
+    header: str | None = None
+    kind: str = "text"
+    bar: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key.replace("_", " ")
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "money", "ratio", "number")
+
+
+def stdout_isatty() -> bool:
+    """Whether stdout is a terminal (tests override this one function)."""
+    return sys.stdout.isatty()
+
+
+def choose_format(fmt: str | None) -> str:
+    if fmt is None:
+        return "table" if stdout_isatty() else "plain"
+    value = fmt.strip().lower()
+    if value not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}")
+    return value
+
+
+# ---------------------------------------------------------------- values
+
+
+def json_value(value: Any, kind: str) -> Any:
+    """The JSON form: money in major units, dates as text, missing as null."""
+    if value is None:
+        return None
+    if kind == "money":
+        return value / 100 if value % 100 else value // 100
+    if kind == "ratio":
+        return round(value, 4)
+    if kind == "bool":
+        return bool(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def csv_value(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "money":
+        sign = "-" if value < 0 else ""
+        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+    if kind == "ratio":
+        return f"{round(value, 4)}"
+    if kind == "list":
+        return "; ".join(str(item) for item in value)
+    if kind == "bool":
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def display_value(value: Any, kind: str, *, missing: str = "") -> str:
+    """The human form, for table / plain / markdown."""
+    from salescli.parse import format_money
+
+    if value is None or value == [] or value == "":
+        return missing
+    if kind == "money":
+        return format_money(value, CURRENCY["symbol"])
+    if kind == "ratio":
+        return f"{value * 100:.1f}%"
+    if kind == "number":
+        return f"{value:,.1f}"
+    if kind == "int":
+        return f"{value:,}"
+    if kind == "list":
+        return ", ".join(str(item) for item in value)
+    if kind == "bool":
+        return "yes" if value else "no"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def bar(fraction: float | None, width: int = 20) -> str:
+    """A horizontal bar of ``width`` cells for a fraction (clipped to 0..1)."""
+    if fraction is None:
+        return " " * width
+    cells = max(0.0, min(1.0, fraction)) * width
+    full = int(cells)
+    partial = " ▏▎▍▌▋▊▉"[int((cells - full) * 8)] if full < width else ""
+    return ("█" * full + partial).ljust(width)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    fmt: str | None = None,
+    title: str | None = None,
+    limit: int = 50,
+    report: str | None = None,
+    period: Any = None,
+    summary: Mapping[str, Any] | None = None,
+    summary_columns: Sequence[Column] = (),
+    empty: str = "Nothing to show.",
+    quiet_if_empty: bool = False,
+) -> int:
+    """Write ``rows`` in ``fmt``; return how many rows there were.
+
+    ``report`` switches JSON to the report envelope. With ``quiet_if_empty`` nothing at
+    all is printed when there are no rows (for cron).
+    """
+    fmt = choose_format(fmt)
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None and quiet_if_empty:
+        return 0
+    all_rows = iterator if first is None else chain([first], iterator)
+    out = sys.stdout
+    if fmt == "json":
+        return _write_json(out, all_rows, columns, report, period, summary, summary_columns)
+    if fmt in ("csv", "tsv"):
+        return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
+    if fmt == "table":
+        return _write_rich(
+            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None
+        )
+    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
+
+
+def _write_json(out, rows, columns, report, period, summary, summary_columns) -> int:
+    count = 0
+    if report is not None:
+        period_json = period.as_json() if hasattr(period, "as_json") else period
+        out.write('{"report": %s, "period": %s, "rows": [' % (json.dumps(report), json.dumps(period_json)))
+    else:
+        out.write("[")
+    for row in rows:
+        item = {c.key: json_value(row.get(c.key), c.kind) for c in columns}
+        out.write(("," if count else "") + "\n  " + json.dumps(item, ensure_ascii=False))
+        count += 1
+    out.write("\n" if count else "")
+    if report is not None:
+        kinds = {c.key: c.kind for c in summary_columns}
+        summary_json = {k: json_value(v, kinds.get(k, "")) for k, v in (summary or {}).items()}
+        out.write("], \"summary\": %s}\n" % json.dumps(summary_json, ensure_ascii=False))
+    else:
+        out.write("]\n")
+    return count
+
+
+def _write_csv(out, rows, columns, delimiter: str) -> int:
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow([c.key for c in columns])
+    count = 0
+    for batch in _batches(rows, 1000):
+        writer.writerows([[csv_value(row.get(c.key), c.kind) for c in columns] for row in batch])
+        count += len(batch)
+    return count
+
+
+def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
+    if not summary:
+        return []
+    columns = {c.key: c for c in summary_columns}
+    lines = []
+    for key, value in summary.items():
+        column = columns.get(key, Column(key))
+        lines.append((column.title, display_value(value, column.kind, missing="-")))
+    return lines
+
+
+def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
+    from tabulate import tabulate
+
+    if empty:
+        if title:
+            out.write(f"{title}\n")
+        out.write(f"{empty}\n")
+        return 0
+    table = [[display_value(row.get(c.key), c.kind) for c in columns] for row in rows]
+    align = ["right" if c.numeric else "left" for c in columns]
+    tablefmt = "github" if fmt == "markdown" else "plain"
+    if title:
+        out.write(f"## {title}\n\n" if fmt == "markdown" else f"{title}\n")
+    out.write(tabulate(table, headers=[c.title for c in columns], tablefmt=tablefmt, colalign=align, disable_numparse=True))
+    out.write("\n")
+    lines = _summary_lines(summary, summary_columns)
+    if lines:
+        out.write("\n")
+        if fmt == "markdown":
+            out.write(tabulate(lines, headers=["summary", ""], tablefmt="github", disable_numparse=True) + "\n")
+        else:
+            width = max(len(k) for k, _ in lines)
+            out.writelines(f"{k.ljust(width)}  {v}\n" for k, v in lines)
+    return len(table)
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) -> int:
+    from rich import box
+    from rich.table import Table
+
+    out = console()
+    if empty:
+        if title:
+            out.print(f"[bold]{title}[/bold]")
+        out.print(f"[dim]{empty}[/dim]")
+        return 0
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    for c in columns:
+        table.add_column(c.title, justify="right" if c.numeric and not c.bar else "left", no_wrap=c.numeric)
+    shown = list(islice(rows, limit))
+    for row in shown:
+        table.add_row(*[_rich_cell(row.get(c.key), c) for c in columns])
+    more = sum(1 for _ in rows)
+    out.print(table)
+    if more:
+        out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
+    lines = _summary_lines(summary, summary_columns)
+    if lines:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column(justify="right")
+        for key, value in lines:
+            grid.add_row(key, value)
+        out.print(grid)
+    return len(shown) + more
+
+
+def _rich_cell(value: Any, column: Column) -> str:
+    from rich.markup import escape
+
+    text = escape(display_value(value, column.kind, missing="—"))
+    if column.bar and column.kind == "ratio" and value is not None:
+        return f"[cyan]{bar(value)}[/cyan] {text}"
+    return text
+
+
+def render_card(
+    record: Mapping[str, Any],
+    fields: Sequence[Column],
+    *,
+    fmt: str | None = None,
+    title: str | None = None,
+    sections: Sequence[tuple[str, str, Sequence[Mapping[str, Any]], Sequence[Column]]] = (),
+) -> None:
+    """One record as a card of ``field: value`` lines, then listings under it.
+
+    ``sections`` are ``(key, title, rows, columns)``; in JSON they become nested arrays
+    under ``key`` of the one object printed.
+    """
+    fmt = choose_format(fmt)
+    if fmt == "json":
+        item = {c.key: json_value(record.get(c.key), c.kind) for c in fields}
+        for key, _, rows, columns in sections:
+            item[key] = [{c.key: json_value(r.get(c.key), c.kind) for c in columns} for r in rows]
+        sys.stdout.write(json.dumps(item, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt in ("csv", "tsv"):
+        render([record], fields, fmt=fmt)
+        return
+    lines = [(c.title, display_value(record.get(c.key), c.kind)) for c in fields]
+    lines = [(k, v) for k, v in lines if v]
+    if fmt == "table":
+        from rich.markup import escape
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for key, value in lines:
+            grid.add_row(escape(key), escape(value))
+        out = console()
+        if title:
+            out.print(f"[bold underline]{escape(title)}[/bold underline]")
+        out.print(grid)
+        out.print()
+    else:
+        if title:
+            sys.stdout.write(f"## {title}\n\n" if fmt == "markdown" else f"{title}\n")
+        width = max((len(k) for k, _ in lines), default=0)
+        sys.stdout.writelines(f"{k.ljust(width)}  {v}\n" for k, v in lines)
+        sys.stdout.write("\n")
+    for _, section_title, rows, columns in sections:
+        render(rows, columns, fmt=fmt, title=section_title, empty="None.")
+        if fmt != "table":
+            sys.stdout.write("\n")
+
+
+# ---------------------------------------------------------------- messages
+
+
+def created(kind: str, record_id: int, detail: str = "") -> None:
+    """What every ``add`` prints: a sentence on a terminal, the bare id when piped."""
+    if stdout_isatty():
+        console().print(f"Added {kind} {record_id}" + (f": {detail}" if detail else ""), markup=False)
+    else:
+        sys.stdout.write(f"{record_id}\n")
+
+
+def message(text: str) -> None:
+    """A sentence for people (stderr), e.g. what a command did."""
+    sys.stderr.write(text + "\n")
+
+
+def done(text: str) -> None:
+    """The result of a write command that creates nothing (stdout: what happened)."""
+    sys.stdout.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"Warning: {text}\n")
+
+
+def error(text: str) -> None:
+    if os.environ.get("NO_COLOR") is None and sys.stderr.isatty():
+        sys.stderr.write(f"\x1b[31mError:\x1b[0m {text}\n")
+    else:
+        sys.stderr.write(f"Error: {text}\n")

@@ -1,0 +1,365 @@
+"""Every piece of user input is parsed here: dates, periods, money, rates, counts.
+
+The functions are pure (except for reading "today"), raise ``UsageError`` with a message
+that says what was wrong and what is accepted, and never touch the database. References
+to records (customer names, rep handles, ...) need the database and live in the store.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from salescli.errors import UsageError
+
+DATE_FORMS = (
+    "YYYY-MM-DD, today, tomorrow, yesterday, +3d, -2w, +1m, +1y, mon..sun, next monday, "
+    "eow/eom/eoq/eoy, sow/som/soq/soy, or an unambiguous date such as 'Dec 5' or '5 Dec 2026'"
+)
+PERIOD_FORMS = (
+    "2026, 2026-Q4, 2026-11, 2026-W48, this-week, last-week, this-month, last-month, "
+    "this-quarter, last-quarter, this-year, last-year, or FROM..TO dates"
+)
+MONEY_FORMS = "12000, 12,000.50, 12k, 1.5m (an optional currency symbol in front)"
+
+WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("mon", "monday"),
+            ("tue", "tues", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thur", "thurs", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        ]
+    )
+    for name in names
+}
+
+
+# ---------------------------------------------------------------- today and now
+
+
+def today() -> dt.date:
+    """The date every command treats as today: ``SALESCLI_TODAY`` if set, else the local date."""
+    return now().date()
+
+
+def now() -> dt.datetime:
+    """The current moment, to the second.
+
+    ``SALESCLI_TODAY=YYYY-MM-DD`` fixes the date and puts the clock at noon, so that
+    timestamps (and the first-contact rule, which counts hours) are reproducible;
+    ``SALESCLI_TODAY=YYYY-MM-DDTHH:MM`` fixes the time as well.
+    """
+    fixed = os.environ.get("SALESCLI_TODAY", "").strip()
+    if not fixed:
+        return dt.datetime.now().replace(microsecond=0)
+    try:
+        if len(fixed) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(fixed), dt.time(12, 0))
+        return dt.datetime.fromisoformat(fixed).replace(microsecond=0, tzinfo=None)
+    except ValueError:
+        raise UsageError(
+            f"SALESCLI_TODAY={fixed!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
+
+
+def timestamp(moment: dt.datetime | None = None) -> str:
+    """How timestamps are stored: ISO text to the second, local time."""
+    return (moment or now()).isoformat(sep=" ", timespec="seconds")
+
+
+# ---------------------------------------------------------------- dates
+
+_RELATIVE = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: str, *, base: dt.date | None = None) -> dt.date:
+    """Parse a date as a user types it (SPEC §3). Weeks start on Monday."""
+    base = base or today()
+    raw = text
+    text = " ".join(text.strip().lower().split())
+    if not text:
+        raise UsageError(f"a date is required: use {DATE_FORMS}")
+    if _ISO_DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"'{raw}' is not a calendar date: use {DATE_FORMS}") from None
+    named = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    if text in named:
+        return base + dt.timedelta(days=named[text])
+    match = _RELATIVE.match(text)
+    if match:
+        return _shift(base, match)
+    day = text.removeprefix("next ")
+    if day in WEEKDAYS:
+        ahead = (WEEKDAYS[day] - base.weekday() - 1) % 7 + 1
+        return base + dt.timedelta(days=ahead)
+    edge = _edge_of_period(text, base)
+    if edge:
+        return edge
+    return _parse_free_date(raw, base)
+
+
+def _shift(base: dt.date, match: re.Match[str]) -> dt.date:
+    sign = -1 if match.group(1) == "-" else 1
+    count = sign * int(match.group(2))
+    unit = match.group(3)
+    if unit == "d":
+        return base + dt.timedelta(days=count)
+    if unit == "w":
+        return base + dt.timedelta(weeks=count)
+    months = count if unit == "m" else 12 * count
+    return add_months(base, months)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, clipped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    if not 1 <= year <= 9999:
+        raise UsageError("that date is out of range")
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))
+
+
+def _edge_of_period(text: str, base: dt.date) -> dt.date | None:
+    kinds = {"w": "week", "m": "month", "q": "quarter", "y": "year"}
+    if len(text) == 3 and text[:2] in ("eo", "so") and text[2] in kinds:
+        period = containing(kinds[text[2]], base)
+        return period.end if text.startswith("eo") else period.start
+    return None
+
+
+def _parse_free_date(raw: str, base: dt.date) -> dt.date:
+    """dateutil's parser, for unambiguous forms only ('Dec 5', '5 Dec 2026', '25/12/2026')."""
+    from dateutil import parser
+
+    default = dt.datetime(base.year, 1, 1)
+    try:
+        month_first = parser.parse(raw, default=default, dayfirst=False)
+        day_first = parser.parse(raw, default=default, dayfirst=True)
+    except (ValueError, OverflowError):
+        raise UsageError(f"cannot read '{raw}' as a date: use {DATE_FORMS}") from None
+    if month_first != day_first:
+        raise UsageError(
+            f"'{raw}' is ambiguous (day and month could swap): use YYYY-MM-DD or 'Dec 5'"
+        )
+    if month_first.time() != dt.time(0, 0):
+        raise UsageError(f"'{raw}' has a time of day; a date is needed: use {DATE_FORMS}")
+    return month_first.date()
+
+
+# ---------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of dates with the label a user would write for it."""
+
+    start: dt.date
+    end: dt.date
+    label: str
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day <= self.end
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def overlaps(self, other: Period) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    def as_json(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def year(number: int) -> Period:
+    return Period(dt.date(number, 1, 1), dt.date(number, 12, 31), f"{number}")
+
+
+def quarter(number: int, which: int) -> Period:
+    start = dt.date(number, 3 * which - 2, 1)
+    return Period(start, add_months(start, 3) - dt.timedelta(days=1), f"{number}-Q{which}")
+
+
+def month(number: int, which: int) -> Period:
+    start = dt.date(number, which, 1)
+    return Period(start, add_months(start, 1) - dt.timedelta(days=1), f"{number}-{which:02d}")
+
+
+def iso_week(number: int, which: int) -> Period:
+    start = dt.date.fromisocalendar(number, which, 1)
+    return Period(start, start + dt.timedelta(days=6), f"{number}-W{which:02d}")
+
+
+def span(start: dt.date, end: dt.date) -> Period:
+    if end < start:
+        raise UsageError(f"the period ends ({end}) before it starts ({start})")
+    return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+
+
+def containing(kind: str, day: dt.date) -> Period:
+    """The week / month / quarter / year that contains ``day``."""
+    if kind == "week":
+        iso = day.isocalendar()
+        return iso_week(iso.year, iso.week)
+    if kind == "month":
+        return month(day.year, day.month)
+    if kind == "quarter":
+        return quarter(day.year, (day.month - 1) // 3 + 1)
+    return year(day.year)
+
+
+_PERIOD_PATTERNS = (
+    (re.compile(r"^(\d{4})$"), lambda m: year(int(m[1]))),
+    (re.compile(r"^(\d{4})-q(\d)$"), lambda m: quarter(int(m[1]), int(m[2]))),
+    (re.compile(r"^(\d{4})-(\d{2})$"), lambda m: month(int(m[1]), int(m[2]))),
+    (re.compile(r"^(\d{4})-w(\d{2})$"), lambda m: iso_week(int(m[1]), int(m[2]))),
+)
+
+
+def parse_period(text: str, *, base: dt.date | None = None) -> Period:
+    """Parse ``2026``, ``2026-Q4``, ``2026-11``, ``2026-W48``, ``this-month``, ``A..B``, ..."""
+    base = base or today()
+    raw = text
+    text = text.strip().lower().replace("_", "-").replace(" ", "-")
+    relative = re.match(r"^(this|last|next)-(week|month|quarter|year)$", text)
+    if relative:
+        current = containing(relative[2], base)
+        if relative[1] == "this":
+            return current
+        if relative[1] == "last":
+            return containing(relative[2], current.start - dt.timedelta(days=1))
+        return containing(relative[2], current.end + dt.timedelta(days=1))
+    if ".." in text:
+        first, _, last = raw.strip().partition("..")
+        return span(parse_date(first, base=base), parse_date(last, base=base))
+    for pattern, build in _PERIOD_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return build(match)
+            except ValueError:
+                break
+    raise UsageError(f"'{raw}' is not a period: use {PERIOD_FORMS}")
+
+
+def period_option(
+    period: str | None, start: str | None, end: str | None, *, default: Period | None = None
+) -> Period | None:
+    """The period named by ``--period`` or by ``--from``/``--to`` (inclusive), else ``default``."""
+    if period and (start or end):
+        raise UsageError("give either --period or --from/--to, not both")
+    if period:
+        return parse_period(period)
+    if start or end:
+        if not (start and end):
+            raise UsageError("--from and --to go together")
+        return span(parse_date(start), parse_date(end))
+    return default
+
+
+# ---------------------------------------------------------------- money and numbers
+
+_CURRENCY = "$€£¥￥₹₩₽₺"
+_MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
+_MONEY = re.compile(r"^(-)?\s*(\d+(?:\.\d*)?|\.\d+)\s*([km]?)$")
+
+
+def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount") -> int:
+    """Parse money as typed (``12k``, ``12,000.50``, ``$1.5m``) into integer cents."""
+    raw = text
+    cleaned = text.strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+    negative = cleaned.startswith("-")
+    cleaned = cleaned.lstrip("-").lstrip(_CURRENCY)
+    for code in ("usd", "eur", "gbp", "cny", "rmb", "jpy"):
+        cleaned = cleaned.removeprefix(code).removesuffix(code)
+    match = _MONEY.match(("-" if negative else "") + cleaned)
+    if not match or not raw.strip():
+        raise UsageError(f"{what} '{raw}' is not an amount of money: use {MONEY_FORMS}")
+    try:
+        value = Decimal(match[2]) * _MULTIPLIERS[match[3]] * 100
+    except InvalidOperation:
+        raise UsageError(f"{what} '{raw}' is not an amount of money: use {MONEY_FORMS}") from None
+    if value != value.to_integral_value():
+        raise UsageError(f"{what} '{raw}' has fractions of a cent: use at most two decimals")
+    cents = int(value) * (-1 if match[1] else 1)
+    if cents < 0 and not allow_negative:
+        raise UsageError(f"{what} '{raw}' is negative: a {what} cannot be below zero")
+    if abs(cents) >= 10**15:
+        raise UsageError(f"{what} '{raw}' is too large")
+    return cents
+
+
+def format_money(cents: int, symbol: str = "") -> str:
+    """``123456`` → ``1,234.56`` (with ``symbol`` in front); negative as ``-$1.00``."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{symbol}{whole:,}.{part:02d}"
+
+
+def parse_rate(text: str, *, what: str = "rate") -> float:
+    """A rate as a fraction: ``5%`` → 0.05, ``0.05`` → 0.05, ``5`` → 0.05 (over 1 means percent)."""
+    raw = text
+    text = text.strip()
+    percent = text.endswith("%")
+    try:
+        value = Decimal(text.rstrip("%").strip())
+    except InvalidOperation:
+        raise UsageError(f"{what} '{raw}' is not a rate: use 5%, 0.05 or 5") from None
+    if percent or value > 1:
+        value /= 100
+    if not 0 <= value <= 1:
+        raise UsageError(f"{what} '{raw}' must be between 0% and 100%")
+    return float(value)
+
+
+def parse_count(text: str | int, *, what: str = "number", minimum: int = 0) -> int:
+    """A whole number, at least ``minimum``."""
+    try:
+        value = int(str(text).strip().replace(",", "").replace("_", ""))
+    except ValueError:
+        raise UsageError(f"{what} '{text}' is not a whole number") from None
+    if value < minimum:
+        raise UsageError(f"{what} must be at least {minimum}, not {value}")
+    return value
+
+
+def require_text(text: str | None, *, what: str) -> str:
+    """A required free-text value: stripped, and not empty."""
+    value = (text or "").strip()
+    if not value:
+        raise UsageError(f"{what} cannot be empty")
+    return value
+
+
+def parse_choice(text: str, choices: tuple[str, ...], *, what: str) -> str:
+    """One of a fixed set of words, case-insensitively, or a unique prefix of one."""
+    value = text.strip().lower()
+    if value in choices:
+        return value
+    matches = [choice for choice in choices if choice.startswith(value)] if value else []
+    if len(matches) == 1:
+        return matches[0]
+    raise UsageError(f"unknown {what} '{text}': use one of {', '.join(choices)}")
+
+
+def parse_field(text: str) -> tuple[str, str]:
+    """A custom field ``key=value`` (an empty value removes the field)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise UsageError(f"field '{text}' is not KEY=VALUE")
+    return key, value.strip()

@@ -1,0 +1,124 @@
+"""The store: the only code that speaks SQL.
+
+``connect()`` opens (creating on demand, mode 0600) the SQLite file in WAL mode with a
+busy timeout, and brings its schema up to date through ``sqlite_utils.Migrations``.
+``transaction()`` wraps one command's writes. Per-noun modules (``store.customers``,
+``store.deals``, ...) hold the queries; they take a ``sqlite3.Connection`` and return
+plain dicts or rows, and raise the domain errors of ``salescli.errors``.
+
+Reads run on the plain ``sqlite3`` connection; sqlite-utils is imported only to migrate
+and to write, so read-only commands start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from salescli.errors import SalesError, SchemaTooNew
+from salescli.store import schema
+
+BUSY_TIMEOUT_SECONDS = 10.0
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database at ``path``, creating and migrating it as needed."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        _create_private_file(path)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        _ensure_schema(conn)
+    except sqlite3.DatabaseError as error:
+        raise SalesError(f"cannot open {path} as a salescli database: {error}") from None
+    return conn
+
+
+def _create_private_file(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as error:
+        raise SalesError(f"cannot create the database file {path}: {error.strerror}") from None
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    try:
+        rows = conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+            [schema.MIGRATION_SET],
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    return [row[0] for row in rows]
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    applied = applied_migrations(conn)
+    unknown = [name for name in applied if name not in schema.NAMES]
+    if unknown:
+        raise SchemaTooNew(
+            "this database was written by a newer salescli (it has migration "
+            f"{unknown[0]!r}, which this version does not know): upgrade salescli to open it"
+        )
+    if len(applied) == len(schema.NAMES):
+        return
+    from sqlite_utils import Database
+
+    conn.execute("PRAGMA journal_mode = WAL")
+    db = Database(conn, execute_plugins=False)
+    conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
+    try:
+        schema.migrations().apply(db)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One command's writes: all of them, or (on any error) none.
+
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so a command that reads before it
+    writes cannot fail with "database is locked" when another process wrote in between;
+    sqlite-utils' ``atomic()`` inside it gives the rollback-on-error semantics.
+    """
+    from sqlite_utils import Database
+
+    db = Database(conn, execute_plugins=False)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        with db.atomic():
+            yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+# ---------------------------------------------------------------- settings
+
+
+def settings(conn: sqlite3.Connection) -> dict[str, str]:
+    stored = dict(conn.execute("SELECT key, value FROM setting").fetchall())
+    return {**schema.DEFAULT_SETTINGS, **stored}
+
+
+def setting(conn: sqlite3.Connection, key: str) -> str:
+    return settings(conn)[key]
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO setting (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

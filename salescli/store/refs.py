@@ -1,0 +1,114 @@
+"""Resolving what a user types into a record: customers by id or name, reps by handle,
+products by sku, stages by name, deals and activities by id (SPEC §3).
+
+Each function returns the record's row (``sqlite3.Row``) or raises ``NotFound`` /
+``Ambiguous`` with the candidates a user would want to see.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from salescli.errors import Ambiguous, NotFound, UsageError
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _like_inner(text: str) -> str:
+    return "%" + _like_prefix(text)
+
+
+def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
+    """A customer by id, exact name (any case), or unique prefix of a name."""
+    text = str(ref).strip()
+    if not text:
+        raise UsageError("a customer is required: give its id or name")
+    if text.isdigit():
+        row = conn.execute("SELECT * FROM customer WHERE id = ?", [int(text)]).fetchone()
+        if row:
+            return row
+    row = conn.execute(
+        "SELECT * FROM customer WHERE name = ? COLLATE NOCASE", [text]
+    ).fetchone()
+    if row:
+        return row
+    matches = conn.execute(
+        "SELECT * FROM customer WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT 11",
+        [_like_prefix(text)],
+    ).fetchall()
+    folded = text.casefold()
+    exact = [m for m in matches if m["name"].casefold() == folded]
+    if len(exact) == 1:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise Ambiguous("customer", text, [f"{m['name']} (#{m['id']})" for m in matches])
+    similar = conn.execute(
+        "SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT 5",
+        [_like_inner(text)],
+    ).fetchall()
+    hint = f"; did you mean {', '.join(r[0] for r in similar)}?" if similar else ""
+    raise NotFound(f"no customer '{text}'{hint} ('salescli customer list' shows them)")
+
+
+def rep(conn: sqlite3.Connection, handle: str) -> sqlite3.Row:
+    """A rep by handle (case-insensitive)."""
+    text = handle.strip().lower()
+    row = conn.execute("SELECT * FROM rep WHERE handle = ?", [text]).fetchone()
+    if row:
+        return row
+    known = [r[0] for r in conn.execute("SELECT handle FROM rep ORDER BY handle")]
+    hint = f": known reps are {', '.join(known)}" if known else ": there are no reps yet"
+    raise NotFound(f"no rep '{handle}'{hint}")
+
+
+def optional_rep(conn: sqlite3.Connection, handle: str | None) -> sqlite3.Row | None:
+    return rep(conn, handle) if handle else None
+
+
+def product(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
+    """A product by sku (case-insensitive)."""
+    row = conn.execute("SELECT * FROM product WHERE sku = ?", [sku.strip()]).fetchone()
+    if row:
+        return row
+    known = [r[0] for r in conn.execute("SELECT sku FROM product ORDER BY sku LIMIT 10")]
+    hint = f": known skus include {', '.join(known)}" if known else ": there are no products yet"
+    raise NotFound(f"no product '{sku}'{hint}")
+
+
+def stage(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
+    """A stage by name (any case) or unique prefix."""
+    text = name.strip()
+    rows = conn.execute("SELECT * FROM stage ORDER BY position").fetchall()
+    for row in rows:
+        if row["name"].casefold() == text.casefold():
+            return row
+    matches = [row for row in rows if text and row["name"].casefold().startswith(text.casefold())]
+    if len(matches) == 1:
+        return matches[0]
+    names = ", ".join(row["name"] for row in rows)
+    if matches:
+        raise Ambiguous("stage", text, [row["name"] for row in matches])
+    raise NotFound(f"no stage '{name}': the stages are {names}")
+
+
+def _by_id(conn: sqlite3.Connection, table: str, ref: str | int) -> sqlite3.Row:
+    text = str(ref).strip().lstrip("#")
+    if not text.isdigit():
+        raise UsageError(f"{table} id '{ref}' is not a number")
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [int(text)]).fetchone()
+    if row is None:
+        raise NotFound(f"no {table} with id {text}")
+    return row
+
+
+def deal(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
+    return _by_id(conn, "deal", ref)
+
+
+def activity(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
+    return _by_id(conn, "activity", ref)

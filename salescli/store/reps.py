@@ -1,0 +1,145 @@
+"""Reps: the people who own customers, deals and follow-ups."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from salescli import parse
+from salescli.errors import Invalid, UsageError
+
+HANDLE = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+
+LIST_SQL = """
+SELECT r.id, r.handle, r.name, r.email, r.active, r.commission_rate, r.regions, r.industries,
+       (SELECT count(*) FROM customer c WHERE c.owner_id = r.id) AS customers,
+       (SELECT count(*) FROM deal d JOIN stage s ON s.id = d.stage_id
+         WHERE d.owner_id = r.id AND s.kind = 'open') AS open_deals
+FROM rep r
+"""
+
+
+def check_handle(handle: str) -> str:
+    value = handle.strip().lower()
+    if not HANDLE.match(value):
+        raise UsageError(
+            f"rep handle '{handle}' is not valid: use a short lowercase word such as 'alice' "
+            "(letters, digits, '.', '_' or '-', starting with a letter)"
+        )
+    return value
+
+
+def as_dict(row: sqlite3.Row) -> dict[str, Any]:
+    item = dict(row)
+    item["active"] = bool(item["active"])
+    item["regions"] = json.loads(item["regions"])
+    item["industries"] = json.loads(item["industries"])
+    return item
+
+
+def add(
+    conn: sqlite3.Connection,
+    handle: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    commission_rate: float = 0.0,
+    regions: list[str] | None = None,
+    industries: list[str] | None = None,
+) -> int:
+    handle = check_handle(handle)
+    if conn.execute("SELECT 1 FROM rep WHERE handle = ?", [handle]).fetchone():
+        raise Invalid(f"a rep '{handle}' already exists")
+    cursor = conn.execute(
+        "INSERT INTO rep (handle, name, email, commission_rate, regions, industries, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            handle,
+            name or handle.title(),
+            email,
+            commission_rate,
+            json.dumps(regions or [], ensure_ascii=False),
+            json.dumps(industries or [], ensure_ascii=False),
+            parse.timestamp(),
+        ],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def listing(conn: sqlite3.Connection, *, include_inactive: bool = True) -> list[dict[str, Any]]:
+    where = "" if include_inactive else " WHERE r.active = 1"
+    return [as_dict(row) for row in conn.execute(LIST_SQL + where + " ORDER BY r.handle")]
+
+
+def get(conn: sqlite3.Connection, rep_id: int) -> dict[str, Any]:
+    return as_dict(conn.execute(LIST_SQL + " WHERE r.id = ?", [rep_id]).fetchone())
+
+
+def edit(conn: sqlite3.Connection, rep_id: int, changes: dict[str, Any]) -> None:
+    """Apply ``changes`` (column → new value; lists are stored as JSON)."""
+    if "handle" in changes:
+        changes["handle"] = check_handle(changes["handle"])
+        clash = conn.execute(
+            "SELECT 1 FROM rep WHERE handle = ? AND id != ?", [changes["handle"], rep_id]
+        ).fetchone()
+        if clash:
+            raise Invalid(f"a rep '{changes['handle']}' already exists")
+    for key in ("regions", "industries"):
+        if key in changes:
+            changes[key] = json.dumps(changes[key], ensure_ascii=False)
+    if "active" in changes:
+        changes["active"] = int(bool(changes["active"]))
+    if not changes:
+        return
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(f"UPDATE rep SET {assignments} WHERE id = ?", [*changes.values(), rep_id])
+
+
+def deactivate(conn: sqlite3.Connection, rep_id: int, reassign_to: int | None) -> dict[str, int]:
+    """Mark a rep inactive and hand their customers, open deals and open follow-ups over."""
+    moved = {"customers": 0, "deals": 0, "activities": 0}
+    if reassign_to is not None:
+        if reassign_to == rep_id:
+            raise Invalid("a rep cannot be reassigned to themselves")
+        moved["customers"] = conn.execute(
+            "UPDATE customer SET owner_id = ? WHERE owner_id = ?", [reassign_to, rep_id]
+        ).rowcount
+        moved["deals"] = conn.execute(
+            "UPDATE deal SET owner_id = ? WHERE owner_id = ? "
+            "AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
+            [reassign_to, rep_id],
+        ).rowcount
+        moved["activities"] = conn.execute(
+            "UPDATE activity SET owner_id = ? WHERE owner_id = ? AND done_at IS NULL",
+            [reassign_to, rep_id],
+        ).rowcount
+    conn.execute("UPDATE rep SET active = 0 WHERE id = ?", [rep_id])
+    return moved
+
+
+def choose_owner(conn: sqlite3.Connection, region: str | None, industry: str | None) -> int | None:
+    """The rep a new customer goes to (SPEC §4): an active rep whose regions / industries
+    match (both matching beats one), else the active rep with the fewest open customers
+    (customers with an open deal or no deal closed yet), ties to the lowest handle."""
+    reps = conn.execute(
+        "SELECT r.id, r.handle, r.regions, r.industries, "
+        "(SELECT count(*) FROM customer c WHERE c.owner_id = r.id AND NOT EXISTS ("
+        "  SELECT 1 FROM deal d JOIN stage s ON s.id = d.stage_id"
+        "  WHERE d.customer_id = c.id AND s.kind = 'won')) AS load "
+        "FROM rep r WHERE r.active = 1"
+    ).fetchall()
+    if not reps:
+        return None
+
+    def matches(row: sqlite3.Row) -> int:
+        regions = {value.casefold() for value in json.loads(row["regions"])}
+        industries = {value.casefold() for value in json.loads(row["industries"])}
+        return int(bool(region) and region.casefold() in regions) + int(
+            bool(industry) and industry.casefold() in industries
+        )
+
+    best = max(matches(row) for row in reps)
+    pool = [row for row in reps if matches(row) == best]
+    return min(pool, key=lambda row: (row["load"], row["handle"]))["id"]

@@ -1,0 +1,53 @@
+"""Every test drives the real CLI against its own database file, with today fixed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from salescli import output
+from salescli.cli import app
+
+TODAY = "2026-11-23"  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESCLI_DB", str(tmp_path / "sales.db"))
+    monkeypatch.setenv("SALESCLI_TODAY", TODAY)
+    monkeypatch.delenv("SALESCLI_DEBUG", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(output, "stdout_isatty", lambda: False)
+    yield tmp_path / "sales.db"
+
+
+class Cli:
+    """``cli("deal", "add", ...)`` runs salescli and checks the exit status (``code=``)."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, code: int = 0, input: str | None = None):
+        result = self.runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+        assert result.exit_code == code, (
+            f"salescli {' '.join(map(str, args))} exited {result.exit_code}, expected {code}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--format", "json").stdout)
+
+    def fails(self, *args: str, code: int = 1) -> str:
+        """Run a command that must fail; return its stderr (and check no traceback)."""
+        result = self(*args, code=code)
+        assert "Traceback" not in result.stderr
+        return result.stderr
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
