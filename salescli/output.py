@@ -39,7 +39,7 @@ class Column:
     """How one key of the rows is shown.
 
     kind: ``text`` | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
-    ``date`` | ``list`` | ``bool``. ``bar`` draws a ratio as a bar in ``table`` format.
+    ``date`` | ``list`` | ``bool`` | ``object`` (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws a ratio as a bar in ``table`` format.
     """
 
     key: str
@@ -98,6 +98,8 @@ def csv_value(value: Any, kind: str) -> str:
         return f"{round(value, 4)}"
     if kind == "list":
         return "; ".join(str(item) for item in value)
+    if kind == "object":
+        return json.dumps(value, ensure_ascii=False) if value else ""
     if kind == "bool":
         return "true" if value else "false"
     if isinstance(value, (dt.date, dt.datetime)):
@@ -109,7 +111,7 @@ def display_value(value: Any, kind: str, *, missing: str = "") -> str:
     """The human form, for table / plain / markdown."""
     from salescli.parse import format_money
 
-    if value is None or value == [] or value == "":
+    if value is None or value == [] or value == "" or value == {}:
         return missing
     if kind == "money":
         return format_money(value, CURRENCY["symbol"])
@@ -121,6 +123,8 @@ def display_value(value: Any, kind: str, *, missing: str = "") -> str:
         return f"{value:,}"
     if kind == "list":
         return ", ".join(str(item) for item in value)
+    if kind == "object":
+        return ", ".join(f"{key}={item}" for key, item in value.items())
     if kind == "bool":
         return "yes" if value else "no"
     if isinstance(value, (dt.date, dt.datetime)):
@@ -305,17 +309,23 @@ def render_card(
     fmt: str | None = None,
     title: str | None = None,
     sections: Sequence[tuple[str, str, Sequence[Mapping[str, Any]], Sequence[Column]]] = (),
+    summary: Mapping[str, Any] | None = None,
+    summary_columns: Sequence[Column] = (),
 ) -> None:
     """One record as a card of ``field: value`` lines, then listings under it.
 
     ``sections`` are ``(key, title, rows, columns)``; in JSON they become nested arrays
-    under ``key`` of the one object printed.
+    under ``key`` of the one object printed. ``summary`` is one closing line (in JSON an
+    object under ``"summary"``; omitted in CSV).
     """
     fmt = choose_format(fmt)
     if fmt == "json":
         item = {c.key: json_value(record.get(c.key), c.kind) for c in fields}
         for key, _, rows, columns in sections:
             item[key] = [{c.key: json_value(r.get(c.key), c.kind) for c in columns} for r in rows]
+        if summary is not None:
+            kinds = {c.key: c.kind for c in summary_columns}
+            item["summary"] = {k: json_value(v, kinds.get(k, "")) for k, v in summary.items()}
         sys.stdout.write(json.dumps(item, ensure_ascii=False, indent=2) + "\n")
         return
     if fmt in ("csv", "tsv"):
@@ -347,6 +357,9 @@ def render_card(
         render(rows, columns, fmt=fmt, title=section_title, empty="None.")
         if fmt != "table":
             sys.stdout.write("\n")
+    line = " · ".join(f"{key}: {value}" for key, value in _summary_lines(summary, summary_columns))
+    if line:
+        sys.stdout.write(f"{line}\n")
 
 
 # ---------------------------------------------------------------- messages
