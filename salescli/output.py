@@ -38,7 +38,7 @@ CURRENCY = {"symbol": "$"}
 class Column:
     """How one key of the rows is shown.
 
-    kind: ``text`` | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
+    kind: ``text`` | ``id`` (a number shown as is) | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
     ``date`` | ``list`` | ``bool`` | ``object`` (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws a ratio as a bar in ``table`` format.
     """
 
@@ -53,7 +53,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("int", "money", "ratio", "number")
+        return self.kind in ("id", "int", "money", "ratio", "number")
 
 
 def stdout_isatty() -> bool:
@@ -158,11 +158,14 @@ def render(
     summary_columns: Sequence[Column] = (),
     empty: str = "Nothing to show.",
     quiet_if_empty: bool = False,
+    total: int | None = None,
 ) -> int:
     """Write ``rows`` in ``fmt``; return how many rows there were.
 
     ``report`` switches JSON to the report envelope. With ``quiet_if_empty`` nothing at
-    all is printed when there are no rows (for cron).
+    all is printed when there are no rows (for cron). ``total``: how many rows there are
+    in all when ``rows`` holds only the first ``limit`` (a table then says "N more"
+    without reading the rest).
     """
     fmt = choose_format(fmt)
     iterator = iter(rows)
@@ -177,7 +180,7 @@ def render(
         return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
     if fmt == "table":
         return _write_rich(
-            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None
+            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None, total
         )
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 
@@ -262,7 +265,7 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) -> int:
+def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, total=None) -> int:
     from rich import box
     from rich.table import Table
 
@@ -278,7 +281,7 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) ->
     shown = list(islice(rows, limit))
     for row in shown:
         table.add_row(*[_rich_cell(row.get(c.key), c) for c in columns])
-    more = sum(1 for _ in rows)
+    more = sum(1 for _ in rows) if total is None else max(total - len(shown), 0)
     out.print(table)
     if more:
         out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")

@@ -14,7 +14,7 @@ from salescli.store import customers, refs
 app = App(help="Customers: who you sell to, their owner, tags, deals and follow-ups.")
 
 COLUMNS = [
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("name"),
     Column("company"),
     Column("title"),
@@ -39,7 +39,7 @@ TABLE_COLUMNS = [
     c for c in COLUMNS if c.key in ("id", "name", "company", "contact", "phone", "tier", "tags", "owner", "source")
 ]
 DEAL_COLUMNS = [
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("title"),
     Column("stage"),
     Column("amount", kind="money"),
@@ -47,7 +47,7 @@ DEAL_COLUMNS = [
     Column("owner"),
 ]
 ACTIVITY_COLUMNS = [
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("done_at", "date"),
     Column("type"),
     Column("summary"),
@@ -55,7 +55,7 @@ ACTIVITY_COLUMNS = [
     Column("score", kind="int"),
 ]
 FOLLOW_UP_COLUMNS = [
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("due"),
     Column("type"),
     Column("summary"),
@@ -70,7 +70,7 @@ SUMMARY_COLUMNS = [
 DUPLICATE_COLUMNS = [
     Column("group", kind="int"),
     Column("reason"),
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("name"),
     Column("phone"),
     Column("email"),
@@ -179,19 +179,23 @@ def list_(
     """List customers, sorted by name."""
     fmt = output.choose_format(fmt)
     conn = session.connection()
-    rows = customers.listing(
-        conn,
+    where = customers.Filter(
         tier=parse.parse_tier(tier) if tier else None,
-        tags=tag or [],
+        tags=tuple(tag or ()),
         owner=refs.rep(conn, owner)["id"] if owner else None,
         source=source,
         industry=industry,
         region=region,
         search=search,
-        limit=None if fmt == "table" else limit,
     )
     columns = TABLE_COLUMNS if fmt in ("table", "plain", "markdown") else COLUMNS
-    output.render(rows, columns, fmt=fmt, limit=limit or 50, empty="No customers match.")
+    if fmt == "table":  # the first rows, and how many there are in all
+        limit = limit or 50
+        rows = customers.listing(conn, where, limit=limit)
+        total = customers.count(conn, where)
+        output.render(rows, columns, fmt=fmt, limit=limit, total=total, empty="No customers match.")
+    else:
+        output.render(customers.listing(conn, where, limit=limit), columns, fmt=fmt, empty="No customers match.")
 
 
 @app.command("show")

@@ -13,6 +13,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from salescli import parse, store
@@ -29,21 +30,21 @@ FIRST_CONTACT = "First contact"
 SELECT = """
 SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
        c.size, c.source, c.tier,
-       (SELECT json_group_array(t.tag) FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
+       (SELECT group_concat(t.tag, char(31)) FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
        r.handle AS owner, c.credit_limit, c.notes, c.fields, c.created_at, c.updated_at
-FROM customer c LEFT JOIN rep r ON r.id = c.owner_id
+FROM {customer} LEFT JOIN rep r ON r.id = c.owner_id
 """
 
 
 def as_dict(row: sqlite3.Row) -> dict[str, Any]:
     item = dict(row)
-    item["tags"] = sorted(json.loads(item["tags"]), key=str.casefold)
-    item["fields"] = json.loads(item["fields"])
+    item["tags"] = sorted(item["tags"].split("\x1f"), key=str.casefold) if item["tags"] else []
+    item["fields"] = json.loads(item["fields"]) if item["fields"] != "{}" else {}
     return item
 
 
 def get(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
-    return as_dict(conn.execute(SELECT + " WHERE c.id = ?", [customer_id]).fetchone())
+    return as_dict(conn.execute(SELECT.format(customer="customer c") + " WHERE c.id = ?", [customer_id]).fetchone())
 
 
 # ---------------------------------------------------------------- rules
@@ -163,65 +164,79 @@ def search_condition(text: str) -> tuple[str, list[str]]:
     """The one place a search is defined: a case-insensitive substring of the name,
     company, contact, phone, email or notes; digits also match a phone written with
     spaces, dashes or brackets. (An FTS5 index can replace this function alone.)"""
-    needle = text.strip()
-    haystack = " || char(10) || ".join(
-        f"ifnull(c.{column}, '')" for column in ("name", "company", "contact", "phone", "email", "notes")
-    )
-    sql = f"({haystack}) LIKE ? ESCAPE '\\'"
-    params = [_like_inner(needle)]
-    digits = re.sub(r"[\s()+\-.]", "", needle)
+    needle = _like_inner(text.strip())
+    columns = ("name", "company", "contact", "phone", "email", "notes")
+    sql = " OR ".join(f"c.{column} LIKE ? ESCAPE '\\'" for column in columns)
+    params = [needle] * len(columns)
+    digits = re.sub(r"[\s()+\-.]", "", text)
     if digits.isdigit():
         bare = "ifnull(c.phone, '')"
         for char in " ()+-.":
             bare = f"replace({bare}, '{char}', '')"
-        sql = f"({sql} OR {bare} LIKE ?)"
+        sql += f" OR {bare} LIKE ?"
         params.append(f"%{digits}%")
-    return sql, params
+    return f"({sql})", params
 
 
 def _like_inner(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def listing(
-    conn: sqlite3.Connection,
-    *,
-    tier: str | None = None,
-    tags: Iterable[str] = (),
-    owner: int | None = None,
-    source: str | None = None,
-    industry: str | None = None,
-    region: str | None = None,
-    search: str | None = None,
-    limit: int | None = None,
-) -> Iterator[dict[str, Any]]:
+@dataclass(frozen=True)
+class Filter:
+    """Which customers a listing shows (every given condition must hold)."""
+
+    tier: str | None = None
+    tags: tuple[str, ...] = ()
+    owner: int | None = None
+    source: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    search: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL ``WHERE`` clause (empty when nothing is filtered) and its parameters."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.tier:
+            conditions.append("c.tier = ?")
+            params.append(self.tier)
+        for tag in self.tags:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM customer_tag t WHERE t.customer_id = c.id AND t.tag = ? COLLATE NOCASE)"
+            )
+            params.append(tag.strip())
+        if self.owner is not None:
+            conditions.append("c.owner_id = ?")
+            params.append(self.owner)
+        for column in ("source", "industry", "region"):
+            value = getattr(self, column)
+            if value:
+                conditions.append(f"c.{column} = ? COLLATE NOCASE")
+                params.append(value.strip())
+        if self.search and self.search.strip():
+            condition, values = search_condition(self.search)
+            conditions.append(condition)
+            params.extend(values)
+        return (" WHERE " + " AND ".join(conditions) if conditions else ""), params
+
+
+def listing(conn: sqlite3.Connection, where: Filter = Filter(), *, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Customers sorted by name, filtered; streamed from the cursor."""
-    where: list[str] = []
-    params: list[Any] = []
-    if tier:
-        where.append("c.tier = ?")
-        params.append(tier)
-    for tag in tags:
-        where.append(
-            "EXISTS (SELECT 1 FROM customer_tag t WHERE t.customer_id = c.id AND t.tag = ? COLLATE NOCASE)"
-        )
-        params.append(tag.strip())
-    if owner is not None:
-        where.append("c.owner_id = ?")
-        params.append(owner)
-    for column, value in (("source", source), ("industry", industry), ("region", region)):
-        if value:
-            where.append(f"c.{column} = ? COLLATE NOCASE")
-            params.append(value.strip())
-    if search and search.strip():
-        condition, values = search_condition(search)
-        where.append(condition)
-        params.extend(values)
-    sql = SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.name COLLATE NOCASE"
+    clause, params = where.where()
+    # Filtered: scan the table and sort what matches (cheaper than walking the name
+    # index with a table lookup per customer). Unfiltered: walk the name index.
+    table = "customer c NOT INDEXED" if clause else "customer c"
+    sql = SELECT.format(customer=table) + clause + " ORDER BY c.name COLLATE NOCASE"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     return (as_dict(row) for row in conn.execute(sql, params))
+
+
+def count(conn: sqlite3.Connection, where: Filter = Filter()) -> int:
+    clause, params = where.where()
+    return int(conn.execute("SELECT count(*) FROM customer c" + clause, params).fetchone()[0])
 
 
 # ---------------------------------------------------------------- the card
@@ -423,67 +438,76 @@ COMPANY_SUFFIXES = {
 }
 CHINESE_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
+_NOT_DIGITS = re.compile(r"\D")
 
 
 def normalised_name(name: str) -> str:
     """A name reduced for comparison: case, width, punctuation, spaces and company
     suffixes (Ltd, Inc, LLC, GmbH, Co., 有限公司, ...) removed."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    text = _PUNCTUATION.sub(" ", text)
-    words = text.split()
+    text = name if name.isascii() else unicodedata.normalize("NFKC", name)
+    words = _PUNCTUATION.sub(" ", text.casefold()).split()
     while len(words) > 1 and words[-1] in COMPANY_SUFFIXES:
         words.pop()
     text = "".join(words)
-    stripped = True
-    while stripped:
-        stripped = False
-        for suffix in CHINESE_SUFFIXES:
-            if text.endswith(suffix) and len(text) > len(suffix):
-                text = text[: -len(suffix)]
-                stripped = True
+    while text.endswith(CHINESE_SUFFIXES):
+        suffix = next(s for s in CHINESE_SUFFIXES if text.endswith(s))
+        if len(text) == len(suffix):
+            break
+        text = text[: -len(suffix)]
     return text
 
 
 def phone_key(phone: str | None) -> str | None:
     """The last 8 digits of a phone number with at least 8 (country and area prefixes
     written or not); shorter numbers are not compared."""
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone or "") if ch.isdigit())
+    if not phone:
+        return None
+    if not phone.isascii():
+        phone = unicodedata.normalize("NFKC", phone)
+    digits = _NOT_DIGITS.sub("", phone)
     return digits[-8:] if len(digits) >= 8 else None
 
 
 def duplicates(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Groups of likely duplicate customers, in one pass over the customers.
+    """Groups of likely duplicate customers, found in one pass over the customers.
 
     Customers sharing a normalised name, phone key or e-mail (any case) form a group;
     when the same customers share several of these, they are one group with every
     reason. Rows: ``group``, ``reason``, ``id``, ``name``, ``phone``, ``email``, ``owner``.
     """
-    keyed: dict[tuple[str, str], list[int]] = {}
-    people: dict[int, tuple[Any, ...]] = {}  # id -> (position by name, name, phone, email, owner)
-    rows = conn.execute(
-        "SELECT c.id, c.name, c.phone, c.email, r.handle "
-        "FROM customer c LEFT JOIN rep r ON r.id = c.owner_id ORDER BY c.name COLLATE NOCASE, c.id"
-    )
-    for position, (customer_id, name, phone, email, owner) in enumerate(rows):
-        people[customer_id] = (position, name, phone, email, owner)
-        for reason, key in (
+    first: dict[tuple[str, str], int] = {}  # (reason, key) -> the first customer with it
+    shared: dict[tuple[str, str], list[int]] = {}  # (reason, key) -> every customer with it, if several
+    members_of_groups: set[int] = set()
+    rows = conn.execute("SELECT id, name, phone, email FROM customer ORDER BY name COLLATE NOCASE, id")
+    for customer_id, name, phone, email in rows:
+        for key in (
             ("name", normalised_name(name)),
             ("phone", phone_key(phone)),
-            ("email", (email or "").strip().casefold()),
+            ("email", email.strip().casefold() if email else None),
         ):
-            if key:
-                keyed.setdefault((reason, key), []).append(customer_id)
+            if not key[1]:
+                continue
+            seen = first.setdefault(key, customer_id)  # type: ignore[arg-type]
+            if seen != customer_id:
+                shared.setdefault(key, [seen]).append(customer_id)  # type: ignore[arg-type]
+                members_of_groups.update((seen, customer_id))
+    del first
     groups: dict[tuple[int, ...], list[str]] = {}
-    for (reason, _), members in keyed.items():
-        if len(members) > 1:
-            groups.setdefault(tuple(members), []).append(reason)
-    ordered = sorted(groups.items(), key=lambda group: [people[member][0] for member in group[0]])
+    for (reason, _), members in shared.items():
+        groups.setdefault(tuple(members), []).append(reason)
+    details = {
+        row["id"]: dict(row)
+        for row in conn.execute(
+            "SELECT c.id, c.name, c.phone, c.email, r.handle AS owner FROM customer c "
+            "LEFT JOIN rep r ON r.id = c.owner_id WHERE c.id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY c.name COLLATE NOCASE, c.id",
+            [json.dumps(sorted(members_of_groups))],
+        )
+    }
+    position = {customer_id: place for place, customer_id in enumerate(details)}  # name order
     result = []
+    ordered = sorted(groups.items(), key=lambda group: [position[member] for member in group[0]])
     for number, (members, reasons) in enumerate(ordered, start=1):
         for member in members:
-            _, name, phone, email, owner = people[member]
-            result.append({
-                "group": number, "reason": ", ".join(reasons), "id": member,
-                "name": name, "phone": phone, "email": email, "owner": owner,
-            })
+            result.append({"group": number, "reason": ", ".join(reasons), **details[member]})
     return result
