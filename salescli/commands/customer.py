@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, LimitOption, YesOption, confirm
+from salescli.commands.common import App, FormatOption, LimitOption, OwnerOption, YesOption, confirm
 from salescli.output import Column
 from salescli.store import customers, refs
 
@@ -78,8 +78,12 @@ DUPLICATE_COLUMNS = [
 ]
 
 
+def _option(flag: str, help: str) -> Any:
+    return typer.Option(flag, help=help, show_default=False)
+
+
 def _text(flag: str, help: str) -> Any:
-    return Annotated[Optional[str], typer.Option(flag, help=help, show_default=False)]
+    return Annotated[Optional[str], _option(flag, help)]
 
 
 CompanyOption = _text("--company", "Company name.")
@@ -95,7 +99,7 @@ TierOption = _text("--tier", "Value tier: A, B or C.")
 OwnerRefOption = _text("--owner", "The owning rep (handle); '' for none.")
 CreditOption = _text("--credit-limit", "Credit limit, e.g. 50k.")
 NoteOption = _text("--note", "Notes.")
-TagOption = Annotated[Optional[list[str]], typer.Option("--tag", help="A tag (repeatable).", show_default=False)]
+TagOption = Annotated[Optional[list[str]], _option("--tag", "A tag (repeatable).")]
 FieldOption = Annotated[
     Optional[list[str]],
     typer.Option("--field", help="A custom field KEY=VALUE (repeatable; KEY= removes it).", show_default=False),
@@ -103,10 +107,19 @@ FieldOption = Annotated[
 RefArgument = Annotated[str, typer.Argument(help="The customer: id, name, or the start of a name.")]
 
 
-def _details(**given: str | None) -> dict[str, Any]:
-    """The detail options that were given, parsed: column → value (None clears)."""
+# The options of `add` and `edit` that set a column of the same name (--note sets notes).
+DETAIL_OPTIONS = (
+    "company", "title", "contact", "phone", "email", "industry", "region", "size", "source",
+    "tier", "credit_limit", "note",
+)
+
+
+def _details(options: dict[str, Any]) -> dict[str, Any]:
+    """The detail options among a command's parameters that were given, parsed:
+    column → value ('' gives None, which clears the column in `edit`)."""
     details: dict[str, Any] = {}
-    for option, value in given.items():
+    for option in DETAIL_OPTIONS:
+        value = options[option]
         if value is None:
             continue
         column = "notes" if option == "note" else option
@@ -141,16 +154,15 @@ def add(
     credit_limit: CreditOption = None,
     note: NoteOption = None,
     field: FieldOption = None,
-    no_followup: Annotated[bool, typer.Option("--no-followup", help="Do not plan the first-contact follow-up.")] = False,
+    no_followup: Annotated[
+        bool, typer.Option("--no-followup", help="Do not plan the first-contact follow-up.")
+    ] = False,
 ) -> None:
     """Add a customer; without --owner a rep is chosen by region, industry, then load.
 
     A first-contact task is planned for `first_contact_hours` (default 24) from now.
     """
-    details = _details(
-        company=company, title=title, contact=contact, phone=phone, email=email, industry=industry,
-        region=region, size=size, source=source, tier=tier, credit_limit=credit_limit, note=note,
-    )
+    details = _details(locals())
     fields = _fields(field)
     with session.write() as conn:
         rep = refs.rep(conn, owner) if owner else None
@@ -167,13 +179,21 @@ def add(
 @app.command("list")
 def list_(
     tier: TierOption = None,
-    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Only customers with this tag (repeatable: all of them).", show_default=False)] = None,
-    owner: Annotated[Optional[str], typer.Option("--owner", help="Only this rep's (handle).", show_default=False)] = None,
-    source: Annotated[Optional[str], typer.Option(help="Only from this source.", show_default=False)] = None,
-    industry: Annotated[Optional[str], typer.Option(help="Only in this industry.", show_default=False)] = None,
-    region: Annotated[Optional[str], typer.Option(help="Only in this region.", show_default=False)] = None,
-    search: Annotated[Optional[str], typer.Option("--search", "-s", help="Text in the name, company, contact, phone, e-mail or notes.", show_default=False)] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Show this many (a table says how many more); default: a table shows 50, other formats all.", min=1, show_default=False)] = None,
+    tag: Annotated[Optional[list[str]], _option("--tag", "Only those with this tag (repeatable: all of them).")] = None,
+    owner: OwnerOption = None,
+    source: Annotated[Optional[str], _option("--source", "Only from this source.")] = None,
+    industry: Annotated[Optional[str], _option("--industry", "Only in this industry.")] = None,
+    region: Annotated[Optional[str], _option("--region", "Only in this region.")] = None,
+    search: Annotated[
+        Optional[str], _option("--search", "Text in the name, company, contact, phone, e-mail or notes.")
+    ] = None,
+    limit: Annotated[
+        Optional[int],
+        typer.Option(
+            "--limit", min=1, show_default=False,
+            help="Show this many (a table says how many more); default: a table shows 50, other formats all.",
+        ),
+    ] = None,
     fmt: FormatOption = None,
 ) -> None:
     """List customers, sorted by name."""
@@ -189,13 +209,15 @@ def list_(
         search=search,
     )
     columns = TABLE_COLUMNS if fmt in ("table", "plain", "markdown") else COLUMNS
+    empty = "No customers match." if where != customers.Filter() else (
+        "No customers yet: add one with 'salescli customer add NAME'."
+    )
     if fmt == "table":  # the first rows, and how many there are in all
         limit = limit or 50
         rows = customers.listing(conn, where, limit=limit)
-        total = customers.count(conn, where)
-        output.render(rows, columns, fmt=fmt, limit=limit, total=total, empty="No customers match.")
+        output.render(rows, columns, fmt=fmt, limit=limit, total=customers.count(conn, where), empty=empty)
     else:
-        output.render(customers.listing(conn, where, limit=limit), columns, fmt=fmt, empty="No customers match.")
+        output.render(customers.listing(conn, where, limit=limit), columns, fmt=fmt, empty=empty)
 
 
 @app.command("show")
@@ -222,7 +244,7 @@ def show(ref: RefArgument, fmt: FormatOption = None) -> None:
 @app.command("edit")
 def edit(
     ref: RefArgument,
-    new_name: Annotated[Optional[str], typer.Option("--name", help="Rename the customer.", show_default=False)] = None,
+    new_name: Annotated[Optional[str], _option("--name", "Rename the customer.")] = None,
     company: CompanyOption = None,
     title: TitleOption = None,
     contact: ContactOption = None,
@@ -233,19 +255,16 @@ def edit(
     size: SizeOption = None,
     source: SourceOption = None,
     tier: TierOption = None,
-    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Replace all tags (repeatable; --tag '' removes them all).", show_default=False)] = None,
-    add_tag: Annotated[Optional[list[str]], typer.Option("--add-tag", help="Add a tag (repeatable).", show_default=False)] = None,
-    remove_tag: Annotated[Optional[list[str]], typer.Option("--remove-tag", help="Remove a tag (repeatable).", show_default=False)] = None,
+    tag: Annotated[Optional[list[str]], _option("--tag", "Replace all tags (repeatable; --tag '' removes all).")] = None,
+    add_tag: Annotated[Optional[list[str]], _option("--add-tag", "Add a tag (repeatable).")] = None,
+    remove_tag: Annotated[Optional[list[str]], _option("--remove-tag", "Remove a tag (repeatable).")] = None,
     owner: OwnerRefOption = None,
     credit_limit: CreditOption = None,
     note: NoteOption = None,
     field: FieldOption = None,
 ) -> None:
     """Change a customer: only the options given change; an empty value ('') clears one."""
-    changes = _details(
-        company=company, title=title, contact=contact, phone=phone, email=email, industry=industry,
-        region=region, size=size, source=source, tier=tier, credit_limit=credit_limit, note=note,
-    )
+    changes = _details(locals())
     if new_name is not None:
         changes["name"] = new_name
     fields = _fields(field)
@@ -285,7 +304,9 @@ def _counted(counts: dict[str, int]) -> str:
 def delete(
     ref: RefArgument,
     yes: YesOption = False,
-    cascade: Annotated[bool, typer.Option("--cascade", help="Also delete its deals (with payments and stage history) and activities.")] = False,
+    cascade: Annotated[
+        bool, typer.Option("--cascade", help="Also delete its deals (with payments and stage history) and activities.")
+    ] = False,
 ) -> None:
     """Delete a customer (asks first). One with deals or logged activities needs --cascade."""
     conn = session.connection()
