@@ -38,8 +38,10 @@ CURRENCY = {"symbol": "$"}
 class Column:
     """How one key of the rows is shown.
 
-    kind: ``text`` | ``id`` (a number shown as is) | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
-    ``date`` | ``list`` | ``bool`` | ``object`` (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws a ratio as a bar in ``table`` format.
+    kind: ``text`` | ``id`` (a number shown without separators) | ``int`` | ``money``
+    (cents) | ``ratio`` (fraction) | ``number`` | ``date`` | ``list`` | ``bool`` |
+    ``object`` (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws a ratio as
+    a bar in ``table`` format.
     """
 
     key: str
