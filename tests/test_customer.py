@@ -148,7 +148,7 @@ def test_list_table_says_how_many_more(cli, monkeypatch):
 
 def test_owner_by_region_then_industry_then_load(cli, reps):
     cli("customer", "add", "North One", "--region", "North")  # alice covers north
-    cli("customer", "add", "Shop", "--industry", "retail")  # bob and carol: carol has fewer? both 0 -> bob
+    cli("customer", "add", "Shop", "--industry", "retail")  # bob and carol both cover retail, both own none: bob (lowest handle)
     cli("customer", "add", "South Shop", "--region", "south", "--industry", "retail")  # carol matches both
     cli("customer", "add", "Nowhere")  # loads alice 1, bob 1, carol 1 -> alice (lowest handle)
     cli("customer", "add", "Nowhere Else")  # alice 2, bob 1, carol 1 -> bob
