@@ -38,8 +38,10 @@ CURRENCY = {"symbol": "$"}
 class Column:
     """How one key of the rows is shown.
 
-    kind: ``text`` | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
-    ``date`` | ``list`` | ``bool``. ``bar`` draws a ratio as a bar in ``table`` format.
+    kind: ``text`` | ``id`` (a number shown without separators) | ``int`` | ``money``
+    (cents) | ``ratio`` (fraction) | ``number`` | ``date`` | ``list`` | ``bool`` |
+    ``object`` (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws a ratio as
+    a bar in ``table`` format.
     """
 
     key: str
@@ -53,7 +55,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("int", "money", "ratio", "number")
+        return self.kind in ("id", "int", "money", "ratio", "number")
 
 
 def stdout_isatty() -> bool:
@@ -98,6 +100,8 @@ def csv_value(value: Any, kind: str) -> str:
         return f"{round(value, 4)}"
     if kind == "list":
         return "; ".join(str(item) for item in value)
+    if kind == "object":
+        return json.dumps(value, ensure_ascii=False) if value else ""
     if kind == "bool":
         return "true" if value else "false"
     if isinstance(value, (dt.date, dt.datetime)):
@@ -109,7 +113,7 @@ def display_value(value: Any, kind: str, *, missing: str = "") -> str:
     """The human form, for table / plain / markdown."""
     from salescli.parse import format_money
 
-    if value is None or value == [] or value == "":
+    if value is None or value == [] or value == "" or value == {}:
         return missing
     if kind == "money":
         return format_money(value, CURRENCY["symbol"])
@@ -121,6 +125,8 @@ def display_value(value: Any, kind: str, *, missing: str = "") -> str:
         return f"{value:,}"
     if kind == "list":
         return ", ".join(str(item) for item in value)
+    if kind == "object":
+        return ", ".join(f"{key}={item}" for key, item in value.items())
     if kind == "bool":
         return "yes" if value else "no"
     if isinstance(value, (dt.date, dt.datetime)):
@@ -154,11 +160,14 @@ def render(
     summary_columns: Sequence[Column] = (),
     empty: str = "Nothing to show.",
     quiet_if_empty: bool = False,
+    total: int | None = None,
 ) -> int:
     """Write ``rows`` in ``fmt``; return how many rows there were.
 
     ``report`` switches JSON to the report envelope. With ``quiet_if_empty`` nothing at
-    all is printed when there are no rows (for cron).
+    all is printed when there are no rows (for cron). ``total``: how many rows there are
+    in all when ``rows`` holds only the first ``limit`` (a table then says "N more"
+    without reading the rest).
     """
     fmt = choose_format(fmt)
     iterator = iter(rows)
@@ -173,7 +182,7 @@ def render(
         return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
     if fmt == "table":
         return _write_rich(
-            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None
+            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None, total
         )
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 
@@ -258,7 +267,7 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) -> int:
+def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, total=None) -> int:
     from rich import box
     from rich.table import Table
 
@@ -274,7 +283,7 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) ->
     shown = list(islice(rows, limit))
     for row in shown:
         table.add_row(*[_rich_cell(row.get(c.key), c) for c in columns])
-    more = sum(1 for _ in rows)
+    more = sum(1 for _ in rows) if total is None else max(total - len(shown), 0)
     out.print(table)
     if more:
         out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
@@ -305,17 +314,23 @@ def render_card(
     fmt: str | None = None,
     title: str | None = None,
     sections: Sequence[tuple[str, str, Sequence[Mapping[str, Any]], Sequence[Column]]] = (),
+    summary: Mapping[str, Any] | None = None,
+    summary_columns: Sequence[Column] = (),
 ) -> None:
     """One record as a card of ``field: value`` lines, then listings under it.
 
     ``sections`` are ``(key, title, rows, columns)``; in JSON they become nested arrays
-    under ``key`` of the one object printed.
+    under ``key`` of the one object printed. ``summary`` is one closing line (in JSON an
+    object under ``"summary"``; omitted in CSV).
     """
     fmt = choose_format(fmt)
     if fmt == "json":
         item = {c.key: json_value(record.get(c.key), c.kind) for c in fields}
         for key, _, rows, columns in sections:
             item[key] = [{c.key: json_value(r.get(c.key), c.kind) for c in columns} for r in rows]
+        if summary is not None:
+            kinds = {c.key: c.kind for c in summary_columns}
+            item["summary"] = {k: json_value(v, kinds.get(k, "")) for k, v in summary.items()}
         sys.stdout.write(json.dumps(item, ensure_ascii=False, indent=2) + "\n")
         return
     if fmt in ("csv", "tsv"):
@@ -347,6 +362,9 @@ def render_card(
         render(rows, columns, fmt=fmt, title=section_title, empty="None.")
         if fmt != "table":
             sys.stdout.write("\n")
+    line = " · ".join(f"{key}: {value}" for key, value in _summary_lines(summary, summary_columns))
+    if line:
+        sys.stdout.write(f"{line}\n")
 
 
 # ---------------------------------------------------------------- messages

@@ -356,6 +356,14 @@ def parse_choice(text: str, choices: tuple[str, ...], *, what: str) -> str:
     raise UsageError(f"unknown {what} '{text}': use one of {', '.join(choices)}")
 
 
+def parse_tier(text: str) -> str | None:
+    """A customer's value tier: ``A``, ``B`` or ``C`` in any case; empty is no tier."""
+    value = text.strip().upper()
+    if value and value not in ("A", "B", "C"):
+        raise UsageError(f"tier '{text}' is not valid: use A, B or C")
+    return value or None
+
+
 def parse_field(text: str) -> tuple[str, str]:
     """A custom field ``key=value`` (an empty value removes the field)."""
     key, sep, value = text.partition("=")
