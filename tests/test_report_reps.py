@@ -134,6 +134,9 @@ def test_reps_one_rep(cli, book):
     assert report["summary"]["reps"] == 1
     assert report["summary"]["revenue_per_rep"] == 2800  # 2,800 ÷ 1
     assert report["summary"]["commission"] == 280
+    # an inactive rep with nothing in the period is listed when asked for by name
+    dave = cli.json("report", "reps", "--period", "2026-Q4", "--rep", "dave")
+    assert [(r["rep"], r["won_deals"], r["revenue"], r["win_rate"]) for r in dave["rows"]] == [("dave", 0, 0, None)]
 
 
 def test_work_without_an_owner_is_its_own_row_but_no_head(cli, isolated):

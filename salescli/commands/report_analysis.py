@@ -136,13 +136,15 @@ def reps(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Leaderboard: each rep's won deals, revenue, margin, win rate, cycle, pipeline and commission."""
+    """Leaderboard: each rep's won deals, revenue, margin, win rate, cycle, pipeline and commission.
+
+    Deals count by the date they were won or lost; the period defaults to all time."""
     when = _period(period, start, end)
     conn = session.connection()
-    rows, summary = reports.reps(queries.rep_figures(conn, when, _rep_id(conn, rep)))
+    rows, summary = reports.reps(queries.rep_figures(conn, when, _rep_id(conn, rep)), every_rep=rep is not None)
     output.render(
         rows, REPS, fmt=fmt, limit=limit, title=_title("Reps", when), report="reps", period=when,
-        summary=summary, summary_columns=REPS_SUMMARY, empty="No reps yet.",
+        summary=summary, summary_columns=REPS_SUMMARY, empty="No active reps and nothing sold in this period.",
     )
 
 
@@ -156,7 +158,8 @@ def customers(
 ) -> None:
     """Customer value: ABC tiers by revenue won in the period, and recency, frequency, monetary.
 
-    Tiers are computed over every customer; --owner only narrows the rows shown."""
+    Tiers are computed over every customer; --owner only narrows the rows shown.
+    The period defaults to all time."""
     when = _period(period, start, end)
     conn = session.connection()
     handle = refs.rep(conn, owner)["handle"] if owner else None
@@ -181,7 +184,9 @@ def classify(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Tier the customers A/B/C by revenue won in the period (ABC: 80 % / 95 %); --apply stores them."""
+    """Tier the customers A/B/C by revenue won in the period (ABC: 80 % / 95 %); --apply stores them.
+
+    The period defaults to all time."""
     when = _period(period, start, end)
     fmt = output.choose_format(fmt)  # a bad --format must fail before anything is written
     title = _title("Customer tiers", when)
@@ -211,7 +216,9 @@ def sources(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Channels: new customers, deals created, won, win rate, revenue and average deal per source."""
+    """Channels: new customers, deals created, won, win rate, revenue and average deal per source.
+
+    A deal without a source counts for its customer's. The period defaults to all time."""
     when = _period(period, start, end)
     conn = session.connection()
     rows, summary = reports.sources(queries.source_figures(conn, when, _rep_id(conn, owner)))
@@ -229,7 +236,9 @@ def products(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Products: units, revenue, share and margin of the deals won in the period."""
+    """Products: units, revenue, share and margin of the deals won in the period.
+
+    Margin leaves out deals whose cost is unknown. The period defaults to all time."""
     when = _period(period, start, end)
     conn = session.connection()
     rows, summary = reports.products(queries.product_figures(conn, when, _rep_id(conn, owner)))
@@ -247,7 +256,9 @@ def lost(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Why deals were lost: deals and value per reason, with each reason's share of the lost value."""
+    """Why deals were lost: deals and value per reason, with each reason's share of the lost value.
+
+    The period defaults to all time."""
     when = _period(period, start, end)
     conn = session.connection()
     rows, summary = reports.lost(queries.lost_figures(conn, when, _rep_id(conn, owner)))

@@ -115,17 +115,18 @@ def _rep_rates(f: Mapping[str, Any]) -> Row:
     }
 
 
-def reps(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
+def reps(figures: Iterable[Mapping[str, Any]], *, every_rep: bool = False) -> tuple[list[Row], Row]:
     """The leaderboard: one row per rep, best revenue first, and the team summary.
 
     Every active rep is listed (zeros included); an inactive rep, and the "(unassigned)"
-    row of work without an owner, only when they have a figure in the period. Team totals
-    include the unassigned work; ``revenue_per_rep`` divides team revenue by the reps listed.
+    row of work without an owner, only when they have a figure in the period (or always,
+    with ``every_rep``: a rep asked for by name). Team totals include the unassigned work;
+    ``revenue_per_rep`` divides team revenue by the reps listed.
     """
     listed = [
         f
         for f in figures
-        if (f["handle"] is not None and f["active"]) or any(f[key] for key in REP_FIGURES)
+        if (f["handle"] is not None and (f["active"] or every_rep)) or any(f[key] for key in REP_FIGURES)
     ]
     rows = []
     for f in listed:
@@ -334,6 +335,7 @@ def receivables(balances: Iterable[Mapping[str, Any]], *, today: dt.date) -> tup
     ``over_limit`` is outstanding above the credit limit (False when there is no limit).
     """
     customers: dict[int, Row] = {}
+    buckets: dict[str, str] = {}  # won date → bucket: far fewer dates than deals
     for b in balances:
         row = customers.get(b["id"])
         if row is None:
@@ -348,8 +350,10 @@ def receivables(balances: Iterable[Mapping[str, Any]], *, today: dt.date) -> tup
         row["billed"] += b["billed"]
         row["paid"] += b["paid"]
         row["outstanding"] += b["outstanding"]
-        age = (today - dt.date.fromisoformat(b["won_on"])).days
-        row[age_bucket(age)] += b["outstanding"]
+        won_on = b["won_on"]
+        if won_on not in buckets:
+            buckets[won_on] = age_bucket((today - dt.date.fromisoformat(won_on)).days)
+        row[buckets[won_on]] += b["outstanding"]
     rows = [row for row in customers.values() if row["outstanding"] > 0]
     for row in rows:
         row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]

@@ -50,61 +50,60 @@ def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
     """Per rep (and one row with ``handle`` NULL for work without an owner, unless one rep
     is asked for): won/lost counts, revenue, margin parts, cycle days, weighted open
-    pipeline, new customers and activities done."""
-    closed, closed_args = _on_dates("d.closed_at", period)
+    pipeline, new customers and activities done.
+
+    The deals are read in one pass, grouped by owner and stage before the stage's kind is
+    looked at; the unary ``+`` keeps SQLite on a sequential scan rather than a walk of the
+    owner index with a table lookup per deal. Activities are counted per rep on the
+    ``activity_owner_done`` index (migration m002).
+    """
+    closed, closed_args = _on_dates("closed_at", period)
     created, created_args = _on_timestamps("created_at", period)
     done, done_args = _on_dates("done_at", period)
-    deal_owner, deal_owner_args = _owned_by("d.owner_id", rep_id)
     owner, owner_args = _owned_by("owner_id", rep_id)
     people, people_args = _owned_by("id", rep_id)
     unassigned = "" if rep_id is not None else "UNION ALL SELECT NULL, NULL, 0, 0"
     sql = f"""
-    WITH closed AS (
+    WITH by_stage AS (
+        SELECT owner_id, stage_id, COUNT(*) AS deals, SUM(amount) AS amount,
+               COUNT(cost) AS costed_deals,
+               SUM(CASE WHEN cost IS NOT NULL THEN amount ELSE 0 END) AS costed_revenue,
+               SUM(CASE WHEN cost IS NOT NULL THEN amount - cost ELSE 0 END) AS margin_cents,
+               SUM(julianday(closed_at) - julianday(substr(created_at, 1, 10))) AS cycle_days
+        FROM deal
+        WHERE (stage_id IN (SELECT id FROM stage WHERE kind = 'open') OR {closed}) AND {owner}
+        GROUP BY +owner_id, +stage_id
+    ), deals AS (
         SELECT d.owner_id,
-               SUM(s.kind = 'won') AS won_deals,
+               SUM(CASE WHEN s.kind = 'won' THEN d.deals ELSE 0 END) AS won_deals,
                SUM(CASE WHEN s.kind = 'won' THEN d.amount ELSE 0 END) AS revenue,
-               SUM(s.kind = 'won' AND d.cost IS NOT NULL) AS costed_deals,
-               SUM(CASE WHEN s.kind = 'won' AND d.cost IS NOT NULL THEN d.amount ELSE 0 END) AS costed_revenue,
-               SUM(CASE WHEN s.kind = 'won' AND d.cost IS NOT NULL THEN d.amount - d.cost ELSE 0 END) AS margin_cents,
-               SUM(s.kind = 'lost') AS lost_deals,
-               SUM(CASE WHEN s.kind = 'won'
-                        THEN julianday(d.closed_at) - julianday(date(d.created_at)) ELSE 0 END) AS cycle_days
-        FROM deal d JOIN stage s ON s.id = d.stage_id
-        WHERE s.kind IN ('won', 'lost') AND {closed} AND {deal_owner}
-        GROUP BY d.owner_id
-    ), pipeline AS (
-        SELECT d.owner_id, SUM(d.amount * s.probability) AS open_weighted_raw
-        FROM deal d JOIN stage s ON s.id = d.stage_id
-        WHERE s.kind = 'open' AND {deal_owner}
+               SUM(CASE WHEN s.kind = 'won' THEN d.costed_deals ELSE 0 END) AS costed_deals,
+               SUM(CASE WHEN s.kind = 'won' THEN d.costed_revenue ELSE 0 END) AS costed_revenue,
+               SUM(CASE WHEN s.kind = 'won' THEN d.margin_cents ELSE 0 END) AS margin_cents,
+               SUM(CASE WHEN s.kind = 'lost' THEN d.deals ELSE 0 END) AS lost_deals,
+               SUM(CASE WHEN s.kind = 'won' THEN d.cycle_days ELSE 0 END) AS cycle_days,
+               SUM(CASE WHEN s.kind = 'open' THEN d.amount * s.probability ELSE 0 END) AS open_weighted_raw
+        FROM by_stage d JOIN stage s ON s.id = d.stage_id
         GROUP BY d.owner_id
     ), added AS (
         SELECT owner_id, COUNT(*) AS new_customers FROM customer
         WHERE {created} AND {owner} GROUP BY owner_id
-    ), done AS (
-        SELECT owner_id, COUNT(*) AS activities FROM activity
-        WHERE done_at IS NOT NULL AND {done} AND {owner} GROUP BY owner_id
     ), people AS (
         SELECT id, handle, active, commission_rate FROM rep WHERE {people} {unassigned}
     )
     SELECT p.handle, p.active, p.commission_rate,
-           COALESCE(c.won_deals, 0) AS won_deals, COALESCE(c.revenue, 0) AS revenue,
-           COALESCE(c.costed_deals, 0) AS costed_deals, COALESCE(c.costed_revenue, 0) AS costed_revenue,
-           COALESCE(c.margin_cents, 0) AS margin_cents, COALESCE(c.lost_deals, 0) AS lost_deals,
-           COALESCE(c.cycle_days, 0) AS cycle_days, COALESCE(o.open_weighted_raw, 0) AS open_weighted_raw,
-           COALESCE(a.new_customers, 0) AS new_customers, COALESCE(n.activities, 0) AS activities
+           COALESCE(d.won_deals, 0) AS won_deals, COALESCE(d.revenue, 0) AS revenue,
+           COALESCE(d.costed_deals, 0) AS costed_deals, COALESCE(d.costed_revenue, 0) AS costed_revenue,
+           COALESCE(d.margin_cents, 0) AS margin_cents, COALESCE(d.lost_deals, 0) AS lost_deals,
+           COALESCE(d.cycle_days, 0) AS cycle_days, COALESCE(d.open_weighted_raw, 0) AS open_weighted_raw,
+           COALESCE(a.new_customers, 0) AS new_customers,
+           (SELECT COUNT(*) FROM activity
+             WHERE owner_id IS p.id AND done_at IS NOT NULL AND {done}) AS activities
     FROM people p
-    LEFT JOIN closed c ON c.owner_id IS p.id
-    LEFT JOIN pipeline o ON o.owner_id IS p.id
+    LEFT JOIN deals d ON d.owner_id IS p.id
     LEFT JOIN added a ON a.owner_id IS p.id
-    LEFT JOIN done n ON n.owner_id IS p.id
     """
-    args = [
-        *closed_args, *deal_owner_args,
-        *deal_owner_args,
-        *created_args, *owner_args,
-        *done_args, *owner_args,
-        *people_args,
-    ]
+    args = [*closed_args, *owner_args, *created_args, *owner_args, *people_args, *done_args]
     return _dicts(conn.execute(sql, args))
 
 
