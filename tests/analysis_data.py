@@ -14,6 +14,8 @@ from pathlib import Path
 
 from salescli import store
 
+Q4 = {"start": "2026-10-01", "end": "2026-12-31"}  # the JSON period of 2026-Q4
+
 
 def cents(dollars: float) -> int:
     return round(dollars * 100)

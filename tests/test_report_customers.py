@@ -13,11 +13,9 @@ import json
 import sqlite3
 
 import pytest
+from analysis_data import Q4, scenario, snapshot
 
-from analysis_data import scenario, snapshot
 from salescli.reports import analysis
-
-Q4 = {"start": "2026-10-01", "end": "2026-12-31"}
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from analysis_data import Q4, scenario, snapshot
 
-from analysis_data import scenario, snapshot
 from salescli.reports import analysis
-
-Q4 = {"start": "2026-10-01", "end": "2026-12-31"}
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ The business is ``analysis_data.scenario`` (read its docstring for every deal); 
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
+from analysis_data import Q4, Book, scenario, snapshot
 
-from analysis_data import Book, scenario, snapshot
 from salescli.reports import analysis
-
-Q4 = {"start": "2026-10-01", "end": "2026-12-31"}
 
 
 @pytest.fixture
@@ -153,7 +153,8 @@ def test_work_without_an_owner_is_its_own_row_but_no_head(cli, isolated):
         ("alice", 0, 0, 1, 0),
     ]
     # team revenue counts the walk-in; the head count does not: 1,000 ÷ 1 rep
-    assert (report["summary"]["reps"], report["summary"]["revenue"], report["summary"]["revenue_per_rep"]) == (1, 1000, 1000)
+    summary = report["summary"]
+    assert (summary["reps"], summary["revenue"], summary["revenue_per_rep"]) == (1, 1000, 1000)
 
 
 def test_reps_formats(cli, book):
@@ -192,3 +193,17 @@ def test_commission_and_means_round_half_up_to_the_cent():
     assert analysis.commission(10, 0.25) == 3  # 2.5 → 3
     assert analysis.mean_cents(5, 2) == 3  # 2.5 → 3
     assert analysis.mean_cents(0, 0) is None
+
+
+def test_a_file_from_before_the_activity_index_gains_it(cli, isolated):
+    cli("report", "reps")  # creates the file, fully migrated
+    conn = sqlite3.connect(isolated)
+    conn.execute("DROP INDEX activity_owner_done")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_activity_owner_done'")
+    conn.commit()
+    conn.close()
+    cli("report", "reps")  # opening it upgrades it in place
+    conn = sqlite3.connect(isolated)
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM activity WHERE owner_id = 1 AND done_at > ''").fetchall()
+    conn.close()
+    assert "activity_owner_done" in plan[0][3]

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import sqlite3
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -111,7 +113,11 @@ RECEIVABLES = [
     Column("credit_limit", "credit limit", kind="money"),
     Column("over_limit", "over limit", kind="bool"),
 ]
-RECEIVABLES_SUMMARY = [Column("customers", kind="int"), *RECEIVABLES[1:-1], Column("over_limit", "over limit", kind="int")]
+RECEIVABLES_SUMMARY = [
+    Column("customers", kind="int"),
+    *RECEIVABLES[1:-1],
+    Column("over_limit", "over limit", kind="int"),
+]
 
 
 def _period(period: str | None, start: str | None, end: str | None) -> Period | None:
@@ -123,9 +129,16 @@ def _title(name: str, period: Period | None) -> str:
     return f"{name} — {period.label if period else 'all time'}"
 
 
-def _rep_id(conn, handle: str | None) -> int | None:
+def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
     rep = refs.optional_rep(conn, handle)
     return rep["id"] if rep is not None else None
+
+
+def _tiers(conn: sqlite3.Connection, period: Period | None, owner: str | None = None) -> list[dict[str, Any]]:
+    """Every customer's ABC tier and RFM figures; recency counts to today, or to the end
+    of a period that is over."""
+    as_of = min(parse.today(), period.end) if period else parse.today()
+    return reports.customer_tiers(queries.customer_revenue(conn, period), as_of=as_of, owner=owner)
 
 
 def reps(
@@ -143,8 +156,16 @@ def reps(
     conn = session.connection()
     rows, summary = reports.reps(queries.rep_figures(conn, when, _rep_id(conn, rep)), every_rep=rep is not None)
     output.render(
-        rows, REPS, fmt=fmt, limit=limit, title=_title("Reps", when), report="reps", period=when,
-        summary=summary, summary_columns=REPS_SUMMARY, empty="No active reps and nothing sold in this period.",
+        rows,
+        REPS,
+        fmt=fmt,
+        limit=limit,
+        title=_title("Reps", when),
+        report="reps",
+        period=when,
+        summary=summary,
+        summary_columns=REPS_SUMMARY,
+        empty="No active reps and nothing sold in this period.",
     )
 
 
@@ -163,17 +184,19 @@ def customers(
     when = _period(period, start, end)
     conn = session.connection()
     handle = refs.rep(conn, owner)["handle"] if owner else None
-    rows = reports.customer_tiers(queries.customer_revenue(conn, when), as_of=_as_of(when), owner=handle)
+    rows = _tiers(conn, when, handle)
     output.render(
-        rows, CUSTOMERS, fmt=fmt, limit=limit, title=_title("Customers", when), report="customers",
-        period=when, summary=reports.tier_summary(rows), summary_columns=TIER_SUMMARY, empty="No customers yet.",
+        rows,
+        CUSTOMERS,
+        fmt=fmt,
+        limit=limit,
+        title=_title("Customers", when),
+        report="customers",
+        period=when,
+        summary=reports.tier_summary(rows),
+        summary_columns=TIER_SUMMARY,
+        empty="No customers yet.",
     )
-
-
-def _as_of(period: Period | None):
-    """The day recency is counted to: today, or the end of a period that is over."""
-    today = parse.today()
-    return min(today, period.end) if period else today
 
 
 def classify(
@@ -191,81 +214,122 @@ def classify(
     fmt = output.choose_format(fmt)  # a bad --format must fail before anything is written
     title = _title("Customer tiers", when)
     if not apply:
-        rows = reports.customer_tiers(queries.customer_revenue(session.connection(), when), as_of=_as_of(when))
+        rows = _tiers(session.connection(), when)
         summary = {**reports.tier_summary(rows), "changes": len(reports.tier_changes(rows))}
         output.render(
-            rows, CLASSIFY, fmt=fmt, limit=limit, title=title, report="classify", period=when,
-            summary=summary, summary_columns=TIER_SUMMARY, empty="No customers yet.",
+            rows,
+            CLASSIFY,
+            fmt=fmt,
+            limit=limit,
+            title=title,
+            report="classify",
+            period=when,
+            summary=summary,
+            summary_columns=TIER_SUMMARY,
+            empty="No customers yet.",
         )
         return
     with session.write() as conn:
-        rows = reports.customer_tiers(queries.customer_revenue(conn, when), as_of=_as_of(when))
+        rows = _tiers(conn, when)
         changed = queries.set_tiers(conn, reports.tier_changes(rows), parse.timestamp())
     output.render(
-        reports.tier_counts(rows), CLASSIFY_APPLIED, fmt=fmt, title=title, report="classify", period=when,
-        summary={"changed": changed}, summary_columns=[Column("changed", kind="int")],
+        reports.tier_counts(rows),
+        CLASSIFY_APPLIED,
+        fmt=fmt,
+        title=title,
+        report="classify",
+        period=when,
+        summary={"changed": changed},
+        summary_columns=[Column("changed", kind="int")],
     )
     output.message(f"Classified {len(rows)} customers: {changed} changed tier.")
 
 
-def sources(
-    period: PeriodOption = None,
-    start: FromOption = None,
-    end: ToOption = None,
-    owner: OwnerOption = None,
-    fmt: FormatOption = None,
-    limit: LimitOption = 50,
-) -> None:
-    """Channels: new customers, deals created, won, win rate, revenue and average deal per source.
+@dataclass(frozen=True)
+class _Report:
+    """A report of the period's deals by one key, optionally for one owner's deals."""
 
-    A deal without a source counts for its customer's. The period defaults to all time."""
-    when = _period(period, start, end)
-    conn = session.connection()
-    rows, summary = reports.sources(queries.source_figures(conn, when, _rep_id(conn, owner)))
-    output.render(
-        rows, SOURCES, fmt=fmt, limit=limit, title=_title("Sources", when), report="sources", period=when,
-        summary=summary, summary_columns=SOURCES[1:], empty="No customers or deals in this period.",
-    )
+    name: str
+    title: str
+    help: str
+    query: Callable[..., list[dict[str, Any]]]
+    compute: Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], dict[str, Any]]]
+    columns: list[Column]
+    summary_columns: list[Column]
+    empty: str
 
 
-def products(
-    period: PeriodOption = None,
-    start: FromOption = None,
-    end: ToOption = None,
-    owner: OwnerOption = None,
-    fmt: FormatOption = None,
-    limit: LimitOption = 50,
-) -> None:
-    """Products: units, revenue, share and margin of the deals won in the period.
+SOURCE_REPORT = _Report(
+    name="sources",
+    title="Sources",
+    help=(
+        "Channels: new customers, deals created, won, win rate, revenue and average deal per source.\n\n"
+        "A deal without a source counts for its customer's. The period defaults to all time."
+    ),
+    query=queries.source_figures,
+    compute=reports.sources,
+    columns=SOURCES,
+    summary_columns=SOURCES[1:],
+    empty="No customers or deals in this period.",
+)
+PRODUCT_REPORT = _Report(
+    name="products",
+    title="Products",
+    help=(
+        "Products: units, revenue, share and margin of the deals won in the period.\n\n"
+        "Margin leaves out deals whose cost is unknown. The period defaults to all time."
+    ),
+    query=queries.product_figures,
+    compute=reports.products,
+    columns=PRODUCTS,
+    summary_columns=PRODUCTS[2:],
+    empty="No products and no won deals in this period.",
+)
+LOST_REPORT = _Report(
+    name="lost",
+    title="Lost deals",
+    help=(
+        "Why deals were lost: deals and value per reason, with each reason's share of the lost value.\n\n"
+        "The period defaults to all time."
+    ),
+    query=queries.lost_figures,
+    compute=reports.lost,
+    columns=LOST,
+    summary_columns=LOST[1:3],
+    empty="No deals lost in this period.",
+)
 
-    Margin leaves out deals whose cost is unknown. The period defaults to all time."""
-    when = _period(period, start, end)
-    conn = session.connection()
-    rows, summary = reports.products(queries.product_figures(conn, when, _rep_id(conn, owner)))
-    output.render(
-        rows, PRODUCTS, fmt=fmt, limit=limit, title=_title("Products", when), report="products", period=when,
-        summary=summary, summary_columns=PRODUCTS[2:], empty="No products and no won deals in this period.",
-    )
 
+def _period_and_owner_command(spec: _Report) -> Callable[..., None]:
+    """The command for ``spec``: --period/--from/--to, --owner, --format, --limit."""
 
-def lost(
-    period: PeriodOption = None,
-    start: FromOption = None,
-    end: ToOption = None,
-    owner: OwnerOption = None,
-    fmt: FormatOption = None,
-    limit: LimitOption = 50,
-) -> None:
-    """Why deals were lost: deals and value per reason, with each reason's share of the lost value.
+    def command(
+        period: PeriodOption = None,
+        start: FromOption = None,
+        end: ToOption = None,
+        owner: OwnerOption = None,
+        fmt: FormatOption = None,
+        limit: LimitOption = 50,
+    ) -> None:
+        when = _period(period, start, end)
+        conn = session.connection()
+        rows, summary = spec.compute(spec.query(conn, when, _rep_id(conn, owner)))
+        output.render(
+            rows,
+            spec.columns,
+            fmt=fmt,
+            limit=limit,
+            title=_title(spec.title, when),
+            report=spec.name,
+            period=when,
+            summary=summary,
+            summary_columns=spec.summary_columns,
+            empty=spec.empty,
+        )
 
-    The period defaults to all time."""
-    when = _period(period, start, end)
-    conn = session.connection()
-    rows, summary = reports.lost(queries.lost_figures(conn, when, _rep_id(conn, owner)))
-    output.render(
-        rows, LOST, fmt=fmt, limit=limit, title=_title("Lost deals", when), report="lost", period=when,
-        summary=summary, summary_columns=LOST[1:3], empty="No deals lost in this period.",
-    )
+    command.__name__ = spec.name
+    command.__doc__ = spec.help
+    return command
 
 
 def receivables(
@@ -279,23 +343,26 @@ def receivables(
     conn = session.connection()
     rows, summary = reports.receivables(queries.won_balances(conn, _rep_id(conn, owner)), today=parse.today())
     output.render(
-        rows, RECEIVABLES, fmt=fmt, limit=limit, title=f"Receivables — {parse.today().isoformat()}",
-        report="receivables", period=None, summary=summary, summary_columns=RECEIVABLES_SUMMARY,
+        rows,
+        RECEIVABLES,
+        fmt=fmt,
+        limit=limit,
+        title=f"Receivables — {parse.today().isoformat()}",
+        report="receivables",
+        period=None,
+        summary=summary,
+        summary_columns=RECEIVABLES_SUMMARY,
         empty="Nothing outstanding.",
     )
 
 
 def register(app: App) -> None:
     """Attach these reports to the `report` group."""
-    for name, command in (
-        ("reps", reps),
-        ("customers", customers),
-        ("sources", sources),
-        ("products", products),
-        ("lost", lost),
-        ("receivables", receivables),
-    ):
-        app.command(name)(command)
+    app.command("reps")(reps)
+    app.command("customers")(customers)
+    for spec in (SOURCE_REPORT, PRODUCT_REPORT, LOST_REPORT):
+        app.command(spec.name)(_period_and_owner_command(spec))
+    app.command("receivables")(receivables)
 
 
 def register_customer(app: App) -> None:

@@ -160,9 +160,7 @@ def abc_tier(revenue: int, above: int, total: int) -> str:
     return "C"
 
 
-def customer_tiers(
-    customers: Iterable[Mapping[str, Any]], *, as_of: dt.date, owner: str | None = None
-) -> list[Row]:
+def customer_tiers(customers: Iterable[Mapping[str, Any]], *, as_of: dt.date, owner: str | None = None) -> list[Row]:
     """Rank customers by revenue (ties: by name, then id, for the listing order only) and
     give each its share, cumulative share, ABC tier and RFM figures.
 
@@ -223,10 +221,7 @@ def tier_counts(rows: Iterable[Mapping[str, Any]]) -> list[Row]:
     rows = list(rows)
     before = Counter(row["current_tier"] or NO_TIER for row in rows)
     after = Counter(row["tier"] for row in rows)
-    return [
-        {"tier": tier, "before": before[tier], "after": after[tier]}
-        for tier in (*TIERS, NO_TIER)
-    ]
+    return [{"tier": tier, "before": before[tier], "after": after[tier]} for tier in (*TIERS, NO_TIER)]
 
 
 # ---------------------------------------------------------------- sources

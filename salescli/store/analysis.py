@@ -41,7 +41,7 @@ def _owned_by(column: str, rep_id: int | None) -> Clause:
 
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 # ---------------------------------------------------------------- reps
