@@ -195,7 +195,7 @@ def customers(
         period=when,
         summary=reports.tier_summary(rows),
         summary_columns=TIER_SUMMARY,
-        empty="No customers yet.",
+        empty="No customers to show.",
     )
 
 
@@ -226,7 +226,7 @@ def classify(
             period=when,
             summary=summary,
             summary_columns=TIER_SUMMARY,
-            empty="No customers yet.",
+            empty="No customers to show.",
         )
         return
     with session.write() as conn:
