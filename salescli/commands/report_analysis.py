@@ -44,7 +44,7 @@ REPS = [
 REPS_SUMMARY = [Column("reps", kind="int"), *REPS[1:], Column("revenue_per_rep", "revenue per rep", kind="money")]
 
 CUSTOMERS = [
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("customer"),
     Column("owner"),
     Column("tier"),
@@ -64,7 +64,7 @@ TIER_SUMMARY = [
 ]
 
 CLASSIFY = [
-    Column("id", kind="int"),
+    Column("id", kind="id"),
     Column("customer"),
     Column("revenue", kind="money"),
     Column("share", kind="ratio"),
