@@ -1,13 +1,370 @@
-"""The analysis reports: reps, customers, sources, products, lost, receivables."""
+"""The analysis reports: reps, customers, sources, products, lost, receivables; and
+`customer classify`, which shows or stores the customers' ABC tiers."""
 
 from __future__ import annotations
 
-from salescli.commands.common import App
+import sqlite3
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from salescli import output, parse, session
+from salescli.commands.common import (
+    App,
+    FormatOption,
+    FromOption,
+    LimitOption,
+    OwnerOption,
+    PeriodOption,
+    ToOption,
+)
+from salescli.output import Column
+from salescli.parse import Period
+from salescli.reports import analysis as reports
+from salescli.store import analysis as queries
+from salescli.store import refs
+
+RepOption = Annotated[Optional[str], typer.Option("--rep", help="Only this rep (handle).", show_default=False)]
+
+REPS = [
+    Column("rep"),
+    Column("won_deals", "won", kind="int"),
+    Column("revenue", kind="money"),
+    Column("margin", kind="money"),
+    Column("margin_rate", "margin %", kind="ratio"),
+    Column("new_customers", "new cust.", kind="int"),
+    Column("activities", kind="int"),
+    Column("win_rate", "win rate", kind="ratio"),
+    Column("avg_deal", "avg deal", kind="money"),
+    Column("avg_cycle_days", "cycle days", kind="number"),
+    Column("open_weighted", "open weighted", kind="money"),
+    Column("commission", kind="money"),
+]
+REPS_SUMMARY = [Column("reps", kind="int"), *REPS[1:], Column("revenue_per_rep", "revenue per rep", kind="money")]
+
+CUSTOMERS = [
+    Column("id", kind="id"),
+    Column("customer"),
+    Column("owner"),
+    Column("tier"),
+    Column("recency_days", "recency (days)", kind="int"),
+    Column("frequency", kind="int"),
+    Column("monetary", kind="money"),
+    Column("share", kind="ratio"),
+    Column("cumulative_share", "cumulative", kind="ratio", bar=True),
+]
+TIER_SUMMARY = [
+    Column("customers", kind="int"),
+    Column("revenue", kind="money"),
+    Column("tier_a", "tier A", kind="int"),
+    Column("tier_b", "tier B", kind="int"),
+    Column("tier_c", "tier C", kind="int"),
+    Column("changes", "would change", kind="int"),
+]
+
+CLASSIFY = [
+    Column("id", kind="id"),
+    Column("customer"),
+    Column("revenue", kind="money"),
+    Column("share", kind="ratio"),
+    Column("cumulative_share", "cumulative", kind="ratio"),
+    Column("tier"),
+    Column("current_tier", "current"),
+]
+CLASSIFY_APPLIED = [Column("tier"), Column("before", kind="int"), Column("after", kind="int")]
+
+SOURCES = [
+    Column("source"),
+    Column("customers", kind="int"),
+    Column("deals", kind="int"),
+    Column("won", kind="int"),
+    Column("win_rate", "win rate", kind="ratio"),
+    Column("revenue", kind="money"),
+    Column("avg_deal", "avg deal", kind="money"),
+]
+
+PRODUCTS = [
+    Column("sku"),
+    Column("name"),
+    Column("units", kind="int"),
+    Column("revenue", kind="money"),
+    Column("share", kind="ratio", bar=True),
+    Column("margin", kind="money"),
+    Column("margin_rate", "margin %", kind="ratio"),
+]
+
+LOST = [
+    Column("reason"),
+    Column("deals", kind="int"),
+    Column("value", kind="money"),
+    Column("share", "share of value", kind="ratio", bar=True),
+]
+
+RECEIVABLES = [
+    Column("customer"),
+    Column("billed", kind="money"),
+    Column("paid", kind="money"),
+    Column("outstanding", kind="money"),
+    Column("0_30", "0–30 days", kind="money"),
+    Column("31_60", "31–60", kind="money"),
+    Column("61_90", "61–90", kind="money"),
+    Column("over_90", "over 90", kind="money"),
+    Column("credit_limit", "credit limit", kind="money"),
+    Column("over_limit", "over limit", kind="bool"),
+]
+RECEIVABLES_SUMMARY = [
+    Column("customers", kind="int"),
+    *RECEIVABLES[1:-1],
+    Column("over_limit", "over limit", kind="int"),
+]
+
+
+def _period(period: str | None, start: str | None, end: str | None) -> Period | None:
+    """The report period from --period or --from/--to; all time when none is given."""
+    return parse.period_option(period, start, end)
+
+
+def _title(name: str, period: Period | None) -> str:
+    return f"{name} — {period.label if period else 'all time'}"
+
+
+def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
+    rep = refs.optional_rep(conn, handle)
+    return rep["id"] if rep is not None else None
+
+
+def _tiers(conn: sqlite3.Connection, period: Period | None, owner: str | None = None) -> list[dict[str, Any]]:
+    """Every customer's ABC tier and RFM figures; recency counts to today, or to the end
+    of a period that is over."""
+    as_of = min(parse.today(), period.end) if period else parse.today()
+    return reports.customer_tiers(queries.customer_revenue(conn, period), as_of=as_of, owner=owner)
+
+
+def reps(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    rep: RepOption = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Leaderboard: each rep's won deals, revenue, margin, win rate, cycle, pipeline and commission.
+
+    Deals count by the date they were won or lost; the period defaults to all time."""
+    when = _period(period, start, end)
+    conn = session.connection()
+    rows, summary = reports.reps(queries.rep_figures(conn, when, _rep_id(conn, rep)), every_rep=rep is not None)
+    output.render(
+        rows,
+        REPS,
+        fmt=fmt,
+        limit=limit,
+        title=_title("Reps", when),
+        report="reps",
+        period=when,
+        summary=summary,
+        summary_columns=REPS_SUMMARY,
+        empty="No active reps and nothing sold in this period.",
+    )
+
+
+def customers(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Customer value: ABC tiers by revenue won in the period, and recency, frequency, monetary.
+
+    Tiers are computed over every customer; --owner only narrows the rows shown.
+    The period defaults to all time."""
+    when = _period(period, start, end)
+    conn = session.connection()
+    handle = refs.rep(conn, owner)["handle"] if owner else None
+    rows = _tiers(conn, when, handle)
+    output.render(
+        rows,
+        CUSTOMERS,
+        fmt=fmt,
+        limit=limit,
+        title=_title("Customers", when),
+        report="customers",
+        period=when,
+        summary=reports.tier_summary(rows),
+        summary_columns=TIER_SUMMARY,
+        empty="No customers to show.",
+    )
+
+
+def classify(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Store the computed tiers on the customers.")] = False,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Tier the customers A/B/C by revenue won in the period (ABC: 80 % / 95 %); --apply stores them.
+
+    The period defaults to all time."""
+    when = _period(period, start, end)
+    fmt = output.choose_format(fmt)  # a bad --format must fail before anything is written
+    title = _title("Customer tiers", when)
+    if not apply:
+        rows = _tiers(session.connection(), when)
+        summary = {**reports.tier_summary(rows), "changes": len(reports.tier_changes(rows))}
+        output.render(
+            rows,
+            CLASSIFY,
+            fmt=fmt,
+            limit=limit,
+            title=title,
+            report="classify",
+            period=when,
+            summary=summary,
+            summary_columns=TIER_SUMMARY,
+            empty="No customers to show.",
+        )
+        return
+    with session.write() as conn:
+        rows = _tiers(conn, when)
+        changed = queries.set_tiers(conn, reports.tier_changes(rows), parse.timestamp())
+    output.render(
+        reports.tier_counts(rows),
+        CLASSIFY_APPLIED,
+        fmt=fmt,
+        title=title,
+        report="classify",
+        period=when,
+        summary={"changed": changed},
+        summary_columns=[Column("changed", kind="int")],
+    )
+    output.message(f"Classified {len(rows)} customers: {changed} changed tier.")
+
+
+@dataclass(frozen=True)
+class _Report:
+    """A report of the period's deals by one key, optionally for one owner's deals."""
+
+    name: str
+    title: str
+    help: str
+    query: Callable[..., list[dict[str, Any]]]
+    compute: Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], dict[str, Any]]]
+    columns: list[Column]
+    summary_columns: list[Column]
+    empty: str
+
+
+SOURCE_REPORT = _Report(
+    name="sources",
+    title="Sources",
+    help=(
+        "Channels: new customers, deals created, won, win rate, revenue and average deal per source.\n\n"
+        "A deal without a source counts for its customer's. The period defaults to all time."
+    ),
+    query=queries.source_figures,
+    compute=reports.sources,
+    columns=SOURCES,
+    summary_columns=SOURCES[1:],
+    empty="No customers or deals in this period.",
+)
+PRODUCT_REPORT = _Report(
+    name="products",
+    title="Products",
+    help=(
+        "Products: units, revenue, share and margin of the deals won in the period.\n\n"
+        "Margin leaves out deals whose cost is unknown. The period defaults to all time."
+    ),
+    query=queries.product_figures,
+    compute=reports.products,
+    columns=PRODUCTS,
+    summary_columns=PRODUCTS[2:],
+    empty="No products and no won deals in this period.",
+)
+LOST_REPORT = _Report(
+    name="lost",
+    title="Lost deals",
+    help=(
+        "Why deals were lost: deals and value per reason, with each reason's share of the lost value.\n\n"
+        "The period defaults to all time."
+    ),
+    query=queries.lost_figures,
+    compute=reports.lost,
+    columns=LOST,
+    summary_columns=LOST[1:3],
+    empty="No deals lost in this period.",
+)
+
+
+def _period_and_owner_command(spec: _Report) -> Callable[..., None]:
+    """The command for ``spec``: --period/--from/--to, --owner, --format, --limit."""
+
+    def command(
+        period: PeriodOption = None,
+        start: FromOption = None,
+        end: ToOption = None,
+        owner: OwnerOption = None,
+        fmt: FormatOption = None,
+        limit: LimitOption = 50,
+    ) -> None:
+        when = _period(period, start, end)
+        conn = session.connection()
+        rows, summary = spec.compute(spec.query(conn, when, _rep_id(conn, owner)))
+        output.render(
+            rows,
+            spec.columns,
+            fmt=fmt,
+            limit=limit,
+            title=_title(spec.title, when),
+            report=spec.name,
+            period=when,
+            summary=summary,
+            summary_columns=spec.summary_columns,
+            empty=spec.empty,
+        )
+
+    command.__name__ = spec.name
+    command.__doc__ = spec.help
+    return command
+
+
+def receivables(
+    owner: Annotated[
+        Optional[str], typer.Option("--owner", help="Only customers this rep owns (handle).", show_default=False)
+    ] = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
+    conn = session.connection()
+    rows, summary = reports.receivables(queries.won_balances(conn, _rep_id(conn, owner)), today=parse.today())
+    output.render(
+        rows,
+        RECEIVABLES,
+        fmt=fmt,
+        limit=limit,
+        title=f"Receivables — {parse.today().isoformat()}",
+        report="receivables",
+        period=None,
+        summary=summary,
+        summary_columns=RECEIVABLES_SUMMARY,
+        empty="Nothing outstanding.",
+    )
 
 
 def register(app: App) -> None:
     """Attach these reports to the `report` group."""
+    app.command("reps")(reps)
+    app.command("customers")(customers)
+    for spec in (SOURCE_REPORT, PRODUCT_REPORT, LOST_REPORT):
+        app.command(spec.name)(_period_and_owner_command(spec))
+    app.command("receivables")(receivables)
 
 
 def register_customer(app: App) -> None:
     """Attach `customer classify` to the `customer` group."""
+    app.command("classify")(classify)

@@ -185,7 +185,12 @@ def m001_initial(db: Database) -> None:
         db.execute("INSERT INTO setting (key, value) VALUES (?, ?)", [key, value])
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+def m002_activity_owner_done(db: Database) -> None:
+    """Activities done per rep and period (report reps, targets): a covering index."""
+    db.execute("CREATE INDEX activity_owner_done ON activity(owner_id, done_at)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_activity_owner_done]
 NAMES = [migration.__name__ for migration in MIGRATIONS]
 
 

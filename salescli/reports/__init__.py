@@ -1,0 +1,1 @@
+"""Report arithmetic (SPEC §6): pure functions, rows in, rows out, testable without a CLI."""

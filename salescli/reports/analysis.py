@@ -1,0 +1,362 @@
+"""The analysis reports' arithmetic (SPEC §6): reps, customers (ABC and RFM), sources,
+products, lost, receivables.
+
+Pure functions: the rows arrive already aggregated by ``salescli.store.analysis`` (money in
+integer cents, dates as ISO text) and leave as the report's rows, keyed by SPEC's names,
+plus a summary where the report has one. Money stays in cents (averages and commissions
+are rounded half up to the cent); ratios are fractions, ``None`` when the divisor is 0.
+
+Definitions where SPEC is terse:
+
+* A deal counts for a period by ``closed_at`` when won or lost, by ``created_at`` for
+  pipeline counts (deals created). Open-pipeline figures are "now", not per period.
+* Margin is ``amount − cost`` over the won deals whose cost is known; a deal with unknown
+  cost (NULL) is left out of both margin and the revenue margin_rate divides by, so it
+  neither inflates nor dilutes the rate. No deal with a known cost: margin is ``None``.
+* ABC tiers: ties share a rank. "The customers ranked above" a customer are those with
+  strictly more revenue, so equal revenue always means the same tier, however the names sort.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+NO_PRODUCT = "(no product)"
+NO_REASON = "(no reason)"
+NO_SOURCE = "(no source)"
+UNASSIGNED = "(unassigned)"
+NO_TIER = "(none)"
+
+TIERS = ("A", "B", "C")
+A_BELOW_PERCENT = 80  # A while the share of the customers ranked above is below 80 %
+B_BELOW_PERCENT = 95  # B below 95 %, otherwise C
+
+AGEING = (("0_30", 30), ("31_60", 60), ("61_90", 90), ("over_90", None))
+
+Row = dict[str, Any]
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def ratio(part: float, whole: float) -> float | None:
+    """``part ÷ whole``, or None when ``whole`` is 0 (or missing)."""
+    return part / whole if whole else None
+
+
+def round_cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def mean_cents(total: int, count: int) -> int | None:
+    """The mean of ``count`` amounts summing to ``total`` cents, to the cent."""
+    return round_cents(Decimal(total) / count) if count else None
+
+
+def mean_days(total: float, count: int) -> float | None:
+    return round(total / count, 1) if count else None
+
+
+def commission(revenue: int, rate: float) -> int:
+    """``revenue × rate`` to the cent (the rate is stored as a fraction, 0.05 for 5 %)."""
+    return round_cents(Decimal(revenue) * Decimal(str(rate)))
+
+
+def margin(costed_deals: int, margin_cents: int) -> int | None:
+    """The margin of a group of won deals: None when none of them has a known cost."""
+    return margin_cents if costed_deals else None
+
+
+def margin_rate(costed_deals: int, margin_cents: int, costed_revenue: int) -> float | None:
+    return ratio(margin_cents, costed_revenue) if costed_deals else None
+
+
+def _totals(rows: Iterable[Mapping[str, Any]], keys: Iterable[str]) -> dict[str, Any]:
+    rows = list(rows)
+    return {key: sum(row[key] or 0 for row in rows) for key in keys}
+
+
+# ---------------------------------------------------------------- reps
+
+# What the store gives per rep (and one row for deals and customers without an owner).
+REP_FIGURES = (
+    "won_deals",
+    "revenue",
+    "costed_deals",
+    "costed_revenue",
+    "margin_cents",
+    "lost_deals",
+    "cycle_days",
+    "open_weighted_raw",
+    "new_customers",
+    "activities",
+)
+
+
+def _rep_rates(f: Mapping[str, Any]) -> Row:
+    """The derived figures of a rep (or of the team, from its totals)."""
+    won = f["won_deals"]
+    return {
+        "won_deals": won,
+        "revenue": f["revenue"],
+        "margin": margin(f["costed_deals"], f["margin_cents"]),
+        "margin_rate": margin_rate(f["costed_deals"], f["margin_cents"], f["costed_revenue"]),
+        "new_customers": f["new_customers"],
+        "activities": f["activities"],
+        "win_rate": ratio(won, won + f["lost_deals"]),
+        "avg_deal": mean_cents(f["revenue"], won),
+        "avg_cycle_days": mean_days(f["cycle_days"], won),
+        # Σ open amount × probability (a percentage), so ÷ 100 for cents
+        "open_weighted": round_cents(Decimal(f["open_weighted_raw"]) / 100),
+    }
+
+
+def reps(figures: Iterable[Mapping[str, Any]], *, every_rep: bool = False) -> tuple[list[Row], Row]:
+    """The leaderboard: one row per rep, best revenue first, and the team summary.
+
+    Every active rep is listed (zeros included); an inactive rep, and the "(unassigned)"
+    row of work without an owner, only when they have a figure in the period (or always,
+    with ``every_rep``: a rep asked for by name). Team totals include the unassigned work;
+    ``revenue_per_rep`` divides team revenue by the reps listed.
+    """
+    listed = [
+        f
+        for f in figures
+        if (f["handle"] is not None and (f["active"] or every_rep)) or any(f[key] for key in REP_FIGURES)
+    ]
+    rows = []
+    for f in listed:
+        row = {"rep": f["handle"] or UNASSIGNED, **_rep_rates(f)}
+        row["commission"] = commission(f["revenue"], f["commission_rate"] or 0)
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["revenue"], -r["won_deals"], r["rep"] == UNASSIGNED, r["rep"]))
+    head_count = sum(1 for f in listed if f["handle"] is not None)
+    totals = _totals(listed, REP_FIGURES)
+    summary = {
+        "reps": head_count,
+        **_rep_rates(totals),
+        "commission": sum(row["commission"] for row in rows),
+        "revenue_per_rep": mean_cents(totals["revenue"], head_count),
+    }
+    return rows, summary
+
+
+# ---------------------------------------------------------------- customers: ABC and RFM
+
+
+def abc_tier(revenue: int, above: int, total: int) -> str:
+    """A while the revenue of the customers ranked above is below 80 % of the total, B
+    below 95 %, otherwise C; no revenue is C. Integer arithmetic: exact at the boundaries."""
+    if revenue <= 0 or total <= 0:
+        return "C"
+    if above * 100 < A_BELOW_PERCENT * total:
+        return "A"
+    if above * 100 < B_BELOW_PERCENT * total:
+        return "B"
+    return "C"
+
+
+def customer_tiers(customers: Iterable[Mapping[str, Any]], *, as_of: dt.date, owner: str | None = None) -> list[Row]:
+    """Rank customers by revenue (ties: by name, then id, for the listing order only) and
+    give each its share, cumulative share, ABC tier and RFM figures.
+
+    ``customers`` carry ``id``, ``customer``, ``owner``, ``current_tier``, ``revenue``
+    (won in the period), ``frequency`` (deals won in the period) and ``last_won`` (the
+    latest of them, ISO date or None). ``recency_days`` counts from ``last_won`` to
+    ``as_of`` (today, or the period's end when the period is over). With ``owner``, only
+    that rep's customers are returned, tiered and shared among every customer all the same.
+    """
+    ranked = sorted(customers, key=lambda c: (-c["revenue"], c["customer"].casefold(), c["id"]))
+    total = sum(c["revenue"] for c in ranked)
+    rows = []
+    running = above = 0
+    previous = None
+    for c in ranked:
+        if c["revenue"] != previous:  # a new rank: everyone so far is above it
+            above, previous = running, c["revenue"]
+        running += c["revenue"]
+        last_won = c["last_won"]
+        rows.append(
+            {
+                "id": c["id"],
+                "customer": c["customer"],
+                "owner": c["owner"],
+                "tier": abc_tier(c["revenue"], above, total),
+                "current_tier": c["current_tier"],
+                "recency_days": (as_of - dt.date.fromisoformat(last_won)).days if last_won else None,
+                "frequency": c["frequency"],
+                "monetary": c["revenue"],
+                "revenue": c["revenue"],
+                "share": ratio(c["revenue"], total),
+                "cumulative_share": ratio(running, total),
+            }
+        )
+    if owner is not None:
+        rows = [row for row in rows if row["owner"] == owner]
+    return rows
+
+
+def tier_summary(rows: Iterable[Mapping[str, Any]]) -> Row:
+    """How many customers fall in each computed tier, and their revenue."""
+    rows = list(rows)
+    counts = Counter(row["tier"] for row in rows)
+    return {
+        "customers": len(rows),
+        "revenue": sum(row["revenue"] for row in rows),
+        **{f"tier_{tier.lower()}": counts[tier] for tier in TIERS},
+    }
+
+
+def tier_changes(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
+    """customer id → computed tier, for the customers whose stored tier differs."""
+    return {row["id"]: row["tier"] for row in rows if row["tier"] != row["current_tier"]}
+
+
+def tier_counts(rows: Iterable[Mapping[str, Any]]) -> list[Row]:
+    """Customers per tier before (stored) and after (computed) a classification."""
+    rows = list(rows)
+    before = Counter(row["current_tier"] or NO_TIER for row in rows)
+    after = Counter(row["tier"] for row in rows)
+    return [{"tier": tier, "before": before[tier], "after": after[tier]} for tier in (*TIERS, NO_TIER)]
+
+
+# ---------------------------------------------------------------- sources
+
+
+def sources(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
+    """Per channel: new customers, deals created, deals won, win rate, revenue, average deal.
+
+    ``figures`` carry ``source`` (None: no source), ``customers``, ``deals``, ``won``,
+    ``lost`` and ``revenue``.
+    """
+    figures = list(figures)
+    rows = [_source_row(f["source"] or NO_SOURCE, f) for f in figures]
+    rows.sort(key=lambda r: (-r["revenue"], -r["deals"], r["source"]))
+    totals = _source_row(None, _totals(figures, ("customers", "deals", "won", "lost", "revenue")))
+    del totals["source"]
+    return rows, totals
+
+
+def _source_row(source: str | None, f: Mapping[str, Any]) -> Row:
+    return {
+        "source": source,
+        "customers": f["customers"],
+        "deals": f["deals"],
+        "won": f["won"],
+        "win_rate": ratio(f["won"], f["won"] + f["lost"]),
+        "revenue": f["revenue"],
+        "avg_deal": mean_cents(f["revenue"], f["won"]),
+    }
+
+
+# ---------------------------------------------------------------- products
+
+
+def products(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
+    """Per product (and "(no product)"): units, revenue, share of revenue, margin, margin rate.
+
+    ``figures`` carry ``sku`` and ``name`` (both None for deals without a product),
+    ``units``, ``revenue``, ``costed_deals``, ``costed_revenue`` and ``margin_cents``.
+    """
+    figures = list(figures)
+    total = sum(f["revenue"] for f in figures)
+    rows = [
+        {
+            "sku": f["sku"],
+            "name": f["name"] if f["sku"] is not None else NO_PRODUCT,
+            "units": f["units"],
+            "revenue": f["revenue"],
+            "share": ratio(f["revenue"], total),
+            "margin": margin(f["costed_deals"], f["margin_cents"]),
+            "margin_rate": margin_rate(f["costed_deals"], f["margin_cents"], f["costed_revenue"]),
+        }
+        for f in figures
+    ]
+    rows.sort(key=lambda r: (-r["revenue"], -r["units"], r["sku"] is None, (r["sku"] or "").casefold()))
+    totals = _totals(figures, ("units", "revenue", "costed_deals", "costed_revenue", "margin_cents"))
+    summary = {
+        "units": totals["units"],
+        "revenue": totals["revenue"],
+        "margin": margin(totals["costed_deals"], totals["margin_cents"]),
+        "margin_rate": margin_rate(totals["costed_deals"], totals["margin_cents"], totals["costed_revenue"]),
+    }
+    return rows, summary
+
+
+# ---------------------------------------------------------------- lost
+
+
+def lost(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
+    """Per loss reason: deals, value, and ``share`` = that reason's share of the lost value.
+
+    ``figures`` carry ``reason`` (None: no reason given), ``deals`` and ``value``.
+    """
+    figures = list(figures)
+    total = sum(f["value"] for f in figures)
+    rows = [
+        {
+            "reason": f["reason"] or NO_REASON,
+            "deals": f["deals"],
+            "value": f["value"],
+            "share": ratio(f["value"], total),
+        }
+        for f in figures
+    ]
+    rows.sort(key=lambda r: (-r["value"], -r["deals"], r["reason"].casefold()))
+    return rows, {"deals": sum(f["deals"] for f in figures), "value": total}
+
+
+# ---------------------------------------------------------------- receivables
+
+
+def age_bucket(age_days: int) -> str:
+    """``0_30``, ``31_60``, ``61_90`` or ``over_90`` for a balance ``age_days`` old."""
+    for key, upto in AGEING:
+        if upto is None or age_days <= upto:
+            return key
+    raise AssertionError("unreachable")
+
+
+def receivables(balances: Iterable[Mapping[str, Any]], *, today: dt.date) -> tuple[list[Row], Row]:
+    """Per customer with an outstanding balance on won deals, largest first.
+
+    ``balances`` are grouped by customer and won date: ``id``, ``customer``,
+    ``credit_limit``, ``won_on``, ``billed``, ``paid`` and ``outstanding`` (each deal's
+    unpaid rest, never below 0). Each balance lands in the bucket of its age at ``today``;
+    ``over_limit`` is outstanding above the credit limit (False when there is no limit).
+    """
+    customers: dict[int, Row] = {}
+    buckets: dict[str, str] = {}  # won date → bucket: far fewer dates than deals
+    for b in balances:
+        row = customers.get(b["id"])
+        if row is None:
+            row = customers[b["id"]] = {
+                "customer": b["customer"],
+                "billed": 0,
+                "paid": 0,
+                "outstanding": 0,
+                **{key: 0 for key, _ in AGEING},
+                "credit_limit": b["credit_limit"],
+            }
+        row["billed"] += b["billed"]
+        row["paid"] += b["paid"]
+        row["outstanding"] += b["outstanding"]
+        won_on = b["won_on"]
+        if won_on not in buckets:
+            buckets[won_on] = age_bucket((today - dt.date.fromisoformat(won_on)).days)
+        row[buckets[won_on]] += b["outstanding"]
+    rows = [row for row in customers.values() if row["outstanding"] > 0]
+    for row in rows:
+        row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
+    rows.sort(key=lambda r: (-r["outstanding"], r["customer"].casefold()))
+    keys = ("billed", "paid", "outstanding", *(key for key, _ in AGEING))
+    summary = {
+        "customers": len(rows),
+        **_totals(rows, keys),
+        "over_limit": sum(1 for row in rows if row["over_limit"]),
+    }
+    return rows, summary

@@ -1,0 +1,235 @@
+"""The queries behind the analysis reports: everything is aggregated here, in SQL, so that
+the reports' pure functions (``salescli.reports.analysis``) see one small row per rep,
+customer, channel, product, reason or won date.
+
+A period filters won and lost deals by ``closed_at``, deals created and customers added
+by ``created_at``, activities by ``done_at``; ``None`` means all time. Open-pipeline
+figures are "now" and take no period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import Any
+
+from salescli.parse import Period
+
+Clause = tuple[str, list[Any]]
+
+
+def _on_dates(column: str, period: Period | None) -> Clause:
+    """``column`` (a ``YYYY-MM-DD`` date) within the period."""
+    if period is None:
+        return "1", []
+    return f"{column} BETWEEN ? AND ?", [period.start.isoformat(), period.end.isoformat()]
+
+
+def _on_timestamps(column: str, period: Period | None) -> Clause:
+    """``column`` (a ``YYYY-MM-DD HH:MM:SS`` timestamp) within the period; index-friendly."""
+    if period is None:
+        return "1", []
+    after_end = period.end + dt.timedelta(days=1)
+    return f"{column} >= ? AND {column} < ?", [period.start.isoformat(), after_end.isoformat()]
+
+
+def _owned_by(column: str, rep_id: int | None) -> Clause:
+    if rep_id is None:
+        return "1", []
+    return f"{column} = ?", [rep_id]
+
+
+def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+# ---------------------------------------------------------------- reps
+
+
+def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
+    """Per rep (and one row with ``handle`` NULL for work without an owner, unless one rep
+    is asked for): won/lost counts, revenue, margin parts, cycle days, weighted open
+    pipeline, new customers and activities done.
+
+    The deals are read in one pass, grouped by owner and stage before the stage's kind is
+    looked at; the unary ``+`` keeps SQLite on a sequential scan rather than a walk of the
+    owner index with a table lookup per deal. Activities are counted per rep on the
+    ``activity_owner_done`` index (migration m002).
+    """
+    closed, closed_args = _on_dates("closed_at", period)
+    created, created_args = _on_timestamps("created_at", period)
+    done, done_args = _on_dates("done_at", period)
+    owner, owner_args = _owned_by("owner_id", rep_id)
+    people, people_args = _owned_by("id", rep_id)
+    unassigned = "" if rep_id is not None else "UNION ALL SELECT NULL, NULL, 0, 0"
+    sql = f"""
+    WITH by_stage AS (
+        SELECT owner_id, stage_id, COUNT(*) AS deals, SUM(amount) AS amount,
+               COUNT(cost) AS costed_deals,
+               SUM(CASE WHEN cost IS NOT NULL THEN amount ELSE 0 END) AS costed_revenue,
+               SUM(CASE WHEN cost IS NOT NULL THEN amount - cost ELSE 0 END) AS margin_cents,
+               SUM(julianday(closed_at) - julianday(substr(created_at, 1, 10))) AS cycle_days
+        FROM deal
+        WHERE (stage_id IN (SELECT id FROM stage WHERE kind = 'open') OR {closed}) AND {owner}
+        GROUP BY +owner_id, +stage_id
+    ), deals AS (
+        SELECT d.owner_id,
+               SUM(CASE WHEN s.kind = 'won' THEN d.deals ELSE 0 END) AS won_deals,
+               SUM(CASE WHEN s.kind = 'won' THEN d.amount ELSE 0 END) AS revenue,
+               SUM(CASE WHEN s.kind = 'won' THEN d.costed_deals ELSE 0 END) AS costed_deals,
+               SUM(CASE WHEN s.kind = 'won' THEN d.costed_revenue ELSE 0 END) AS costed_revenue,
+               SUM(CASE WHEN s.kind = 'won' THEN d.margin_cents ELSE 0 END) AS margin_cents,
+               SUM(CASE WHEN s.kind = 'lost' THEN d.deals ELSE 0 END) AS lost_deals,
+               SUM(CASE WHEN s.kind = 'won' THEN d.cycle_days ELSE 0 END) AS cycle_days,
+               SUM(CASE WHEN s.kind = 'open' THEN d.amount * s.probability ELSE 0 END) AS open_weighted_raw
+        FROM by_stage d JOIN stage s ON s.id = d.stage_id
+        GROUP BY d.owner_id
+    ), added AS (
+        SELECT owner_id, COUNT(*) AS new_customers FROM customer
+        WHERE {created} AND {owner} GROUP BY owner_id
+    ), people AS (
+        SELECT id, handle, active, commission_rate FROM rep WHERE {people} {unassigned}
+    )
+    SELECT p.handle, p.active, p.commission_rate,
+           COALESCE(d.won_deals, 0) AS won_deals, COALESCE(d.revenue, 0) AS revenue,
+           COALESCE(d.costed_deals, 0) AS costed_deals, COALESCE(d.costed_revenue, 0) AS costed_revenue,
+           COALESCE(d.margin_cents, 0) AS margin_cents, COALESCE(d.lost_deals, 0) AS lost_deals,
+           COALESCE(d.cycle_days, 0) AS cycle_days, COALESCE(d.open_weighted_raw, 0) AS open_weighted_raw,
+           COALESCE(a.new_customers, 0) AS new_customers,
+           (SELECT COUNT(*) FROM activity
+             WHERE owner_id IS p.id AND done_at IS NOT NULL AND {done}) AS activities
+    FROM people p
+    LEFT JOIN deals d ON d.owner_id IS p.id
+    LEFT JOIN added a ON a.owner_id IS p.id
+    """
+    args = [*closed_args, *owner_args, *created_args, *owner_args, *people_args, *done_args]
+    return _dicts(conn.execute(sql, args))
+
+
+# ---------------------------------------------------------------- customers
+
+
+def customer_revenue(conn: sqlite3.Connection, period: Period | None) -> list[dict[str, Any]]:
+    """Every customer with its owner, stored tier, and the revenue, count and latest date
+    of its deals won in the period (0, 0 and NULL when none)."""
+    closed, closed_args = _on_dates("d.closed_at", period)
+    sql = f"""
+    SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier,
+           COALESCE(w.revenue, 0) AS revenue, COALESCE(w.frequency, 0) AS frequency, w.last_won
+    FROM customer c
+    LEFT JOIN rep r ON r.id = c.owner_id
+    LEFT JOIN (
+        SELECT d.customer_id, SUM(d.amount) AS revenue, COUNT(*) AS frequency, MAX(d.closed_at) AS last_won
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE s.kind = 'won' AND {closed}
+        GROUP BY d.customer_id
+    ) w ON w.customer_id = c.id
+    """
+    return _dicts(conn.execute(sql, closed_args))
+
+
+def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
+    """Store each customer's tier (id → 'A'|'B'|'C'); returns how many changed."""
+    cursor = conn.executemany(
+        "UPDATE customer SET tier = ?, updated_at = ? WHERE id = ? AND tier IS NOT ?",
+        [(tier, updated_at, customer_id, tier) for customer_id, tier in tiers.items()],
+    )
+    return cursor.rowcount
+
+
+# ---------------------------------------------------------------- sources, products, lost
+
+
+def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
+    """Per channel (lowercased; NULL: none): customers added, deals created, won and lost
+    deals closed and the revenue won in the period. A deal's channel is its own source,
+    else its customer's."""
+    added, added_args = _on_timestamps("created_at", period)
+    created, created_args = _on_timestamps("d.created_at", period)
+    closed, closed_args = _on_dates("d.closed_at", period)
+    owner, owner_args = _owned_by("owner_id", rep_id)
+    deal_owner, deal_owner_args = _owned_by("d.owner_id", rep_id)
+    sql = f"""
+    SELECT source, SUM(customers) AS customers, SUM(deals) AS deals, SUM(won) AS won,
+           SUM(lost) AS lost, SUM(revenue) AS revenue
+    FROM (
+        SELECT lower(NULLIF(trim(source), '')) AS source, 1 AS customers, 0 AS deals, 0 AS won,
+               0 AS lost, 0 AS revenue
+        FROM customer WHERE {added} AND {owner}
+        UNION ALL
+        SELECT lower(COALESCE(NULLIF(trim(d.source), ''), NULLIF(trim(c.source), ''))),
+               0, created, won, lost, CASE WHEN won THEN d.amount ELSE 0 END
+        FROM (
+            SELECT d.*, ({created}) AS created,
+                   (s.kind = 'won' AND {closed}) AS won, (s.kind = 'lost' AND {closed}) AS lost
+            FROM deal d JOIN stage s ON s.id = d.stage_id
+            WHERE {deal_owner}
+        ) d JOIN customer c ON c.id = d.customer_id
+        WHERE created OR won OR lost
+    )
+    GROUP BY source
+    """
+    args = [*added_args, *owner_args, *created_args, *closed_args, *closed_args, *deal_owner_args]
+    return _dicts(conn.execute(sql, args))
+
+
+def product_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
+    """Per product sold in the period (one row with sku NULL for deals without a
+    product), then every active product that sold nothing, with zeros."""
+    closed, closed_args = _on_dates("d.closed_at", period)
+    deal_owner, deal_owner_args = _owned_by("d.owner_id", rep_id)
+    sql = f"""
+    WITH sold AS (
+        SELECT d.product_id, SUM(d.quantity) AS units, SUM(d.amount) AS revenue,
+               COUNT(d.cost) AS costed_deals,
+               SUM(CASE WHEN d.cost IS NOT NULL THEN d.amount ELSE 0 END) AS costed_revenue,
+               SUM(CASE WHEN d.cost IS NOT NULL THEN d.amount - d.cost ELSE 0 END) AS margin_cents
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE s.kind = 'won' AND {closed} AND {deal_owner}
+        GROUP BY d.product_id
+    )
+    SELECT p.sku, p.name, sold.units, sold.revenue, sold.costed_deals, sold.costed_revenue, sold.margin_cents
+    FROM sold LEFT JOIN product p ON p.id = sold.product_id
+    UNION ALL
+    SELECT p.sku, p.name, 0, 0, 0, 0, 0 FROM product p
+    WHERE p.active = 1 AND p.id NOT IN (SELECT product_id FROM sold WHERE product_id IS NOT NULL)
+    """
+    return _dicts(conn.execute(sql, [*closed_args, *deal_owner_args]))
+
+
+def lost_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
+    """Per loss reason (case-insensitively; NULL when none was given): deals lost in the
+    period and their value."""
+    closed, closed_args = _on_dates("d.closed_at", period)
+    deal_owner, deal_owner_args = _owned_by("d.owner_id", rep_id)
+    sql = f"""
+    SELECT MIN(NULLIF(trim(d.lost_reason), '')) AS reason, COUNT(*) AS deals, SUM(d.amount) AS value
+    FROM deal d JOIN stage s ON s.id = d.stage_id
+    WHERE s.kind = 'lost' AND {closed} AND {deal_owner}
+    GROUP BY lower(COALESCE(trim(d.lost_reason), ''))
+    """
+    return _dicts(conn.execute(sql, [*closed_args, *deal_owner_args]))
+
+
+# ---------------------------------------------------------------- receivables
+
+
+def won_balances(conn: sqlite3.Connection, rep_id: int | None = None) -> list[dict[str, Any]]:
+    """Won deals grouped by customer and won date: billed, paid and outstanding (each
+    deal's unpaid rest, never below 0), for the customers the rep owns (all: None)."""
+    owner, owner_args = _owned_by("c.owner_id", rep_id)
+    sql = f"""
+    WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id)
+    SELECT c.id, c.name AS customer, c.credit_limit,
+           COALESCE(d.closed_at, date(d.created_at)) AS won_on,
+           SUM(d.amount) AS billed, SUM(COALESCE(p.paid, 0)) AS paid,
+           SUM(MAX(d.amount - COALESCE(p.paid, 0), 0)) AS outstanding
+    FROM deal d
+    JOIN stage s ON s.id = d.stage_id
+    JOIN customer c ON c.id = d.customer_id
+    LEFT JOIN paid p ON p.deal_id = d.id
+    WHERE s.kind = 'won' AND {owner}
+    GROUP BY c.id, won_on
+    """
+    return _dicts(conn.execute(sql, owner_args))
