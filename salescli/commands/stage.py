@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Optional
 
 import typer
@@ -36,9 +37,13 @@ def _probability(text: str | None) -> int | None:
     return parse.parse_probability(text) if text is not None else None
 
 
-def _anchors(after: str | None, before: str | None) -> None:
+def _placement(conn: sqlite3.Connection, after: str | None, before: str | None) -> dict[str, sqlite3.Row | None]:
     if after and before:
         raise UsageError("give --after or --before, not both")
+    return {
+        "after": refs.stage(conn, after) if after else None,
+        "before": refs.stage(conn, before) if before else None,
+    }
 
 
 @app.command("list")
@@ -70,16 +75,8 @@ def add(
         if kind == "open":
             raise UsageError("an open stage needs --probability (e.g. 40 for 40%)")
         chance = 100 if kind == "won" else 0
-    _anchors(after, before)
     with session.write() as conn:
-        stage_id = stages.add(
-            conn,
-            name,
-            probability=chance,
-            kind=kind,
-            after=refs.stage(conn, after) if after else None,
-            before=refs.stage(conn, before) if before else None,
-        )
+        stage_id = stages.add(conn, name, probability=chance, kind=kind, **_placement(conn, after, before))
     output.created("stage", stage_id, name.strip())
 
 
@@ -96,17 +93,9 @@ def edit(
     """Rename a stage, change its probability, or move it. Its kind cannot change: deals
     in it were opened or closed by it."""
     chance = _probability(probability)
-    _anchors(after, before)
     with session.write() as conn:
         stage = refs.stage(conn, name)
-        stages.edit(
-            conn,
-            stage,
-            name=new_name,
-            probability=chance,
-            after=refs.stage(conn, after) if after else None,
-            before=refs.stage(conn, before) if before else None,
-        )
+        stages.edit(conn, stage, name=new_name, probability=chance, **_placement(conn, after, before))
     changed = any(value is not None for value in (new_name, probability, after, before))
     output.done(f"Updated stage {new_name or stage['name']}" if changed else "Nothing to change.")
 

@@ -299,10 +299,7 @@ def edit(conn: sqlite3.Connection, deal: sqlite3.Row, changes: dict[str, Any]) -
         raise Invalid(
             f"deal {deal['id']} has {_money(conn, received)} paid: its amount cannot be less than that"
         )
-    if not values:
-        return
-    assignments = ", ".join(f"{column} = ?" for column in values)
-    conn.execute(f"UPDATE deal SET {assignments} WHERE id = ?", [*values.values(), deal["id"]])
+    store.update(conn, "deal", deal["id"], values)
     if "customer_id" in values:
         conn.execute("UPDATE activity SET customer_id = ? WHERE deal_id = ?", [values["customer_id"], deal["id"]])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from salescli import parse
+from salescli import parse, store
 from salescli.errors import Invalid, UsageError
 
 SELECT = "SELECT id, sku, name, price, cost, active FROM product"
@@ -37,11 +37,9 @@ def check_sku(conn: sqlite3.Connection, sku: str, *, exclude: int | None = None)
     sku = parse.require_text(sku, what="sku")
     if any(character.isspace() for character in sku):
         raise UsageError(f"sku '{sku}' has a space in it: use letters, digits and dashes, e.g. CH-100")
-    clash = conn.execute(
-        "SELECT sku FROM product WHERE sku = ? AND id IS NOT ?", [sku, exclude]
-    ).fetchone()
+    clash = store.taken(conn, "product", "sku", sku, exclude=exclude)
     if clash:
-        raise Invalid(f"a product with sku '{clash['sku']}' already exists")
+        raise Invalid(f"a product with sku '{clash}' already exists")
     return sku
 
 
@@ -77,7 +75,4 @@ def edit(conn: sqlite3.Connection, product_id: int, changes: dict[str, Any]) -> 
         changes["name"] = parse.require_text(changes["name"], what="product name")
     if "active" in changes:
         changes["active"] = int(bool(changes["active"]))
-    if not changes:
-        return
-    assignments = ", ".join(f"{column} = ?" for column in changes)
-    conn.execute(f"UPDATE product SET {assignments} WHERE id = ?", [*changes.values(), product_id])
+    store.update(conn, "product", product_id, changes)

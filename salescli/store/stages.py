@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from salescli import parse
+from salescli import parse, store
 from salescli.errors import Invalid
 
 KINDS = ("open", "won", "lost")
@@ -47,11 +47,9 @@ def _ordered(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 def _check_name(conn: sqlite3.Connection, name: str, *, exclude: int | None = None) -> str:
     name = parse.require_text(name, what="stage name")
-    clash = conn.execute(
-        "SELECT name FROM stage WHERE name = ? COLLATE NOCASE AND id IS NOT ?", [name, exclude]
-    ).fetchone()
+    clash = store.taken(conn, "stage", "name", name, exclude=exclude)
     if clash:
-        raise Invalid(f"a stage '{clash['name']}' already exists")
+        raise Invalid(f"a stage '{clash}' already exists")
     return name
 
 
