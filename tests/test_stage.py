@@ -77,9 +77,9 @@ def test_delete_renumbers(cli):
 def test_delete_refused_while_a_deal_is_in_it_or_passed_through_it(cli, isolated):
     customer(cli, isolated, "Acme")
     cli("deal", "add", "A", "-c", "Acme", "--amount", "1k", "--stage", "contacted")
-    assert "stage 'contacted' has 1 deal(s) in it" in cli.fails("stage", "delete", "contacted")
+    assert "stage 'contacted' has 1 deal in it" in cli.fails("stage", "delete", "contacted")
     cli("deal", "move", "1", "proposal")
-    assert "in the stage history of 1 deal(s)" in cli.fails("stage", "delete", "contacted")
+    assert "in the stage history of 1 deal" in cli.fails("stage", "delete", "contacted")
     assert [s["name"] for s in cli.json("stage", "list")] == [s["name"] for s in DEFAULT]
 
 

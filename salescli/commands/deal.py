@@ -95,6 +95,10 @@ def _date(text: str | None) -> dt.date:
     return parse.parse_date(text) if text is not None else parse.today()
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def _quantity(text: str | None) -> int | None:
     return parse.parse_count(text, what="quantity", minimum=1) if text is not None else None
 
@@ -134,7 +138,7 @@ def add(
             product=refs.product(conn, product) if product else None,
             quantity=units,
             cost=cost_cents,
-            source=source,
+            source=(source or "").strip() or None,
         )
     for warning in outcome.warnings:
         output.warn(warning)
@@ -249,11 +253,11 @@ def delete(deal_id: IdArgument, yes: YesOption = False) -> None:
     counts = deals.dependents(conn, deal["id"])
     along = ""
     if counts["payments"]:
-        along = f" and its {counts['payments']} payment(s) of {output.display_value(counts['paid'], 'money')}"
+        along = f" and its {_count(counts['payments'], 'payment', 'payments')} of {output.display_value(counts['paid'], 'money')}"
     confirm(f"Delete deal {deal['id']} '{deal['title']}'{along}?", yes=yes)
     with session.write() as conn:
         deals.delete(conn, refs.deal(conn, deal["id"])["id"])
-    detached = f"; {counts['activities']} activity(ies) kept without it" if counts["activities"] else ""
+    detached = f"; {_count(counts['activities'], 'activity', 'activities')} kept without it" if counts["activities"] else ""
     output.done(f"Deleted deal {deal['id']} '{deal['title']}'{along}{detached}")
 
 

@@ -201,7 +201,7 @@ def credit_warning(
     if owed + amount <= limit:
         return []
     return [
-        f"{customer['name']} is over its credit limit of {_money(conn, limit)}: "
+        f"this deal takes {customer['name']} over its credit limit of {_money(conn, limit)}: "
         f"{_money(conn, owed)} outstanding plus this deal's {_money(conn, amount)} "
         f"makes {_money(conn, owed + amount)}"
     ]
