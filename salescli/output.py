@@ -72,6 +72,11 @@ def choose_format(fmt: str | None) -> str:
     return value
 
 
+def for_programs(fmt: str | None) -> bool:
+    """Whether ``fmt`` is read by programs (csv, tsv, json: every field) rather than people."""
+    return choose_format(fmt) in ("csv", "tsv", "json")
+
+
 # ---------------------------------------------------------------- values
 
 

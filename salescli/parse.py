@@ -326,6 +326,23 @@ def parse_rate(text: str, *, what: str = "rate") -> float:
     return float(value)
 
 
+def parse_probability(text: str) -> int:
+    """A stage's chance of winning, in whole percent: ``40``, ``40%`` or ``0.4`` → 40."""
+    raw = text
+    digits = text.strip().removesuffix("%").strip()
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise UsageError(f"probability '{raw}' is not a percentage: use 0 to 100, e.g. 40 or 40%")
+    if "." in digits and not raw.strip().endswith("%") and 0 < value < 1:
+        value *= 100  # 0.4 is a fraction
+    if value != value.to_integral_value() or not 0 <= value <= 100:
+        raise UsageError(f"probability '{raw}' must be a whole percentage from 0 to 100")
+    return int(value)
+
+
 def parse_count(text: str | int, *, what: str = "number", minimum: int = 0) -> int:
     """A whole number, at least ``minimum``."""
     try:

@@ -1,7 +1,336 @@
-"""`salescli deal …`"""
+"""`salescli deal add|list|show|edit|delete|move|win|lose|pay`."""
 
 from __future__ import annotations
 
-from salescli.commands.common import App
+import datetime as dt
+from typing import Annotated, Optional
 
-app = App(help="Deals.")
+import typer
+
+from salescli import output, parse, session
+from salescli.commands.common import App, FormatOption, LimitOption, OwnerOption, YesOption, confirm
+from salescli.errors import UsageError
+from salescli.output import Column
+from salescli.store import deals, refs
+
+app = App(help="Deals: the pipeline from first lead to won (or lost), and the payments on won deals.")
+
+# deal list: every field for programs (json, csv, tsv), the ones that fit a screen for people.
+COLUMNS = [
+    Column("id", kind="int"),
+    Column("title"),
+    Column("customer"),
+    Column("amount", kind="money"),
+    Column("cost", kind="money"),
+    Column("product"),
+    Column("quantity", kind="int"),
+    Column("stage"),
+    Column("probability", kind="ratio"),
+    Column("expected_close", "expected close"),
+    Column("owner"),
+    Column("source"),
+    Column("created_at", "created"),
+    Column("closed_at", "closed"),
+    Column("lost_reason", "lost reason"),
+]
+
+
+def _pick(keys: tuple[str, ...], *extra: Column) -> list[Column]:
+    by_key = {column.key: column for column in (*COLUMNS, *extra)}
+    return [by_key[key] for key in keys]
+
+
+SCREEN_COLUMNS = _pick(("id", "title", "customer", "amount", "stage", "expected_close", "closed_at", "owner"))
+CARD = _pick(
+    (
+        "id", "title", "customer", "amount", "cost", "margin", "margin_rate", "product", "quantity",
+        "stage", "probability", "weighted", "expected_close", "owner", "source", "created_at",
+        "closed_at", "lost_reason", "paid", "balance",
+    ),
+    Column("margin", kind="money"),
+    Column("margin_rate", "margin rate", kind="ratio"),
+    Column("weighted", "weighted value", kind="money"),
+    Column("paid", kind="money"),
+    Column("balance", kind="money"),
+)
+HISTORY = [Column("stage"), Column("entered_on", "entered"), Column("days", "days in stage", kind="int")]
+PAYMENTS = [Column("paid_on", "paid on"), Column("amount", kind="money"), Column("balance", kind="money")]
+ACTIVITIES = [
+    Column("id", kind="int"),
+    Column("type"),
+    Column("summary"),
+    Column("owner"),
+    Column("due"),
+    Column("done_at", "done"),
+]
+
+IdArgument = Annotated[str, typer.Argument(help="The deal's id.")]
+OnOption = Annotated[
+    Optional[str],
+    typer.Option("--on", help="When it happened: 2026-11-20, yesterday, -3d, fri (default: today).", show_default=False),
+]
+CustomerOption = Annotated[
+    Optional[str], typer.Option("--customer", "-c", help="Customer id or name (a unique prefix will do).", show_default=False)
+]
+AmountOption = Annotated[Optional[str], typer.Option("--amount", help="Deal value: 12000, 12k, 1.5m.", show_default=False)]
+CloseOption = Annotated[
+    Optional[str], typer.Option("--close", help="Expected close date: 2026-12-15, eom, +2w, fri.", show_default=False)
+]
+ProductOption = Annotated[Optional[str], typer.Option("--product", help="Product sku.", show_default=False)]
+QuantityOption = Annotated[Optional[str], typer.Option("--quantity", "-q", help="Units of the product (default 1).", show_default=False)]
+CostOption = Annotated[
+    Optional[str], typer.Option("--cost", help="Total cost, for margin (default: product cost × quantity).", show_default=False)
+]
+SourceOption = Annotated[
+    Optional[str], typer.Option("--source", help="Channel: referral, web, ads, event, … (default: the customer's).", show_default=False)
+]
+StageNameOption = Annotated[Optional[str], typer.Option("--stage", help="Stage name.", show_default=False)]
+
+
+def _money(text: str | None, what: str) -> int | None:
+    return parse.parse_money(text, what=what) if text is not None else None
+
+
+def _date(text: str | None) -> dt.date:
+    return parse.parse_date(text) if text is not None else parse.today()
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _quantity(text: str | None) -> int | None:
+    return parse.parse_count(text, what="quantity", minimum=1) if text is not None else None
+
+
+@app.command("add")
+def add(
+    title: Annotated[str, typer.Argument(help="What is being sold, e.g. '40 chairs for the new office'.")],
+    customer: Annotated[str, typer.Option("--customer", "-c", help="Customer id or name (a unique prefix will do).", show_default=False)],
+    amount: Annotated[
+        Optional[str],
+        typer.Option("--amount", help="Deal value: 12000, 12k, 1.5m (with --product, default: price × quantity).", show_default=False),
+    ] = None,
+    stage: Annotated[Optional[str], typer.Option("--stage", help="Stage name (default: the first open stage).", show_default=False)] = None,
+    close: CloseOption = None,
+    owner: Annotated[Optional[str], typer.Option("--owner", help="Rep handle (default: the customer's owner).", show_default=False)] = None,
+    product: ProductOption = None,
+    quantity: QuantityOption = None,
+    cost: CostOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Add a deal and print its id. Warns when it takes the customer over its credit limit."""
+    amount_cents = _money(amount, "amount")
+    if amount_cents is None and product is None:
+        raise UsageError("--amount is required (or give --product to price the deal from it)")
+    cost_cents = _money(cost, "cost")
+    expected = parse.parse_date(close) if close is not None else None
+    units = _quantity(quantity) or 1
+    with session.write() as conn:
+        outcome = deals.add(
+            conn,
+            title=title,
+            customer=refs.customer(conn, customer),
+            amount=amount_cents,
+            stage=refs.stage(conn, stage) if stage else None,
+            expected_close=expected,
+            owner=refs.optional_rep(conn, owner),
+            product=refs.product(conn, product) if product else None,
+            quantity=units,
+            cost=cost_cents,
+            source=(source or "").strip() or None,
+        )
+    for warning in outcome.warnings:
+        output.warn(warning)
+    output.created("deal", outcome.deal_id, title.strip())
+
+
+@app.command("list")
+def list_(
+    stage: StageNameOption = None,
+    owner: OwnerOption = None,
+    customer: CustomerOption = None,
+    open_: Annotated[bool, typer.Option("--open", help="Only open deals.")] = False,
+    won: Annotated[bool, typer.Option("--won", help="Only won deals.")] = False,
+    lost: Annotated[bool, typer.Option("--lost", help="Only lost deals.")] = False,
+    closing: Annotated[
+        Optional[str],
+        typer.Option("--closing", help="Closing in this period: closed then, or expected to (this-month, 2026-Q4, …).", show_default=False),
+    ] = None,
+    limit: LimitOption = 50,
+    fmt: FormatOption = None,
+) -> None:
+    """List deals: open ones first, soonest expected close first; then closed ones, latest first."""
+    kinds = [kind for kind, wanted in (("open", open_), ("won", won), ("lost", lost)) if wanted]
+    if len(kinds) > 1:
+        raise UsageError("give one of --open, --won and --lost")
+    period = parse.parse_period(closing) if closing is not None else None
+    conn = session.connection()
+    where = deals.Filter(
+        stage_id=refs.stage(conn, stage)["id"] if stage else None,
+        owner_id=refs.rep(conn, owner)["id"] if owner else None,
+        customer_id=refs.customer(conn, customer)["id"] if customer else None,
+        kind=kinds[0] if kinds else None,
+        closing=period,
+    )
+    columns = COLUMNS if output.for_programs(fmt) else SCREEN_COLUMNS
+    output.render(deals.listing(conn, where), columns, fmt=fmt, limit=limit, empty="No deals.")
+
+
+@app.command("show")
+def show(deal_id: IdArgument, fmt: FormatOption = None) -> None:
+    """Show a deal: its fields, weighted value and margin, stage history, payments and activities."""
+    conn = session.connection()
+    deal = deals.card(conn, refs.deal(conn, deal_id)["id"])
+    output.render_card(
+        deal,
+        CARD,
+        fmt=fmt,
+        title=f"Deal {deal['id']}: {deal['title']}",
+        sections=[
+            ("history", "Stage history", deal["history"], HISTORY),
+            ("payments", "Payments", deal["payments"], PAYMENTS),
+            ("activities", "Activities", deal["activities"], ACTIVITIES),
+        ],
+    )
+
+
+@app.command("edit")
+def edit(
+    deal_id: IdArgument,
+    title: Annotated[Optional[str], typer.Option("--title", help="New title.", show_default=False)] = None,
+    amount: AmountOption = None,
+    close: Annotated[
+        Optional[str], typer.Option("--close", help="Expected close date ('' clears it).", show_default=False)
+    ] = None,
+    owner: Annotated[Optional[str], typer.Option("--owner", help="Rep handle ('' clears it).", show_default=False)] = None,
+    product: Annotated[
+        Optional[str], typer.Option("--product", help="Product sku ('' clears it).", show_default=False)
+    ] = None,
+    quantity: QuantityOption = None,
+    cost: Annotated[
+        Optional[str],
+        typer.Option("--cost", help="Total cost ('' clears it; default with a new product or quantity: product cost × quantity).", show_default=False),
+    ] = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Channel ('' clears it).", show_default=False)] = None,
+    customer: Annotated[
+        Optional[str], typer.Option("--customer", "-c", help="Move it (and its activities) to another customer.", show_default=False)
+    ] = None,
+) -> None:
+    """Change a deal's details. The stage changes with 'deal move', 'deal win' and 'deal lose',
+    so that its stage history stays true."""
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = title
+    if amount is not None:
+        changes["amount"] = parse.parse_money(amount, what="amount")
+    if close is not None:
+        changes["expected_close"] = parse.parse_date(close) if close.strip() else None
+    if quantity is not None:
+        changes["quantity"] = _quantity(quantity)
+    if cost is not None:
+        changes["cost"] = parse.parse_money(cost, what="cost") if cost.strip() else None
+    if source is not None:
+        changes["source"] = source.strip() or None
+    with session.write() as conn:
+        deal = refs.deal(conn, deal_id)
+        if owner is not None:
+            changes["owner"] = refs.rep(conn, owner) if owner.strip() else None
+        if product is not None:
+            changes["product"] = refs.product(conn, product) if product.strip() else None
+        if customer is not None:
+            changes["customer"] = refs.customer(conn, customer)
+        deals.edit(conn, deal, changes)
+    output.done(f"Updated deal {deal['id']}" if changes else "Nothing to change.")
+
+
+@app.command("delete")
+def delete(deal_id: IdArgument, yes: YesOption = False) -> None:
+    """Delete a deal with its stage history and payments (asks first). Its activities stay
+    with the customer, no longer tied to the deal."""
+    conn = session.connection()
+    deal = refs.deal(conn, deal_id)
+    counts = deals.dependents(conn, deal["id"])
+    along = ""
+    if counts["payments"]:
+        along = f" and its {_count(counts['payments'], 'payment', 'payments')} of {output.display_value(counts['paid'], 'money')}"
+    confirm(f"Delete deal {deal['id']} '{deal['title']}'{along}?", yes=yes)
+    with session.write() as conn:
+        deals.delete(conn, refs.deal(conn, deal["id"])["id"])
+    detached = f"; {_count(counts['activities'], 'activity', 'activities')} kept without it" if counts["activities"] else ""
+    output.done(f"Deleted deal {deal['id']} '{deal['title']}'{along}{detached}")
+
+
+@app.command("move")
+def move(
+    deal_id: IdArgument,
+    stage: Annotated[str, typer.Argument(help="The open stage it moves to.")],
+    on: OnOption = None,
+) -> None:
+    """Move a deal to another open stage (a won or lost deal is reopened)."""
+    day = _date(on)
+    with session.write() as conn:
+        deal = refs.deal(conn, deal_id)
+        target = refs.stage(conn, stage)
+        deals.move(conn, deal, target, day)
+    output.done(f"Deal {deal['id']} is now in {target['name']} (since {day})")
+
+
+@app.command("win")
+def win(
+    deal_id: IdArgument,
+    on: OnOption = None,
+    amount: Annotated[
+        Optional[str], typer.Option("--amount", help="The final amount, if it changed.", show_default=False)
+    ] = None,
+    stage: Annotated[
+        Optional[str], typer.Option("--stage", help="Which won stage, if there are several.", show_default=False)
+    ] = None,
+) -> None:
+    """Mark a deal won. Warns when it takes the customer over its credit limit."""
+    day = _date(on)
+    final = _money(amount, "amount")
+    with session.write() as conn:
+        deal = refs.deal(conn, deal_id)
+        outcome = deals.win(conn, deal, day, stage=refs.stage(conn, stage) if stage else None, amount=final)
+    for warning in outcome.warnings:
+        output.warn(warning)
+    output.done(f"Won deal {deal['id']} '{deal['title']}' on {day}")
+
+
+@app.command("lose")
+def lose(
+    deal_id: IdArgument,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it was lost: price, timing, competitor, …", show_default=False)],
+    on: OnOption = None,
+    stage: Annotated[
+        Optional[str], typer.Option("--stage", help="Which lost stage, if there are several.", show_default=False)
+    ] = None,
+) -> None:
+    """Mark a deal lost, with the reason (the 'lost' report groups by it)."""
+    day = _date(on)
+    with session.write() as conn:
+        deal = refs.deal(conn, deal_id)
+        deals.lose(conn, deal, day, reason, stage=refs.stage(conn, stage) if stage else None)
+    output.done(f"Lost deal {deal['id']} '{deal['title']}' on {day}: {reason.strip()}")
+
+
+@app.command("pay")
+def pay(
+    deal_id: IdArgument,
+    amount: Annotated[str, typer.Argument(help="The amount received: 5000, 5k.")],
+    on: Annotated[
+        Optional[str], typer.Option("--on", help="When it was received (default: today).", show_default=False)
+    ] = None,
+) -> None:
+    """Record a payment received on a won deal, and print what is still outstanding."""
+    cents = parse.parse_money(amount, what="payment")
+    day = _date(on)
+    with session.write() as conn:
+        deal = refs.deal(conn, deal_id)
+        balance = deals.pay(conn, deal, cents, day)
+    money = output.display_value
+    output.done(
+        f"Recorded {money(cents, 'money')} on deal {deal['id']}: "
+        + (f"{money(balance, 'money')} outstanding" if balance else "fully paid")
+    )

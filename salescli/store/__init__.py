@@ -104,6 +104,22 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
+def taken(conn: sqlite3.Connection, table: str, column: str, value: str, *, exclude: int | None = None) -> str | None:
+    """How another row of ``table`` spells ``value`` in ``column`` (any case), if one has it."""
+    row = conn.execute(
+        f"SELECT {column} FROM {table} WHERE {column} = ? COLLATE NOCASE AND id IS NOT ?", [value, exclude]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def update(conn: sqlite3.Connection, table: str, row_id: int, changes: dict[str, object]) -> None:
+    """Set some columns of one row (``changes``: column → value); nothing when empty."""
+    if not changes:
+        return
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])
+
+
 # ---------------------------------------------------------------- settings
 
 
