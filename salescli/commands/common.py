@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import sys
 from typing import Annotated, Any, Callable, Optional
 
 import typer
 
 from salescli import output
-from salescli.errors import SalesError
+from salescli.errors import Invalid, SalesError
 
 
 def debugging() -> bool:
@@ -43,6 +44,22 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def stdin_isatty() -> bool:
+    """Whether someone can answer a question (tests override this one function)."""
+    return sys.stdin.isatty()
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Go on only if ``yes`` (``--yes``) or a person at the terminal agrees; else fail,
+    writing nothing. Never waits for an answer that cannot come (cron, pipes)."""
+    if yes:
+        return
+    if not stdin_isatty():
+        raise Invalid(f"{question.rstrip('?')}: not at a terminal to confirm, so nothing was done (add --yes)")
+    if not typer.confirm(question, default=False, err=True):
+        raise SalesError("cancelled: nothing was done")
 
 
 class App(typer.Typer):
