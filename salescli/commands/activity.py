@@ -47,8 +47,8 @@ AssignOption = Annotated[
     Optional[str], typer.Option("--owner", help="The rep (handle); default: the customer's owner.", show_default=False)
 ]
 ScoreOption = Annotated[
-    Optional[int],
-    typer.Option("--score", min=1, max=5, help="Customer satisfaction from 1 to 5 (after a visit or after-sales call).", show_default=False),
+    Optional[str],
+    typer.Option("--score", help="Customer satisfaction from 1 to 5 (after a visit or after-sales call).", show_default=False),
 ]
 OnOption = Annotated[Optional[str], typer.Option("--on", help="The day it was done (default: today).", show_default=False)]
 
@@ -82,6 +82,7 @@ def log(
     if (next_step is None) != (due is None):
         raise UsageError("--next and --due go together: say what the next step is and when it is due")
     follow_up = (next_step, parse.parse_date(due)) if next_step is not None and due is not None else None
+    rating = activities.parse_score(score)
     with session.write() as conn:
         record = refs.customer(conn, customer)
         result = activities.log(
@@ -92,7 +93,7 @@ def log(
             summary=(summary or "").strip() or None,
             deal=refs.deal(conn, deal) if deal else None,
             owner=refs.optional_rep(conn, owner),
-            score=score,
+            score=rating,
             follow_up=follow_up,
         )
     output.created("activity", result["id"], f"{kind} with {record['name']} on {done_on}")
@@ -147,9 +148,10 @@ def done(
 ) -> None:
     """Mark a planned activity done; a recurring one plans its next occurrence."""
     done_on = parse.parse_date(on) if on else parse.today()
+    rating = activities.parse_score(score)
     with session.write() as conn:
         activity = refs.activity(conn, activity_id)
-        result = activities.done(conn, activity, on=done_on, note=(note or "").strip() or None, score=score)
+        result = activities.done(conn, activity, on=done_on, note=(note or "").strip() or None, score=rating)
     what = f"{activity['type']}: {activity['summary']}" if activity["summary"] else activity["type"]
     output.done(f"Done activity #{activity['id']} ({what}) on {done_on}")
     if result["next"]:

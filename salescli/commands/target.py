@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Optional
 
 import typer
@@ -27,6 +28,10 @@ RequiredPeriod = Annotated[
     str, typer.Option("--period", "-p", help="2026, 2026-Q4, 2026-11, 2026-W48, this-month, …", show_default=False)
 ]
 RepOption = Annotated[Optional[str], typer.Option("--rep", help="The rep (handle); default: the team.", show_default=False)]
+
+
+def _who(rep: sqlite3.Row | None) -> str:
+    return f"rep {rep['handle']}" if rep is not None else "the team"
 
 
 def _shown(metric: str, value: int) -> str:
@@ -60,7 +65,7 @@ def set_(
         result = targets.set_target(
             conn, metric, span, amount, rep_id=person["id"] if person is not None else None, split=split
         )
-    who = f"rep {person['handle']}" if person is not None else "the team"
+    who = _who(person)
     if result["previous"] is None:
         output.done(f"Set {metric} target for {span.label} ({who}): {_shown(metric, amount)}")
     else:
@@ -74,3 +79,30 @@ def set_(
         amounts = ", ".join(f"{values.count(v)} × {_shown(metric, v)}" for v in dict.fromkeys(values))
         updated = f"; {result['parts_updated']} of them updated" if result["parts_updated"] else ""
         output.done(f"  and the {split} {parts[0][0].label} to {parts[-1][0].label}: {amounts}{updated}")
+
+
+@app.command("list")
+def list_(
+    period: PeriodOption = None,
+    rep: Annotated[Optional[str], typer.Option("--rep", help="Only this rep's targets (handle).", show_default=False)] = None,
+    limit: LimitOption = 50,
+    fmt: FormatOption = None,
+) -> None:
+    """List targets (with --period: those whose period overlaps it)."""
+    span = parse.parse_period(period) if period else None
+    conn = session.connection()
+    rows = targets.listing(conn, period=span, rep_id=refs.rep(conn, rep)["id"] if rep else None)
+    output.render(
+        rows, COLUMNS, fmt=fmt, limit=limit, empty="No targets: set one with 'salescli target set METRIC VALUE --period P'."
+    )
+
+
+@app.command("delete")
+def delete(metric: MetricArgument, period: RequiredPeriod, rep: RepOption = None) -> None:
+    """Delete one target (the team's, or a rep's with --rep)."""
+    metric = targets.parse_metric(metric)
+    span = parse.parse_period(period)
+    with session.write() as conn:
+        person = refs.optional_rep(conn, rep)
+        value = targets.delete(conn, metric, span, person)
+    output.done(f"Deleted {metric} target for {span.label} ({_who(person)}): {_shown(metric, value)}")

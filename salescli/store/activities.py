@@ -41,6 +41,16 @@ def parse_type(text: str) -> str:
     return parse.parse_choice(text, TYPES, what="activity type")
 
 
+def parse_score(text: str | None) -> int | None:
+    """A satisfaction score: a whole number from 1 to 5."""
+    if text is None:
+        return None
+    value = text.strip()
+    if value not in ("1", "2", "3", "4", "5"):
+        raise UsageError(f"score '{text}' is not from 1 to 5: give 1 (poor) to 5 (excellent)")
+    return int(value)
+
+
 def _owner_id(customer: sqlite3.Row, owner: sqlite3.Row | None, *, planning: bool) -> int | None:
     """The rep given, else the customer's owner. Work is not planned for an inactive rep."""
     if owner is None:
