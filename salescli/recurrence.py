@@ -19,6 +19,7 @@ that need it (start-up time).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from salescli.errors import UsageError
 
@@ -65,7 +66,7 @@ def build(fields: dict[str, str | None]) -> str:
     return ";".join(f"{key}={fields[key]}" for key in order if fields[key])
 
 
-def _anchor(fields: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+def _anchor(fields: Mapping[str, str | None]) -> tuple[str | None, str | None, str | None]:
     return (fields.get("BYMONTH"), fields.get("BYMONTHDAY"), fields.get("BYSETPOS"))
 
 
@@ -110,13 +111,15 @@ def validate(rule: str) -> str:
     return normalised
 
 
-def anchored(rule: str, start: dt.date) -> str:
+def anchored(rule: str, start: dt.date, *, replace: bool = True) -> str:
     """``rule`` set to repeat on ``start``'s day of the month (or of the year) without
     skipping the months (or years) that lack that day. Rules that name their days
-    (BYDAY), and daily or weekly ones, are returned unchanged."""
+    (BYDAY), and daily or weekly ones, are returned unchanged; so is an anchored rule
+    unless ``replace`` (a rescheduled series takes the anchor of its new date)."""
     fields: dict[str, str | None] = dict(parts(rule))
     freq = fields.get("FREQ")
-    if freq not in ("MONTHLY", "YEARLY") or "BYDAY" in fields:
+    has_anchor = _anchor(fields) != _NO_ANCHOR
+    if freq not in ("MONTHLY", "YEARLY") or "BYDAY" in fields or (has_anchor and not replace):
         return rule
     anchor = _NO_ANCHOR
     if freq == "MONTHLY" and start.day in _MONTH_END_ANCHORS:
@@ -153,9 +156,10 @@ def describe(rule: str | None) -> str | None:
     if unit is None or not plain:
         return rule
     if "BYDAY" in fields:
-        days = sorted(set(fields["BYDAY"].split(",")), key=lambda code: DAY_CODES.index(code) if code in DAY_CODES else 9)
-        if freq != "WEEKLY" or interval != "1" or not set(days) <= set(DAY_CODES):
+        codes = set(fields["BYDAY"].split(","))
+        if freq != "WEEKLY" or interval != "1" or not codes <= set(DAY_CODES):
             return rule
+        days = sorted(codes, key=DAY_CODES.index)
         if days == list(WORKDAYS):
             return "every weekday"
         return "every " + ", ".join(DAY_NAMES[DAY_CODES.index(code)] for code in days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from dbcheck import rows, snapshot
 
 from salescli.commands import common
 
@@ -49,22 +50,6 @@ def add_first_contact(db, customer_id: int, due: str = "2026-11-21") -> int:
         "SELECT id, 'task', 'First contact', owner_id, ?, '2026-11-20 09:00:00' FROM customer WHERE id = ?",
         [due, customer_id],
     )
-
-
-def snapshot(db) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def rows(db, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -370,3 +355,16 @@ def test_done_twice_is_an_error_and_writes_nothing(cli, world):
     assert "activity #1 was already done on 2026-11-23" in cli.fails("activity", "done", "1")
     assert snapshot(world) == before
     assert rows(world, "SELECT count(*) FROM activity") == [(2,)]  # no second "next"
+
+
+def test_series_written_elsewhere_are_anchored_or_ended_when_done(cli, world, monkeypatch):
+    """Rules from an import or another tool: plain monthly from the 31st, and one salescli cannot follow."""
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-03-31")
+    for rule in ("FREQ=MONTHLY", "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2"):
+        _sql(world, "INSERT INTO activity (customer_id, type, summary, due, recurrence, created_at) "
+                    "VALUES (1, 'task', 'Imported', '2026-01-31', ?, '2026-01-01 00:00:00')", [rule])
+    assert "Next: activity #3 due 2026-02-28 (every month)" in cli("activity", "done", "1", "--on", "2026-01-31").stdout
+    assert "Next: activity #4 due 2026-03-31 (every month)" in cli("activity", "done", "3", "--on", "2026-02-28").stdout
+    result = cli("activity", "done", "2", "--on", "2026-01-31")
+    assert "No next occurrence: rule 'FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2'" in result.stdout
+    assert rows(world, "SELECT id, done_at FROM activity WHERE id = 2") == [(2, "2026-01-31")]

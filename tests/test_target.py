@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
-
-
-def snapshot(db) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
+from dbcheck import rows, snapshot
 
 
 def stored(db, where: str = "1", params=()) -> list[tuple]:
     """(metric, period, start, end, rep handle or None, value) as stored, in period order."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(
-            'SELECT t.metric, t.period, t.start, t."end", r.handle, t.value '
-            f"FROM target t LEFT JOIN rep r ON r.id = t.rep_id WHERE {where} ORDER BY t.start, t.\"end\" DESC, t.id",
-            params,
-        ).fetchall()
-    finally:
-        conn.close()
+    return rows(
+        db,
+        'SELECT t.metric, t.period, t.start, t."end", r.handle, t.value '
+        f'FROM target t LEFT JOIN rep r ON r.id = t.rep_id WHERE {where} ORDER BY t.start, t."end" DESC, t.id',
+        params,
+    )
 
 
 @pytest.fixture
@@ -207,6 +195,7 @@ def test_delete(cli, reps):
         (["set", "revenue", "10k", "--period", "2026-11-01..2026-12-31", "--split", "months"], 1,
          "a custom date range"),
         (["set", "revenue", "10k", "--period", "2026", "--split", "days"], 2, "unknown split 'days'"),
+        (["set", "won_deals", "50", "--period", "2026", "--split", "weeks"], 1, "too small to split into 53 weeks"),
         (["list", "--period", "someday"], 2, "not a period"),
         (["list", "--rep", "zed"], 1, "no rep 'zed'"),
         (["delete", "profit", "--period", "2026"], 2, "unknown metric"),

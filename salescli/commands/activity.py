@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Optional
 
 import typer
@@ -51,6 +52,10 @@ ScoreOption = Annotated[
     typer.Option("--score", help="Customer satisfaction from 1 to 5 (after a visit or after-sales call).", show_default=False),
 ]
 OnOption = Annotated[Optional[str], typer.Option("--on", help="The day it was done (default: today).", show_default=False)]
+
+
+def _what(activity: sqlite3.Row) -> str:
+    return f"{activity['type']}: {activity['summary']}" if activity["summary"] else activity["type"]
 
 
 def _first_contact_note(closed: list[int]) -> None:
@@ -152,8 +157,7 @@ def done(
     with session.write() as conn:
         activity = refs.activity(conn, activity_id)
         result = activities.done(conn, activity, on=done_on, note=(note or "").strip() or None, score=rating)
-    what = f"{activity['type']}: {activity['summary']}" if activity["summary"] else activity["type"]
-    output.done(f"Done activity #{activity['id']} ({what}) on {done_on}")
+    output.done(f"Done activity #{activity['id']} ({_what(activity)}) on {done_on}")
     if result["next"]:
         upcoming = result["next"]
         output.done(f"Next: activity #{upcoming['id']} due {upcoming['due']} ({upcoming['every']})")
@@ -214,7 +218,7 @@ def list_(
 def delete(activity_id: IdArgument, yes: YesOption = False) -> None:
     """Delete an activity (deleting the open one of a recurring series ends the series)."""
     activity = refs.activity(session.connection(), activity_id)
-    what = f"{activity['type']}: {activity['summary']}" if activity["summary"] else activity["type"]
+    what = _what(activity)
     confirm(f"Delete activity #{activity['id']} ({what})?", yes=yes)
     with session.write() as conn:
         activities.delete(conn, refs.activity(conn, activity_id)["id"])

@@ -28,15 +28,6 @@ FROM activity a
 JOIN customer c ON c.id = a.customer_id
 LEFT JOIN rep r ON r.id = a.owner_id
 """
-# Open ones first, soonest due first; then done ones, most recent first.
-LIST_ORDER = """
-ORDER BY a.done_at IS NOT NULL,
-         CASE WHEN a.done_at IS NULL THEN a.due END,
-         a.done_at DESC,
-         CASE WHEN a.done_at IS NULL THEN a.id ELSE -a.id END
-"""
-
-
 def parse_type(text: str) -> str:
     return parse.parse_choice(text, TYPES, what="activity type")
 
@@ -208,7 +199,9 @@ def done(
     if rule:
         due = dt.date.fromisoformat(activity["due"]) if activity["due"] else on
         try:
-            next_due = recurrence.next_date(recurrence.validate(rule), due, on)
+            # a rule written elsewhere (an import) may lack the month-end anchor: add it
+            rule = recurrence.anchored(recurrence.validate(rule), due, replace=False)
+            next_due = recurrence.next_date(rule, due, on)
         except UsageError as problem:
             next_due, result["ended"] = None, str(problem)
         if next_due is None:
@@ -255,25 +248,28 @@ def listing(
     kind: str | None = None,
     period: parse.Period | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Activities, open ones by due date then done ones newest first, streamed.
+    """Activities, streamed: open ones soonest due first, then done ones most recent first.
 
     ``state``: ``open`` or ``done``. ``period`` filters on the activity's date: when it was
-    done, or for an open one when it is due.
+    done, or for an open one when it is due. Two queries, each in the order of its index
+    (``activity_open_due``, ``activity_done``), so the first rows come without a sort of all.
     """
     where, params = [], []
     for column, value in (("a.customer_id", customer_id), ("a.deal_id", deal_id), ("a.owner_id", owner_id), ("a.type", kind)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    if state == "open":
-        where.append("a.done_at IS NULL")
-    elif state == "done":
-        where.append("a.done_at IS NOT NULL")
-    if period is not None:
-        where.append("(a.done_at BETWEEN ? AND ? OR (a.done_at IS NULL AND a.due BETWEEN ? AND ?))")
-        params += [period.start.isoformat(), period.end.isoformat()] * 2
-    sql = LIST_SQL + (" WHERE " + " AND ".join(where) if where else "") + LIST_ORDER
-    for row in conn.execute(sql, params):
-        item = dict(row)
-        item["recurrence"] = recurrence.describe(item["recurrence"])
-        yield item
+    parts = []
+    if state != "done":
+        parts.append(("a.done_at IS NULL", "a.due", "ORDER BY a.due, a.id"))
+    if state != "open":
+        parts.append(("a.done_at IS NOT NULL", "a.done_at", "ORDER BY a.done_at DESC, a.id DESC"))
+    for condition, date_column, order in parts:
+        clauses, values = [*where, condition], list(params)
+        if period is not None:
+            clauses.append(f"{date_column} BETWEEN ? AND ?")
+            values += [period.start.isoformat(), period.end.isoformat()]
+        for row in conn.execute(f"{LIST_SQL} WHERE {' AND '.join(clauses)} {order}", values):
+            item = dict(row)
+            item["recurrence"] = recurrence.describe(item["recurrence"])
+            yield item

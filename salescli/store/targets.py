@@ -102,8 +102,8 @@ def sub_periods(period: parse.Period, split: str) -> list[parse.Period]:
 
 def shares(metric: str, value: int, count: int) -> list[int]:
     """``value`` over ``count`` sub-periods, evenly: the remainder goes one unit (a cent, a
-    deal) each to the last sub-periods, so 50 won deals over 53 weeks is 1 a week (0 in the
-    first three), not 0 a week and 50 in the last. A rate is repeated, not divided."""
+    deal) each to the last sub-periods, so 14 won deals over 4 quarters are 3, 3, 4, 4 (not
+    3, 3, 3, 5). A rate is repeated, not divided."""
     if METRICS[metric] == "rate":
         return [value] * count
     each, remainder = divmod(value, count)
@@ -140,8 +140,13 @@ def set_target(
     Returns ``{"previous": old value or None, "parts": [(period, value), ...], "parts_updated": n}``.
     """
     pieces = sub_periods(period, split) if split else []
-    previous = _upsert(conn, metric, period, rep_id, value)
     parts = list(zip(pieces, shares(metric, value, len(pieces)))) if pieces else []
+    if any(share == 0 for _, share in parts):
+        raise Invalid(
+            f"a {metric} target of {value} is too small to split into {len(pieces)} {split}: "
+            "each would need at least 1 (split into fewer, longer periods)"
+        )
+    previous = _upsert(conn, metric, period, rep_id, value)
     updated = sum(_upsert(conn, metric, piece, rep_id, share) is not None for piece, share in parts)
     return {"previous": previous, "parts": parts, "parts_updated": updated}
 
