@@ -329,10 +329,10 @@ def _rule_from_words(text: str, raw: str) -> str:
     if text in ("weekday", "weekdays", "workday", "workdays"):
         return recurrence.build({"FREQ": "WEEKLY", "BYDAY": ",".join(recurrence.WORKDAYS)})
     words = [word for word in re.split(r"[\s,/&+]+", text) if word and word != "and"]
-    days = [WEEKDAYS.get(word, WEEKDAYS.get(word.removesuffix("s"))) for word in words]
-    if not words or None in days:
+    days = {WEEKDAYS.get(word, WEEKDAYS.get(word.removesuffix("s"), -1)) for word in words}
+    if not words or -1 in days:
         raise UsageError(f"cannot read '{raw}' as a repeat: use {RECURRENCE_FORMS}")
-    codes = ",".join(recurrence.DAY_CODES[day] for day in sorted(set(days)))  # type: ignore[type-var]
+    codes = ",".join(recurrence.DAY_CODES[day] for day in sorted(days))
     return recurrence.build({"FREQ": "WEEKLY", "BYDAY": codes})
 
 

@@ -30,18 +30,20 @@ WORKDAYS = DAY_CODES[:5]
 MAX_INTERVAL = 999
 _KEYS = ("FREQ", "INTERVAL", "BYDAY", "BYMONTH", "BYMONTHDAY", "BYSETPOS", "UNTIL")
 
+Anchor = tuple[str | None, str | None, str | None]
+
 # The anchors ``anchored`` adds, as (BYMONTH, BYMONTHDAY, BYSETPOS): for a monthly series
 # started on the 29th, 30th or 31st, and for a yearly one started on 29 February. These are
 # the only uses of BYMONTH / BYMONTHDAY / BYSETPOS salescli accepts, so every rule it stores
 # has a next date within a few days or months (dateutil would search for thousands of years
 # for an impossible one such as 31 February).
-_MONTH_END_ANCHORS = {
+_MONTH_END_ANCHORS: dict[int, Anchor] = {
     29: (None, "28,29", "-1"),
     30: (None, "28,29,30", "-1"),
     31: (None, "-1", None),
 }
-_LEAP_DAY_ANCHOR = ("2", "28,29", "-1")
-_NO_ANCHOR = (None, None, None)
+_LEAP_DAY_ANCHOR: Anchor = ("2", "28,29", "-1")
+_NO_ANCHOR: Anchor = (None, None, None)
 
 
 def parts(rule: str) -> dict[str, str]:
@@ -66,7 +68,7 @@ def build(fields: dict[str, str | None]) -> str:
     return ";".join(f"{key}={fields[key]}" for key in order if fields[key])
 
 
-def _anchor(fields: Mapping[str, str | None]) -> tuple[str | None, str | None, str | None]:
+def _anchor(fields: Mapping[str, str | None]) -> Anchor:
     return (fields.get("BYMONTH"), fields.get("BYMONTHDAY"), fields.get("BYSETPOS"))
 
 
@@ -133,7 +135,7 @@ def anchored(rule: str, start: dt.date, *, replace: bool = True) -> str:
 def next_date(rule: str, due: dt.date, after: dt.date) -> dt.date | None:
     """The first date of the series that runs by ``rule`` from ``due`` which is later than
     both ``due`` and ``after``; None when the series has ended (UNTIL)."""
-    from dateutil.rrule import rrulestr
+    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
     series = rrulestr(rule, dtstart=dt.datetime.combine(due, dt.time()))
     found = series.after(dt.datetime.combine(max(due, after), dt.time()), inc=False)

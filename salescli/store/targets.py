@@ -170,7 +170,8 @@ def listing(
 ) -> Iterator[dict[str, Any]]:
     """Targets whose period overlaps ``period``: by start, longer periods first, then metric,
     the team before reps. ``value`` is in the unit ``unit`` names for the output layer."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if period is not None:
         where.append('t.start <= ? AND t."end" >= ?')
         params += [period.end.isoformat(), period.start.isoformat()]
