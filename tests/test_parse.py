@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from salescli import parse, recurrence
@@ -368,21 +368,26 @@ def test_a_late_completion_plans_the_next_date_after_it_without_a_backlog():
 
 # ---------------------------------------------------------------- properties
 
+# A loaded machine (helpers share two cores) must not turn a slow first dateutil import into a failure.
+no_deadline = settings(deadline=None)
 cents = st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1)
 dates = st.dates(min_value=D(1, 1, 1), max_value=D(9999, 12, 31))
 bases = st.dates(min_value=D(1000, 1, 1), max_value=D(9000, 12, 31))
 
 
+@no_deadline
 @given(cents, st.sampled_from(["", "$", "€", "¥"]))
 def test_money_round_trips_through_format_money(amount, symbol):
     assert parse.parse_money(parse.format_money(amount, symbol), allow_negative=True) == amount
 
 
+@no_deadline
 @given(dates)
 def test_an_iso_date_parses_to_itself(day):
     assert parse.parse_date(day.isoformat(), base=BASE) == day
 
 
+@no_deadline
 @given(bases, st.integers(min_value=0, max_value=9999))
 def test_relative_days_are_timedeltas(base, days):
     assert parse.parse_date(f"+{days}d", base=base) == base + dt.timedelta(days=days)
@@ -402,6 +407,7 @@ def _labelled_periods():
     )
 
 
+@no_deadline
 @given(_labelled_periods())
 def test_a_period_label_round_trips_and_contains_its_ends(period):
     assert period.start in period and period.end in period
@@ -409,6 +415,7 @@ def test_a_period_label_round_trips_and_contains_its_ends(period):
     assert parse.parse_period(period.label, base=BASE) == period
 
 
+@no_deadline
 @given(bases, st.sampled_from(["week", "month", "quarter", "year"]))
 def test_relative_periods_contain_or_precede_the_base(base, size):
     this = parse.parse_period(f"this-{size}", base=base)
@@ -433,6 +440,7 @@ def _parsed_or_usage_error(text: str) -> None:
             pass
 
 
+@no_deadline
 @given(st.text(max_size=40))
 def test_arbitrary_text_is_parsed_or_refused_with_a_usage_error(text):
     _parsed_or_usage_error(text)
@@ -441,12 +449,14 @@ def test_arbitrary_text_is_parsed_or_refused_with_a_usage_error(text):
 _ALPHABET = st.sampled_from(list("0123456789-+/.,:$%kmwdyqQW ") + ["every", "mon", "freq=", ";", "e", "nan"])
 
 
+@no_deadline
 @given(st.lists(_ALPHABET, max_size=12).map("".join))
 def test_input_like_text_is_parsed_or_refused_with_a_usage_error(text):
     """Text made of the characters the parsers look at, which random unicode rarely hits."""
     _parsed_or_usage_error(text)
 
 
+@no_deadline
 @given(st.sampled_from(["day", "week", "month", "quarter", "year"]), st.integers(1, 300), dates)
 def test_recurrence_descriptions_read_back(unit, count, start):
     assume(count * (3 if unit == "quarter" else 1) <= recurrence.MAX_INTERVAL)
