@@ -186,22 +186,23 @@ class Period:
 
 
 def year(number: int) -> Period:
-    return Period(dt.date(number, 1, 1), dt.date(number, 12, 31), f"{number}")
+    return Period(dt.date(number, 1, 1), dt.date(number, 12, 31), f"{number:04d}")
 
 
 def quarter(number: int, which: int) -> Period:
     start = dt.date(number, 3 * which - 2, 1)
-    return Period(start, add_months(start, 3) - dt.timedelta(days=1), f"{number}-Q{which}")
+    return Period(start, month(number, 3 * which).end, f"{number:04d}-Q{which}")
 
 
 def month(number: int, which: int) -> Period:
     start = dt.date(number, which, 1)
-    return Period(start, add_months(start, 1) - dt.timedelta(days=1), f"{number}-{which:02d}")
+    end = start.replace(day=calendar.monthrange(number, which)[1])
+    return Period(start, end, f"{number:04d}-{which:02d}")
 
 
 def iso_week(number: int, which: int) -> Period:
     start = dt.date.fromisocalendar(number, which, 1)
-    return Period(start, start + dt.timedelta(days=6), f"{number}-W{which:02d}")
+    return Period(start, start + dt.timedelta(days=6), f"{number:04d}-W{which:02d}")
 
 
 def span(start: dt.date, end: dt.date) -> Period:
@@ -271,6 +272,70 @@ def period_option(
     return default
 
 
+# ---------------------------------------------------------------- recurrence
+
+RECURRENCE_FORMS = (
+    "day, week, 2 weeks, other week, fortnight, month, quarter, year, N days/weeks/months/quarters/years, "
+    "daily, weekly, monthly, quarterly, yearly, weekday (Monday to Friday), a day such as monday "
+    "or 'mon, thu' (each may follow 'every'), or RRULE text such as FREQ=WEEKLY;INTERVAL=2"
+)
+_EVERY_UNITS = {
+    "day": ("DAILY", 1),
+    "week": ("WEEKLY", 1),
+    "fortnight": ("WEEKLY", 2),
+    "month": ("MONTHLY", 1),
+    "quarter": ("MONTHLY", 3),
+    "year": ("YEARLY", 1),
+}
+_EVERY_ADVERBS = {
+    "daily": "day",
+    "weekly": "week",
+    "fortnightly": "fortnight",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annually": "year",
+}
+_EVERY = re.compile(r"^(?:(\d{1,6}|other)\s*)?(day|week|fortnight|month|quarter|year)s?$")
+
+
+def parse_recurrence(text: str, *, start: dt.date | None = None) -> str:
+    """What ``--every`` says (``week``, ``2 weeks``, ``month``, ``weekday``, ``mon, thu``, ...)
+    as an RRULE string (``FREQ=WEEKLY;INTERVAL=2``). With ``start``, the series' first date,
+    a monthly or yearly rule starting on the 29th-31st is anchored so it does not skip the
+    shorter months (``recurrence.anchored``)."""
+    from salescli import recurrence
+
+    raw = text
+    text = " ".join(text.strip().lower().split())
+    text = text.removeprefix("every ").strip()
+    if text.upper().startswith(("FREQ=", "RRULE:")):
+        rule = recurrence.validate(raw)
+    else:
+        rule = _rule_from_words(_EVERY_ADVERBS.get(text, text), raw)
+    return recurrence.anchored(rule, start) if start else rule
+
+
+def _rule_from_words(text: str, raw: str) -> str:
+    from salescli import recurrence
+
+    match = _EVERY.match(text)
+    if match:
+        freq, step = _EVERY_UNITS[match[2]]
+        interval = step * (2 if match[1] == "other" else int(match[1] or 1))
+        if not 1 <= interval <= recurrence.MAX_INTERVAL:
+            raise UsageError(f"'{raw}' is not a usable repeat: the count must be from 1 to {recurrence.MAX_INTERVAL}")
+        return recurrence.build({"FREQ": freq, "INTERVAL": str(interval)})
+    if text in ("weekday", "weekdays", "workday", "workdays"):
+        return recurrence.build({"FREQ": "WEEKLY", "BYDAY": ",".join(recurrence.WORKDAYS)})
+    words = [word for word in re.split(r"[\s,/&+]+", text) if word and word != "and"]
+    days = {WEEKDAYS.get(word, WEEKDAYS.get(word.removesuffix("s"), -1)) for word in words}
+    if not words or -1 in days:
+        raise UsageError(f"cannot read '{raw}' as a repeat: use {RECURRENCE_FORMS}")
+    codes = ",".join(recurrence.DAY_CODES[day] for day in sorted(days))
+    return recurrence.build({"FREQ": "WEEKLY", "BYDAY": codes})
+
+
 # ---------------------------------------------------------------- money and numbers
 
 _CURRENCY = "$€£¥￥₹₩₽₺"
@@ -291,7 +356,7 @@ def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount"
         raise UsageError(f"{what} '{raw}' is not an amount of money: use {MONEY_FORMS}")
     try:
         value = Decimal(match[2]) * _MULTIPLIERS[match[3]] * 100
-    except InvalidOperation:
+    except ArithmeticError:  # decimal's InvalidOperation, Overflow, ...
         raise UsageError(f"{what} '{raw}' is not an amount of money: use {MONEY_FORMS}") from None
     if value != value.to_integral_value():
         raise UsageError(f"{what} '{raw}' has fractions of a cent: use at most two decimals")
@@ -317,10 +382,12 @@ def parse_rate(text: str, *, what: str = "rate") -> float:
     percent = text.endswith("%")
     try:
         value = Decimal(text.rstrip("%").strip())
-    except InvalidOperation:
+        if not value.is_finite():  # 'nan', 'inf'
+            raise InvalidOperation
+        if percent or value > 1:
+            value /= 100
+    except ArithmeticError:  # decimal's InvalidOperation, Overflow ('1e999999%'), ...
         raise UsageError(f"{what} '{raw}' is not a rate: use 5%, 0.05 or 5") from None
-    if percent or value > 1:
-        value /= 100
     if not 0 <= value <= 1:
         raise UsageError(f"{what} '{raw}' must be between 0% and 100%")
     return float(value)
