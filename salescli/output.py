@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any
+from typing import Any, Callable
 
 from salescli.errors import UsageError
 
@@ -106,19 +106,29 @@ def json_value(value: Any, kind: str) -> Any:
 
 
 def csv_value(value: Any, kind: str) -> str:
+    return _csv_cell(kind)(value)
+
+
+def _csv_cell(kind: str) -> Callable[[Any], str]:
+    """The CSV form of one kind, as a function (chosen once per column: big exports)."""
+    if kind == "money":
+        return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
+    if kind == "ratio":
+        return lambda v: "" if v is None else f"{round(v, 4)}"
+    if kind == "list":
+        return lambda v: "" if v is None else "; ".join(str(item) for item in v)
+    if kind == "object":
+        return lambda v: json.dumps(v, ensure_ascii=False) if v else ""
+    if kind == "bool":
+        return lambda v: "" if v is None else ("true" if v else "false")
+    return _plain_text
+
+
+def _plain_text(value: Any) -> str:
     if value is None:
         return ""
-    if kind == "money":
-        sign = "-" if value < 0 else ""
-        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
-    if kind == "ratio":
-        return f"{round(value, 4)}"
-    if kind == "list":
-        return "; ".join(str(item) for item in value)
-    if kind == "object":
-        return json.dumps(value, ensure_ascii=False) if value else ""
-    if kind == "bool":
-        return "true" if value else "false"
+    if value.__class__ is str:
+        return value
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
@@ -126,29 +136,50 @@ def csv_value(value: Any, kind: str) -> str:
 
 def display_value(value: Any, kind: str, *, missing: str = "") -> str:
     """The human form, for table / plain / markdown."""
-    from salescli.parse import format_money
-
     if value is None or value == [] or value == "" or value == {}:
         return missing
+    return _display_cell(kind)(value)
+
+
+def _display_cell(kind: str) -> Callable[[Any], str]:
+    """The human form of one (present) value of a kind, as a function."""
     if kind == "money":
-        return format_money(value, CURRENCY["symbol"])
+        from salescli.parse import format_money
+
+        symbol = CURRENCY["symbol"]
+        return lambda v: format_money(v, symbol)
     if kind == "ratio":
-        return f"{value * 100:.1f}%"
+        return lambda v: f"{v * 100:.1f}%"
     if kind == "number":
-        return f"{value:,.1f}"
+        return lambda v: f"{v:,.1f}"
     if kind == "count":
-        return f"{int(value):,}" if value == int(value) else f"{value:,.1f}"
+        return lambda v: f"{int(v):,}" if v == int(v) else f"{v:,.1f}"
     if kind == "int":
-        return f"{value:,}"
+        return lambda v: f"{v:,}"
     if kind == "list":
-        return ", ".join(str(item) for item in value)
+        return lambda v: ", ".join(str(item) for item in v)
     if kind == "object":
-        return ", ".join(f"{key}={item}" for key, item in value.items())
+        return lambda v: ", ".join(f"{key}={item}" for key, item in v.items())
     if kind == "bool":
-        return "yes" if value else "no"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
+        return lambda v: "yes" if v else "no"
+    return _plain_text
+
+
+def _cells(columns: Sequence[Column], cell: Callable[[str], Callable[[Any], str]]) -> Callable[[Mapping[str, Any]], list[str]]:
+    """A function turning a row into its cells; per-row kinds (``kind_key``) looked up only
+    for the columns that have them."""
+    fixed = [(c.key, cell(c.kind)) for c in columns]
+    if not any(c.kind_key for c in columns):
+        return lambda row: [convert(row.get(key)) for key, convert in fixed]
+    return lambda row: [
+        cell(c.kind_of(row))(row.get(c.key)) if c.kind_key else convert(row.get(key))
+        for c, (key, convert) in zip(columns, fixed)
+    ]
+
+
+def _display_or_missing(kind: str) -> Callable[[Any], str]:
+    present = _display_cell(kind)
+    return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
 def bar(fraction: float | None, width: int = 20) -> str:
@@ -229,9 +260,10 @@ def _write_json(out, rows, columns, report, period, summary, summary_columns) ->
 def _write_csv(out, rows, columns, delimiter: str) -> int:
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow([c.key for c in columns])
+    cells = _cells(columns, _csv_cell)
     count = 0
     for batch in _batches(rows, 1000):
-        writer.writerows([[csv_value(row.get(c.key), c.kind_of(row)) for c in columns] for row in batch])
+        writer.writerows([cells(row) for row in batch])
         count += len(batch)
     return count
 
@@ -254,28 +286,77 @@ def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
 
 
 def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
-    from tabulate import tabulate
-
     if empty:
         if title:
             out.write(f"{title}\n")
         out.write(f"{empty}\n")
         return 0
-    table = [[display_value(row.get(c.key), c.kind_of(row)) for c in columns] for row in rows]
-    align = ["right" if c.numeric else "left" for c in columns]
-    tablefmt = "github" if fmt == "markdown" else "plain"
     if title:
         out.write(f"## {title}\n\n" if fmt == "markdown" else f"{title}\n")
-    out.write(tabulate(table, headers=[c.title for c in columns], tablefmt=tablefmt, colalign=align, disable_numparse=True))
-    out.write("\n")
+    if fmt == "markdown":
+        count = _write_markdown(out, rows, columns)
+    else:
+        count = _write_plain(out, rows, columns)
     lines = _summary_lines(summary, summary_columns)
     if lines:
         out.write("\n")
         if fmt == "markdown":
-            out.write(tabulate(lines, headers=["summary", ""], tablefmt="github", disable_numparse=True) + "\n")
+            _write_markdown(out, ({"summary": k, "value": v} for k, v in lines), [Column("summary"), Column("value", " ")])
         else:
-            width = max(len(k) for k, _ in lines)
-            out.writelines(f"{k.ljust(width)}  {v}\n" for k, v in lines)
+            width = max(text_width(k) for k, _ in lines)
+            out.writelines(f"{_pad(k, width)}  {v}\n" for k, v in lines)
+    return count
+
+
+def text_width(text: str) -> int:
+    """Cells a string takes on a terminal (Chinese and other wide characters take two)."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * (width - text_width(text))
+    return gap + text if right else text + gap
+
+
+def _write_plain(out, rows, columns) -> int:
+    """Aligned text without box drawing, streamed: column widths come from the first
+    thousand rows and only ever grow, so a huge listing starts at once in flat memory."""
+    cells = _cells(columns, _display_or_missing)
+    right = [c.numeric for c in columns]
+    widths = [text_width(c.title) for c in columns]
+    count = 0
+    header = True
+    for batch in _batches(rows, 1000):
+        table = [cells(row) for row in batch]
+        for line in table:
+            widths = [max(w, text_width(v)) for w, v in zip(widths, line)]
+        if header:
+            out.write(_plain_line([c.title for c in columns], widths, right))
+            header = False
+        out.writelines(_plain_line(line, widths, right) for line in table)
+        count += len(table)
+    if header:
+        out.write(_plain_line([c.title for c in columns], widths, right))
+    return count
+
+
+def _plain_line(cells: list[str], widths: list[int], right: list[bool]) -> str:
+    return "  ".join(_pad(v, w, r) for v, w, r in zip(cells, widths, right)).rstrip() + "\n"
+
+
+def _write_markdown(out, rows, columns) -> int:
+    from tabulate import tabulate
+
+    cells = _cells(columns, _display_or_missing)
+    table = [cells(row) for row in rows]
+    align = ["right" if c.numeric else "left" for c in columns]
+    out.write(tabulate(table, headers=[c.title for c in columns], tablefmt="github", colalign=align, disable_numparse=True))
+    out.write("\n")
     return len(table)
 
 

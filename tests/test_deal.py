@@ -354,7 +354,7 @@ def test_show_plain_card(cli, shop):
     assert out.startswith("Deal 1: 贸易 order\n")
     assert "weighted value  $5,000.00\n" in out
     assert "balance         $5,000.00\n" in out
-    assert "Stage history\nstage    entered       days in stage\n" in out
+    assert "Stage history\nstage  entered     days in stage\nwon    2026-11-23\n" in out
     assert "Payments\nNone.\n" in out
     assert "no deal with id 7" in cli.fails("deal", "show", "7")
 
