@@ -376,19 +376,43 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
             out.print(f"[bold]{title}[/bold]")
         out.print(f"[dim]{empty}[/dim]")
         return 0
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
-    for c in columns:
-        table.add_column(c.title, justify="right" if c.numeric and not c.bar else "left", no_wrap=c.numeric)
     shown = list(islice(rows, limit))
+    more = sum(1 for _ in rows) if total is None else max(total - len(shown), 0)
     scales = {
         c.key: max((row.get(c.key) or 0 for row in shown), default=0)
         for c in columns
         if c.bar and c.kind != "ratio"
     }
-    for row in shown:
-        table.add_row(*[_rich_cell(row, c, scales.get(c.key)) for c in columns])
-    more = sum(1 for _ in rows) if total is None else max(total - len(shown), 0)
-    out.print(table)
+    cells = [[_rich_cell(row, c, scales.get(c.key)) for c in columns] for row in shown]
+    # Numbers, dates and other short values are never cut: such a column is as wide as
+    # its widest value, and only long text wraps. When even that cannot fit the terminal,
+    # fall back to plain text (the terminal wraps long lines, but nothing is lost).
+    plain = [_cells(columns, _display_or_missing)(row) for row in shown]
+    widest = [
+        max([0] + [text_width(line[i]) + (21 if c.bar else 0) for line in plain]) for i, c in enumerate(columns)
+    ]
+    fixed = {
+        i: max([w] + [text_width(word) for word in columns[i].title.split()])
+        for i, w in enumerate(widest)
+        if columns[i].numeric or columns[i].bar or w <= 12
+    }
+    needed = sum(fixed.values()) + 8 * (len(columns) - len(fixed)) + 3 * len(columns) + 2
+    if needed > out.width:
+        if title:
+            out.print(f"[bold]{title}[/bold]")
+        _write_plain(out.file, shown, columns)
+        out.file.flush()
+    else:
+        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+        for i, c in enumerate(columns):
+            table.add_column(
+                c.title,
+                justify="right" if c.numeric and not c.bar else "left",
+                min_width=fixed.get(i),
+            )
+        for line in cells:
+            table.add_row(*line)
+        out.print(table)
     if more:
         out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
     lines = _summary_lines(summary, summary_columns)
