@@ -1,0 +1,345 @@
+"""Per-entity rules of an import: the checks that need a row's references, the natural
+key it is matched by, and the database columns a checked row becomes. Pure functions:
+the look-ups they rely on were done before, a batch at a time, by the importer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, custom_fields_json, fold, read_target_value
+from salescli.errors import UsageError
+
+
+@dataclass
+class Context:
+    """What every row of one import shares."""
+
+    now: str  # timestamp for rows without created_at
+    today: str
+    stages: list[dict[str, Any]]
+
+    @property
+    def first_open_stage(self) -> dict[str, Any]:
+        return next(s for s in self.stages if s["kind"] == "open")
+
+
+class Row:
+    """One line of the file on its way in: read values, resolved references, problems,
+    and what will happen to it (``create`` / ``update`` / ``skip``)."""
+
+    __slots__ = ("number", "cells", "values", "errors", "refs", "key", "match", "action")
+
+    def __init__(self, number: int, cells: list[str]) -> None:
+        self.number = number
+        self.cells = cells
+        self.values: dict[str, Any] = {}
+        self.errors: list[tuple[str, str]] = []
+        self.refs: dict[str, dict[str, Any]] = {}
+        self.key: Any = None  # natural key (records.natural_key)
+        self.match: int | None = None
+        self.action = ""
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append((field, message))
+
+    def ref_id(self, field: str) -> int | None:
+        ref = self.refs.get(field)
+        return None if ref is None else ref["id"]
+
+
+# ---------------------------------------------------------------- natural keys
+
+
+def natural_key(entity: str, row: Row) -> Any:
+    """What a row is matched and de-duplicated by besides its id (None: nothing)."""
+    values = row.values
+    if entity == "customers":
+        return fold(values["name"]) if values.get("name") else None
+    if entity == "reps":
+        return values.get("handle")
+    if entity == "products":
+        return fold(values["sku"]) if values.get("sku") else None
+    if entity == "targets":
+        if values.get("metric") is None or values.get("period") is None:
+            return None
+        if values.get("rep") and "rep" not in row.refs:
+            return None
+        return (values["metric"], values["period"].label, row.ref_id("rep") or 0)
+    return None
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check(entity: str, row: Row) -> None:
+    """The rules a row must keep beyond its single cells."""
+    rule = _CHECKS.get(entity)
+    if rule is not None:
+        rule(row)
+
+
+def _check_deal(row: Row) -> None:
+    values = row.values
+    stage = row.refs.get("stage")
+    kind = stage["kind"] if stage else None
+    closed_at, created_at = values.get("closed_at"), values.get("created_at")
+    if kind in ("won", "lost") and not closed_at:
+        row.fail("closed_at", f"a {kind} deal needs closed_at, the date it was {kind}")
+    if closed_at and kind in (None, "open"):
+        where = f"is in the open stage '{stage['name']}'" if stage else "has no stage"
+        row.fail("closed_at", f"the deal {where}: only won or lost deals have closed_at")
+    if values.get("lost_reason") and kind != "lost":
+        row.fail("lost_reason", "only a lost deal has a lost_reason")
+    if closed_at and created_at and closed_at < created_at[:10]:
+        row.fail("closed_at", f"{closed_at} is before created_at ({created_at[:10]})")
+
+
+def _check_activity(row: Row) -> None:
+    values = row.values
+    if values.get("due") is None and values.get("done_at") is None and not _has_error(row, "due", "done_at"):
+        row.fail("done_at", "an activity needs done_at (when it happened) or due (when it is planned)")
+    deal, customer = row.refs.get("deal"), row.refs.get("customer")
+    if deal and customer and deal["customer_id"] != customer["id"]:
+        row.fail("deal", f"deal {deal['id']} belongs to another customer")
+
+
+def _check_payment(row: Row) -> None:
+    deal = row.refs.get("deal")
+    if deal and deal["kind"] != "won":
+        row.fail("deal", f"deal {deal['id']} is not won: payments are recorded against won deals")
+
+
+def _check_target(row: Row) -> None:
+    metric, text = row.values.get("metric"), row.values.get("value")
+    if metric is None or text is None:
+        return
+    try:
+        row.values["value"] = read_target_value(metric, text)
+    except UsageError as error:
+        row.fail("value", str(error).strip())
+
+
+def _has_error(row: Row, *fields: str) -> bool:
+    return any(field in fields for field, _ in row.errors)
+
+
+_CHECKS = {
+    "deals": _check_deal,
+    "activities": _check_activity,
+    "payments": _check_payment,
+    "targets": _check_target,
+}
+
+
+# ---------------------------------------------------------------- database columns
+
+# Columns that may not be NULL: an empty cell in an update keeps what the record has.
+KEEP_IF_EMPTY = {
+    "customers": ("created_at",),
+    "reps": ("active", "commission_rate", "created_at"),
+    "products": ("active",),
+    "deals": ("quantity", "stage_id", "created_at"),
+    "activities": ("created_at",),
+    "payments": ("created_at",),
+    "targets": (),
+}
+
+
+def columns(entity: str, row: Row, ctx: Context, *, creating: bool) -> dict[str, Any]:
+    """The database columns of a checked row: every column when it creates a record,
+    only those the file has when it updates one. Keys come in a fixed order."""
+    values = row.values
+    if creating:
+        out = {"id": values.get("id")}
+        out.update(_CREATE[entity](row, ctx))
+        return out
+    out = {}
+    for column, value in _CREATE[entity](row, ctx).items():
+        if _present(entity, column, values):
+            out[column] = value
+    if entity == "customers":
+        out.pop("fields", None)
+        patch = {k[len(CUSTOM_FIELD_PREFIX):]: v for k, v in values.items() if k.startswith(CUSTOM_FIELD_PREFIX)}
+        if patch:
+            out["fields"] = json.dumps(patch, ensure_ascii=False)
+        out["updated_at"] = values.get("updated_at") or ctx.now
+    return out
+
+
+_COLUMN_FIELDS = {
+    "owner_id": "owner",
+    "customer_id": "customer",
+    "product_id": "product",
+    "stage_id": "stage",
+    "deal_id": "deal",
+    "rep_id": "rep",
+    "start": "period",
+    "end": "period",
+}
+
+
+def _present(entity: str, column: str, values: dict[str, Any]) -> bool:
+    if entity == "targets" and column == "value":
+        return "value" in values
+    return _COLUMN_FIELDS.get(column, column) in values
+
+
+def _customer(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    get = v.get
+    custom = {
+        k[len(CUSTOM_FIELD_PREFIX):]: value
+        for k, value in v.items()
+        if value is not None and k.startswith(CUSTOM_FIELD_PREFIX)
+    }
+    return {
+        "name": get("name"),
+        "company": get("company"),
+        "title": get("title"),
+        "contact": get("contact"),
+        "phone": get("phone"),
+        "email": get("email"),
+        "industry": get("industry"),
+        "region": get("region"),
+        "size": get("size"),
+        "source": get("source"),
+        "tier": get("tier"),
+        "owner_id": row.ref_id("owner"),
+        "credit_limit": get("credit_limit"),
+        "notes": get("notes"),
+        "fields": custom_fields_json(custom) if custom else "{}",
+        "created_at": _created_at(row, ctx),
+        "updated_at": v.get("updated_at") or ctx.now,
+    }
+
+
+def _rep(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    return {
+        "handle": v.get("handle"),
+        "name": v.get("name") or (v["handle"].title() if v.get("handle") and row.match is None else None),
+        "email": v.get("email"),
+        "active": 1 if v.get("active") is None and row.match is None else v.get("active"),
+        "commission_rate": 0.0 if v.get("commission_rate") is None and row.match is None else v.get("commission_rate"),
+        "regions": json.dumps(v.get("regions") or [], ensure_ascii=False),
+        "industries": json.dumps(v.get("industries") or [], ensure_ascii=False),
+        "created_at": _created_at(row, ctx),
+    }
+
+
+def _product(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    return {
+        "sku": v.get("sku"),
+        "name": v.get("name"),
+        "price": v.get("price"),
+        "cost": v.get("cost"),
+        "active": 1 if v.get("active") is None and row.match is None else v.get("active"),
+    }
+
+
+def _deal(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    stage = row.ref_id("stage")
+    if stage is None and row.match is None:
+        stage = ctx.first_open_stage["id"]
+    return {
+        "title": v.get("title"),
+        "customer_id": row.ref_id("customer"),
+        "amount": v.get("amount"),
+        "cost": v.get("cost"),
+        "product_id": row.ref_id("product"),
+        "quantity": 1 if v.get("quantity") is None and row.match is None else v.get("quantity"),
+        "stage_id": stage,
+        "expected_close": v.get("expected_close"),
+        "owner_id": row.ref_id("owner"),
+        "source": v.get("source"),
+        "created_at": _created_at(row, ctx),
+        "closed_at": v.get("closed_at"),
+        "lost_reason": v.get("lost_reason"),
+    }
+
+
+def _activity(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    return {
+        "customer_id": row.ref_id("customer"),
+        "deal_id": row.ref_id("deal"),
+        "type": v.get("type"),
+        "summary": v.get("summary"),
+        "owner_id": row.ref_id("owner"),
+        "due": v.get("due"),
+        "done_at": v.get("done_at"),
+        "score": v.get("score"),
+        "recurrence": v.get("recurrence"),
+        "notes": v.get("notes"),
+        "created_at": _created_at(row, ctx),
+    }
+
+
+def _target(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    period = v.get("period")
+    return {
+        "metric": v.get("metric"),
+        "period": period.label if period else None,
+        "start": period.start.isoformat() if period else None,
+        "end": period.end.isoformat() if period else None,
+        "rep_id": row.ref_id("rep"),
+        "value": v.get("value"),
+    }
+
+
+def _payment(row: Row, ctx: Context) -> dict[str, Any]:
+    v = row.values
+    return {
+        "deal_id": row.ref_id("deal"),
+        "amount": v.get("amount"),
+        "paid_on": v.get("paid_on"),
+        "created_at": _created_at(row, ctx),
+    }
+
+
+def _created_at(row: Row, ctx: Context) -> str | None:
+    """The file's created_at; when creating without one, now; when updating, None keeps it."""
+    value = row.values.get("created_at")
+    return value if value or row.match is not None else ctx.now
+
+
+_CREATE = {
+    "customers": _customer,
+    "reps": _rep,
+    "products": _product,
+    "deals": _deal,
+    "activities": _activity,
+    "targets": _target,
+    "payments": _payment,
+}
+
+
+# ---------------------------------------------------------------- what else a row writes
+
+
+def stage_history(row: Row, record_id: int, ctx: Context, *, creating: bool) -> list[tuple[int, int, str]]:
+    """Stage-history rows for an imported deal: its stage entered on the day it was created,
+    or, for a won or lost deal, the first open stage then and the closing stage at closed_at.
+    An update that moves a deal to another stage adds the stage it entered."""
+    stage = row.refs.get("stage")
+    created_on = (row.values.get("created_at") or ctx.now)[:10]
+    closed_on = row.values.get("closed_at")
+    if creating:
+        if stage is None:
+            return [(record_id, ctx.first_open_stage["id"], created_on)]
+        if stage["kind"] == "open":
+            return [(record_id, stage["id"], created_on)]
+        return [(record_id, ctx.first_open_stage["id"], created_on), (record_id, stage["id"], closed_on or created_on)]
+    if stage is None or stage["id"] == row.refs.get("existing", {}).get("stage_id"):
+        return []
+    return [(record_id, stage["id"], closed_on if stage["kind"] != "open" and closed_on else ctx.today)]
+
+
+def tags(row: Row, record_id: int) -> list[tuple[int, str]]:
+    return [(record_id, tag) for tag in row.values.get("tags") or ()]
