@@ -376,10 +376,10 @@ def stderr_isatty() -> bool:
 
 
 @contextmanager
-def progress(total: int) -> Iterator[Callable[[str, int], None] | None]:
-    """A progress bar on stderr for a long job, drawn only when stderr is a terminal:
-    yields ``update(description, completed)`` (out of ``total``), or None."""
-    if not stderr_isatty():
+def progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[str, int], None] | None]:
+    """A progress bar on stderr for a long job, drawn only when ``enabled`` and stderr is a
+    terminal: yields ``update(description, completed)`` (out of ``total``), or None."""
+    if not (enabled and stderr_isatty()):
         yield None
         return
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn

@@ -123,7 +123,7 @@ def test_one_bad_row_writes_nothing_and_names_every_problem(cli, isolated, tmp_p
         "row 3, column credit_limit: 'lots' is not an amount of money: use 12000.50",
         "row 3, column created_at: '2025-13-01' is not a date: use YYYY-MM-DD",
         "row 6, column name: a value is required",
-        "Error: 2 rows are invalid, so nothing was written: correct them, or use --skip-invalid to import the 2 valid rows",
+        "Error: 2 rows are invalid, so nothing was written: correct them, or use --skip-invalid to import the 2 rows that are valid",
     ]
     assert counts(isolated)["customer"] == 0
     assert not list(tmp_path.glob("*.bak")) and not (tmp_path / "c.csv.rejects.csv").exists()

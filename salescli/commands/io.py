@@ -59,8 +59,7 @@ def import_(
         output.message(f"Backed up the database to {copy}")
         return copy
 
-    with output.progress(job.source.size) as bar:
-        progress = bar if bar and job.source.size >= PROGRESS_FROM_BYTES else None
+    with output.progress(2 * job.source.size, enabled=job.source.size >= PROGRESS_FROM_BYTES) as progress:
         if dry_run:
             outcome = job.run(session.connection(), problem=problems, dry_run=True, skip_invalid=skip_invalid, progress=progress)
         else:
@@ -79,10 +78,10 @@ def import_(
         return
     if outcome.invalid and not skip_invalid:
         valid = outcome.created + outcome.updated + outcome.skipped
+        hint = f", or use --skip-invalid to import the {_rows(valid)} that are valid" if valid else ""
         raise Invalid(
             f"{invalid} {'is' if outcome.invalid == 1 else 'are'} invalid, so nothing was written: correct "
-            f"{'it' if outcome.invalid == 1 else 'them'}, or use --skip-invalid to import the {valid} valid "
-            f"row{'' if valid == 1 else 's'}"
+            f"{'it' if outcome.invalid == 1 else 'them'}{hint}"
         )
     rejected = f"; {outcome.invalid} rejected, see {outcome.rejects}" if outcome.invalid else ""
     output.done(

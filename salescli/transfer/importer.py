@@ -32,7 +32,7 @@ from salescli.transfer.records import Context, Row
 BATCH = 2000
 CONFLICT_MODES = ("error", "skip", "update")
 
-Progress = Callable[[str, int], None]
+Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
 
 
 def parse_mapping(entity: Entity, pairs: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -261,7 +261,8 @@ class Import:
         self, conn: sqlite3.Connection, ctx: Context, leave_out: set[int], progress: Progress | None, phase: str
     ) -> Iterator[list[Row]]:
         """The file's rows, read, resolved and matched, ``BATCH`` at a time."""
-        report = (lambda done: progress(phase, done)) if progress else None
+        offset = self.source.size if phase == "Importing" else 0
+        report = (lambda done: progress(phase, offset + done)) if progress else None
         lines = ((n, cells) for n, cells in self.source.rows(report) if n not in leave_out)
         while batch := list(islice(lines, BATCH)):
             rows = [self._read(number, cells) for number, cells in batch]
@@ -436,7 +437,10 @@ class _Rejects:
     def add(self, row: Row, problems: list[str]) -> None:
         source = self.job.source
         if self.file is None:
-            self.file = open(self.job.rejects_path, "w", encoding=source.encoding, errors="replace", newline="")
+            try:
+                self.file = open(self.job.rejects_path, "w", encoding=source.encoding, errors="replace", newline="")
+            except OSError as error:
+                raise Invalid(f"cannot write {self.job.rejects_path}: {error.strerror}") from None
             self.writer = csv.writer(self.file, delimiter=source.delimiter, lineterminator="\r\n")
             self.writer.writerow([*source.header, "error"])
         cells = (row.cells + [""] * len(source.header))[: max(len(source.header), len(row.cells))]

@@ -84,18 +84,23 @@ class Source:
     header: list[str]
     header_row: int
     size: int
+    sep_line: bool = False  # Excel's "sep=;" first line, which a spreadsheet does not show as a row
 
     @classmethod
     def open(cls, path: Path, encoding: str | None = None) -> Source:
         path = Path(path)
         if not path.is_file():
             raise Invalid(f"no file {path}")
-        chosen = detect_encoding(path, encoding)
-        size = path.stat().st_size
-        with open(path, encoding=chosen, newline="") as text:
-            first = _first_line(text, path, chosen)
-        delimiter = sniff_delimiter(first)
-        source = cls(path, chosen, delimiter, [], 0, size)
+        try:
+            chosen = detect_encoding(path, encoding)
+            size = path.stat().st_size
+            with open(path, encoding=chosen, newline="") as text:
+                first = _first_line(text, path, chosen)
+        except OSError as error:
+            raise Invalid(f"cannot read {path}: {error.strerror}") from None
+        sep = re.match(r"^sep=(.)\r?\n?$", first)
+        delimiter = sep[1] if sep else sniff_delimiter(first)
+        source = cls(path, chosen, delimiter, [], 0, size, sep_line=bool(sep))
         for number, cells in source._records(None):
             if any(cell.strip() for cell in cells):
                 source.header, source.header_row = [cell.strip() for cell in cells], number
@@ -116,6 +121,8 @@ class Source:
     def _records(self, progress: Callable[[int], None] | None) -> Iterator[tuple[int, list[str]]]:
         with open(self.path, "rb") as raw:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+            if self.sep_line:
+                text.readline()
             reader = csv.reader(text, delimiter=self.delimiter)
             try:
                 for number, cells in enumerate(reader, start=1):
