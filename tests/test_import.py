@@ -307,6 +307,12 @@ def test_deal_update_by_id_adds_the_stage_it_entered(cli, isolated, tmp_path):
     assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 1 ORDER BY id") == [
         (1, "2026-09-01"), (4, "2026-09-20"), (6, "2026-11-20")
     ]
+    reopen = write(tmp_path / "r.csv", "id,title,customer,amount,stage\n3,Acme again,Acme Ltd,999,negotiation\n")
+    cli("import", "deals", reopen, "--on-conflict", "update")
+    assert query(isolated, "SELECT title, stage_id, closed_at, lost_reason FROM deal WHERE id = 3") == [
+        ("Acme again", 5, None, None)
+    ]
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 3 ORDER BY id")[-1] == (5, "2026-11-23")
 
 
 def test_activities_and_payments_check_their_deal(cli, isolated, tmp_path):
@@ -372,10 +378,12 @@ def test_no_backup_when_nothing_is_written(cli, isolated, tmp_path):
 
 
 @pytest.mark.parametrize("size", [4999, 5003])
-def test_many_rows_in_batches(cli, isolated, tmp_path, size):
+def test_many_rows_in_batches(cli, isolated, tmp_path, size, monkeypatch):
+    monkeypatch.setattr("salescli.commands.io.PROGRESS_FROM_BYTES", 0)
     rows = "".join(f"Customer {n},{n}\n" for n in range(size))
     result = cli("import", "customers", write(tmp_path / "c.csv", "name,phone\n" + rows))
     assert f"{size} created" in result.stdout
+    assert "Checking" not in result.stderr  # no progress bar when stderr is not a terminal
     assert query(isolated, "SELECT count(*), min(id), max(id), count(DISTINCT name) FROM customer") == [(size, 1, size, size)]
     duplicate = write(tmp_path / "d.csv", "name\n" + rows + "customer 4500\n")
     assert f"row {size + 2}, column name: duplicates row 4502" in cli.fails("import", "customers", duplicate, "--on-conflict", "skip")

@@ -231,8 +231,8 @@ class Import:
                     creates.append(row)
                 elif row.action == "update":
                     updates.append(row)
-            created = [records.columns(entity.name, row, ctx, creating=True) for row in creates]
-            updated = [records.columns(entity.name, row, ctx, creating=False) for row in updates]
+            created = [records.columns(entity, row, ctx, creating=True) for row in creates]
+            updated = [records.columns(entity, row, ctx, creating=False) for row in updates]
             try:
                 if created:
                     store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
@@ -326,8 +326,7 @@ class Import:
             by = "id"
             if identifier is not None and identifier in existing:
                 row.match = identifier
-                if identifier in deals:
-                    row.refs["existing"] = deals[identifier]
+                row.existing = deals.get(identifier, {})
                 if owner not in (None, identifier) and self.on_conflict == "update":
                     row.fail(entity.key or "id", f"{entity.noun} #{owner} already has this {entity.key}")
                     continue

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, custom_fields_json, fold, read_target_value
+from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, custom_fields_json, fold, read_target_value
 from salescli.errors import UsageError
 
 
@@ -30,7 +30,7 @@ class Row:
     """One line of the file on its way in: read values, resolved references, problems,
     and what will happen to it (``create`` / ``update`` / ``skip``)."""
 
-    __slots__ = ("number", "cells", "values", "errors", "refs", "key", "match", "action")
+    __slots__ = ("number", "cells", "values", "errors", "refs", "key", "match", "existing", "action")
 
     def __init__(self, number: int, cells: list[str]) -> None:
         self.number = number
@@ -39,7 +39,8 @@ class Row:
         self.errors: list[tuple[str, str]] = []
         self.refs: dict[str, dict[str, Any]] = {}
         self.key: Any = None  # natural key (records.natural_key)
-        self.match: int | None = None
+        self.match: int | None = None  # id of the record it matches
+        self.existing: dict[str, Any] = {}  # what the importer knows of that record (a deal: its stage)
         self.action = ""
 
     def fail(self, field: str, message: str) -> None:
@@ -146,178 +147,57 @@ KEEP_IF_EMPTY = {
     "payments": ("created_at",),
     "targets": (),
 }
+# What a created record has where the file says nothing (not an automatic rule: the
+# values ``rep add``, ``product add`` and ``deal add`` would store as well).
+DEFAULTS = {
+    "reps": {"active": 1, "commission_rate": 0.0},
+    "products": {"active": 1},
+    "deals": {"quantity": 1},
+}
 
 
-def columns(entity: str, row: Row, ctx: Context, *, creating: bool) -> dict[str, Any]:
+def columns(entity: Entity, row: Row, ctx: Context, *, creating: bool) -> dict[str, Any]:
     """The database columns of a checked row: every column when it creates a record,
-    only those the file has when it updates one. Keys come in a fixed order."""
+    only those the file has when it updates one. Keys come in a fixed order.
+
+    A reference ``x`` is the column ``x_id``; a list is stored as JSON; a target's period
+    as its label and dates; a customer's custom fields as a JSON object (an update patches it).
+    """
     values = row.values
+    out: dict[str, Any] = {}
+    for f in entity.fields:
+        if f.name == "tags" or not (creating or f.name in values):
+            continue
+        value = values.get(f.name)
+        if f.ref:
+            out[f"{f.name}_id"] = row.ref_id(f.name)
+        elif f.kind == "list":
+            out[f.name] = json.dumps(value or [], ensure_ascii=False)
+        elif f.name == "period":
+            out["period"], out["start"], out["end"] = (value.label, value.start.isoformat(), value.end.isoformat())
+        else:
+            out[f.name] = value
+    custom = {k[len(CUSTOM_FIELD_PREFIX):]: v for k, v in values.items() if k.startswith(CUSTOM_FIELD_PREFIX)}
     if creating:
-        out = {"id": values.get("id")}
-        out.update(_CREATE[entity](row, ctx))
-        return out
-    out = {}
-    for column, value in _CREATE[entity](row, ctx).items():
-        if _present(entity, column, values):
-            out[column] = value
-    if entity == "customers":
-        out.pop("fields", None)
-        patch = {k[len(CUSTOM_FIELD_PREFIX):]: v for k, v in values.items() if k.startswith(CUSTOM_FIELD_PREFIX)}
-        if patch:
-            out["fields"] = json.dumps(patch, ensure_ascii=False)
+        for column, default in DEFAULTS.get(entity.name, {}).items():
+            if out[column] is None:
+                out[column] = default
+        if "created_at" in out and out["created_at"] is None:
+            out["created_at"] = ctx.now
+        if entity.name == "reps" and out["name"] is None:
+            out["name"] = values["handle"].title()
+        if entity.name == "deals" and out["stage_id"] is None:
+            out["stage_id"] = ctx.first_open_stage["id"]
+        if entity.name == "customers":
+            out["fields"] = custom_fields_json({k: v for k, v in custom.items() if v is not None})
+    elif custom:
+        out["fields"] = json.dumps(custom, ensure_ascii=False)  # null removes a key
+    if entity.name == "deals" and "stage" in values:
+        # the stage says whether the deal is closed: a reopened deal loses its closing date
+        out["closed_at"], out["lost_reason"] = values.get("closed_at"), values.get("lost_reason")
+    if entity.name == "customers":
         out["updated_at"] = values.get("updated_at") or ctx.now
     return out
-
-
-_COLUMN_FIELDS = {
-    "owner_id": "owner",
-    "customer_id": "customer",
-    "product_id": "product",
-    "stage_id": "stage",
-    "deal_id": "deal",
-    "rep_id": "rep",
-    "start": "period",
-    "end": "period",
-}
-
-
-def _present(entity: str, column: str, values: dict[str, Any]) -> bool:
-    if entity == "targets" and column == "value":
-        return "value" in values
-    return _COLUMN_FIELDS.get(column, column) in values
-
-
-def _customer(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    get = v.get
-    custom = {
-        k[len(CUSTOM_FIELD_PREFIX):]: value
-        for k, value in v.items()
-        if value is not None and k.startswith(CUSTOM_FIELD_PREFIX)
-    }
-    return {
-        "name": get("name"),
-        "company": get("company"),
-        "title": get("title"),
-        "contact": get("contact"),
-        "phone": get("phone"),
-        "email": get("email"),
-        "industry": get("industry"),
-        "region": get("region"),
-        "size": get("size"),
-        "source": get("source"),
-        "tier": get("tier"),
-        "owner_id": row.ref_id("owner"),
-        "credit_limit": get("credit_limit"),
-        "notes": get("notes"),
-        "fields": custom_fields_json(custom) if custom else "{}",
-        "created_at": _created_at(row, ctx),
-        "updated_at": v.get("updated_at") or ctx.now,
-    }
-
-
-def _rep(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    return {
-        "handle": v.get("handle"),
-        "name": v.get("name") or (v["handle"].title() if v.get("handle") and row.match is None else None),
-        "email": v.get("email"),
-        "active": 1 if v.get("active") is None and row.match is None else v.get("active"),
-        "commission_rate": 0.0 if v.get("commission_rate") is None and row.match is None else v.get("commission_rate"),
-        "regions": json.dumps(v.get("regions") or [], ensure_ascii=False),
-        "industries": json.dumps(v.get("industries") or [], ensure_ascii=False),
-        "created_at": _created_at(row, ctx),
-    }
-
-
-def _product(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    return {
-        "sku": v.get("sku"),
-        "name": v.get("name"),
-        "price": v.get("price"),
-        "cost": v.get("cost"),
-        "active": 1 if v.get("active") is None and row.match is None else v.get("active"),
-    }
-
-
-def _deal(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    stage = row.ref_id("stage")
-    if stage is None and row.match is None:
-        stage = ctx.first_open_stage["id"]
-    return {
-        "title": v.get("title"),
-        "customer_id": row.ref_id("customer"),
-        "amount": v.get("amount"),
-        "cost": v.get("cost"),
-        "product_id": row.ref_id("product"),
-        "quantity": 1 if v.get("quantity") is None and row.match is None else v.get("quantity"),
-        "stage_id": stage,
-        "expected_close": v.get("expected_close"),
-        "owner_id": row.ref_id("owner"),
-        "source": v.get("source"),
-        "created_at": _created_at(row, ctx),
-        "closed_at": v.get("closed_at"),
-        "lost_reason": v.get("lost_reason"),
-    }
-
-
-def _activity(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    return {
-        "customer_id": row.ref_id("customer"),
-        "deal_id": row.ref_id("deal"),
-        "type": v.get("type"),
-        "summary": v.get("summary"),
-        "owner_id": row.ref_id("owner"),
-        "due": v.get("due"),
-        "done_at": v.get("done_at"),
-        "score": v.get("score"),
-        "recurrence": v.get("recurrence"),
-        "notes": v.get("notes"),
-        "created_at": _created_at(row, ctx),
-    }
-
-
-def _target(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    period = v.get("period")
-    return {
-        "metric": v.get("metric"),
-        "period": period.label if period else None,
-        "start": period.start.isoformat() if period else None,
-        "end": period.end.isoformat() if period else None,
-        "rep_id": row.ref_id("rep"),
-        "value": v.get("value"),
-    }
-
-
-def _payment(row: Row, ctx: Context) -> dict[str, Any]:
-    v = row.values
-    return {
-        "deal_id": row.ref_id("deal"),
-        "amount": v.get("amount"),
-        "paid_on": v.get("paid_on"),
-        "created_at": _created_at(row, ctx),
-    }
-
-
-def _created_at(row: Row, ctx: Context) -> str | None:
-    """The file's created_at; when creating without one, now; when updating, None keeps it."""
-    value = row.values.get("created_at")
-    return value if value or row.match is not None else ctx.now
-
-
-_CREATE = {
-    "customers": _customer,
-    "reps": _rep,
-    "products": _product,
-    "deals": _deal,
-    "activities": _activity,
-    "targets": _target,
-    "payments": _payment,
-}
 
 
 # ---------------------------------------------------------------- what else a row writes
@@ -336,7 +216,7 @@ def stage_history(row: Row, record_id: int, ctx: Context, *, creating: bool) -> 
         if stage["kind"] == "open":
             return [(record_id, stage["id"], created_on)]
         return [(record_id, ctx.first_open_stage["id"], created_on), (record_id, stage["id"], closed_on or created_on)]
-    if stage is None or stage["id"] == row.refs.get("existing", {}).get("stage_id"):
+    if stage is None or stage["id"] == row.existing.get("stage_id"):
         return []
     return [(record_id, stage["id"], closed_on if stage["kind"] != "open" and closed_on else ctx.today)]
 
