@@ -6,10 +6,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from fixtures.sample import ORDER, seed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.sample import ORDER, seed
 from salescli import store
 
 CUSTOMERS_CSV = (

@@ -8,7 +8,6 @@ import re
 import stat
 
 import pytest
-
 from fixtures.sample import query, seed
 
 

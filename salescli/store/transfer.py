@@ -189,10 +189,13 @@ def export_rows(conn: sqlite3.Connection, entity: str) -> Iterator[dict[str, Any
     """
     cursor = conn.execute(EXPORT_SQL[entity])
     names = [d[0] for d in cursor.description]
-    decode = [name in _JSON_COLUMNS for name in names]
+    decoded = [(index, name) for index, name in enumerate(names) if name in _JSON_COLUMNS]
+    empty = {"[]": [], "{}": {}}
     for row in cursor:
-        item = {name: (json.loads(value) if dec and value is not None else value)
-                for name, value, dec in zip(names, row, decode)}
+        item = dict(zip(names, row, strict=True))
+        for index, name in decoded:
+            text = row[index]
+            item[name] = (empty[text].copy() if text in empty else json.loads(text)) if text is not None else None
         if "tags" in item:
             item["tags"] = sorted(item["tags"], key=str.casefold)
         yield item

@@ -207,7 +207,7 @@ class Field:
 
 
 def _id(noun: str, *chinese: str) -> Field:
-    return Field("id", read_id, synonyms=(f"{noun} id", f"{noun} no", *chinese), kind="int")
+    return Field("id", read_id, synonyms=(f"{noun} id", f"{noun} no", *chinese), kind="id")
 
 
 def _created(*more: str) -> Field:
@@ -348,7 +348,7 @@ ACTIVITIES = Entity(
     (
         _id("activity"),
         Field("customer", required=True, synonyms=("customer name", "client", "account", "客户", "客户名称"), ref="customer"),
-        Field("deal", synonyms=("deal id", "商机"), ref="deal"),
+        Field("deal", synonyms=("deal id", "商机"), ref="deal", kind="id"),
         Field("type", choice(ACTIVITY_TYPES, "activity type"), required=True, synonyms=("activity type", "类型")),
         Field("summary", synonyms=("subject", "description", "内容", "摘要")),
         Field("owner", synonyms=OWNER, ref="rep"),
@@ -379,7 +379,7 @@ PAYMENTS = Entity(
     "payment",
     (
         _id("payment"),
-        Field("deal", required=True, synonyms=("deal id", "商机"), ref="deal"),
+        Field("deal", required=True, synonyms=("deal id", "商机"), ref="deal", kind="id"),
         Field("amount", read_money, required=True, synonyms=("paid", "payment", "金额", "付款金额"), kind="money"),
         Field("paid_on", read_date, required=True, synonyms=("date", "paid at", "payment date", "付款日期", "日期")),
         _created(),

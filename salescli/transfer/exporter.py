@@ -14,7 +14,12 @@ from typing import Any
 
 from salescli.output import Column
 from salescli.store import transfer as store
-from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, target_value_json, target_value_text
+from salescli.transfer.entities import (
+    CUSTOM_FIELD_PREFIX,
+    Entity,
+    target_value_json,
+    target_value_text,
+)
 
 
 def export(conn: sqlite3.Connection, entity: Entity, fmt: str) -> tuple[list[Column], Iterator[dict[str, Any]]]:

@@ -120,7 +120,6 @@ class Outcome:
     updated: int = 0
     skipped: int = 0
     invalid: int = 0  # rows with a problem (rejected, with --skip-invalid)
-    problems: int = 0  # problems found, several per row possibly
     rejects: Path | None = None
     backup: Path | None = None
     rejected_rows: set[int] = field(default_factory=set)
@@ -149,7 +148,7 @@ class Import:
         self.source = Source.open(Path(path), encoding)
         self.layout = layout(self.source, entity, self.mapping)
         self.present = {name for _, name, _, _ in self.layout.columns}
-        self.refs = [(name, entity.by_field[name].ref) for name in self.present if name in entity.by_field and entity.by_field[name].ref]
+        self.refs = [(f.name, f.ref) for f in entity.fields if f.ref and f.name in self.present]
 
     @property
     def rejects_path(self) -> Path:
@@ -193,13 +192,12 @@ class Import:
         try:
             for rows in self._batches(conn, ctx, set(), progress, "Checking"):
                 for row in rows:
-                    seen.check(self.entity, row, self.layout)
+                    seen.check(self.entity, row)
                     identifier = row.values.get("id")
                     if identifier is not None and identifier > outcome.max_id:
                         outcome.max_id = identifier
                     if row.errors:
                         outcome.invalid += 1
-                        outcome.problems += len(row.errors)
                         outcome.rejected_rows.add(row.number)
                         for line in self._describe(row):
                             problem(line)
@@ -223,8 +221,8 @@ class Import:
         for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
             creates, updates = [], []
             for row in rows:
-                if row.errors:  # the database changed under us between the passes
-                    raise Invalid(f"row {row.number} changed meaning while importing: nothing was written; try again")
+                if row.errors:  # cannot happen: the first pass found none, inside the same transaction
+                    raise Invalid(f"row {row.number}: {row.errors[0][1]} (found while writing): nothing was written")
                 if row.action == "create":
                     if row.values.get("id") is None:
                         row.values["id"], next_id = next_id, next_id + 1
@@ -239,7 +237,7 @@ class Import:
                 if updated:
                     store.update_rows(
                         conn, entity.table, list(updated[0]),
-                        [(*u.values(), row.match) for u, row in zip(updated, updates)], keep_if_empty=keep,
+                        [(*u.values(), row.match) for u, row in zip(updated, updates, strict=True)], keep_if_empty=keep,
                     )
             except sqlite3.IntegrityError as error:
                 raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
@@ -404,7 +402,7 @@ class _Seen:
         self.keys: dict[Any, int] = {}
         self.matches: dict[int, int] = {}
 
-    def check(self, entity: Entity, row: Row, layout: Layout) -> None:
+    def check(self, entity: Entity, row: Row) -> None:
         identifier = row.values.get("id")
         if identifier is not None:
             first = self.ids.setdefault(identifier, row.number)

@@ -9,8 +9,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, custom_fields_json, fold, read_target_value
 from salescli.errors import UsageError
+from salescli.transfer.entities import (
+    CUSTOM_FIELD_PREFIX,
+    Entity,
+    custom_fields_json,
+    fold,
+    read_target_value,
+)
 
 
 @dataclass
