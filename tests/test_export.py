@@ -64,7 +64,7 @@ def test_json_keys_and_values(cli, isolated):
     customers = cli.json("export", "customers")
     assert list(customers[0]) == [
         "id", "name", "company", "title", "contact", "phone", "email", "industry", "region", "size",
-        "source", "tier", "tags", "owner", "credit_limit", "notes", "created_at", "updated_at", "fields",
+        "source", "tier", "tags", "owner", "credit_limit", "notes", "fields", "created_at", "updated_at",
     ]
     assert customers[0]["tags"] == ["North", "vip"]
     assert customers[0]["credit_limit"] == 50000

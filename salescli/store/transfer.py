@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from salescli.errors import SalesError
+
 _CHUNK = 500  # keys per IN (...) query
 
 
@@ -228,6 +230,8 @@ def backup(path: Path, *, keep: int = KEEP_BACKUPS) -> Path:
             break
         except FileExistsError:  # another import in the same second
             counter += 1
+        except OSError as error:
+            raise SalesError(f"cannot back the database up to {target}: {error.strerror}; nothing was imported") from None
     source = sqlite3.connect(path)
     copy = sqlite3.connect(target)
     try:

@@ -27,7 +27,8 @@ def export(conn: sqlite3.Connection, entity: Entity, fmt: str) -> tuple[list[Col
     columns = [Column(f.name, kind=f.kind) for f in entity.fields]
     rows = store.export_rows(conn, entity.name)
     if entity.custom_fields and fmt == "json":
-        columns.append(Column("fields"))
+        after_notes = [c.key for c in columns].index("notes") + 1
+        columns.insert(after_notes, Column("fields"))  # where `customer list` has it
     elif entity.custom_fields:
         keys = store.custom_field_keys(conn)
         columns += [Column(CUSTOM_FIELD_PREFIX + key) for key in keys]
