@@ -101,6 +101,35 @@ def max_id(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f"SELECT IFNULL(max(id), 0) FROM {table}").fetchone()[0])
 
 
+class SeenKeys:
+    """The keys of the rows an import has read so far, to find duplicates inside the file.
+
+    They live in a private temporary database on disk (SQLite deletes it on close), so
+    memory stays flat however long the file is.
+    """
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
+
+    def first_rows(self, entries: Sequence[tuple[str, int]]) -> dict[str, int]:
+        """Add ``(key, row number)`` pairs in order; answer the first row of every key that
+        was there before (from an earlier batch or an earlier pair), and nothing if none was."""
+        added = self.db.executemany("INSERT OR IGNORE INTO seen (key, row) VALUES (?, ?)", entries).rowcount
+        if added == len(entries):
+            return {}
+        keys = [key for key, _ in entries]
+        found: dict[str, int] = {}
+        for chunk in _chunks(keys):
+            found.update(self.db.execute(f"SELECT key, row FROM seen WHERE key IN ({_marks(len(chunk))})", chunk))
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+
+
 # ---------------------------------------------------------------- writes
 
 

@@ -149,6 +149,7 @@ class Import:
         self.layout = layout(self.source, entity, self.mapping)
         self.present = {name for _, name, _, _ in self.layout.columns}
         self.refs = [(f.name, f.ref) for f in entity.fields if f.ref and f.name in self.present]
+        self.shape = records.Shape(entity, self.present)
 
     @property
     def rejects_path(self) -> Path:
@@ -187,12 +188,12 @@ class Import:
         progress: Progress | None = None,
     ) -> Outcome:
         outcome = Outcome()
-        seen = _Seen()
+        seen = store.SeenKeys()
         rejects: _Rejects | None = _Rejects(self) if keep_rejects else None
         try:
             for rows in self._batches(conn, ctx, set(), progress, "Checking"):
+                _check_duplicates(self.entity, rows, seen)
                 for row in rows:
-                    seen.check(self.entity, row)
                     identifier = row.values.get("id")
                     if identifier is not None and identifier > outcome.max_id:
                         outcome.max_id = identifier
@@ -210,6 +211,7 @@ class Import:
                     else:
                         outcome.skipped += 1
         finally:
+            seen.close()
             if rejects is not None:
                 outcome.rejects = rejects.close()
         return outcome
@@ -229,8 +231,8 @@ class Import:
                     creates.append(row)
                 elif row.action == "update":
                     updates.append(row)
-            created = [records.columns(entity, row, ctx, creating=True) for row in creates]
-            updated = [records.columns(entity, row, ctx, creating=False) for row in updates]
+            created = [self.shape.columns(row, ctx, creating=True) for row in creates]
+            updated = [self.shape.columns(row, ctx, creating=False) for row in updates]
             try:
                 if created:
                     store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
@@ -394,32 +396,29 @@ def _key_owners(conn: sqlite3.Connection, entity: str, keys: list[Any]) -> dict[
     return {}
 
 
-class _Seen:
-    """The keys of the rows read so far, to report duplicates inside the file."""
-
-    def __init__(self) -> None:
-        self.ids: dict[int, int] = {}
-        self.keys: dict[Any, int] = {}
-        self.matches: dict[int, int] = {}
-
-    def check(self, entity: Entity, row: Row) -> None:
+def _check_duplicates(entity: Entity, rows: list[Row], seen: store.SeenKeys) -> None:
+    """Report a row whose id, natural key or matched record an earlier row has too."""
+    keys: dict[int, list[tuple[str, str, str]]] = {}  # row number → (column, key, what a repeat means)
+    for row in rows:
+        mine = keys[row.number] = []
         identifier = row.values.get("id")
         if identifier is not None:
-            first = self.ids.setdefault(identifier, row.number)
-            if first != row.number:
-                row.fail("id", f"duplicates row {first}")
-                return
-        key = row.key
-        if key is not None:
-            first = self.keys.setdefault(key, row.number)
-            if first != row.number:
-                row.fail(entity.key or "id", f"duplicates row {first}")
-                return
+            mine.append(("id", f"id:{identifier}", "duplicates row {}"))
+        if row.key is not None:
+            key = "\x1f".join(map(str, row.key)) if isinstance(row.key, tuple) else row.key
+            mine.append((entity.key or "id", f"key:{key}", "duplicates row {}"))
         if row.match is not None:
-            first = self.matches.setdefault(row.match, row.number)
+            column = "id" if identifier is not None else entity.key or "id"
+            mine.append((column, f"match:{row.match}", f"is the same {entity.noun} (#{row.match}) as row {{}}"))
+    firsts = seen.first_rows([(key, number) for number, mine in keys.items() for _, key, _ in mine])
+    if not firsts:
+        return
+    for row in rows:
+        for column, key, message in keys[row.number]:
+            first = firsts.get(key, row.number)
             if first != row.number:
-                column = "id" if identifier is not None else entity.key or "id"
-                row.fail(column, f"is the same {entity.noun} (#{row.match}) as row {first}")
+                row.fail(column, message.format(first))
+                break
 
 
 class _Rejects:

@@ -6,6 +6,7 @@ the look-ups they rely on were done before, a batch at a time, by the importer.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from salescli.errors import UsageError
 from salescli.transfer.entities import (
     CUSTOM_FIELD_PREFIX,
     Entity,
+    Field,
     custom_fields_json,
     fold,
     read_target_value,
@@ -162,48 +164,66 @@ DEFAULTS = {
 }
 
 
-def columns(entity: Entity, row: Row, ctx: Context, *, creating: bool) -> dict[str, Any]:
-    """The database columns of a checked row: every column when it creates a record,
-    only those the file has when it updates one. Keys come in a fixed order.
+class Shape:
+    """How the rows of one file become database columns, worked out once per import.
 
-    A reference ``x`` is the column ``x_id``; a list is stored as JSON; a target's period
-    as its label and dates; a customer's custom fields as a JSON object (an update patches it).
+    A created record gets every column, an updated one only the columns the file has;
+    keys come in a fixed order, ready for ``executemany``. A reference ``x`` is the column
+    ``x_id``; a list is stored as JSON; a target's period as its label and dates; a
+    customer's custom fields as one JSON object (which an update patches).
     """
-    values = row.values
-    out: dict[str, Any] = {}
-    for f in entity.fields:
-        if f.name == "tags" or not (creating or f.name in values):
-            continue
-        value = values.get(f.name)
-        if f.ref:
-            out[f"{f.name}_id"] = row.ref_id(f.name)
-        elif f.kind == "list":
-            out[f.name] = json.dumps(value or [], ensure_ascii=False)
-        elif f.name == "period":
-            out["period"], out["start"], out["end"] = (value.label, value.start.isoformat(), value.end.isoformat())
-        else:
-            out[f.name] = value
-    custom = {k[len(CUSTOM_FIELD_PREFIX):]: v for k, v in values.items() if k.startswith(CUSTOM_FIELD_PREFIX)}
-    if creating:
-        for column, default in DEFAULTS.get(entity.name, {}).items():
+
+    def __init__(self, entity: Entity, present: Iterable[str]) -> None:
+        present = set(present)
+        self.entity = entity.name
+        self.custom = sorted((n, n[len(CUSTOM_FIELD_PREFIX):]) for n in present if n.startswith(CUSTOM_FIELD_PREFIX))
+        self.create = [self._step(f) for f in entity.fields if f.name != "tags"]
+        self.update = [self._step(f) for f in entity.fields if f.name != "tags" and f.name in present]
+        self.defaults = DEFAULTS.get(entity.name, {})
+
+    @staticmethod
+    def _step(f: Field) -> tuple[str, str]:
+        how = "ref" if f.ref else "list" if f.kind == "list" else "period" if f.name == "period" else "value"
+        return f.name, how
+
+    def columns(self, row: Row, ctx: Context, *, creating: bool) -> dict[str, Any]:
+        values = row.values
+        out: dict[str, Any] = {}
+        for name, how in self.create if creating else self.update:
+            value = values.get(name)
+            if how == "value":
+                out[name] = value
+            elif how == "ref":
+                out[f"{name}_id"] = row.ref_id(name)
+            elif how == "list":
+                out[name] = json.dumps(value or [], ensure_ascii=False)
+            else:
+                out["period"], out["start"], out["end"] = value.label, value.start.isoformat(), value.end.isoformat()
+        if creating:
+            self._fill_defaults(out, values, ctx)
+        elif self.custom:
+            patch = {key: values.get(name) for name, key in self.custom}  # a null removes a key
+            out["fields"] = json.dumps(patch, ensure_ascii=False)
+        if self.entity == "customers":
+            out["updated_at"] = values.get("updated_at") or ctx.now
+        if self.entity == "deals" and "stage" in values:
+            # the stage says whether the deal is closed: a reopened deal loses its closing date
+            out["closed_at"], out["lost_reason"] = values.get("closed_at"), values.get("lost_reason")
+        return out
+
+    def _fill_defaults(self, out: dict[str, Any], values: dict[str, Any], ctx: Context) -> None:
+        for column, default in self.defaults.items():
             if out[column] is None:
                 out[column] = default
-        if "created_at" in out and out["created_at"] is None:
+        if out.get("created_at", "") is None:
             out["created_at"] = ctx.now
-        if entity.name == "reps" and out["name"] is None:
+        if self.entity == "reps" and out["name"] is None:
             out["name"] = values["handle"].title()
-        if entity.name == "deals" and out["stage_id"] is None:
+        if self.entity == "deals" and out["stage_id"] is None:
             out["stage_id"] = ctx.first_open_stage["id"]
-        if entity.name == "customers":
-            out["fields"] = custom_fields_json({k: v for k, v in custom.items() if v is not None})
-    elif custom:
-        out["fields"] = json.dumps(custom, ensure_ascii=False)  # null removes a key
-    if entity.name == "deals" and "stage" in values:
-        # the stage says whether the deal is closed: a reopened deal loses its closing date
-        out["closed_at"], out["lost_reason"] = values.get("closed_at"), values.get("lost_reason")
-    if entity.name == "customers":
-        out["updated_at"] = values.get("updated_at") or ctx.now
-    return out
+        if self.entity == "customers":
+            custom = {key: values[name] for name, key in self.custom if values.get(name) is not None}
+            out["fields"] = custom_fields_json(custom) if custom else "{}"
 
 
 # ---------------------------------------------------------------- what else a row writes
