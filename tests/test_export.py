@@ -91,7 +91,7 @@ def test_json_keys_and_values(cli, isolated):
 
 def test_empty_export_is_a_header_or_an_empty_array(cli):
     assert cli("export", "payments").stdout == "id,deal,amount,paid_on,created_at\n"
-    assert cli.json("export", "activities") == []
+    assert cli.json("export", "activity") == []
 
 
 def test_output_file(cli, isolated, tmp_path):
@@ -167,7 +167,7 @@ def _unique_by_name(customers: list[dict]) -> list[dict]:
     return unique
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_customer, min_size=1, max_size=6).map(_unique_by_name))
 def test_customers_round_trip_property(cli, customers):
     with tempfile.TemporaryDirectory() as folder:

@@ -33,7 +33,7 @@ def test_headers_synonyms_and_defaults(cli, isolated, tmp_path):
         tmp_path / "c.csv",
         "Customer Name,E-mail,Mobile,Tel-Ext,Tags\nAcme Ltd,a@acme.test,555 0100,12,vip; north；VIP\n",
     )
-    result = cli("import", "customers", source)
+    result = cli("import", "customer", source)  # the singular names the entity too
     assert result.stdout == f"Imported customers from {source}: 1 created, 0 updated, 0 skipped.\n"
     assert "ignoring column 'Tel-Ext'" in result.stderr
     assert customers(isolated) == [(1, "Acme Ltd", "555 0100", "a@acme.test")]
