@@ -184,9 +184,11 @@ def test_duplicates_inside_the_file_are_errors(cli, isolated, tmp_path):
     assert counts(isolated)["customer"] == 0
 
 
-def test_too_many_cells(cli, tmp_path):
+def test_too_many_cells_and_broken_quotes(cli, tmp_path):
     error = cli.fails("import", "customers", write(tmp_path / "c.csv", "name,phone\nA,1,extra\n"))
     assert "row 2: has 3 cells but the header has 2 columns" in error
+    error = cli.fails("import", "customers", write(tmp_path / "q.csv", 'name,phone\nA,"1\nB,2\n'))
+    assert "q.csv, row 2: not readable as CSV: a quoted cell is never closed" in error
 
 
 # ---------------------------------------------------------------- matching

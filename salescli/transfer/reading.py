@@ -123,7 +123,8 @@ class Source:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
             if self.sep_line:
                 text.readline()
-            reader = csv.reader(text, delimiter=self.delimiter)
+            reader = csv.reader(text, delimiter=self.delimiter, strict=True)
+            number = 0
             try:
                 for number, cells in enumerate(reader, start=1):
                     if progress is not None and number % 1000 == 0:
@@ -135,7 +136,8 @@ class Source:
                     "name its encoding with --encoding"
                 ) from None
             except csv.Error as error:
-                raise Invalid(f"{self.path} is not readable CSV near line {reader.line_num}: {error}") from None
+                what = "a quoted cell is never closed" if "end of data" in str(error) else str(error)
+                raise Invalid(f"{self.path}, row {number + 1}: not readable as CSV: {what}") from None
             if progress is not None:
                 progress(self.size)
 
