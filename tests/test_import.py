@@ -140,7 +140,10 @@ def test_dry_run_counts_and_writes_nothing(cli, isolated, tmp_path):
     bad = cli("import", "customers", write(tmp_path / "bad.csv", BAD), "--dry-run", code=1)
     assert "would create 2, update 0, skip 0; 2 rows are invalid." in bad.stdout
     assert "row 3, column tier" in bad.stderr and "Error: 2 rows would stop the import" in bad.stderr
-    assert not list(isolated.parent.glob("*.bak"))
+    skipping = cli("import", "customers", tmp_path / "bad.csv", "--dry-run", "--skip-invalid")
+    assert "would create 2, update 0, skip 0; 2 rows are invalid." in skipping.stdout
+    assert not (tmp_path / "bad.csv.rejects.csv").exists()
+    assert not list(isolated.parent.glob("*.bak")) and counts(isolated)["customer"] == 3
 
 
 def test_dry_run_shows_only_the_first_problems(cli, tmp_path):

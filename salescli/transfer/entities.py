@@ -1,12 +1,14 @@
-"""What each entity's CSV looks like: its columns, how a cell is read, what the header
-may say instead, and how a checked row becomes database columns.
+"""What each entity's CSV looks like: its columns, how a cell is read, and what a
+header may say instead (``Customer Name``, ``E-mail``, ``客户名称``, ``电话`` …).
 
 The columns of an export are the columns an import reads (SPEC §7). References are
 written as names: a customer by name, a rep by handle, a product by sku, a stage by
 name; deals by id. Lists (tags, regions, industries) are one cell joined by ``"; "``;
 money is a plain decimal (``12000.50``); dates are ``YYYY-MM-DD``; timestamps
 ``YYYY-MM-DD HH:MM:SS``; flags ``true``/``false``; a commission rate a fraction
-(``0.05``). A customer's custom fields are one column each, headed ``field:KEY``.
+(``0.05``); a target's value in its metric's unit (``12000.50``, ``12``, ``80%``).
+A customer's custom fields are one column each, headed ``field:KEY``. Cells are read
+stripped of surrounding spaces; an empty cell is "nothing" (NULL).
 """
 
 from __future__ import annotations
