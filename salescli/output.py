@@ -21,7 +21,8 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, Callable
@@ -522,6 +523,35 @@ def message(text: str) -> None:
 def done(text: str) -> None:
     """The result of a write command that creates nothing (stdout: what happened)."""
     sys.stdout.write(text + "\n")
+
+
+def stderr_isatty() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[str, int], None] | None]:
+    """A progress bar on stderr for a long job, drawn only when ``enabled`` and stderr is a
+    terminal: yields ``update(description, completed)`` (out of ``total``), or None."""
+    if not (enabled and stderr_isatty()):
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=total)
+
+        def update(description: str, completed: int) -> None:
+            bar.update(task, description=description, completed=completed)
+
+        yield update
 
 
 def warn(text: str) -> None:

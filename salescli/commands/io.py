@@ -1,9 +1,136 @@
-"""Top-level commands (placeholder)."""
+"""`salescli import` and `salescli export`: records in and out as CSV (SPEC §7)."""
 
 from __future__ import annotations
 
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from salescli import output, parse, session
 from salescli.commands.common import App
+from salescli.errors import Invalid
+
+ENTITY_HELP = "customers, deals, activities, targets, reps, products or payments."
+PROGRESS_FROM_BYTES = 1 << 20  # files smaller than this finish before a bar is worth drawing
+PROBLEMS_IN_DRY_RUN = 20
 
 
 def register(app: App) -> None:
-    """Attach this module's top-level commands to the root app."""
+    """Attach `import` and `export` to the root app."""
+    app.command("import")(import_)
+    app.command("export")(export)
+
+
+def import_(
+    entity: Annotated[str, typer.Argument(help=ENTITY_HELP, show_default=False)],
+    file: Annotated[Path, typer.Argument(help="The CSV file: UTF-8 (with or without BOM) or GB18030; `,` `;` or tab separated.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and say what would happen; write nothing.")] = False,
+    on_conflict: Annotated[
+        str, typer.Option("--on-conflict", help="When a row matches a record (by id or natural key): error, skip or update.")
+    ] = "error",
+    encoding: Annotated[
+        Optional[str], typer.Option("--encoding", help="Read the file in this encoding (default: detected).", show_default=False)
+    ] = None,
+    mapping: Annotated[
+        Optional[list[str]],
+        typer.Option("--map", help='"Header=field": read a column the headers do not name (repeatable; "Header=" ignores it).', show_default=False),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid rows; write the others, with an error column, to FILE.rejects.csv.")
+    ] = False,
+) -> None:
+    """Import records from a CSV file: every row is checked first, and one bad row writes nothing."""
+    from salescli.store import transfer as store
+    from salescli.transfer import entities, importer
+
+    spec = entities.entity(entity)
+    job = importer.Import(spec, file, encoding=encoding, mapping=mapping or [], on_conflict=on_conflict)
+    if job.layout.ignored:
+        output.warn(
+            f"ignoring column{'s' if len(job.layout.ignored) > 1 else ''} "
+            f"{', '.join(repr(h) for h in job.layout.ignored)}: use --map \"Header=field\" to import one"
+        )
+    problems = _Problems(PROBLEMS_IN_DRY_RUN if dry_run else None)
+
+    def backup() -> Path:
+        copy = store.backup(session.db_path())
+        output.message(f"Backed up the database to {copy}")
+        return copy
+
+    with output.progress(2 * job.source.size, enabled=job.source.size >= PROGRESS_FROM_BYTES) as progress:
+        if dry_run:
+            outcome = job.run(session.connection(), problem=problems, dry_run=True, skip_invalid=skip_invalid, progress=progress)
+        else:
+            with session.write() as conn:
+                outcome = job.run(conn, problem=problems, skip_invalid=skip_invalid, before_write=backup, progress=progress)
+    problems.finish()
+    invalid = _rows(outcome.invalid)
+    if dry_run:
+        verdict = f"; {invalid} {'is' if outcome.invalid == 1 else 'are'} invalid" if outcome.invalid else ""
+        output.done(
+            f"Dry run of {spec.name} from {file}: would create {outcome.created}, update {outcome.updated}, "
+            f"skip {outcome.skipped}{verdict}. Nothing was written."
+        )
+        if outcome.invalid and not skip_invalid:
+            raise Invalid(f"{invalid} would stop the import")
+        return
+    if outcome.invalid and not skip_invalid:
+        valid = outcome.created + outcome.updated + outcome.skipped
+        hint = f", or use --skip-invalid to import the {_rows(valid)} that are valid" if valid else ""
+        raise Invalid(
+            f"{invalid} {'is' if outcome.invalid == 1 else 'are'} invalid, so nothing was written: correct "
+            f"{'it' if outcome.invalid == 1 else 'them'}{hint}"
+        )
+    rejected = f"; {outcome.invalid} rejected, see {outcome.rejects}" if outcome.invalid else ""
+    output.done(
+        f"Imported {spec.name} from {file}: {outcome.created} created, {outcome.updated} updated, "
+        f"{outcome.skipped} skipped{rejected}."
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
+
+
+class _Problems:
+    """Says each problem on stderr as it is found; in a dry run only the first few."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def __call__(self, line: str) -> None:
+        self.count += 1
+        if self.limit is None or self.count <= self.limit:
+            output.message(line)
+
+    def finish(self) -> None:
+        if self.limit is not None and self.count > self.limit:
+            output.message(f"… and {self.count - self.limit} more problems")
+
+
+def export(
+    entity: Annotated[str, typer.Argument(help=ENTITY_HELP, show_default=False)],
+    output_file: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+) -> None:
+    """Export every record of one kind, in the columns `import` reads back."""
+    from salescli.transfer import entities, exporter
+
+    spec = entities.entity(entity)
+    fmt = parse.parse_choice(fmt, ("csv", "json"), what="export format")
+    columns, rows = exporter.export(session.connection(), spec, fmt)
+    if output_file is None:
+        output.render(rows, columns, fmt=fmt)
+        return
+    try:
+        out = open(output_file, "w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise Invalid(f"cannot write {output_file}: {error.strerror}") from None
+    with out, redirect_stdout(out):
+        count = output.render(rows, columns, fmt=fmt)
+    output.message(f"Exported {count} {spec.name} to {output_file}")

@@ -1,0 +1,289 @@
+"""The SQL of import and export: bulk look-ups, batched writes, streamed exports, and
+the backup an import takes first.
+
+Look-ups take a batch of keys and answer with one query per few hundred keys; writes
+are ``executemany`` over a batch of rows; exports are read from the cursor row by row,
+so neither side holds a whole table in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from salescli.errors import SalesError
+
+_CHUNK = 500  # keys per IN (...) query
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+# ---------------------------------------------------------------- references
+
+
+def reps_by_handle(conn: sqlite3.Connection, handles: Iterable[str]) -> dict[str, int]:
+    """Lower-case handle → rep id, for the handles that exist."""
+    found: dict[str, int] = {}
+    wanted = sorted({h.lower() for h in handles})
+    for chunk in _chunks(wanted):
+        sql = f"SELECT handle, id FROM rep WHERE handle IN ({_marks(len(chunk))})"
+        found.update((handle, rep_id) for handle, rep_id in conn.execute(sql, chunk))
+    return found
+
+
+def ids_by_nocase(conn: sqlite3.Connection, table: str, column: str, texts: Iterable[str]) -> dict[str, int]:
+    """Text as stored → id, for the rows whose ``column`` equals one of ``texts`` in any
+    ASCII case (the NOCASE collation of the unique indexes on customer name and sku)."""
+    found: dict[str, int] = {}
+    wanted = sorted(set(texts))
+    for chunk in _chunks(wanted):
+        sql = f"SELECT {column}, id FROM {table} WHERE {column} COLLATE NOCASE IN ({_marks(len(chunk))})"
+        found.update(conn.execute(sql, chunk).fetchall())
+    return found
+
+
+def existing_ids(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> set[int]:
+    found: set[int] = set()
+    wanted = sorted(set(ids))
+    for chunk in _chunks(wanted):
+        sql = f"SELECT id FROM {table} WHERE id IN ({_marks(len(chunk))})"
+        found.update(row[0] for row in conn.execute(sql, chunk))
+    return found
+
+
+def deals_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Deal id → its customer, stage and stage kind."""
+    found: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for chunk in _chunks(wanted):
+        sql = (
+            "SELECT d.id, d.customer_id, d.stage_id, s.kind FROM deal d JOIN stage s ON s.id = d.stage_id "
+            f"WHERE d.id IN ({_marks(len(chunk))})"
+        )
+        for row in conn.execute(sql, chunk):
+            found[row[0]] = {"id": row[0], "customer_id": row[1], "stage_id": row[2], "kind": row[3]}
+    return found
+
+
+def stages(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute("SELECT id, name, kind, position FROM stage ORDER BY position")]
+
+
+def target_ids(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+    """(metric, period, rep id or 0) → target id, for the keys that exist."""
+    found: dict[tuple[str, str, int], int] = {}
+    wanted = sorted(set(keys))
+    for chunk in _chunks(wanted, 300):
+        values = ", ".join("(?, ?, ?)" for _ in chunk)
+        sql = (
+            "SELECT metric, period, IFNULL(rep_id, 0), id FROM target "
+            f"WHERE (metric, period, IFNULL(rep_id, 0)) IN (VALUES {values})"
+        )
+        params = [part for key in chunk for part in key]
+        found.update(((m, p, r), target_id) for m, p, r, target_id in conn.execute(sql, params))
+    return found
+
+
+def max_id(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT IFNULL(max(id), 0) FROM {table}").fetchone()[0])
+
+
+class SeenKeys:
+    """The keys of the rows an import has read so far, to find duplicates inside the file.
+
+    They live in a private temporary database on disk (SQLite deletes it on close), so
+    memory stays flat however long the file is.
+    """
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
+
+    def first_rows(self, entries: Sequence[tuple[str, int]]) -> dict[str, int]:
+        """Add ``(key, row number)`` pairs in order; answer the first row of every key that
+        was there before (from an earlier batch or an earlier pair), and nothing if none was."""
+        added = self.db.executemany("INSERT OR IGNORE INTO seen (key, row) VALUES (?, ?)", entries).rowcount
+        if added == len(entries):
+            return {}
+        keys = [key for key, _ in entries]
+        found: dict[str, int] = {}
+        for chunk in _chunks(keys):
+            found.update(self.db.execute(f"SELECT key, row FROM seen WHERE key IN ({_marks(len(chunk))})", chunk))
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# ---------------------------------------------------------------- writes
+
+
+def insert_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    if rows:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(len(columns))})"
+        conn.executemany(sql, rows)
+
+
+def update_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    keep_if_empty: Iterable[str] = (),
+) -> None:
+    """``UPDATE table SET columns… WHERE id = ?``: each row is the column values, then the id.
+
+    A column in ``keep_if_empty`` keeps its value where the row has None (columns that
+    may not be NULL); ``fields`` (a customer's custom fields) is merged as a JSON patch,
+    in which a null removes a key.
+    """
+    if not rows or not columns:
+        return
+    keep = set(keep_if_empty)
+
+    def assignment(column: str) -> str:
+        if column == "fields":
+            return "fields = json_patch(fields, ?)"
+        if column in keep:
+            return f"{column} = IFNULL(?, {column})"
+        return f"{column} = ?"
+
+    sql = f"UPDATE {table} SET {', '.join(map(assignment, columns))} WHERE id = ?"
+    conn.executemany(sql, rows)
+
+
+def replace_tags(conn: sqlite3.Connection, cleared: Sequence[int], tags: Sequence[tuple[int, str]]) -> None:
+    """Drop the tags of the ``cleared`` customers, then add ``(customer id, tag)`` pairs."""
+    conn.executemany("DELETE FROM customer_tag WHERE customer_id = ?", [(i,) for i in cleared])
+    conn.executemany("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
+
+
+def add_stage_history(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, str]]) -> None:
+    """``(deal id, stage id, entered on)`` rows."""
+    conn.executemany("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (?, ?, ?)", rows)
+
+
+# ---------------------------------------------------------------- export
+
+EXPORT_SQL = {
+    "customers": """
+        SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
+               c.size, c.source, c.tier,
+               (SELECT json_group_array(t.tag) FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
+               r.handle AS owner, c.credit_limit, c.notes, c.fields, c.created_at, c.updated_at
+        FROM customer c LEFT JOIN rep r ON r.id = c.owner_id ORDER BY c.id""",
+    "deals": """
+        SELECT d.id, d.title, c.name AS customer, d.amount, d.cost, p.sku AS product, d.quantity,
+               s.name AS stage, d.expected_close, r.handle AS owner, d.source, d.created_at,
+               d.closed_at, d.lost_reason
+        FROM deal d JOIN customer c ON c.id = d.customer_id JOIN stage s ON s.id = d.stage_id
+        LEFT JOIN product p ON p.id = d.product_id LEFT JOIN rep r ON r.id = d.owner_id
+        ORDER BY d.id""",
+    "activities": """
+        SELECT a.id, c.name AS customer, a.deal_id AS deal, a.type, a.summary, r.handle AS owner,
+               a.due, a.done_at, a.score, a.recurrence, a.notes, a.created_at
+        FROM activity a JOIN customer c ON c.id = a.customer_id LEFT JOIN rep r ON r.id = a.owner_id
+        ORDER BY a.id""",
+    "targets": """
+        SELECT t.id, t.metric, t.period, r.handle AS rep, t.value
+        FROM target t LEFT JOIN rep r ON r.id = t.rep_id ORDER BY t.id""",
+    "reps": """
+        SELECT id, handle, name, email, active, commission_rate, regions, industries, created_at
+        FROM rep ORDER BY id""",
+    "products": "SELECT id, sku, name, price, cost, active FROM product ORDER BY id",
+    "payments": "SELECT id, deal_id AS deal, amount, paid_on, created_at FROM payment ORDER BY id",
+}
+_JSON_COLUMNS = {"tags", "fields", "regions", "industries"}
+
+
+def export_rows(conn: sqlite3.Connection, entity: str) -> Iterator[dict[str, Any]]:
+    """Every record of ``entity`` as a dict keyed by the export's field names, streamed.
+
+    Lists (tags, regions, industries) and a customer's ``fields`` come back decoded;
+    tags sorted as ``customer show`` sorts them.
+    """
+    cursor = conn.execute(EXPORT_SQL[entity])
+    names = [d[0] for d in cursor.description]
+    decoded = [(index, name) for index, name in enumerate(names) if name in _JSON_COLUMNS]
+    empty = {"[]": [], "{}": {}}
+    for row in cursor:
+        item = dict(zip(names, row, strict=True))
+        for index, name in decoded:
+            text = row[index]
+            item[name] = (empty[text].copy() if text in empty else json.loads(text)) if text is not None else None
+        if "tags" in item:
+            item["tags"] = sorted(item["tags"], key=str.casefold)
+        yield item
+
+
+def custom_field_keys(conn: sqlite3.Connection) -> list[str]:
+    """Every custom-field key some customer has, sorted."""
+    sql = "SELECT DISTINCT j.key FROM customer, json_each(customer.fields) AS j ORDER BY j.key"
+    return [row[0] for row in conn.execute(sql)]
+
+
+# ---------------------------------------------------------------- backup
+
+KEEP_BACKUPS = 3
+_BACKUP_NAME = re.compile(r"\.import-(\d{8}-\d{6})(?:-(\d+))?\.bak$")
+
+
+def backup(path: Path, *, keep: int = KEEP_BACKUPS) -> Path:
+    """Copy the database at ``path`` next to it (``sales.db.import-YYYYMMDD-HHMMSS.bak``,
+    mode 0600) with SQLite's online backup, and keep only the newest ``keep`` copies."""
+    path = Path(path)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    earlier = [_order(p) for p in _backups(path)]
+    counter = max((n for s, n in earlier if s == stamp), default=0) + 1
+    while True:
+        suffix = f"-{counter}" if counter > 1 else ""
+        target = path.with_name(f"{path.name}.import-{stamp}{suffix}.bak")
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            break
+        except FileExistsError:  # another import in the same second
+            counter += 1
+        except OSError as error:
+            raise SalesError(f"cannot back the database up to {target}: {error.strerror}; nothing was imported") from None
+    source = sqlite3.connect(path)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    for old in _backups(path)[:-keep]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def _order(candidate: Path) -> tuple[str, int]:
+    match = _BACKUP_NAME.search(candidate.name)
+    assert match
+    return match[1], int(match[2] or 1)
+
+
+def _backups(path: Path) -> list[Path]:
+    """The import backups of ``path``, oldest first."""
+    found = [p for p in path.parent.glob(f"{glob_escape(path.name)}.import-*.bak") if _BACKUP_NAME.search(p.name)]
+    return sorted(found, key=_order)
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)

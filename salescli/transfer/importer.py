@@ -1,0 +1,449 @@
+"""An import, in two streaming passes over the file (SPEC §7).
+
+1. **Check**: read every row, resolve its references and match it against the database a
+   batch at a time, and report every problem as ``row N, column C: what is wrong``. Only
+   the keys needed to find duplicates inside the file are kept, so memory stays flat.
+2. **Write** (when nothing was wrong, or with ``--skip-invalid``): read the file again and
+   write it in batches of ``executemany``, inside the caller's one transaction.
+
+An import writes only what the file says: no first-contact follow-ups, no owner
+assignment. Matching is by ``id``, else by natural key (customer name, rep handle,
+product sku, target metric + period + rep); deals, activities and payments by id only.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, TextIO
+
+from salescli import parse
+from salescli.errors import Invalid, UsageError
+from salescli.store import transfer as store
+from salescli.transfer import records
+from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, fold, read_text
+from salescli.transfer.reading import Source, normalise
+from salescli.transfer.records import Context, Row
+
+BATCH = 2000
+CONFLICT_MODES = ("error", "skip", "update")
+
+Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
+
+
+def parse_mapping(entity: Entity, pairs: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """``--map "Header=field"`` options → {normalised header: (header, field)}; an empty
+    field ignores the column."""
+    fields = {normalise(f.name): f.name for f in entity.fields}
+    mapping: dict[str, tuple[str, str]] = {}
+    for pair in pairs:
+        header, sep, name = pair.rpartition("=")
+        if not sep or not header.strip():
+            raise UsageError(f"--map '{pair}' is not \"Header=field\"")
+        name = name.strip()
+        if entity.custom_fields and name.lower().startswith(CUSTOM_FIELD_PREFIX) and name[len(CUSTOM_FIELD_PREFIX):].strip():
+            target = CUSTOM_FIELD_PREFIX + name[len(CUSTOM_FIELD_PREFIX):].strip()
+        elif not name:
+            target = ""
+        elif normalise(name) in fields:
+            target = fields[normalise(name)]
+        else:
+            extra = f", or {CUSTOM_FIELD_PREFIX}KEY for a custom field" if entity.custom_fields else ""
+            raise UsageError(
+                f"--map '{pair}': {entity.noun}s have no field '{name}'; the fields are "
+                f"{', '.join(f.name for f in entity.fields)}{extra} (an empty field ignores the column)"
+            )
+        mapping[normalise(header)] = (header.strip(), target)
+    return mapping
+
+
+@dataclass
+class Layout:
+    """Which column of the file is which field."""
+
+    columns: list[tuple[int, str, Callable[[str], Any], bool]]  # index, field, reader, required
+    headers: dict[str, str]  # field → the header as the file writes it
+    ignored: list[str]
+    width: int
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, name)
+
+
+def layout(source: Source, entity: Entity, mapping: dict[str, tuple[str, str]]) -> Layout:
+    columns: list[tuple[int, str, Callable[[str], Any], bool]] = []
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    unused = dict(mapping)
+    for index, header in enumerate(source.header):
+        key = normalise(header)
+        if key in mapping:
+            unused.pop(key, None)
+            name: str | None = mapping[key][1]
+        else:
+            name = entity.field_for(header)
+        if not name:
+            if header and key not in mapping:
+                ignored.append(header)
+            continue
+        if name in headers:
+            raise Invalid(
+                f"columns '{headers[name]}' and '{header}' both mean {name}: "
+                f"say which with --map \"{header}=\" (an empty field ignores a column)"
+            )
+        headers[name] = header
+        spec = entity.by_field.get(name)
+        reader = spec.read if spec else read_text
+        columns.append((index, name, reader, bool(spec and spec.required)))
+    if unused:
+        names = ", ".join(repr(header) for header, _ in unused.values())
+        raise UsageError(f"--map names a column the file does not have: {names}")
+    missing = [name for name in entity.required if name not in headers]
+    if missing:
+        shown = ", ".join(source.header)
+        raise Invalid(
+            f"{source.path} has no column for {', '.join(missing)} (its columns are: {shown}); "
+            f"name one with --map \"Header={missing[0]}\""
+        )
+    return Layout(columns, headers, ignored, len(source.header))
+
+
+@dataclass
+class Outcome:
+    """What an import did, or (dry run) would do."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    invalid: int = 0  # rows with a problem (rejected, with --skip-invalid)
+    rejects: Path | None = None
+    backup: Path | None = None
+    rejected_rows: set[int] = field(default_factory=set)
+    max_id: int = 0
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated
+
+
+class Import:
+    """One import of one file into one entity."""
+
+    def __init__(
+        self,
+        entity: Entity,
+        path: Path,
+        *,
+        encoding: str | None = None,
+        mapping: Iterable[str] = (),
+        on_conflict: str = "error",
+    ) -> None:
+        self.entity = entity
+        self.on_conflict = parse.parse_choice(on_conflict, CONFLICT_MODES, what="--on-conflict mode")
+        self.mapping = parse_mapping(entity, mapping)
+        self.source = Source.open(Path(path), encoding)
+        self.layout = layout(self.source, entity, self.mapping)
+        self.present = {name for _, name, _, _ in self.layout.columns}
+        self.refs = [(f.name, f.ref) for f in entity.fields if f.ref and f.name in self.present]
+        self.shape = records.Shape(entity, self.present)
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.source.path.with_name(self.source.path.name + ".rejects.csv")
+
+    # ------------------------------------------------------------ the two passes
+
+    def run(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        problem: Callable[[str], None],
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+        before_write: Callable[[], Path] | None = None,
+        progress: Progress | None = None,
+    ) -> Outcome:
+        """Check the whole file, then (unless a dry run, or rows are invalid without
+        ``skip_invalid``) call ``before_write`` and write. ``problem`` hears every problem."""
+        ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn))
+        outcome = self.check(conn, ctx, problem=problem, keep_rejects=skip_invalid and not dry_run, progress=progress)
+        if dry_run or (outcome.invalid and not skip_invalid):
+            return outcome
+        if outcome.writes and before_write is not None:
+            outcome.backup = before_write()
+        self.write(conn, ctx, outcome, progress=progress)
+        return outcome
+
+    def check(
+        self,
+        conn: sqlite3.Connection,
+        ctx: Context,
+        *,
+        problem: Callable[[str], None],
+        keep_rejects: bool,
+        progress: Progress | None = None,
+    ) -> Outcome:
+        outcome = Outcome()
+        seen = store.SeenKeys()
+        rejects: _Rejects | None = _Rejects(self) if keep_rejects else None
+        try:
+            for rows in self._batches(conn, ctx, set(), progress, "Checking"):
+                _check_duplicates(self.entity, rows, seen)
+                for row in rows:
+                    identifier = row.values.get("id")
+                    if identifier is not None and identifier > outcome.max_id:
+                        outcome.max_id = identifier
+                    if row.errors:
+                        outcome.invalid += 1
+                        outcome.rejected_rows.add(row.number)
+                        for line in self._describe(row):
+                            problem(line)
+                        if rejects is not None:
+                            rejects.add(row, self._describe(row, with_row=False))
+                    elif row.action == "create":
+                        outcome.created += 1
+                    elif row.action == "update":
+                        outcome.updated += 1
+                    else:
+                        outcome.skipped += 1
+        finally:
+            seen.close()
+            if rejects is not None:
+                outcome.rejects = rejects.close()
+        return outcome
+
+    def write(self, conn: sqlite3.Connection, ctx: Context, outcome: Outcome, *, progress: Progress | None = None) -> None:
+        entity = self.entity
+        next_id = max(store.max_id(conn, entity.table), outcome.max_id) + 1
+        keep = records.KEEP_IF_EMPTY[entity.name]
+        for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
+            creates, updates = [], []
+            for row in rows:
+                if row.errors:  # cannot happen: the first pass found none, inside the same transaction
+                    raise Invalid(f"row {row.number}: {row.errors[0][1]} (found while writing): nothing was written")
+                if row.action == "create":
+                    if row.values.get("id") is None:
+                        row.values["id"], next_id = next_id, next_id + 1
+                    creates.append(row)
+                elif row.action == "update":
+                    updates.append(row)
+            created = [self.shape.columns(row, ctx, creating=True) for row in creates]
+            updated = [self.shape.columns(row, ctx, creating=False) for row in updates]
+            try:
+                if created:
+                    store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
+                if updated:
+                    store.update_rows(
+                        conn, entity.table, list(updated[0]),
+                        [(*u.values(), row.match) for u, row in zip(updated, updates, strict=True)], keep_if_empty=keep,
+                    )
+            except sqlite3.IntegrityError as error:
+                raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
+            self._write_extras(conn, ctx, creates, updates)
+
+    def _write_extras(self, conn: sqlite3.Connection, ctx: Context, creates: list[Row], updates: list[Row]) -> None:
+        if self.entity.name == "customers" and "tags" in self.present:
+            pairs = [pair for row in creates for pair in records.tags(row, row.values["id"])]
+            pairs += [pair for row in updates for pair in records.tags(row, row.match or 0)]
+            store.replace_tags(conn, [row.match or 0 for row in updates], pairs)
+        if self.entity.name == "deals":
+            history = [h for row in creates for h in records.stage_history(row, row.values["id"], ctx, creating=True)]
+            history += [h for row in updates for h in records.stage_history(row, row.match or 0, ctx, creating=False)]
+            store.add_stage_history(conn, history)
+
+    # ------------------------------------------------------------ one batch at a time
+
+    def _batches(
+        self, conn: sqlite3.Connection, ctx: Context, leave_out: set[int], progress: Progress | None, phase: str
+    ) -> Iterator[list[Row]]:
+        """The file's rows, read, resolved and matched, ``BATCH`` at a time."""
+        offset = self.source.size if phase == "Importing" else 0
+        report = (lambda done: progress(phase, offset + done)) if progress else None
+        lines = ((n, cells) for n, cells in self.source.rows(report) if n not in leave_out)
+        while batch := list(islice(lines, BATCH)):
+            rows = [self._read(number, cells) for number, cells in batch]
+            self._resolve(conn, ctx, rows)
+            for row in rows:
+                records.check(self.entity.name, row)
+            self._match(conn, rows)
+            yield rows
+
+    def _read(self, number: int, cells: list[str]) -> Row:
+        row = Row(number, cells)
+        values = row.values
+        width = len(cells)
+        if width > self.layout.width and any(c.strip() for c in cells[self.layout.width:]):
+            row.fail("", f"has {width} cells but the header has {self.layout.width} columns")
+        for index, name, reader, required in self.layout.columns:
+            text = cells[index].strip() if index < width else ""
+            if not text:
+                values[name] = None
+                if required:
+                    row.fail(name, "a value is required")
+                continue
+            if reader is read_text:
+                values[name] = text
+                continue
+            try:
+                values[name] = reader(text)
+            except UsageError as error:
+                values[name] = None
+                row.fail(name, str(error).strip())
+        return row
+
+    def _resolve(self, conn: sqlite3.Connection, ctx: Context, rows: list[Row]) -> None:
+        for name, kind in self.refs:
+            texts = {row.values[name] for row in rows if row.values.get(name) is not None}
+            if not texts:
+                continue
+            found, unknown = _lookup(conn, ctx, kind, texts)
+            for row in rows:
+                text = row.values.get(name)
+                if text is None:
+                    continue
+                ref = found.get(text)
+                if ref is None:
+                    row.fail(name, unknown(text))
+                else:
+                    row.refs[name] = ref
+
+    def _match(self, conn: sqlite3.Connection, rows: list[Row]) -> None:
+        entity = self.entity
+        candidates = [row for row in rows if not row.errors]
+        ids = [row.values["id"] for row in candidates if row.values.get("id") is not None]
+        deals = store.deals_by_id(conn, ids) if entity.name == "deals" else {}
+        existing = set(deals) if entity.name == "deals" else store.existing_ids(conn, entity.table, ids)
+        for row in rows:
+            row.key = records.natural_key(entity.name, row)
+        owners = _key_owners(conn, entity.name, [row.key for row in candidates if row.key is not None])
+        for row in candidates:
+            identifier, key = row.values.get("id"), row.key
+            owner = owners.get(key) if key is not None else None
+            by = "id"
+            if identifier is not None and identifier in existing:
+                row.match = identifier
+                row.existing = deals.get(identifier, {})
+                if owner not in (None, identifier) and self.on_conflict == "update":
+                    row.fail(entity.key or "id", f"{entity.noun} #{owner} already has this {entity.key}")
+                    continue
+            elif owner is not None:
+                if identifier is not None:
+                    row.fail(entity.key or "id", f"this {entity.key} belongs to {entity.noun} #{owner}, not #{identifier}")
+                    continue
+                row.match, by = owner, entity.key or "id"
+            if row.match is None:
+                row.action = "create"
+            elif self.on_conflict == "error":
+                row.fail(by, f"{entity.noun} #{row.match} already exists (use --on-conflict skip or update)")
+            else:
+                row.action = self.on_conflict
+
+    # ------------------------------------------------------------ problems
+
+    def _describe(self, row: Row, *, with_row: bool = True) -> list[str]:
+        lines = []
+        for name, message in row.errors:
+            where = f"column {self.layout.header(name)}" if name else ""
+            prefix = f"row {row.number}" if with_row else ""
+            lines.append(", ".join(p for p in (prefix, where) if p) + f": {message}")
+        return lines
+
+
+def _lookup(
+    conn: sqlite3.Connection, ctx: Context, kind: str, texts: set[str]
+) -> tuple[dict[str, dict[str, Any]], Callable[[str], str]]:
+    """References named in a batch → their records, and how to say one is unknown."""
+    if kind == "rep":
+        handles = store.reps_by_handle(conn, texts)
+        found = {t: {"id": handles[t.lower()]} for t in texts if t.lower() in handles}
+        return found, lambda t: f"no rep '{t}' (add it with 'salescli rep add', or import reps first)"
+    if kind == "product":
+        skus = {fold(k): v for k, v in store.ids_by_nocase(conn, "product", "sku", texts).items()}
+        return {t: {"id": skus[fold(t)]} for t in texts if fold(t) in skus}, lambda t: f"no product with sku '{t}'"
+    if kind == "stage":
+        stages = {fold(s["name"]): s for s in ctx.stages}
+        names = ", ".join(s["name"] for s in ctx.stages)
+        return {t: stages[fold(t)] for t in texts if fold(t) in stages}, lambda t: f"no stage '{t}': the stages are {names}"
+    if kind == "customer":
+        names = {fold(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", texts).items()}
+        found = {t: {"id": names[fold(t)]} for t in texts if fold(t) in names}
+        numbers = {t: int(t.lstrip("#")) for t in texts if t not in found and t.lstrip("#").isdigit()}
+        known = store.existing_ids(conn, "customer", numbers.values())
+        found.update({t: {"id": n} for t, n in numbers.items() if n in known})
+        return found, lambda t: f"no customer '{t}' (import customers first, or correct the name)"
+    numbers = {t: int(t.lstrip("#")) for t in texts if t.lstrip("#").isdigit()}
+    deals = store.deals_by_id(conn, numbers.values())
+    found = {t: deals[n] for t, n in numbers.items() if n in deals}
+    return found, lambda t: f"no deal with id {t}" if t.lstrip("#").isdigit() else f"'{t}' is not a deal id"
+
+
+def _key_owners(conn: sqlite3.Connection, entity: str, keys: list[Any]) -> dict[Any, int]:
+    """Natural key → id of the record that has it already."""
+    if not keys:
+        return {}
+    if entity == "customers":
+        return {fold(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", keys).items()}
+    if entity == "products":
+        return {fold(k): v for k, v in store.ids_by_nocase(conn, "product", "sku", keys).items()}
+    if entity == "reps":
+        return store.reps_by_handle(conn, keys)
+    if entity == "targets":
+        return store.target_ids(conn, keys)
+    return {}
+
+
+def _check_duplicates(entity: Entity, rows: list[Row], seen: store.SeenKeys) -> None:
+    """Report a row whose id, natural key or matched record an earlier row has too."""
+    keys: dict[int, list[tuple[str, str, str]]] = {}  # row number → (column, key, what a repeat means)
+    for row in rows:
+        mine = keys[row.number] = []
+        identifier = row.values.get("id")
+        if identifier is not None:
+            mine.append(("id", f"id:{identifier}", "duplicates row {}"))
+        if row.key is not None:
+            key = "\x1f".join(map(str, row.key)) if isinstance(row.key, tuple) else row.key
+            mine.append((entity.key or "id", f"key:{key}", "duplicates row {}"))
+        if row.match is not None:
+            column = "id" if identifier is not None else entity.key or "id"
+            mine.append((column, f"match:{row.match}", f"is the same {entity.noun} (#{row.match}) as row {{}}"))
+    firsts = seen.first_rows([(key, number) for number, mine in keys.items() for _, key, _ in mine])
+    if not firsts:
+        return
+    for row in rows:
+        for column, key, message in keys[row.number]:
+            first = firsts.get(key, row.number)
+            if first != row.number:
+                row.fail(column, message.format(first))
+                break
+
+
+class _Rejects:
+    """``FILE.rejects.csv``: the rejected rows as they were, plus an ``error`` column;
+    written in the file's own encoding and delimiter, created only if a row is rejected."""
+
+    def __init__(self, job: Import) -> None:
+        self.job = job
+        self.file: TextIO | None = None
+        self.writer: Any = None
+
+    def add(self, row: Row, problems: list[str]) -> None:
+        source = self.job.source
+        if self.file is None:
+            try:
+                self.file = open(self.job.rejects_path, "w", encoding=source.encoding, errors="replace", newline="")
+            except OSError as error:
+                raise Invalid(f"cannot write {self.job.rejects_path}: {error.strerror}") from None
+            self.writer = csv.writer(self.file, delimiter=source.delimiter, lineterminator="\r\n")
+            self.writer.writerow([*source.header, "error"])
+        cells = (row.cells + [""] * len(source.header))[: max(len(source.header), len(row.cells))]
+        self.writer.writerow([*cells, "; ".join(problems)])
+
+    def close(self) -> Path | None:
+        if self.file is None:
+            return None
+        self.file.close()
+        return self.job.rejects_path

@@ -1,0 +1,393 @@
+"""`salescli import`: reading real-world files, checking every row first, matching, and
+writing only what the file says."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+import pytest
+from fixtures.sample import query, seed
+
+
+def write(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def customers(db) -> list[tuple]:
+    return query(db, "SELECT id, name, phone, email FROM customer ORDER BY id")
+
+
+def counts(db) -> dict[str, int]:
+    tables = ("customer", "customer_tag", "deal", "stage_history", "activity", "target", "payment", "rep", "product")
+    return {table: query(db, f"SELECT count(*) FROM {table}")[0][0] for table in tables}
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def test_headers_synonyms_and_defaults(cli, isolated, tmp_path):
+    source = write(
+        tmp_path / "c.csv",
+        "Customer Name,E-mail,Mobile,Tel-Ext,Tags\nAcme Ltd,a@acme.test,555 0100,12,vip; north；VIP\n",
+    )
+    result = cli("import", "customer", source)  # the singular names the entity too
+    assert result.stdout == f"Imported customers from {source}: 1 created, 0 updated, 0 skipped.\n"
+    assert "ignoring column 'Tel-Ext'" in result.stderr
+    assert customers(isolated) == [(1, "Acme Ltd", "555 0100", "a@acme.test")]
+    # no created_at: now (SALESCLI_TODAY puts the clock at noon); no automatic rules
+    assert query(isolated, "SELECT created_at, updated_at, owner_id, fields FROM customer") == [
+        ("2026-11-23 12:00:00", "2026-11-23 12:00:00", None, "{}")
+    ]
+    assert query(isolated, "SELECT tag FROM customer_tag ORDER BY tag") == [("north",), ("vip",)]
+    assert counts(isolated)["activity"] == 0
+
+
+def test_gb18030_chinese_headers_and_semicolons(cli, isolated, tmp_path):
+    source = write(
+        tmp_path / "客户.csv",
+        "客户名称;电话;邮箱;公司;联系人;行业;地区;来源;备注\n"
+        "北京科技有限公司;13800138000;bj@example.cn;北京科技;王先生;软件;华北;展会;重要, 客户\n",
+        "gb18030",
+    )
+    cli("import", "customers", source)
+    assert query(isolated, "SELECT name, phone, email, company, contact, industry, region, source, notes FROM customer") == [
+        ("北京科技有限公司", "13800138000", "bj@example.cn", "北京科技", "王先生", "软件", "华北", "展会", "重要, 客户")
+    ]
+
+
+def test_utf8_bom_and_tabs(cli, isolated, tmp_path):
+    source = tmp_path / "bom.tsv"
+    source.write_bytes(b"\xef\xbb\xbf" + "名称\t手机\tEmail Address\n上海贸易\t139\tsh@example.cn\n".encode())
+    cli("import", "customers", source)
+    assert customers(isolated) == [(1, "上海贸易", "139", "sh@example.cn")]
+
+
+def test_forced_encoding(cli, isolated, tmp_path):
+    source = write(tmp_path / "latin.csv", "name,notes\nCafé Müller,ß\n", "latin-1")
+    cli("import", "customers", source, "--encoding", "latin-1")
+    assert query(isolated, "SELECT name, notes FROM customer") == [("Café Müller", "ß")]
+    assert "unknown encoding" in cli.fails("import", "customers", source, "--encoding", "klingon", code=2)
+
+
+def test_map_option(cli, isolated, tmp_path):
+    source = write(tmp_path / "c.csv", "Kunde,Telefon,Geburtstag,Intern\nMüller GmbH,0301234,1970-05-01,x\n")
+    cli("import", "customers", source, "--map", "Kunde=name", "--map", "telefon=phone",
+        "--map", "Geburtstag=field:birthday", "--map", "Intern=")
+    assert query(isolated, "SELECT name, phone, fields FROM customer") == [
+        ("Müller GmbH", "0301234", '{"birthday": "1970-05-01"}')
+    ]
+    assert "no field 'nonsense'" in cli.fails("import", "customers", source, "--map", "Kunde=nonsense", code=2)
+    assert "does not have: 'Nope'" in cli.fails("import", "customers", source, "--map", "Nope=name", code=2)
+
+
+def test_empty_file_and_missing_column(cli, isolated, tmp_path):
+    assert "is empty" in cli.fails("import", "customers", write(tmp_path / "empty.csv", ""))
+    header_only = cli("import", "customers", write(tmp_path / "header.csv", "name,phone\n"))
+    assert "0 created" in header_only.stdout
+    error = cli.fails("import", "customers", write(tmp_path / "c.csv", "phone,email\n1,a@b.c\n"))
+    assert "has no column for name" in error and "--map" in error
+    error = cli.fails("import", "customers", write(tmp_path / "two.csv", "Email,E-mail,name\na,b,c\n"))
+    assert "'Email' and 'E-mail' both mean email" in error
+    assert "no file" in cli.fails("import", "customers", tmp_path / "missing.csv")
+    assert counts(isolated)["customer"] == 0
+
+
+def test_unknown_entity_is_a_usage_error(cli, tmp_path):
+    source = write(tmp_path / "c.csv", "name\nx\n")
+    assert "unknown entity 'widgets'" in cli.fails("import", "widgets", source, code=2)
+    assert "unknown --on-conflict mode" in cli.fails("import", "customers", source, "--on-conflict", "merge", code=2)
+
+
+# ---------------------------------------------------------------- one bad row writes nothing
+
+
+BAD = (
+    "name,email,tier,credit_limit,created_at\n"
+    "Good One,g@x.test,A,12000.50,2025-01-02\n"
+    "Bad One,b@x.test,Z,lots,2025-13-01\n"
+    "\n"
+    "Good Two,,b,\"1,500\",2025-02-03 04:05:06\n"
+    ",nobody@x.test,,,\n"
+)
+
+
+def test_one_bad_row_writes_nothing_and_names_every_problem(cli, isolated, tmp_path):
+    source = write(tmp_path / "c.csv", BAD)
+    error = cli.fails("import", "customers", source)
+    assert error.splitlines() == [
+        "row 3, column tier: tier 'Z' is not A, B or C",
+        "row 3, column credit_limit: 'lots' is not an amount of money: use 12000.50",
+        "row 3, column created_at: '2025-13-01' is not a date: use YYYY-MM-DD",
+        "row 6, column name: a value is required",
+        "Error: 2 rows are invalid, so nothing was written: correct them, or use --skip-invalid to import the 2 rows that are valid",
+    ]
+    assert counts(isolated)["customer"] == 0
+    assert not list(tmp_path.glob("*.bak")) and not (tmp_path / "c.csv.rejects.csv").exists()
+
+
+def test_dry_run_counts_and_writes_nothing(cli, isolated, tmp_path):
+    seed(isolated)
+    source = write(tmp_path / "c.csv", "name,phone\nAcme Ltd,1\nNew One,2\nNew Two,3\n")
+    result = cli("import", "customers", source, "--dry-run", "--on-conflict", "update")
+    assert result.stdout == (
+        f"Dry run of customers from {source}: would create 2, update 1, skip 0. Nothing was written.\n"
+    )
+    assert counts(isolated)["customer"] == 3
+    assert query(isolated, "SELECT phone FROM customer WHERE id = 1") == [("+1 555 0100",)]
+    bad = cli("import", "customers", write(tmp_path / "bad.csv", BAD), "--dry-run", code=1)
+    assert "would create 2, update 0, skip 0; 2 rows are invalid." in bad.stdout
+    assert "row 3, column tier" in bad.stderr and "Error: 2 rows would stop the import" in bad.stderr
+    skipping = cli("import", "customers", tmp_path / "bad.csv", "--dry-run", "--skip-invalid")
+    assert "would create 2, update 0, skip 0; 2 rows are invalid." in skipping.stdout
+    assert not (tmp_path / "bad.csv.rejects.csv").exists()
+    assert not list(isolated.parent.glob("*.bak")) and counts(isolated)["customer"] == 3
+
+
+def test_dry_run_shows_only_the_first_problems(cli, tmp_path):
+    rows = "".join(f"Name {n},{'x' if n % 2 else 'A'}\n" for n in range(60))
+    error = cli.fails("import", "customers", write(tmp_path / "c.csv", "name,tier\n" + rows), "--dry-run")
+    problems = [line for line in error.splitlines() if line.startswith("row ")]
+    assert len(problems) == 20 and problems[0].startswith("row 3, column tier")
+    assert "… and 10 more problems" in error
+
+
+def test_skip_invalid_writes_good_rows_and_rejects(cli, isolated, tmp_path):
+    source = write(tmp_path / "c.csv", BAD)
+    result = cli("import", "customers", source, "--skip-invalid")
+    rejects = tmp_path / "c.csv.rejects.csv"
+    assert result.stdout == f"Imported customers from {source}: 2 created, 0 updated, 0 skipped; 2 rejected, see {rejects}.\n"
+    assert query(isolated, "SELECT name, tier, credit_limit, created_at FROM customer ORDER BY id") == [
+        ("Good One", "A", 1200050, "2025-01-02 00:00:00"),
+        ("Good Two", "B", 150000, "2025-02-03 04:05:06"),
+    ]
+    assert rejects.read_bytes().decode() == (
+        "name,email,tier,credit_limit,created_at,error\r\n"
+        'Bad One,b@x.test,Z,lots,2025-13-01,"column tier: tier \'Z\' is not A, B or C; '
+        "column credit_limit: 'lots' is not an amount of money: use 12000.50; "
+        "column created_at: '2025-13-01' is not a date: use YYYY-MM-DD\"\r\n"
+        ",nobody@x.test,,,,column name: a value is required\r\n"
+    )
+
+
+def test_rejects_keep_the_source_encoding_and_delimiter(cli, isolated, tmp_path):
+    source = write(tmp_path / "c.csv", "客户名称;等级\n好客户;A\n坏客户;Z\n", "gb18030")
+    cli("import", "customers", source, "--skip-invalid")
+    rejects = (tmp_path / "c.csv.rejects.csv").read_bytes().decode("gb18030")
+    assert rejects == "客户名称;等级;error\r\n坏客户;Z;column 等级: tier 'Z' is not A, B or C\r\n"
+
+
+def test_duplicates_inside_the_file_are_errors(cli, isolated, tmp_path):
+    source = write(tmp_path / "c.csv", "id,name\n,Acme\n7,Beta\n,ACME\n7,Gamma\n,Delta\n")
+    error = cli.fails("import", "customers", source)
+    assert "row 4, column name: duplicates row 2" in error
+    assert "row 5, column id: duplicates row 3" in error
+    assert counts(isolated)["customer"] == 0
+
+
+def test_too_many_cells_and_broken_quotes(cli, tmp_path):
+    error = cli.fails("import", "customers", write(tmp_path / "c.csv", "name,phone\nA,1,extra\n"))
+    assert "row 2: has 3 cells but the header has 2 columns" in error
+    error = cli.fails("import", "customers", write(tmp_path / "q.csv", 'name,phone\nA,"1\nB,2\n'))
+    assert "q.csv, row 2: not readable as CSV: a quoted cell is never closed" in error
+
+
+# ---------------------------------------------------------------- matching
+
+
+def test_conflict_modes_for_customers(cli, isolated, tmp_path):
+    seed(isolated)
+    source = write(tmp_path / "c.csv", "name,phone,tags\nacme ltd,999,new\nFresh,1,\n")
+    error = cli.fails("import", "customers", source)
+    assert "row 2, column name: customer #1 already exists (use --on-conflict skip or update)" in error
+    assert counts(isolated)["customer"] == 3
+
+    assert "1 created, 0 updated, 1 skipped" in cli("import", "customers", source, "--on-conflict", "skip").stdout
+    assert query(isolated, "SELECT phone FROM customer WHERE id = 1") == [("+1 555 0100",)]
+
+    cli("import", "customers", write(tmp_path / "d.csv", "name,phone,tags\nacme ltd,999,new\n"),
+        "--on-conflict", "update")
+    row = query(isolated, "SELECT name, phone, email, updated_at FROM customer WHERE id = 1")
+    # the file's values win, the name's case too; columns the file does not have are untouched
+    assert row == [("acme ltd", "999", "jane@acme.test", "2026-11-23 12:00:00")]
+    assert query(isolated, "SELECT tag FROM customer_tag WHERE customer_id = 1") == [("new",)]
+
+
+def test_update_by_id_renames_and_merges_custom_fields(cli, isolated, tmp_path):
+    seed(isolated)
+    source = write(tmp_path / "c.csv", "id,name,field:vat,field:shoe\n1,Acme Group,,42\n")
+    cli("import", "customers", source, "--on-conflict", "update")
+    assert query(isolated, "SELECT name, fields FROM customer WHERE id = 1") == [
+        ("Acme Group", '{"birthday":"1980-01-02","shoe":"42"}')
+    ]
+    clash = write(tmp_path / "e.csv", "id,name\n1,北京科技有限公司\n")
+    assert "customer #2 already has this name" in cli.fails("import", "customers", clash, "--on-conflict", "update")
+
+
+def test_unknown_id_creates_that_id(cli, isolated, tmp_path):
+    seed(isolated)
+    cli("import", "customers", write(tmp_path / "c.csv", "id,name\n40,Forty\n,Next\n"))
+    assert query(isolated, "SELECT id, name FROM customer WHERE id > 5 ORDER BY id") == [(40, "Forty"), (41, "Next")]
+    taken = write(tmp_path / "d.csv", "id,name\n50,Acme Ltd\n")
+    assert "this name belongs to customer #1, not #50" in cli.fails("import", "customers", taken)
+
+
+def test_reps_products_and_targets_match_by_natural_key(cli, isolated, tmp_path):
+    seed(isolated)
+    reps = write(tmp_path / "r.csv", "handle,name,commission\nAlice,Alice W.,10%\ncarol,,\n")
+    assert "rep #1 already exists" in cli.fails("import", "reps", reps)
+    cli("import", "reps", reps, "--on-conflict", "update")
+    assert query(isolated, "SELECT handle, name, commission_rate, active FROM rep ORDER BY id") == [
+        ("alice", "Alice W.", 0.1, 1), ("bob", "Bob", 0.0, 0), ("carol", "Carol", 0.0, 1)
+    ]
+    products = write(tmp_path / "p.csv", "sku,name,price\np-100,Widget XL,1300\nNEW-1,New,9.99\n")
+    assert "1 created, 0 updated, 1 skipped" in cli("import", "products", products, "--on-conflict", "skip").stdout
+    targets = write(tmp_path / "t.csv", "metric,period,rep,value\nrevenue,2026-q4,,600k\nrevenue,2026-Q4,alice,100k\n")
+    cli("import", "targets", targets, "--on-conflict", "update")
+    assert query(isolated, "SELECT metric, period, start, end, rep_id, value FROM target WHERE metric = 'revenue' ORDER BY id") == [
+        ("revenue", "2026-Q4", "2026-10-01", "2026-12-31", None, 60000000),
+        ("revenue", "2026-Q4", "2026-10-01", "2026-12-31", 1, 10000000),
+    ]
+
+
+# ---------------------------------------------------------------- references and history
+
+
+def test_deals_name_their_customer_and_get_a_stage_history(cli, isolated, tmp_path):
+    seed(isolated)
+    source = write(
+        tmp_path / "d.csv",
+        "title,customer,amount,stage,created_at,closed_at,product,quantity\n"
+        "Open one,acme ltd,1k,qualified,2026-10-01 09:00:00,,,\n"
+        "Won one,北京科技有限公司,2500,won,2026-09-01,2026-11-02,p-100,2\n"
+        "Default stage,5,100,,,,,\n",
+    )
+    cli("import", "deals", source)
+    assert query(
+        isolated,
+        "SELECT d.id, d.title, d.customer_id, d.amount, s.name, d.created_at, d.closed_at, d.product_id, d.quantity, "
+        "d.owner_id, d.cost FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.id > 3 ORDER BY d.id",
+    ) == [
+        (4, "Open one", 1, 100000, "qualified", "2026-10-01 09:00:00", None, None, 1, None, None),
+        (5, "Won one", 2, 250000, "won", "2026-09-01 00:00:00", "2026-11-02", 1, 2, None, None),
+        (6, "Default stage", 5, 10000, "lead", "2026-11-23 12:00:00", None, None, 1, None, None),
+    ]
+    assert query(
+        isolated,
+        "SELECT h.deal_id, s.name, h.entered_on FROM stage_history h JOIN stage s ON s.id = h.stage_id "
+        "WHERE h.deal_id > 3 ORDER BY h.id",
+    ) == [(4, "qualified", "2026-10-01"), (5, "lead", "2026-09-01"), (5, "won", "2026-11-02"), (6, "lead", "2026-11-23")]
+
+
+def test_deal_row_errors(cli, isolated, tmp_path):
+    seed(isolated)
+    source = write(
+        tmp_path / "d.csv",
+        "title,customer,amount,stage,closed_at,lost_reason,owner\n"
+        "A,Nobody Inc,1,lead,,,\n"
+        "B,Acme Ltd,1,won,,,\n"
+        "C,Acme Ltd,1,lead,2026-01-01,,\n"
+        "D,Acme Ltd,1,limbo,,,zed\n"
+        "E,Acme Ltd,1,won,2026-01-01,too dear,\n",
+    )
+    error = cli.fails("import", "deals", source)
+    assert "row 2, column customer: no customer 'Nobody Inc'" in error
+    assert "row 3, column closed_at: a won deal needs closed_at" in error
+    assert "row 4, column closed_at: the deal is in the open stage 'lead'" in error
+    assert "row 5, column stage: no stage 'limbo': the stages are lead, contacted" in error
+    assert "row 5, column owner: no rep 'zed'" in error
+    assert "row 6, column lost_reason: only a lost deal has a lost_reason" in error
+    assert counts(isolated)["deal"] == 3
+
+
+def test_deal_update_by_id_adds_the_stage_it_entered(cli, isolated, tmp_path):
+    seed(isolated)
+    source = write(tmp_path / "d.csv", "id,title,customer,amount,stage,closed_at\n1,Widgets for Acme,Acme Ltd,4000,won,2026-11-20\n")
+    assert "deal #1 already exists" in cli.fails("import", "deals", source)
+    cli("import", "deals", source, "--on-conflict", "update")
+    assert query(isolated, "SELECT amount, stage_id, closed_at FROM deal WHERE id = 1") == [(400000, 6, "2026-11-20")]
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 1 ORDER BY id") == [
+        (1, "2026-09-01"), (4, "2026-09-20"), (6, "2026-11-20")
+    ]
+    reopen = write(tmp_path / "r.csv", "id,title,customer,amount,stage\n3,Acme again,Acme Ltd,999,negotiation\n")
+    cli("import", "deals", reopen, "--on-conflict", "update")
+    assert query(isolated, "SELECT title, stage_id, closed_at, lost_reason FROM deal WHERE id = 3") == [
+        ("Acme again", 5, None, None)
+    ]
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 3 ORDER BY id")[-1] == (5, "2026-11-23")
+
+
+def test_activities_and_payments_check_their_deal(cli, isolated, tmp_path):
+    seed(isolated)
+    activities = write(
+        tmp_path / "a.csv",
+        "customer,deal,type,summary,done_at,due,score\n"
+        "Acme Ltd,2,call,wrong deal,2026-11-01,,\n"
+        "Acme Ltd,,visit,no dates,,,\n"
+        "Acme Ltd,,dance,bad type,2026-11-01,,9\n"
+        "Acme Ltd,1,meet,ok,,fri,\n",
+    )
+    error = cli.fails("import", "activities", activities)
+    assert "row 2, column deal: deal 2 belongs to another customer" in error
+    assert "row 3, column done_at: an activity needs done_at (when it happened) or due" in error
+    assert "row 4, column type: unknown activity type 'dance'" in error
+    assert "row 4, column score: score 9 is out of range" in error
+    assert "row 5" not in error
+    payments = write(tmp_path / "p.csv", "deal,amount,paid_on\n1,100,2026-11-01\n99,100,2026-11-01\n2,-5,2026-11-01\n")
+    error = cli.fails("import", "payments", payments)
+    assert "row 2, column deal: deal 1 is not won" in error
+    assert "row 3, column deal: no deal with id 99" in error
+    assert "row 4, column amount:" in error and "negative" in error
+    assert counts(isolated)["payment"] == 1 and counts(isolated)["activity"] == 2
+
+
+def test_targets_values_by_metric(cli, isolated, tmp_path):
+    source = write(
+        tmp_path / "t.csv",
+        "metric,period,value\nrevenue,2026-11,12000.50\nunits,2026-W48,30\nsatisfaction,2026,85%\nwon_deals,2026,1.5\n",
+    )
+    assert "row 5, column value: '1.5' is not a whole number" in cli.fails("import", "targets", source)
+    source.write_text(source.read_text().replace("won_deals,2026,1.5\n", ""))
+    cli("import", "targets", source)
+    assert query(isolated, "SELECT metric, period, start, end, value FROM target ORDER BY id") == [
+        ("revenue", "2026-11", "2026-11-01", "2026-11-30", 1200050),
+        ("units", "2026-W48", "2026-11-23", "2026-11-29", 30),
+        ("satisfaction", "2026", "2026-01-01", "2026-12-31", 8500),
+    ]
+
+
+# ---------------------------------------------------------------- the backup an import takes
+
+
+def test_backup_before_writing_keeps_three(cli, isolated, tmp_path):
+    made = []
+    for number in range(5):
+        result = cli("import", "customers", write(tmp_path / f"c{number}.csv", f"name\nCustomer {number}\n"))
+        made.append(result.stderr.split("Backed up the database to ")[1].strip())
+    assert len(set(made)) == 5
+    assert all(re.fullmatch(r"sales\.db\.import-\d{8}-\d{6}(-\d+)?\.bak", os.path.basename(p)) for p in made)
+    kept = list(isolated.parent.glob("*.bak"))
+    assert sorted(map(str, kept)) == sorted(made[2:])
+    # each backup is the database as it was before its import: the newest three hold 2, 3 and 4 customers
+    assert sorted(query(p, "SELECT count(*) FROM customer")[0][0] for p in kept) == [2, 3, 4]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
+
+
+def test_no_backup_when_nothing_is_written(cli, isolated, tmp_path):
+    seed(isolated)
+    cli("import", "customers", write(tmp_path / "c.csv", "name\nAcme Ltd\n"), "--on-conflict", "skip")
+    assert not list(isolated.parent.glob("*.bak"))
+
+
+@pytest.mark.parametrize("size", [4999, 5003])
+def test_many_rows_in_batches(cli, isolated, tmp_path, size, monkeypatch):
+    monkeypatch.setattr("salescli.commands.io.PROGRESS_FROM_BYTES", 0)
+    rows = "".join(f"Customer {n},{n}\n" for n in range(size))
+    result = cli("import", "customers", write(tmp_path / "c.csv", "name,phone\n" + rows))
+    assert f"{size} created" in result.stdout
+    assert "Checking" not in result.stderr  # no progress bar when stderr is not a terminal
+    assert query(isolated, "SELECT count(*), min(id), max(id), count(DISTINCT name) FROM customer") == [(size, 1, size, size)]
+    duplicate = write(tmp_path / "d.csv", "name\n" + rows + "customer 4500\n")
+    assert f"row {size + 2}, column name: duplicates row 4502" in cli.fails("import", "customers", duplicate, "--on-conflict", "skip")
