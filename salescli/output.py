@@ -39,13 +39,20 @@ class Column:
     """How one key of the rows is shown.
 
     kind: ``text`` | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
-    ``date`` | ``list`` | ``bool``. ``bar`` draws a ratio as a bar in ``table`` format.
+    ``count`` (a whole number, or a fractional one such as an expected count) |
+    ``date`` | ``list`` | ``bool``. ``bar`` draws the value as a bar in ``table`` format: a
+    ratio as itself, any other number relative to the largest value shown. ``mark`` names
+    a fraction of the row drawn as a tick on that bar (e.g. where a target should be by
+    today). ``kind_key`` names a field of the row holding the kind of this cell, for
+    columns whose rows mix units (money in one row, counts in the next).
     """
 
     key: str
     header: str | None = None
     kind: str = "text"
     bar: bool = False
+    mark: str | None = None
+    kind_key: str | None = None
 
     @property
     def title(self) -> str:
@@ -53,7 +60,11 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("int", "money", "ratio", "number")
+        return self.kind in ("int", "money", "ratio", "number", "count") or self.kind_key is not None
+
+    def kind_of(self, row: Mapping[str, Any]) -> str:
+        """This cell's kind: the row's own (``kind_key``) if it names one, else the column's."""
+        return (row.get(self.kind_key) if self.kind_key else None) or self.kind
 
 
 def stdout_isatty() -> bool:
@@ -117,6 +128,8 @@ def display_value(value: Any, kind: str, *, missing: str = "") -> str:
         return f"{value * 100:.1f}%"
     if kind == "number":
         return f"{value:,.1f}"
+    if kind == "count":
+        return f"{int(value):,}" if value == int(value) else f"{value:,.1f}"
     if kind == "int":
         return f"{value:,}"
     if kind == "list":
@@ -158,7 +171,8 @@ def render(
     """Write ``rows`` in ``fmt``; return how many rows there were.
 
     ``report`` switches JSON to the report envelope. With ``quiet_if_empty`` nothing at
-    all is printed when there are no rows (for cron).
+    all is printed when there are no rows (for cron). ``summary`` is read only after the
+    last row is written, so a streaming report may fill it in as its rows go past.
     """
     fmt = choose_format(fmt)
     iterator = iter(rows)
@@ -186,7 +200,7 @@ def _write_json(out, rows, columns, report, period, summary, summary_columns) ->
     else:
         out.write("[")
     for row in rows:
-        item = {c.key: json_value(row.get(c.key), c.kind) for c in columns}
+        item = {c.key: json_value(row.get(c.key), c.kind_of(row)) for c in columns}
         out.write(("," if count else "") + "\n  " + json.dumps(item, ensure_ascii=False))
         count += 1
     out.write("\n" if count else "")
@@ -204,7 +218,7 @@ def _write_csv(out, rows, columns, delimiter: str) -> int:
     writer.writerow([c.key for c in columns])
     count = 0
     for batch in _batches(rows, 1000):
-        writer.writerows([[csv_value(row.get(c.key), c.kind) for c in columns] for row in batch])
+        writer.writerows([[csv_value(row.get(c.key), c.kind_of(row)) for c in columns] for row in batch])
         count += len(batch)
     return count
 
@@ -234,7 +248,7 @@ def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty)
             out.write(f"{title}\n")
         out.write(f"{empty}\n")
         return 0
-    table = [[display_value(row.get(c.key), c.kind) for c in columns] for row in rows]
+    table = [[display_value(row.get(c.key), c.kind_of(row)) for c in columns] for row in rows]
     align = ["right" if c.numeric else "left" for c in columns]
     tablefmt = "github" if fmt == "markdown" else "plain"
     if title:
@@ -272,8 +286,13 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) ->
     for c in columns:
         table.add_column(c.title, justify="right" if c.numeric and not c.bar else "left", no_wrap=c.numeric)
     shown = list(islice(rows, limit))
+    scales = {
+        c.key: max((row.get(c.key) or 0 for row in shown), default=0)
+        for c in columns
+        if c.bar and c.kind != "ratio"
+    }
     for row in shown:
-        table.add_row(*[_rich_cell(row.get(c.key), c) for c in columns])
+        table.add_row(*[_rich_cell(row, c, scales.get(c.key)) for c in columns])
     more = sum(1 for _ in rows)
     out.print(table)
     if more:
@@ -289,13 +308,21 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) ->
     return len(shown) + more
 
 
-def _rich_cell(value: Any, column: Column) -> str:
+def _rich_cell(row: Mapping[str, Any], column: Column, scale: float | None = None) -> str:
     from rich.markup import escape
 
-    text = escape(display_value(value, column.kind, missing="—"))
-    if column.bar and column.kind == "ratio" and value is not None:
-        return f"[cyan]{bar(value)}[/cyan] {text}"
-    return text
+    value = row.get(column.key)
+    text = escape(display_value(value, column.kind_of(row), missing="—"))
+    if not column.bar or value is None:
+        return text
+    if scale is not None:  # a count or amount, drawn relative to the largest shown
+        value = value / scale if scale else 0.0
+    cells = bar(value)
+    mark = row.get(column.mark) if column.mark else None
+    if mark is None:
+        return f"[cyan]{cells}[/cyan] {text}"
+    at = min(len(cells) - 1, int(max(0.0, min(1.0, mark)) * len(cells)))
+    return f"[cyan]{cells[:at]}[/cyan][bold yellow]┃[/bold yellow][cyan]{cells[at + 1:]}[/cyan] {text}"
 
 
 def render_card(

@@ -1,9 +1,271 @@
-"""The daily reports: funnel, targets, due, forecast, stale."""
+"""The daily reports: funnel, targets, due, forecast, stale (SPEC §6)."""
 
 from __future__ import annotations
 
-from salescli.commands.common import App
+import datetime as dt
+import sqlite3
+from typing import Annotated, Optional
+
+import typer
+
+from salescli import output, parse, session, store
+from salescli.commands.common import App, FormatOption, FromOption, LimitOption, PeriodOption, ToOption
+from salescli.output import Column
+from salescli.reports import daily
+from salescli.store import refs, reporting
+
+OwnerOption = Annotated[
+    Optional[str], typer.Option("--owner", "--rep", help="Only this rep's (handle).", show_default=False)
+]
+RepOption = Annotated[
+    Optional[str], typer.Option("--rep", "--owner", help="Only this rep's targets (handle).", show_default=False)
+]
+
+FUNNEL = [
+    Column("stage"),
+    Column("probability", kind="ratio"),
+    Column("reached", kind="int", bar=True),
+    Column("reached_value", "reached value", kind="money"),
+    Column("conversion", kind="ratio"),
+    Column("open", kind="int"),
+    Column("open_value", "open value", kind="money"),
+    Column("avg_days_in_stage", "avg days in stage", kind="number"),
+]
+FUNNEL_SUMMARY = [
+    Column("deals", kind="int"),
+    Column("won", kind="int"),
+    Column("won_value", "won value", kind="money"),
+    Column("lost", kind="int"),
+    Column("lost_value", "lost value", kind="money"),
+    Column("win_rate", "win rate", kind="ratio"),
+    Column("avg_won_value", "avg won value", kind="money"),
+    Column("avg_cycle_days", "avg cycle days", kind="number"),
+    Column("open_value", "open value", kind="money"),
+    Column("weighted_value", "weighted value", kind="money"),
+]
+TARGETS = [
+    Column("metric"),
+    Column("period"),
+    Column("rep"),
+    Column("target", kind_key="unit"),
+    Column("actual", kind_key="unit"),
+    Column("progress", kind="ratio", bar=True, mark="expected_progress"),
+    Column("elapsed", kind="ratio"),
+    Column("expected", kind_key="unit"),
+    Column("projected", kind_key="unit"),
+    Column("remaining", kind_key="unit"),
+    Column("per_day_needed", "per day needed", kind_key="unit"),
+    Column("status"),
+]
+TARGETS_SUMMARY = [Column(key, kind="int") for key in ("targets", "met", "ahead", "behind", "missed", "not_started")]
+DUE = [
+    Column("bucket"),
+    Column("id"),
+    Column("due", kind="date"),
+    Column("days", kind="int"),
+    Column("customer"),
+    Column("deal"),
+    Column("type"),
+    Column("summary"),
+    Column("owner"),
+]
+DUE_SUMMARY = [Column(key, kind="int") for key in ("overdue", "today", "upcoming", "uncontacted")]
+FORECAST = [
+    Column("month"),
+    Column("deals", kind="int"),
+    Column("amount", kind="money"),
+    Column("weighted", kind="money", bar=True),
+    Column("won", kind="money"),
+]
+FORECAST_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money"), Column("weighted", kind="money"), Column("won", kind="money")]
+STALE = [
+    Column("id"),
+    Column("title"),
+    Column("customer"),
+    Column("stage"),
+    Column("amount", kind="money"),
+    Column("owner"),
+    Column("last_activity", "last activity", kind="date"),
+    Column("days_idle", "days idle", kind="int"),
+]
+STALE_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money")]
+
+
+def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
+    """The id of the rep named by ``--owner``/``--rep`` (None: everyone)."""
+    rep = refs.optional_rep(conn, handle)
+    return rep["id"] if rep is not None else None
+
+
+def _title(text: str, owner: str | None) -> str:
+    return f"{text}, {owner.strip().lower()}'s" if owner else text
+
+
+def funnel(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Where is my pipeline: how many deals reached each stage, and where they drop.
+
+    The cohort is the deals created in the period (default: all time). A deal reached a
+    stage when it got that far or further (skipped stages count); a won deal reached them all.
+    """
+    span = parse.period_option(period, start, end)
+    conn = session.connection()
+    owner_id = _rep_id(conn, owner)
+    report = daily.funnel(*reporting.funnel(conn, span, owner_id))
+    output.render(
+        report.rows,
+        FUNNEL,
+        fmt=fmt,
+        title=_title(f"Funnel of deals created {f'in {span.label}' if span else 'at any time'}", owner),
+        report="funnel",
+        period=span,
+        summary=report.summary,
+        summary_columns=FUNNEL_SUMMARY,
+    )
+
+
+def targets(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    rep: RepOption = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Are we on target: each target's actual, pace, projection and status.
+
+    Default: the targets whose period contains today; with --period, those overlapping it.
+    On a terminal the progress bar carries a ┃ where the actual should be by today.
+    """
+    today = parse.today()
+    span = parse.period_option(period, start, end)
+    conn = session.connection()
+    chosen, actuals = reporting.targets(conn, today, span, _rep_id(conn, rep))
+    report = daily.targets(chosen, actuals, today)
+    output.render(
+        report.rows,
+        TARGETS,
+        fmt=fmt,
+        limit=limit,
+        title=_title(f"Targets {f'overlapping {span.label}' if span else f'running on {today}'}", rep),
+        report="targets",
+        period=span,
+        summary=report.summary,
+        summary_columns=TARGETS_SUMMARY,
+        empty="No targets for that period: set one with 'salescli target set METRIC VALUE --period P'.",
+    )
+
+
+def due(
+    days: Annotated[int, typer.Option("--days", help="Include follow-ups due up to this many days ahead.")] = 7,
+    owner: OwnerOption = None,
+    quiet_if_empty: Annotated[
+        bool, typer.Option("--quiet-if-empty", help="Print nothing at all when nothing is due (for cron).")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 1 when anything is overdue or uncontacted.")
+    ] = False,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Who must I call today: follow-ups overdue, due today and coming up, then new
+    customers whose first contact is due and nobody has contacted."""
+    days = parse.parse_count(days, what="--days", minimum=0)
+    today = parse.today()
+    until = today + dt.timedelta(days=days)
+    conn = session.connection()
+    owner_id = _rep_id(conn, owner)
+    hours = int(store.setting(conn, "first_contact_hours"))
+    tally = daily.Tally()
+    rows = daily.due(
+        reporting.due_activities(conn, until, owner_id),
+        reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
+        today,
+        hours,
+    )
+    output.render(
+        tally.count(rows),
+        DUE,
+        fmt=fmt,
+        limit=limit,
+        title=_title(f"Follow-ups due by {until}", owner),
+        report="due",
+        summary=tally.buckets,  # counted as the rows stream past
+        summary_columns=DUE_SUMMARY,
+        empty=f"Nothing due by {until}, and every new customer has been contacted.",
+        quiet_if_empty=quiet_if_empty,
+    )
+    if check and tally.needs_action:
+        raise typer.Exit(1)
+
+
+def forecast(
+    months: Annotated[int, typer.Option("--months", help="How many months to show, starting with this one.")] = 6,
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Open deals by the month they are expected to close, with what was won this month.
+
+    Rows: overdue (expected close already past), each month, later (beyond the months
+    shown), undated (no expected close).
+    """
+    months = parse.parse_count(months, what="--months", minimum=1)
+    today = parse.today()
+    conn = session.connection()
+    report = daily.forecast(*reporting.forecast(conn, today, _rep_id(conn, owner)), today, months)
+    output.render(
+        report.rows,
+        FORECAST,
+        fmt=fmt,
+        title=_title(f"Forecast of open deals, {report.period.label}", owner),
+        report="forecast",
+        period=report.period,
+        summary=report.summary,
+        summary_columns=FORECAST_SUMMARY,
+    )
+
+
+def stale(
+    days: Annotated[
+        Optional[int],
+        typer.Option("--days", help="Idle for at least this many days (default: the stale_deal_days setting).", show_default=False),
+    ] = None,
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Open deals with no activity for N days, most idle first.
+
+    A deal's activity is what was done on it, or on its customer without naming a deal;
+    a stage move counts as activity too.
+    """
+    if days is not None:
+        days = parse.parse_count(days, what="--days", minimum=0)
+    today = parse.today()
+    conn = session.connection()
+    if days is None:
+        days = int(store.setting(conn, "stale_deal_days"))
+    rows = reporting.stale(conn, today - dt.timedelta(days=days), _rep_id(conn, owner))
+    report = daily.stale(rows, today)
+    output.render(
+        report.rows,
+        STALE,
+        fmt=fmt,
+        limit=limit,
+        title=_title(f"Open deals idle for {days} days or more", owner),
+        report="stale",
+        summary=report.summary,
+        summary_columns=STALE_SUMMARY,
+        empty=f"No open deal has been idle for {days} days or more.",
+    )
 
 
 def register(app: App) -> None:
     """Attach these reports to the `report` group."""
+    for command in (funnel, targets, due, forecast, stale):
+        app.command(command.__name__)(command)
