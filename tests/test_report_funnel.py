@@ -55,7 +55,7 @@ def test_all_time_funnel_worked_by_hand(cli, b):
     # contacted: all but D4 = 7, 10,600; qualified: D1 D2 D3 D5 D7 = 5, 9,000
     # proposal: D1 D2 D5 D7 = 4, 8,500; negotiation: D1 D5 D7 = 3, 6,500; won: D1 D5 = 2, 5,000
     # conversion 7/8, 5/7, 4/5, 3/4, 2/3; open now: lead D4; contacted D6 D8; proposal D2 D7
-    # days in stage (deals that left it, a deal's stays summed):
+    # days in stage (stays that ended, by the deals that left the stage):
     #   lead D1 2, D2 5, D3 2, D5 7, D6 2, D7 10 → 28/6 = 4.7; contacted D1 5, D3 8 → 6.5
     #   qualified D1 7, D3 8 → 7.5; proposal D1 5 → 5.0; negotiation D1 10, D7 10 → 10.0
     assert report["rows"] == [
@@ -129,6 +129,18 @@ def test_empty_period(cli, b):
         "deals": 0, "won": 0, "won_value": 0, "lost": 0, "lost_value": 0, "win_rate": None,
         "avg_won_value": None, "avg_cycle_days": None, "open_value": 0, "weighted_value": 0,
     }
+
+
+def test_each_stay_in_a_stage_counts(cli, isolated):
+    b = Builder(isolated)
+    b.customer("Acme")
+    b.deal("Ping-pong", customer="Acme", amount=100_000, history=[
+        ("lead", "2026-11-01"), ("proposal", "2026-11-05"), ("lead", "2026-11-08"), ("proposal", "2026-11-20")])
+    rows = {r["stage"]: r for r in cli.json("report", "funnel")["rows"]}
+    # lead: stays of 4 (11-01 → 11-05) and 12 days (11-08 → 11-20) → 8.0; proposal: one
+    # finished stay of 3 days (11-05 → 11-08), the second is still going on
+    assert (rows["lead"]["avg_days_in_stage"], rows["proposal"]["avg_days_in_stage"]) == (8.0, 3.0)
+    assert (rows["proposal"]["reached"], rows["proposal"]["open"], rows["negotiation"]["reached"]) == (1, 1, 0)
 
 
 def test_weighted_value_rounds_to_the_cent(cli, isolated):

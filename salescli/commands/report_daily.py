@@ -250,8 +250,7 @@ def stale(
     conn = session.connection()
     if days is None:
         days = int(store.setting(conn, "stale_deal_days"))
-    rows = reporting.stale(conn, today - dt.timedelta(days=days), _rep_id(conn, owner))
-    report = daily.stale(rows, today)
+    report = daily.stale(*reporting.stale(conn, _rep_id(conn, owner)), today, days)
     output.render(
         report.rows,
         STALE,

@@ -31,27 +31,37 @@ def _days(total: float | None, count: int | None) -> float | None:
 # ---------------------------------------------------------------- funnel
 
 
-def funnel(stages: list[Row], current: Iterable[Row], reach: Iterable[Row], stays: Iterable[Row]) -> Report:
+def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Report:
     """The pipeline funnel of a cohort of deals.
 
-    stages:  every stage (``id``, ``name``, ``position``, ``probability``, ``kind``) by position.
-    current: per stage the cohort's deals are in now: ``stage_id``, ``deals``, ``value``,
-             ``cycle_days`` and ``cycle_deals`` (created → won, for won stages).
-    reach:   per (``won``, ``furthest`` open position reached, None if none): ``deals``, ``value``.
-    stays:   per stage: ``stage_id``, ``deals`` that left it, ``days`` they spent in it.
+    stages: every stage (``id``, ``name``, ``position``, ``probability``, ``kind``) by position.
+    groups: the cohort per (``stage_id`` it is in now, ``furthest`` open position it reached,
+            None if none): ``deals``, ``value``, and for won deals ``cycle_days`` (created →
+            won, summed) over ``cycle_deals``.
+    stays:  per stage: ``stays`` in it that ended, and the ``days`` they lasted in all.
 
     Rows: one per open stage, then ``won``. A deal reached an open stage when its furthest
     open stage is at or after it; a won deal reached every open stage.
     """
-    now = {row["stage_id"]: dict(row) for row in current}
-    reached = [dict(row) for row in reach]
+    kinds = {s["id"]: s["kind"] for s in stages}
+    cohort = [dict(row) for row in groups]
+    now: dict[Any, dict[str, Any]] = {}
+    for group in cohort:
+        totals = now.setdefault(group["stage_id"], dict.fromkeys(("deals", "value", "cycle_days", "cycle_deals"), 0))
+        for key in totals:
+            totals[key] += group[key] or 0
     left = {row["stage_id"]: dict(row) for row in stays}
     open_stages = [s for s in stages if s["kind"] == "open"]
     won_stages = [s for s in stages if s["kind"] == "won"]
 
     def reached_at(position: int | None) -> tuple[int, int]:
-        hits = [r for r in reached if r["won"] or (position is not None and r["furthest"] is not None and r["furthest"] >= position)]
-        return sum(r["deals"] for r in hits), sum(r["value"] for r in hits)
+        """Deals (and their value) that got to ``position`` or beyond (None: won deals only)."""
+        hits = [
+            g for g in cohort
+            if kinds.get(g["stage_id"]) == "won"
+            or (position is not None and g["furthest"] is not None and g["furthest"] >= position)
+        ]
+        return sum(g["deals"] for g in hits), sum(g["value"] or 0 for g in hits)
 
     rows = []
     for stage in open_stages:
@@ -65,8 +75,8 @@ def funnel(stages: list[Row], current: Iterable[Row], reach: Iterable[Row], stay
                 "reached": deals,
                 "reached_value": value,
                 "open": here.get("deals", 0),
-                "open_value": here.get("value") or 0,
-                "avg_days_in_stage": _days(stay.get("days"), stay.get("deals")),
+                "open_value": here.get("value", 0),
+                "avg_days_in_stage": _days(stay.get("days"), stay.get("stays")),
             }
         )
     won_deals, won_value = reached_at(None)
@@ -79,7 +89,7 @@ def funnel(stages: list[Row], current: Iterable[Row], reach: Iterable[Row], stay
             "reached_value": won_value,
             "open": None,  # won deals are closed: the won row counts them under `reached`
             "open_value": None,
-            "avg_days_in_stage": _days(sum(s["days"] for s in won_stays), sum(s["deals"] for s in won_stays)),
+            "avg_days_in_stage": _days(sum(s["days"] for s in won_stays), sum(s["stays"] for s in won_stays)),
         }
     )
     for row, following in zip(rows, rows[1:] + [None]):
@@ -87,15 +97,13 @@ def funnel(stages: list[Row], current: Iterable[Row], reach: Iterable[Row], stay
     return Report(rows, _funnel_summary(stages, now))
 
 
-def _funnel_summary(stages: list[Row], now: Mapping[Any, Row]) -> dict[str, Any]:
-    def total(kind: str, key: str) -> int:
-        return sum(now[s["id"]][key] or 0 for s in stages if s["kind"] == kind and s["id"] in now)
+def _funnel_summary(stages: list[Row], now: Mapping[Any, Mapping[str, Any]]) -> dict[str, Any]:
+    def total(kind: str, key: str) -> Any:
+        return sum(now[s["id"]][key] for s in stages if s["kind"] == kind and s["id"] in now)
 
     won, lost = total("won", "deals"), total("lost", "deals")
     won_value = total("won", "value")
-    weighted = sum(
-        (now[s["id"]]["value"] or 0) * s["probability"] for s in stages if s["kind"] == "open" and s["id"] in now
-    )
+    weighted = sum(now[s["id"]]["value"] * s["probability"] for s in stages if s["kind"] == "open" and s["id"] in now)
     return {
         "deals": sum(row["deals"] for row in now.values()),
         "won": won,
@@ -104,10 +112,7 @@ def _funnel_summary(stages: list[Row], now: Mapping[Any, Row]) -> dict[str, Any]
         "lost_value": total("lost", "value"),
         "win_rate": share(won, won + lost),
         "avg_won_value": cents(won_value, won) if won else None,
-        "avg_cycle_days": _days(
-            sum(now[s["id"]]["cycle_days"] or 0 for s in stages if s["kind"] == "won" and s["id"] in now),
-            total("won", "cycle_deals"),
-        ),
+        "avg_cycle_days": _days(total("won", "cycle_days"), total("won", "cycle_deals")),
         "open_value": total("open", "value"),
         "weighted_value": cents(weighted, 100),
     }
@@ -253,22 +258,25 @@ def due(activities: Iterable[Row], uncontacted: Iterable[Row], today: dt.date, f
     """Follow-ups by bucket, streamed: ``overdue``, ``today``, ``upcoming`` (activities in
     due order), then ``uncontacted`` customers (no activity at all, first contact due).
 
-    activities:  open follow-ups ordered by due: ``id``, ``due``, ``customer``, ``deal``,
-                 ``type``, ``summary``, ``owner``.
+    activities:  open follow-ups ordered by due, as (``id``, ``due``, ``type``, ``summary``,
+                 ``deal``, ``customer``, ``owner``) — a cursor, read once.
     uncontacted: customers ordered by ``created_at``: ``customer``, ``created_at``, ``owner``.
     """
-    for row in activities:
-        days = (dt.date.fromisoformat(row["due"]) - today).days
+    offsets: dict[str, int] = {}  # due date → days from today (100,000 rows share a few hundred dates)
+    for id_, day, type_, summary, deal, customer, owner in activities:
+        days = offsets.get(day)
+        if days is None:
+            days = offsets[day] = (dt.date.fromisoformat(day) - today).days
         yield {
             "bucket": "overdue" if days < 0 else "today" if days == 0 else "upcoming",
-            "id": row["id"],
-            "due": row["due"],
+            "id": id_,
+            "due": day,
             "days": days,
-            "customer": row["customer"],
-            "deal": row["deal"],
-            "type": row["type"],
-            "summary": row["summary"],
-            "owner": row["owner"],
+            "customer": customer,
+            "deal": deal,
+            "type": type_,
+            "summary": summary,
+            "owner": owner,
         }
     for row in uncontacted:
         added = dt.datetime.fromisoformat(row["created_at"])
@@ -366,22 +374,32 @@ def _forecast_row(month: str, won: int | None) -> dict[str, Any]:
 # ---------------------------------------------------------------- stale
 
 
-def stale(deals: Iterable[Row], today: dt.date) -> Report:
-    """Open deals nobody has worked on lately, most idle first.
+def stale(deals: Iterable[Row], last_done: Iterable[Row], today: dt.date, idle_days: int) -> Report:
+    """Open deals nobody has worked on for ``idle_days`` or more, most idle first.
 
-    deals: ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``, and the dates
-    of the deal's last done activity (``deal_activity``), of its customer's last done
-    activity tied to no deal (``customer_activity``), of its last stage entry
-    (``last_stage``) and of its creation (``created``).
+    deals:     open deals: ``id``, ``title``, ``customer_id``, ``customer``, ``stage``,
+               ``amount``, ``owner``, ``created`` (date) and ``last_stage`` (last stage entry).
+    last_done: the last done activity's date (``day``) per ``deal_id``, or per
+               ``customer_id`` (for activities on a customer tied to no deal).
 
-    ``last_activity`` is the later of the two activity dates; idle days count from the
-    latest sign of life: that activity, a stage move, or the deal's creation.
+    ``last_activity`` is the later of the deal's own last activity and its customer's last
+    deal-less one (work on another deal of the same customer does not count); idle days
+    count from the latest sign of life: that activity, a stage move, or the creation.
     """
+    on_deal, on_customer = {}, {}
+    for row in last_done:
+        if row["deal_id"] is not None:
+            on_deal[row["deal_id"]] = row["day"]
+        else:
+            on_customer[row["customer_id"]] = row["day"]
     rows = []
     for deal in deals:
-        activities = [day for day in (deal["deal_activity"], deal["customer_activity"]) if day]
+        activities = [day for day in (on_deal.get(deal["id"]), on_customer.get(deal["customer_id"])) if day]
         last_activity = max(activities, default=None)
         since = max(day for day in (last_activity, deal["last_stage"], deal["created"]) if day)
+        days_idle = (today - dt.date.fromisoformat(since)).days
+        if days_idle < idle_days:
+            continue
         rows.append(
             {
                 "id": deal["id"],
@@ -391,7 +409,7 @@ def stale(deals: Iterable[Row], today: dt.date) -> Report:
                 "amount": deal["amount"],
                 "owner": deal["owner"],
                 "last_activity": last_activity,
-                "days_idle": (today - dt.date.fromisoformat(since)).days,
+                "days_idle": days_idle,
             }
         )
     rows.sort(key=lambda row: (-row["days_idle"], row["id"]))

@@ -34,6 +34,19 @@ def _owned_by(column: str, owner_id: int | None, params: Params) -> str:
     return f"{column} = ?"
 
 
+def _reading(conn: sqlite3.Connection, table: str, column: str, low: str | None, high: str | None) -> str:
+    """How to read ``table`` for the rows whose ``column`` is in ``low``…``high``: through
+    the column's index when they are few, the whole table in order (``NOT INDEXED``) when
+    they are more than an eighth of it — fetching that many rows one by one through an
+    index costs several times more than one pass over the table. Counting them uses the
+    index alone, so deciding is cheap."""
+    if low is None or high is None:
+        return "NOT INDEXED"
+    total = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    inside = conn.execute(f"SELECT count(*) FROM {table} WHERE {column} >= ? AND {column} <= ?", [low, high]).fetchone()[0]
+    return "NOT INDEXED" if inside * 8 > total else ""
+
+
 def stages(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT id, name, position, probability, kind FROM stage ORDER BY position, id").fetchall()
 
@@ -43,34 +56,26 @@ def stages(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 def funnel(
     conn: sqlite3.Connection, period: Period | None, owner_id: int | None
-) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
-    """What ``reports.daily.funnel`` needs for the deals created in ``period``:
-    the stages, the cohort by current stage, by furthest open stage reached, and the days
-    spent in each stage by the deals that left it."""
+) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
+    """What ``reports.daily.funnel`` needs for the deals created in ``period``: the stages;
+    the cohort grouped by current stage and furthest open stage reached; and the stays in
+    each stage that ended (a deal sent back into a stage stays there more than once)."""
     params: Params = []
+    bounds = (period.start.isoformat(), (period.end + dt.timedelta(days=1)).isoformat()) if period else (None, None)
+    reading = _reading(conn, "deal", "created_at", *bounds)
     cohort = (
-        "WITH cohort AS (SELECT d.id, d.amount, d.stage_id, d.created_at, d.closed_at FROM deal d "
+        f"WITH cohort AS (SELECT d.id, d.amount, d.stage_id, d.created_at, d.closed_at FROM deal d {reading} "
         f"WHERE {_created_in('d.created_at', period, params)} AND {_owned_by('d.owner_id', owner_id, params)}) "
     )
-    current = conn.execute(
-        cohort
-        + """
-        SELECT c.stage_id, count(*) AS deals, sum(c.amount) AS value,
-               sum(CASE WHEN s.kind = 'won' THEN julianday(c.closed_at) - julianday(date(c.created_at)) END)
-                   AS cycle_days,
-               count(CASE WHEN s.kind = 'won' THEN c.closed_at END) AS cycle_deals
-        FROM cohort c JOIN stage s ON s.id = c.stage_id
-        GROUP BY c.stage_id
-        """,
-        params,
-    ).fetchall()
     # The furthest open stage a deal reached: the highest-placed open stage in its history
     # or its current stage (a deal with no history beyond creation still counts).
-    reach = conn.execute(
+    groups = conn.execute(
         cohort
         + """
-        , furthest AS (
-            SELECT c.id, c.amount, now.kind = 'won' AS won,
+        , deal_reach AS (
+            SELECT c.id, c.stage_id, c.amount, now.kind,
+                   CASE WHEN now.kind = 'won' THEN julianday(c.closed_at) - julianday(date(c.created_at)) END
+                       AS cycle_days,
                    max(coalesce(max(CASE WHEN hs.kind = 'open' THEN hs.position END), -1),
                        CASE WHEN now.kind = 'open' THEN now.position ELSE -1 END) AS position
             FROM cohort c
@@ -79,30 +84,28 @@ def funnel(
             LEFT JOIN stage hs ON hs.id = h.stage_id
             GROUP BY c.id
         )
-        SELECT won, CASE WHEN position >= 0 THEN position END AS furthest,
-               count(*) AS deals, sum(amount) AS value
-        FROM furthest GROUP BY won, position
+        SELECT stage_id, CASE WHEN position >= 0 THEN position END AS furthest,
+               count(*) AS deals, sum(amount) AS value,
+               sum(cycle_days) AS cycle_days, count(cycle_days) AS cycle_deals
+        FROM deal_reach GROUP BY stage_id, position
         """,
         params,
     ).fetchall()
-    # Days in a stage: from entering it to entering the next recorded stage, summed over a
-    # deal's visits to it (a deal sent back counts each stay), for deals that left it.
+    # A stay in a stage: from entering it to entering the next recorded stage.
     stays = conn.execute(
         cohort
         + """
         , visits AS (
-            SELECT h.deal_id, h.stage_id, h.entered_on,
+            SELECT h.stage_id, h.entered_on,
                    lead(h.entered_on) OVER (PARTITION BY h.deal_id ORDER BY h.entered_on, h.id) AS left_on
             FROM stage_history h JOIN cohort c ON c.id = h.deal_id
-        ), per_deal AS (
-            SELECT deal_id, stage_id, sum(julianday(left_on) - julianday(entered_on)) AS days
-            FROM visits WHERE left_on IS NOT NULL GROUP BY deal_id, stage_id
         )
-        SELECT stage_id, count(*) AS deals, sum(days) AS days FROM per_deal GROUP BY stage_id
+        SELECT stage_id, count(*) AS stays, sum(julianday(left_on) - julianday(entered_on)) AS days
+        FROM visits WHERE left_on IS NOT NULL GROUP BY stage_id
         """,
         params,
     ).fetchall()
-    return stages(conn), current, reach, stays
+    return stages(conn), groups, stays
 
 
 # ---------------------------------------------------------------- targets
@@ -134,18 +137,20 @@ def target_actuals(
     customers created, activities done (all, scored, scored 4 or 5). Margin leaves out deals
     whose cost is unknown (NULL)."""
     span = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), "")
+    after_end = (span.end + dt.timedelta(days=1)).isoformat()
     params: Params = [start, end]
     won = conn.execute(
         "SELECT d.closed_at AS day, d.owner_id, count(*) AS won_deals, sum(d.amount) AS revenue, "
         "sum(d.amount - d.cost) AS margin, sum(d.quantity) AS units "
-        "FROM deal d JOIN stage s ON s.id = d.stage_id "
+        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
         f"WHERE s.kind = 'won' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
         "GROUP BY d.closed_at, d.owner_id",
         params,
     ).fetchall()
     params = []
     customers = conn.execute(
-        "SELECT date(created_at) AS day, owner_id, count(*) AS new_customers FROM customer "
+        "SELECT date(created_at) AS day, owner_id, count(*) AS new_customers "
+        f"FROM customer {_reading(conn, 'customer', 'created_at', start, after_end)} "
         f"WHERE {_created_in('created_at', span, params)} AND {_owned_by('owner_id', owner_id, params)} "
         "GROUP BY day, owner_id",
         params,
@@ -153,7 +158,7 @@ def target_actuals(
     params = [SATISFIED_SCORE, start, end]
     activities = conn.execute(
         "SELECT done_at AS day, owner_id, count(*) AS activities, count(score) AS scored, "
-        "sum(score >= ?) AS satisfied FROM activity "
+        f"sum(score >= ?) AS satisfied FROM activity {_reading(conn, 'activity', 'done_at', start, end)} "
         f"WHERE done_at BETWEEN ? AND ? AND {_owned_by('owner_id', owner_id, params)} "
         "GROUP BY done_at, owner_id",
         params,
@@ -180,14 +185,26 @@ def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | Non
 
 def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | None) -> Iterator[sqlite3.Row]:
     """Customers added before ``added_before`` with no activity at all — none done and no
-    follow-up open (every activity is one or the other) — oldest first, streaming."""
-    params: Params = [added_before]
+    follow-up open (every activity is one or the other) — oldest first, streaming.
+
+    The customers without activity are found first from two indexes alone (a customer's
+    id from ``customer_owner``, probed in ``activity_customer``); only those few rows are
+    then read from the table.
+    """
+    params: Params = []
+    owned = _owned_by("owner_id", owner_id, params)
+    params.append(added_before)
     return conn.execute(
-        "SELECT c.name AS customer, c.created_at, r.handle AS owner "
-        "FROM customer c LEFT JOIN rep r ON r.id = c.owner_id "
-        f"WHERE c.created_at < ? AND {_owned_by('c.owner_id', owner_id, params)} "
-        "AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.customer_id = c.id) "
-        "ORDER BY c.created_at, c.id",
+        f"""
+        WITH silent AS MATERIALIZED (
+            SELECT id FROM customer INDEXED BY customer_owner
+            WHERE {owned} AND id NOT IN (SELECT customer_id FROM activity)
+        )
+        SELECT c.name AS customer, c.created_at, r.handle AS owner
+        FROM silent JOIN customer c ON c.id = silent.id LEFT JOIN rep r ON r.id = c.owner_id
+        WHERE c.created_at < ?
+        ORDER BY c.created_at, c.id
+        """,
         params,
     )
 
@@ -223,30 +240,44 @@ def forecast(
 # ---------------------------------------------------------------- stale
 
 
-def stale(conn: sqlite3.Connection, idle_since: dt.date, owner_id: int | None) -> list[sqlite3.Row]:
-    """Open deals whose latest sign of life — a done activity on the deal, a done activity
-    on its customer tied to no deal, a stage entry, or its creation — is on or before
-    ``idle_since``."""
+def stale(conn: sqlite3.Connection, owner_id: int | None) -> tuple[Iterator[sqlite3.Row], list[sqlite3.Row]]:
+    """Every open deal with its last stage entry and creation date (a streaming cursor),
+    and the date of the last done activity per open deal (``deal_id``) and per customer of
+    an open deal on activities tied to no deal (``customer_id``).
+
+    The activity dates come from one pass over the table: looking them up deal by deal
+    reads the table at random, which is far slower once there are many open deals.
+    """
     params: Params = []
-    owned = _owned_by("d.owner_id", owner_id, params)
-    params.append(idle_since.isoformat())
-    return conn.execute(
+    open_deals = (
+        "SELECT d.id, d.customer_id FROM deal d JOIN stage s ON s.id = d.stage_id "
+        f"WHERE s.kind = 'open' AND {_owned_by('d.owner_id', owner_id, params)}"
+    )
+    params += params
+    last_done = conn.execute(
         f"""
-        SELECT * FROM (
-            SELECT d.id, d.title, c.name AS customer, s.name AS stage, d.amount, r.handle AS owner,
-                   (SELECT max(a.done_at) FROM activity a WHERE a.deal_id = d.id) AS deal_activity,
-                   (SELECT max(a.done_at) FROM activity a
-                     WHERE a.customer_id = d.customer_id AND a.deal_id IS NULL) AS customer_activity,
-                   (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage,
-                   date(d.created_at) AS created
-            FROM deal d
-            JOIN stage s ON s.id = d.stage_id AND s.kind = 'open'
-            JOIN customer c ON c.id = d.customer_id
-            LEFT JOIN rep r ON r.id = d.owner_id
-            WHERE {owned}
-        )
-        WHERE max(coalesce(deal_activity, ''), coalesce(customer_activity, ''),
-                  coalesce(last_stage, ''), created) <= ?
+        SELECT a.deal_id, CASE WHEN a.deal_id IS NULL THEN a.customer_id END AS customer_id,
+               max(a.done_at) AS day
+        FROM activity a NOT INDEXED
+        WHERE a.done_at IS NOT NULL
+          AND (a.deal_id IN (SELECT id FROM ({open_deals}))
+               OR a.deal_id IS NULL AND a.customer_id IN (SELECT customer_id FROM ({open_deals})))
+        GROUP BY 1, 2
         """,
         params,
     ).fetchall()
+    params = []
+    deals = conn.execute(
+        f"""
+        SELECT d.id, d.title, d.customer_id, c.name AS customer, s.name AS stage, d.amount,
+               r.handle AS owner, date(d.created_at) AS created,
+               (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage
+        FROM deal d
+        JOIN stage s ON s.id = d.stage_id AND s.kind = 'open'
+        JOIN customer c ON c.id = d.customer_id
+        LEFT JOIN rep r ON r.id = d.owner_id
+        WHERE {_owned_by('d.owner_id', owner_id, params)}
+        """,
+        params,
+    )
+    return deals, last_done
