@@ -110,8 +110,7 @@ def funnel(
 ) -> None:
     """Where is my pipeline: how many deals reached each stage, and where they drop.
 
-    The cohort is the deals created in the period (default: all time). A deal reached a
-    stage when it got that far or further (skipped stages count); a won deal reached them all.
+    The deals created in the period (default: all time). Reaching a stage means getting that far or further.
     """
     span = parse.period_option(period, start, end)
     conn = session.connection()
@@ -139,8 +138,7 @@ def targets(
 ) -> None:
     """Are we on target: each target's actual, pace, projection and status.
 
-    Default: the targets whose period contains today; with --period, those overlapping it.
-    On a terminal the progress bar carries a ┃ where the actual should be by today.
+    Default: the targets running today; with --period, those overlapping it. The progress bar marks where today's pace puts you.
     """
     today = parse.today()
     span = parse.period_option(period, start, end)
@@ -173,8 +171,10 @@ def due(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Who must I call today: follow-ups overdue, due today and coming up, then new
-    customers whose first contact is due and nobody has contacted."""
+    """Who must I call today: follow-ups overdue, due today and coming up, and new customers nobody has contacted.
+
+    --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
+    """
     days = parse.parse_count(days, what="--days", minimum=0)
     today = parse.today()
     until = today + dt.timedelta(days=days)
@@ -209,10 +209,9 @@ def forecast(
     owner: OwnerOption = None,
     fmt: FormatOption = None,
 ) -> None:
-    """Open deals by the month they are expected to close, with what was won this month.
+    """Open deals by the month they are expected to close, and what was won this month.
 
-    Rows: overdue (expected close already past), each month, later (beyond the months
-    shown), undated (no expected close).
+    Rows: overdue (expected close is past), each month, later (after the months shown), undated (no expected close).
     """
     months = parse.parse_count(months, what="--months", minimum=1)
     today = parse.today()
@@ -239,10 +238,9 @@ def stale(
     fmt: FormatOption = None,
     limit: LimitOption = 50,
 ) -> None:
-    """Open deals with no activity for N days, most idle first.
+    """Open deals nobody has worked on for N days, most idle first.
 
-    A deal's activity is what was done on it, or on its customer without naming a deal;
-    a stage move counts as activity too.
+    Work is an activity done on the deal, or on its customer without naming a deal, or a stage move.
     """
     if days is not None:
         days = parse.parse_count(days, what="--days", minimum=0)

@@ -210,14 +210,14 @@ def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
         """numerator ÷ denominator in the metric's unit: cents, or a count to 2 decimals."""
         return cents(int(numerator), denominator) if unit == "money" else round(numerator / denominator, 2)
 
-    if unit == "ratio":
-        expected, projected, per_day = value, got if so_far else None, None
+    if unit == "ratio":  # a rate does not build up: it should be at the target all along
+        expected = value
+        projected = got if so_far else None
     else:
         expected = pace(value * so_far, days)
         projected = pace(got * days, so_far) if so_far and got is not None else None
     remaining = max(value - got, 0) if got is not None else None
-    if unit != "ratio":
-        per_day = pace(remaining, left) if left and remaining is not None else None
+    per_day = pace(remaining, left) if unit != "ratio" and left and remaining is not None else None
     if got is not None and got >= value:
         status = "met"
     elif end < today:
@@ -363,8 +363,8 @@ def forecast(open_deals: Iterable[Row], won: Iterable[Row], today: dt.date, mont
         row["weighted"] = cents(weighted[key], 100)
     listed = list(rows.values())
     summary = {key: sum(row[key] or 0 for row in listed) for key in ("deals", "amount", "weighted", "won")}
-    first, last = parse.parse_period(shown[0]), parse.parse_period(shown[-1])
-    return Report(listed, summary, parse.span(first.start, last.end))
+    start = today.replace(day=1)
+    return Report(listed, summary, parse.span(start, parse.add_months(start, months) - dt.timedelta(days=1)))
 
 
 def _forecast_row(month: str, won: int | None) -> dict[str, Any]:

@@ -248,12 +248,11 @@ def stale(conn: sqlite3.Connection, owner_id: int | None) -> tuple[Iterator[sqli
     The activity dates come from one pass over the table: looking them up deal by deal
     reads the table at random, which is far slower once there are many open deals.
     """
-    params: Params = []
+    owned: Params = []
     open_deals = (
         "SELECT d.id, d.customer_id FROM deal d JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'open' AND {_owned_by('d.owner_id', owner_id, params)}"
+        f"WHERE s.kind = 'open' AND {_owned_by('d.owner_id', owner_id, owned)}"
     )
-    params += params
     last_done = conn.execute(
         f"""
         SELECT a.deal_id, CASE WHEN a.deal_id IS NULL THEN a.customer_id END AS customer_id,
@@ -264,9 +263,9 @@ def stale(conn: sqlite3.Connection, owner_id: int | None) -> tuple[Iterator[sqli
                OR a.deal_id IS NULL AND a.customer_id IN (SELECT customer_id FROM ({open_deals})))
         GROUP BY 1, 2
         """,
-        params,
+        owned * 2,  # open_deals appears twice
     ).fetchall()
-    params = []
+    params: Params = []
     deals = conn.execute(
         f"""
         SELECT d.id, d.title, d.customer_id, c.name AS customer, s.name AS stage, d.amount,
