@@ -87,6 +87,7 @@ def test_forecast_plain_and_bad_input(cli, forecast_data):
     assert lines[0] == "Forecast of open deals, 2026-11-01..2026-11-30"
     assert lines[3].split() == ["2026-11", "2", "$5,000.00", "$2,600.00", "$5,000.00"]
     assert "--months must be at least 1, not 0" in cli.fails("report", "forecast", "--months", "0", code=2)
+    assert "--months must be at most 120" in cli.fails("report", "forecast", "--months", "100000", code=2)
     assert "no rep 'zed'" in cli.fails("report", "forecast", "--owner", "zed")
 
 

@@ -14,6 +14,9 @@ from salescli.output import Column
 from salescli.reports import daily
 from salescli.store import refs, reporting
 
+MAX_DAYS = 36_600  # a hundred years: any further and dates run off the calendar
+MAX_MONTHS = 120
+
 OwnerOption = Annotated[
     Optional[str], typer.Option("--owner", "--rep", help="Only this rep's (handle).", show_default=False)
 ]
@@ -160,7 +163,7 @@ def targets(
 
 
 def due(
-    days: Annotated[int, typer.Option("--days", help="Include follow-ups due up to this many days ahead.")] = 7,
+    days: Annotated[str, typer.Option("--days", metavar="N", help="Include follow-ups due up to N days ahead.")] = "7",
     owner: OwnerOption = None,
     quiet_if_empty: Annotated[
         bool, typer.Option("--quiet-if-empty", help="Print nothing at all when nothing is due (for cron).")
@@ -175,9 +178,9 @@ def due(
 
     --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
     """
-    days = parse.parse_count(days, what="--days", minimum=0)
+    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=MAX_DAYS)
     today = parse.today()
-    until = today + dt.timedelta(days=days)
+    until = today + dt.timedelta(days=ahead)
     conn = session.connection()
     owner_id = _rep_id(conn, owner)
     hours = int(store.setting(conn, "first_contact_hours"))
@@ -205,7 +208,7 @@ def due(
 
 
 def forecast(
-    months: Annotated[int, typer.Option("--months", help="How many months to show, starting with this one.")] = 6,
+    months: Annotated[str, typer.Option("--months", metavar="N", help="How many months to show, starting with this one.")] = "6",
     owner: OwnerOption = None,
     fmt: FormatOption = None,
 ) -> None:
@@ -213,10 +216,10 @@ def forecast(
 
     Rows: overdue (expected close is past), each month, later (after the months shown), undated (no expected close).
     """
-    months = parse.parse_count(months, what="--months", minimum=1)
+    count = parse.parse_count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
     today = parse.today()
     conn = session.connection()
-    report = daily.forecast(*reporting.forecast(conn, today, _rep_id(conn, owner)), today, months)
+    report = daily.forecast(*reporting.forecast(conn, today, _rep_id(conn, owner)), today, count)
     output.render(
         report.rows,
         FORECAST,
@@ -231,8 +234,8 @@ def forecast(
 
 def stale(
     days: Annotated[
-        Optional[int],
-        typer.Option("--days", help="Idle for at least this many days (default: the stale_deal_days setting).", show_default=False),
+        Optional[str],
+        typer.Option("--days", metavar="N", help="Idle for N days or more (default: the stale_deal_days setting).", show_default=False),
     ] = None,
     owner: OwnerOption = None,
     fmt: FormatOption = None,
@@ -242,23 +245,22 @@ def stale(
 
     Work is an activity done on the deal, or on its customer without naming a deal, or a stage move.
     """
-    if days is not None:
-        days = parse.parse_count(days, what="--days", minimum=0)
+    idle = parse.parse_count(days, what="--days", minimum=0, maximum=MAX_DAYS) if days is not None else None
     today = parse.today()
     conn = session.connection()
-    if days is None:
-        days = int(store.setting(conn, "stale_deal_days"))
-    report = daily.stale(*reporting.stale(conn, _rep_id(conn, owner)), today, days)
+    if idle is None:
+        idle = int(store.setting(conn, "stale_deal_days"))
+    report = daily.stale(*reporting.stale(conn, _rep_id(conn, owner)), today, idle)
     output.render(
         report.rows,
         STALE,
         fmt=fmt,
         limit=limit,
-        title=_title(f"Open deals idle for {days} days or more", owner),
+        title=_title(f"Open deals idle for {idle} days or more", owner),
         report="stale",
         summary=report.summary,
         summary_columns=STALE_SUMMARY,
-        empty=f"No open deal has been idle for {days} days or more.",
+        empty=f"No open deal has been idle for {idle} days or more.",
     )
 
 
