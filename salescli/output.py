@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any
+from typing import Any, Callable
 
 from salescli.errors import UsageError
 
@@ -38,13 +38,14 @@ CURRENCY = {"symbol": "$"}
 class Column:
     """How one key of the rows is shown.
 
-    kind: ``text`` | ``int`` | ``money`` (cents) | ``ratio`` (fraction) | ``number`` |
-    ``count`` (a whole number, or a fractional one such as an expected count) |
-    ``date`` | ``list`` | ``bool``. ``bar`` draws the value as a bar in ``table`` format: a
-    ratio as itself, any other number relative to the largest value shown. ``mark`` names
-    a fraction of the row drawn as a tick on that bar (e.g. where a target should be by
-    today). ``kind_key`` names a field of the row holding the kind of this cell, for
-    columns whose rows mix units (money in one row, counts in the next).
+    kind: ``text`` | ``id`` (a number shown without separators) | ``int`` | ``money``
+    (cents) | ``ratio`` (fraction) | ``number`` | ``count`` (a whole number, or a
+    fractional one such as an expected count) | ``date`` | ``list`` | ``bool`` | ``object``
+    (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws the value as a bar in
+    ``table`` format: a ratio as itself, any other number relative to the largest value
+    shown. ``mark`` names a fraction of the row drawn as a tick on that bar (e.g. where a
+    target should be by today). ``kind_key`` names a field of the row holding the kind of
+    this cell, for columns whose rows mix units (money in one row, counts in the next).
     """
 
     key: str
@@ -60,7 +61,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("int", "money", "ratio", "number", "count") or self.kind_key is not None
+        return self.kind in ("id", "int", "money", "ratio", "number", "count") or self.kind_key is not None
 
     def kind_of(self, row: Mapping[str, Any]) -> str:
         """This cell's kind: the row's own (``kind_key``) if it names one, else the column's."""
@@ -79,6 +80,11 @@ def choose_format(fmt: str | None) -> str:
     if value not in FORMATS:
         raise UsageError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}")
     return value
+
+
+def for_programs(fmt: str | None) -> bool:
+    """Whether ``fmt`` is read by programs (csv, tsv, json: every field) rather than people."""
+    return choose_format(fmt) in ("csv", "tsv", "json")
 
 
 # ---------------------------------------------------------------- values
@@ -100,19 +106,29 @@ def json_value(value: Any, kind: str) -> Any:
 
 
 def csv_value(value: Any, kind: str) -> str:
+    return _csv_cell(kind)(value)
+
+
+def _csv_cell(kind: str) -> Callable[[Any], str]:
+    """The CSV form of one kind, as a function (chosen once per column: big exports)."""
+    if kind == "money":
+        return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
+    if kind == "ratio":
+        return lambda v: "" if v is None else f"{round(v, 4)}"
+    if kind == "list":
+        return lambda v: "" if v is None else "; ".join(str(item) for item in v)
+    if kind == "object":
+        return lambda v: json.dumps(v, ensure_ascii=False) if v else ""
+    if kind == "bool":
+        return lambda v: "" if v is None else ("true" if v else "false")
+    return _plain_text
+
+
+def _plain_text(value: Any) -> str:
     if value is None:
         return ""
-    if value.__class__ is str:  # the common case, first: text is written as it is
+    if value.__class__ is str:
         return value
-    if kind == "money":
-        sign = "-" if value < 0 else ""
-        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
-    if kind == "ratio":
-        return f"{round(value, 4)}"
-    if kind == "list":
-        return "; ".join(str(item) for item in value)
-    if kind == "bool":
-        return "true" if value else "false"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
@@ -120,27 +136,50 @@ def csv_value(value: Any, kind: str) -> str:
 
 def display_value(value: Any, kind: str, *, missing: str = "") -> str:
     """The human form, for table / plain / markdown."""
-    from salescli.parse import format_money
-
-    if value is None or value == [] or value == "":
+    if value is None or value == [] or value == "" or value == {}:
         return missing
+    return _display_cell(kind)(value)
+
+
+def _display_cell(kind: str) -> Callable[[Any], str]:
+    """The human form of one (present) value of a kind, as a function."""
     if kind == "money":
-        return format_money(value, CURRENCY["symbol"])
+        from salescli.parse import format_money
+
+        symbol = CURRENCY["symbol"]
+        return lambda v: format_money(v, symbol)
     if kind == "ratio":
-        return f"{value * 100:.1f}%"
+        return lambda v: f"{v * 100:.1f}%"
     if kind == "number":
-        return f"{value:,.1f}"
+        return lambda v: f"{v:,.1f}"
     if kind == "count":
-        return f"{int(value):,}" if value == int(value) else f"{value:,.1f}"
+        return lambda v: f"{int(v):,}" if v == int(v) else f"{v:,.1f}"
     if kind == "int":
-        return f"{value:,}"
+        return lambda v: f"{v:,}"
     if kind == "list":
-        return ", ".join(str(item) for item in value)
+        return lambda v: ", ".join(str(item) for item in v)
+    if kind == "object":
+        return lambda v: ", ".join(f"{key}={item}" for key, item in v.items())
     if kind == "bool":
-        return "yes" if value else "no"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
+        return lambda v: "yes" if v else "no"
+    return _plain_text
+
+
+def _cells(columns: Sequence[Column], cell: Callable[[str], Callable[[Any], str]]) -> Callable[[Mapping[str, Any]], list[str]]:
+    """A function turning a row into its cells; per-row kinds (``kind_key``) looked up only
+    for the columns that have them."""
+    fixed = [(c.key, cell(c.kind)) for c in columns]
+    if not any(c.kind_key for c in columns):
+        return lambda row: [convert(row.get(key)) for key, convert in fixed]
+    return lambda row: [
+        cell(c.kind_of(row))(row.get(c.key)) if c.kind_key else convert(row.get(key))
+        for c, (key, convert) in zip(columns, fixed)
+    ]
+
+
+def _display_or_missing(kind: str) -> Callable[[Any], str]:
+    present = _display_cell(kind)
+    return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
 def bar(fraction: float | None, width: int = 20) -> str:
@@ -169,12 +208,15 @@ def render(
     summary_columns: Sequence[Column] = (),
     empty: str = "Nothing to show.",
     quiet_if_empty: bool = False,
+    total: int | None = None,
 ) -> int:
     """Write ``rows`` in ``fmt``; return how many rows there were.
 
     ``report`` switches JSON to the report envelope. With ``quiet_if_empty`` nothing at
-    all is printed when there are no rows (for cron). ``summary`` is read only after the
-    last row is written, so a streaming report may fill it in as its rows go past.
+    all is printed when there are no rows (for cron). ``total``: how many rows there are
+    in all when ``rows`` holds only the first ``limit`` (a table then says "N more"
+    without reading the rest). ``summary`` is read only after the last row is written, so
+    a streaming report may fill it in as its rows go past.
     """
     fmt = choose_format(fmt)
     iterator = iter(rows)
@@ -189,7 +231,7 @@ def render(
         return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
     if fmt == "table":
         return _write_rich(
-            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None
+            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None, total
         )
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 
@@ -218,13 +260,10 @@ def _write_json(out, rows, columns, report, period, summary, summary_columns) ->
 def _write_csv(out, rows, columns, delimiter: str) -> int:
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow([c.key for c in columns])
+    cells = _cells(columns, _csv_cell)
     count = 0
-    fixed = [(c.key, c.kind) for c in columns if c.kind_key is None]
     for batch in _batches(rows, 1000):
-        if len(fixed) == len(columns):  # no per-row kinds: skip kind_of (100,000-row outputs)
-            writer.writerows([[csv_value(row.get(key), kind) for key, kind in fixed] for row in batch])
-        else:
-            writer.writerows([[csv_value(row.get(c.key), c.kind_of(row)) for c in columns] for row in batch])
+        writer.writerows([cells(row) for row in batch])
         count += len(batch)
     return count
 
@@ -247,28 +286,77 @@ def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
 
 
 def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
-    from tabulate import tabulate
-
     if empty:
         if title:
             out.write(f"{title}\n")
         out.write(f"{empty}\n")
         return 0
-    table = [[display_value(row.get(c.key), c.kind_of(row)) for c in columns] for row in rows]
-    align = ["right" if c.numeric else "left" for c in columns]
-    tablefmt = "github" if fmt == "markdown" else "plain"
     if title:
         out.write(f"## {title}\n\n" if fmt == "markdown" else f"{title}\n")
-    out.write(tabulate(table, headers=[c.title for c in columns], tablefmt=tablefmt, colalign=align, disable_numparse=True))
-    out.write("\n")
+    if fmt == "markdown":
+        count = _write_markdown(out, rows, columns)
+    else:
+        count = _write_plain(out, rows, columns)
     lines = _summary_lines(summary, summary_columns)
     if lines:
         out.write("\n")
         if fmt == "markdown":
-            out.write(tabulate(lines, headers=["summary", ""], tablefmt="github", disable_numparse=True) + "\n")
+            _write_markdown(out, ({"summary": k, "value": v} for k, v in lines), [Column("summary"), Column("value", " ")])
         else:
-            width = max(len(k) for k, _ in lines)
-            out.writelines(f"{k.ljust(width)}  {v}\n" for k, v in lines)
+            width = max(text_width(k) for k, _ in lines)
+            out.writelines(f"{_pad(k, width)}  {v}\n" for k, v in lines)
+    return count
+
+
+def text_width(text: str) -> int:
+    """Cells a string takes on a terminal (Chinese and other wide characters take two)."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * (width - text_width(text))
+    return gap + text if right else text + gap
+
+
+def _write_plain(out, rows, columns) -> int:
+    """Aligned text without box drawing, streamed: column widths come from the first
+    thousand rows and only ever grow, so a huge listing starts at once in flat memory."""
+    cells = _cells(columns, _display_or_missing)
+    right = [c.numeric for c in columns]
+    widths = [text_width(c.title) for c in columns]
+    count = 0
+    header = True
+    for batch in _batches(rows, 1000):
+        table = [cells(row) for row in batch]
+        for line in table:
+            widths = [max(w, text_width(v)) for w, v in zip(widths, line)]
+        if header:
+            out.write(_plain_line([c.title for c in columns], widths, right))
+            header = False
+        out.writelines(_plain_line(line, widths, right) for line in table)
+        count += len(table)
+    if header:
+        out.write(_plain_line([c.title for c in columns], widths, right))
+    return count
+
+
+def _plain_line(cells: list[str], widths: list[int], right: list[bool]) -> str:
+    return "  ".join(_pad(v, w, r) for v, w, r in zip(cells, widths, right)).rstrip() + "\n"
+
+
+def _write_markdown(out, rows, columns) -> int:
+    from tabulate import tabulate
+
+    cells = _cells(columns, _display_or_missing)
+    table = [cells(row) for row in rows]
+    align = ["right" if c.numeric else "left" for c in columns]
+    out.write(tabulate(table, headers=[c.title for c in columns], tablefmt="github", colalign=align, disable_numparse=True))
+    out.write("\n")
     return len(table)
 
 
@@ -278,7 +366,7 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) -> int:
+def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, total=None) -> int:
     from rich import box
     from rich.table import Table
 
@@ -299,7 +387,7 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty) ->
     }
     for row in shown:
         table.add_row(*[_rich_cell(row, c, scales.get(c.key)) for c in columns])
-    more = sum(1 for _ in rows)
+    more = sum(1 for _ in rows) if total is None else max(total - len(shown), 0)
     out.print(table)
     if more:
         out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
@@ -338,17 +426,23 @@ def render_card(
     fmt: str | None = None,
     title: str | None = None,
     sections: Sequence[tuple[str, str, Sequence[Mapping[str, Any]], Sequence[Column]]] = (),
+    summary: Mapping[str, Any] | None = None,
+    summary_columns: Sequence[Column] = (),
 ) -> None:
     """One record as a card of ``field: value`` lines, then listings under it.
 
     ``sections`` are ``(key, title, rows, columns)``; in JSON they become nested arrays
-    under ``key`` of the one object printed.
+    under ``key`` of the one object printed. ``summary`` is one closing line (in JSON an
+    object under ``"summary"``; omitted in CSV).
     """
     fmt = choose_format(fmt)
     if fmt == "json":
         item = {c.key: json_value(record.get(c.key), c.kind) for c in fields}
         for key, _, rows, columns in sections:
             item[key] = [{c.key: json_value(r.get(c.key), c.kind) for c in columns} for r in rows]
+        if summary is not None:
+            kinds = {c.key: c.kind for c in summary_columns}
+            item["summary"] = {k: json_value(v, kinds.get(k, "")) for k, v in summary.items()}
         sys.stdout.write(json.dumps(item, ensure_ascii=False, indent=2) + "\n")
         return
     if fmt in ("csv", "tsv"):
@@ -380,6 +474,9 @@ def render_card(
         render(rows, columns, fmt=fmt, title=section_title, empty="None.")
         if fmt != "table":
             sys.stdout.write("\n")
+    line = " · ".join(f"{key}: {value}" for key, value in _summary_lines(summary, summary_columns))
+    if line:
+        sys.stdout.write(f"{line}\n")
 
 
 # ---------------------------------------------------------------- messages

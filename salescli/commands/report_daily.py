@@ -63,11 +63,11 @@ TARGETS = [
 TARGETS_SUMMARY = [Column(key, kind="int") for key in ("targets", "met", "ahead", "behind", "missed", "not_started")]
 DUE = [
     Column("bucket"),
-    Column("id"),
+    Column("id", kind="id"),
     Column("due", kind="date"),
     Column("days", kind="int"),
     Column("customer"),
-    Column("deal"),
+    Column("deal", kind="id"),
     Column("type"),
     Column("summary"),
     Column("owner"),
@@ -82,7 +82,7 @@ FORECAST = [
 ]
 FORECAST_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money"), Column("weighted", kind="money"), Column("won", kind="money")]
 STALE = [
-    Column("id"),
+    Column("id", kind="id"),
     Column("title"),
     Column("customer"),
     Column("stage"),

@@ -1,9 +1,7 @@
-"""The report maths: pure functions, rows in, rows out (SPEC §6).
+"""Report arithmetic (SPEC §6): pure functions, rows in, rows out, testable without a CLI.
 
-Each function takes the rows that ``salescli.store.reporting`` reads (already aggregated
-by SQL where SQL can), plus "today", and returns the report's rows and summary. Nothing
-here touches the database or formats a value: money stays integer cents, ratios are
-fractions, dates are ISO text.
+What every report shares: the ``Report`` a report function returns, and the arithmetic
+of money in cents and ratios as fractions.
 """
 
 from __future__ import annotations
@@ -22,14 +20,25 @@ class Report:
     period: Any = None  # a parse.Period when the report itself chooses one
 
 
-def share(part: float | None, whole: float | None) -> float | None:
-    """``part ÷ whole`` as a fraction; None when either is missing or the whole is 0."""
+def ratio(part: float | None, whole: float | None) -> float | None:
+    """``part ÷ whole``, or None when either is missing or ``whole`` is 0."""
     if part is None or not whole:
         return None
     return part / whole
 
 
-def cents(numerator: int, denominator: int = 1) -> int:
-    """``numerator ÷ denominator`` rounded half away from zero, for amounts in cents."""
-    quotient = Decimal(numerator) / Decimal(denominator)
-    return int(quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def round_cents(value: Decimal) -> int:
+    """An amount in cents, rounded half away from zero."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def mean_cents(total: int, count: int) -> int | None:
+    """``total`` cents ÷ ``count``, to the cent (None when ``count`` is 0)."""
+    return round_cents(Decimal(total) / count) if count else None
+
+
+def mean_days(total: float | None, count: int | None) -> float | None:
+    """A mean number of days, to one decimal (None when there is nothing to average)."""
+    if total is None or not count:
+        return None
+    return round(total / count, 1)

@@ -12,20 +12,19 @@ import bisect
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
 from salescli import parse
-from salescli.reports import Report, cents, share
+from salescli.reports import Report, mean_cents, mean_days, ratio, round_cents
 
 Row = Mapping[str, Any]
 
 
-def _days(total: float | None, count: int | None) -> float | None:
-    """A mean number of days, to one decimal; None when there is nothing to average."""
-    if total is None or not count:
-        return None
-    return round(total / count, 1)
+def weighted_cents(amount_times_probability: int) -> int:
+    """Σ amount × probability (cents × percent, as SQL sums it) in cents."""
+    return round_cents(Decimal(amount_times_probability) / 100)
 
 
 # ---------------------------------------------------------------- funnel
@@ -76,7 +75,7 @@ def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Re
                 "reached_value": value,
                 "open": here.get("deals", 0),
                 "open_value": here.get("value", 0),
-                "avg_days_in_stage": _days(stay.get("days"), stay.get("stays")),
+                "avg_days_in_stage": mean_days(stay.get("days"), stay.get("stays")),
             }
         )
     won_deals, won_value = reached_at(None)
@@ -89,11 +88,11 @@ def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Re
             "reached_value": won_value,
             "open": None,  # won deals are closed: the won row counts them under `reached`
             "open_value": None,
-            "avg_days_in_stage": _days(sum(s["days"] for s in won_stays), sum(s["stays"] for s in won_stays)),
+            "avg_days_in_stage": mean_days(sum(s["days"] for s in won_stays), sum(s["stays"] for s in won_stays)),
         }
     )
     for row, following in zip(rows, rows[1:] + [None]):
-        row["conversion"] = share(following["reached"], row["reached"]) if following else None
+        row["conversion"] = ratio(following["reached"], row["reached"]) if following else None
     return Report(rows, _funnel_summary(stages, now))
 
 
@@ -110,11 +109,11 @@ def _funnel_summary(stages: list[Row], now: Mapping[Any, Mapping[str, Any]]) -> 
         "won_value": won_value,
         "lost": lost,
         "lost_value": total("lost", "value"),
-        "win_rate": share(won, won + lost),
-        "avg_won_value": cents(won_value, won) if won else None,
-        "avg_cycle_days": _days(total("won", "cycle_days"), total("won", "cycle_deals")),
+        "win_rate": ratio(won, won + lost),
+        "avg_won_value": mean_cents(won_value, won),
+        "avg_cycle_days": mean_days(total("won", "cycle_days"), total("won", "cycle_deals")),
         "open_value": total("open", "value"),
-        "weighted_value": cents(weighted, 100),
+        "weighted_value": weighted_cents(weighted),
     }
 
 
@@ -163,7 +162,7 @@ def actual(metric: str, ledger: Ledger, owner: Any, start: str, end: str) -> flo
     """A target's actual over its period (SPEC §6); satisfaction is a fraction (None: no scores)."""
     if metric == "satisfaction":
         scored = ledger.total("scored", owner, start, end)
-        return share(ledger.total("satisfied", owner, start, end), scored)
+        return ratio(ledger.total("satisfied", owner, start, end), scored)
     if metric not in METRICS:
         return None
     return ledger.total(metric, owner, start, end)
@@ -208,7 +207,7 @@ def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
 
     def pace(numerator: float, denominator: int) -> float:
         """numerator ÷ denominator in the metric's unit: cents, or a count to 2 decimals."""
-        return cents(int(numerator), denominator) if unit == "money" else round(numerator / denominator, 2)
+        return mean_cents(int(numerator), denominator) if unit == "money" else round(numerator / denominator, 2)
 
     if unit == "ratio":  # a rate does not build up: it should be at the target all along
         expected = value
@@ -234,7 +233,7 @@ def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
         "rep": target["rep"],
         "target": value,
         "actual": got,
-        "progress": share(got, value),
+        "progress": ratio(got, value),
         "elapsed": so_far / days,
         "expected": expected,
         "projected": projected,
@@ -242,7 +241,7 @@ def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
         "per_day_needed": per_day,
         "status": status,
         "unit": unit,  # how to show target, actual, expected, …: money, count or ratio
-        "expected_progress": share(expected, value),  # where the progress bar should be by today
+        "expected_progress": ratio(expected, value),  # where the progress bar should be by today
     }
 
 
@@ -360,7 +359,7 @@ def forecast(open_deals: Iterable[Row], won: Iterable[Row], today: dt.date, mont
         rows[key]["amount"] += group["amount"] or 0
         weighted[key] += group["weighted"] or 0
     for key, row in rows.items():
-        row["weighted"] = cents(weighted[key], 100)
+        row["weighted"] = weighted_cents(weighted[key])
     listed = list(rows.values())
     summary = {key: sum(row[key] or 0 for row in listed) for key in ("deals", "amount", "weighted", "won")}
     start = today.replace(day=1)
