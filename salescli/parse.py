@@ -326,16 +326,14 @@ def parse_rate(text: str, *, what: str = "rate") -> float:
     return float(value)
 
 
-def parse_count(text: str | int, *, what: str = "number", minimum: int = 0, maximum: int | None = None) -> int:
-    """A whole number, at least ``minimum`` (and at most ``maximum`` when given)."""
+def parse_count(text: str | int, *, what: str = "number", minimum: int = 0) -> int:
+    """A whole number, at least ``minimum``."""
     try:
         value = int(str(text).strip().replace(",", "").replace("_", ""))
     except ValueError:
         raise UsageError(f"{what} '{text}' is not a whole number") from None
     if value < minimum:
         raise UsageError(f"{what} must be at least {minimum}, not {value}")
-    if maximum is not None and value > maximum:
-        raise UsageError(f"{what} must be at most {maximum}, not {value}")
     return value
 
 

@@ -10,6 +10,7 @@ import typer
 
 from salescli import output, parse, session, store
 from salescli.commands.common import App, FormatOption, FromOption, LimitOption, PeriodOption, ToOption
+from salescli.errors import UsageError
 from salescli.output import Column
 from salescli.reports import daily
 from salescli.store import refs, reporting
@@ -100,6 +101,14 @@ def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
     return rep["id"] if rep is not None else None
 
 
+def _count(text: str, *, what: str, minimum: int, maximum: int) -> int:
+    """A whole number given to an option, within bounds."""
+    value = parse.parse_count(text, what=what, minimum=minimum)
+    if value > maximum:
+        raise UsageError(f"{what} must be at most {maximum}, not {value}")
+    return value
+
+
 def _title(text: str, owner: str | None) -> str:
     return f"{text}, {owner.strip().lower()}'s" if owner else text
 
@@ -178,7 +187,7 @@ def due(
 
     --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
     """
-    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=MAX_DAYS)
+    ahead = _count(days, what="--days", minimum=0, maximum=MAX_DAYS)
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
@@ -216,7 +225,7 @@ def forecast(
 
     Rows: overdue (expected close is past), each month, later (after the months shown), undated (no expected close).
     """
-    count = parse.parse_count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
+    count = _count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
     today = parse.today()
     conn = session.connection()
     report = daily.forecast(*reporting.forecast(conn, today, _rep_id(conn, owner)), today, count)
@@ -245,7 +254,7 @@ def stale(
 
     Work is an activity done on the deal, or on its customer without naming a deal, or a stage move.
     """
-    idle = parse.parse_count(days, what="--days", minimum=0, maximum=MAX_DAYS) if days is not None else None
+    idle = _count(days, what="--days", minimum=0, maximum=MAX_DAYS) if days is not None else None
     today = parse.today()
     conn = session.connection()
     if idle is None:

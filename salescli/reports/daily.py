@@ -17,7 +17,7 @@ from itertools import accumulate
 from typing import Any
 
 from salescli import parse
-from salescli.reports import Report, mean_cents, mean_days, ratio, round_cents
+from salescli.reports.common import Report, mean_cents, mean_days, ratio, round_cents
 
 Row = Mapping[str, Any]
 
