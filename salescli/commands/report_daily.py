@@ -1,9 +1,279 @@
-"""The daily reports: funnel, targets, due, forecast, stale."""
+"""The daily reports: funnel, targets, due, forecast, stale (SPEC §6)."""
 
 from __future__ import annotations
 
-from salescli.commands.common import App
+import datetime as dt
+import sqlite3
+from typing import Annotated, Optional
+
+import typer
+
+from salescli import output, parse, session, store
+from salescli.commands.common import App, FormatOption, FromOption, LimitOption, PeriodOption, ToOption
+from salescli.errors import UsageError
+from salescli.output import Column
+from salescli.reports import daily
+from salescli.store import refs, reporting
+
+MAX_DAYS = 36_600  # a hundred years: any further and dates run off the calendar
+MAX_MONTHS = 120
+
+OwnerOption = Annotated[
+    Optional[str], typer.Option("--owner", "--rep", help="Only this rep's (handle).", show_default=False)
+]
+RepOption = Annotated[
+    Optional[str], typer.Option("--rep", "--owner", help="Only this rep's targets (handle).", show_default=False)
+]
+
+FUNNEL = [
+    Column("stage"),
+    Column("probability", kind="ratio"),
+    Column("reached", kind="int", bar=True),
+    Column("reached_value", "reached value", kind="money"),
+    Column("conversion", kind="ratio"),
+    Column("open", kind="int"),
+    Column("open_value", "open value", kind="money"),
+    Column("avg_days_in_stage", "avg days in stage", kind="number"),
+]
+FUNNEL_SUMMARY = [
+    Column("deals", kind="int"),
+    Column("won", kind="int"),
+    Column("won_value", "won value", kind="money"),
+    Column("lost", kind="int"),
+    Column("lost_value", "lost value", kind="money"),
+    Column("win_rate", "win rate", kind="ratio"),
+    Column("avg_won_value", "avg won value", kind="money"),
+    Column("avg_cycle_days", "avg cycle days", kind="number"),
+    Column("open_value", "open value", kind="money"),
+    Column("weighted_value", "weighted value", kind="money"),
+]
+TARGETS = [
+    Column("metric"),
+    Column("period"),
+    Column("rep"),
+    Column("target", kind_key="unit"),
+    Column("actual", kind_key="unit"),
+    Column("progress", kind="ratio", bar=True, mark="expected_progress"),
+    Column("elapsed", kind="ratio"),
+    Column("expected", kind_key="unit"),
+    Column("projected", kind_key="unit"),
+    Column("remaining", kind_key="unit"),
+    Column("per_day_needed", "per day needed", kind_key="unit"),
+    Column("status"),
+]
+TARGETS_SUMMARY = [Column(key, kind="int") for key in ("targets", "met", "ahead", "behind", "missed", "not_started")]
+DUE = [
+    Column("bucket"),
+    Column("id", kind="id"),
+    Column("due", kind="date"),
+    Column("days", kind="int"),
+    Column("customer"),
+    Column("deal", kind="id"),
+    Column("type"),
+    Column("summary"),
+    Column("owner"),
+]
+DUE_SUMMARY = [Column(key, kind="int") for key in ("overdue", "today", "upcoming", "uncontacted")]
+FORECAST = [
+    Column("month"),
+    Column("deals", kind="int"),
+    Column("amount", kind="money"),
+    Column("weighted", kind="money", bar=True),
+    Column("won", kind="money"),
+]
+FORECAST_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money"), Column("weighted", kind="money"), Column("won", kind="money")]
+STALE = [
+    Column("id", kind="id"),
+    Column("title"),
+    Column("customer"),
+    Column("stage"),
+    Column("amount", kind="money"),
+    Column("owner"),
+    Column("last_activity", "last activity", kind="date"),
+    Column("days_idle", "days idle", kind="int"),
+]
+STALE_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money")]
+
+
+def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
+    """The id of the rep named by ``--owner``/``--rep`` (None: everyone)."""
+    rep = refs.optional_rep(conn, handle)
+    return rep["id"] if rep is not None else None
+
+
+def _count(text: str, *, what: str, minimum: int, maximum: int) -> int:
+    """A whole number given to an option, within bounds."""
+    value = parse.parse_count(text, what=what, minimum=minimum)
+    if value > maximum:
+        raise UsageError(f"{what} must be at most {maximum}, not {value}")
+    return value
+
+
+def _title(text: str, owner: str | None) -> str:
+    return f"{text}, {owner.strip().lower()}'s" if owner else text
+
+
+def funnel(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Where is my pipeline: how many deals reached each stage, and where they drop.
+
+    The deals created in the period (default: all time). Reaching a stage means getting that far or further.
+    """
+    span = parse.period_option(period, start, end)
+    conn = session.connection()
+    owner_id = _rep_id(conn, owner)
+    report = daily.funnel(*reporting.funnel(conn, span, owner_id))
+    output.render(
+        report.rows,
+        FUNNEL,
+        fmt=fmt,
+        title=_title(f"Funnel of deals created {f'in {span.label}' if span else 'at any time'}", owner),
+        report="funnel",
+        period=span,
+        summary=report.summary,
+        summary_columns=FUNNEL_SUMMARY,
+    )
+
+
+def targets(
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    rep: RepOption = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Are we on target: each target's actual, pace, projection and status.
+
+    Default: the targets running today; with --period, those overlapping it. The progress bar marks where today's pace puts you.
+    """
+    today = parse.today()
+    span = parse.period_option(period, start, end)
+    conn = session.connection()
+    chosen, actuals = reporting.targets(conn, today, span, _rep_id(conn, rep))
+    report = daily.targets(chosen, actuals, today)
+    output.render(
+        report.rows,
+        TARGETS,
+        fmt=fmt,
+        limit=limit,
+        title=_title(f"Targets {f'overlapping {span.label}' if span else f'running on {today}'}", rep),
+        report="targets",
+        period=span,
+        summary=report.summary,
+        summary_columns=TARGETS_SUMMARY,
+        empty="No targets for that period: set one with 'salescli target set METRIC VALUE --period P'.",
+    )
+
+
+def due(
+    days: Annotated[str, typer.Option("--days", metavar="N", help="Include follow-ups due up to N days ahead.")] = "7",
+    owner: OwnerOption = None,
+    quiet_if_empty: Annotated[
+        bool, typer.Option("--quiet-if-empty", help="Print nothing at all when nothing is due (for cron).")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 1 when anything is overdue or uncontacted.")
+    ] = False,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Who must I call today: follow-ups overdue, due today and coming up, and new customers nobody has contacted.
+
+    --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
+    """
+    ahead = _count(days, what="--days", minimum=0, maximum=MAX_DAYS)
+    today = parse.today()
+    until = today + dt.timedelta(days=ahead)
+    conn = session.connection()
+    owner_id = _rep_id(conn, owner)
+    hours = int(store.setting(conn, "first_contact_hours"))
+    tally = daily.Tally()
+    rows = daily.due(
+        reporting.due_activities(conn, until, owner_id),
+        reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
+        today,
+        hours,
+    )
+    output.render(
+        tally.count(rows),
+        DUE,
+        fmt=fmt,
+        limit=limit,
+        title=_title(f"Follow-ups due by {until}", owner),
+        report="due",
+        summary=tally.buckets,  # counted as the rows stream past
+        summary_columns=DUE_SUMMARY,
+        empty=f"Nothing due by {until}, and every new customer has been contacted.",
+        quiet_if_empty=quiet_if_empty,
+    )
+    if check and tally.needs_action:
+        raise typer.Exit(1)
+
+
+def forecast(
+    months: Annotated[str, typer.Option("--months", metavar="N", help="How many months to show, starting with this one.")] = "6",
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Open deals by the month they are expected to close, and what was won this month.
+
+    Rows: overdue (expected close is past), each month, later (after the months shown), undated (no expected close).
+    """
+    count = _count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
+    today = parse.today()
+    conn = session.connection()
+    report = daily.forecast(*reporting.forecast(conn, today, _rep_id(conn, owner)), today, count)
+    output.render(
+        report.rows,
+        FORECAST,
+        fmt=fmt,
+        title=_title(f"Forecast of open deals, {report.period.label}", owner),
+        report="forecast",
+        period=report.period,
+        summary=report.summary,
+        summary_columns=FORECAST_SUMMARY,
+    )
+
+
+def stale(
+    days: Annotated[
+        Optional[str],
+        typer.Option("--days", metavar="N", help="Idle for N days or more (default: the stale_deal_days setting).", show_default=False),
+    ] = None,
+    owner: OwnerOption = None,
+    fmt: FormatOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """Open deals nobody has worked on for N days, most idle first.
+
+    Work is an activity done on the deal, or on its customer without naming a deal, or a stage move.
+    """
+    idle = _count(days, what="--days", minimum=0, maximum=MAX_DAYS) if days is not None else None
+    today = parse.today()
+    conn = session.connection()
+    if idle is None:
+        idle = int(store.setting(conn, "stale_deal_days"))
+    report = daily.stale(*reporting.stale(conn, _rep_id(conn, owner)), today, idle)
+    output.render(
+        report.rows,
+        STALE,
+        fmt=fmt,
+        limit=limit,
+        title=_title(f"Open deals idle for {idle} days or more", owner),
+        report="stale",
+        summary=report.summary,
+        summary_columns=STALE_SUMMARY,
+        empty=f"No open deal has been idle for {idle} days or more.",
+    )
 
 
 def register(app: App) -> None:
     """Attach these reports to the `report` group."""
+    for command in (funnel, targets, due, forecast, stale):
+        app.command(command.__name__)(command)

@@ -1,0 +1,415 @@
+"""The daily reports: funnel, targets, due, forecast, stale (SPEC §6).
+
+Pure functions over the rows ``salescli.store.reporting`` reads. The SQL does the heavy
+aggregation (group by stage, by day, by month); these functions do what is left: the
+cumulative "reached" counts, the pace and status of targets, the buckets of follow-ups
+and forecast months, and the idle days of stale deals.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from itertools import accumulate
+from typing import Any
+
+from salescli import parse
+from salescli.reports.common import Report, mean_cents, mean_days, ratio, round_cents
+
+Row = Mapping[str, Any]
+
+
+def weighted_cents(amount_times_probability: int) -> int:
+    """Σ amount × probability (cents × percent, as SQL sums it) in cents."""
+    return round_cents(Decimal(amount_times_probability) / 100)
+
+
+# ---------------------------------------------------------------- funnel
+
+
+def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Report:
+    """The pipeline funnel of a cohort of deals.
+
+    stages: every stage (``id``, ``name``, ``position``, ``probability``, ``kind``) by position.
+    groups: the cohort per (``stage_id`` it is in now, ``furthest`` open position it reached,
+            None if none): ``deals``, ``value``, and for won deals ``cycle_days`` (created →
+            won, summed) over ``cycle_deals``.
+    stays:  per stage: ``stays`` in it that ended, and the ``days`` they lasted in all.
+
+    Rows: one per open stage, then ``won``. A deal reached an open stage when its furthest
+    open stage is at or after it; a won deal reached every open stage.
+    """
+    kinds = {s["id"]: s["kind"] for s in stages}
+    cohort = [dict(row) for row in groups]
+    now: dict[Any, dict[str, Any]] = {}
+    for group in cohort:
+        totals = now.setdefault(group["stage_id"], dict.fromkeys(("deals", "value", "cycle_days", "cycle_deals"), 0))
+        for key in totals:
+            totals[key] += group[key] or 0
+    left = {row["stage_id"]: dict(row) for row in stays}
+    open_stages = [s for s in stages if s["kind"] == "open"]
+    won_stages = [s for s in stages if s["kind"] == "won"]
+
+    def reached_at(position: int | None) -> tuple[int, int]:
+        """Deals (and their value) that got to ``position`` or beyond (None: won deals only)."""
+        hits = [
+            g for g in cohort
+            if kinds.get(g["stage_id"]) == "won"
+            or (position is not None and g["furthest"] is not None and g["furthest"] >= position)
+        ]
+        return sum(g["deals"] for g in hits), sum(g["value"] or 0 for g in hits)
+
+    rows = []
+    for stage in open_stages:
+        deals, value = reached_at(stage["position"])
+        here = now.get(stage["id"], {})
+        stay = left.get(stage["id"], {})
+        rows.append(
+            {
+                "stage": stage["name"],
+                "probability": stage["probability"] / 100,
+                "reached": deals,
+                "reached_value": value,
+                "open": here.get("deals", 0),
+                "open_value": here.get("value", 0),
+                "avg_days_in_stage": mean_days(stay.get("days"), stay.get("stays")),
+            }
+        )
+    won_deals, won_value = reached_at(None)
+    won_stays = [left[s["id"]] for s in won_stages if s["id"] in left]
+    rows.append(
+        {
+            "stage": won_stages[0]["name"] if won_stages else "won",
+            "probability": 1.0,
+            "reached": won_deals,
+            "reached_value": won_value,
+            "open": None,  # won deals are closed: the won row counts them under `reached`
+            "open_value": None,
+            "avg_days_in_stage": mean_days(sum(s["days"] for s in won_stays), sum(s["stays"] for s in won_stays)),
+        }
+    )
+    for row, following in zip(rows, rows[1:] + [None]):
+        row["conversion"] = ratio(following["reached"], row["reached"]) if following else None
+    return Report(rows, _funnel_summary(stages, now))
+
+
+def _funnel_summary(stages: list[Row], now: Mapping[Any, Mapping[str, Any]]) -> dict[str, Any]:
+    def total(kind: str, key: str) -> Any:
+        return sum(now[s["id"]][key] for s in stages if s["kind"] == kind and s["id"] in now)
+
+    won, lost = total("won", "deals"), total("lost", "deals")
+    won_value = total("won", "value")
+    weighted = sum(now[s["id"]]["value"] * s["probability"] for s in stages if s["kind"] == "open" and s["id"] in now)
+    return {
+        "deals": sum(row["deals"] for row in now.values()),
+        "won": won,
+        "won_value": won_value,
+        "lost": lost,
+        "lost_value": total("lost", "value"),
+        "win_rate": ratio(won, won + lost),
+        "avg_won_value": mean_cents(won_value, won),
+        "avg_cycle_days": mean_days(total("won", "cycle_days"), total("won", "cycle_deals")),
+        "open_value": total("open", "value"),
+        "weighted_value": weighted_cents(weighted),
+    }
+
+
+# ---------------------------------------------------------------- targets
+
+METRICS = ("revenue", "won_deals", "margin", "units", "new_customers", "activities", "satisfaction")
+UNITS = {"revenue": "money", "margin": "money", "satisfaction": "ratio"}  # the rest are counts
+BASIS_POINTS = 10_000
+TEAM = "team"
+
+
+class Ledger:
+    """Daily totals per owner (and for the team), summed over any range of days by bisection.
+
+    Built from rows of ``day`` (ISO date), ``owner_id`` and any numeric fields; several
+    sources (deals won, customers created, activities done) can feed one ledger.
+    """
+
+    def __init__(self, *sources: Iterable[Row]) -> None:
+        daily: dict[Any, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+        for source in sources:
+            for row in source:
+                for key, value in dict(row).items():
+                    if key in ("day", "owner_id") or not value:
+                        continue
+                    daily[row["owner_id"]][row["day"]][key] += value
+                    daily[TEAM][row["day"]][key] += value
+        self._days: dict[Any, list[str]] = {}
+        self._sums: dict[tuple[Any, str], list[float]] = {}
+        for owner, by_day in daily.items():
+            days = sorted(by_day)
+            self._days[owner] = days
+            for key in {key for totals in by_day.values() for key in totals}:
+                self._sums[owner, key] = [0, *accumulate(by_day[day][key] for day in days)]
+
+    def total(self, key: str, owner: Any, start: str, end: str) -> float:
+        """Σ ``key`` for ``owner`` (``TEAM`` for everyone) over the days ``start``…``end``."""
+        days = self._days.get(owner)
+        sums = self._sums.get((owner, key))
+        if not days or not sums:
+            return 0
+        return sums[bisect.bisect_right(days, end)] - sums[bisect.bisect_left(days, start)]
+
+
+def actual(metric: str, ledger: Ledger, owner: Any, start: str, end: str) -> float | None:
+    """A target's actual over its period (SPEC §6); satisfaction is a fraction (None: no scores)."""
+    if metric == "satisfaction":
+        scored = ledger.total("scored", owner, start, end)
+        return ratio(ledger.total("satisfied", owner, start, end), scored)
+    if metric not in METRICS:
+        return None
+    return ledger.total(metric, owner, start, end)
+
+
+def targets(targets: Iterable[Row], actuals: Iterable[Iterable[Row]], today: dt.date) -> Report:
+    """Each target with its actual, pace, projection and status.
+
+    targets: ``metric``, ``period`` (label), ``start``, ``end``, ``rep_id``, ``rep`` (handle or
+    None for the team), ``value`` (cents, a count, or basis points for satisfaction).
+    actuals: the per-day, per-owner sources of a ``Ledger`` covering those periods.
+
+    Satisfaction is a rate, not a running total: its expected value is the target itself,
+    its projection is the rate so far, and it needs no amount per day.
+    """
+    order = {metric: index for index, metric in enumerate(METRICS)}
+    ordered = sorted(
+        targets,
+        key=lambda t: (t["start"], _negated(t["end"]), order.get(t["metric"], len(order)), t["rep"] or ""),
+    )
+    ledger = Ledger(*actuals)
+    rows = [_target_row(target, ledger, today) for target in ordered]
+    statuses = Counter(row["status"] for row in rows)
+    summary = {"targets": len(rows)} | {
+        status.replace("-", "_"): statuses[status] for status in ("met", "ahead", "behind", "missed", "not-started")
+    }
+    return Report(rows, summary)
+
+
+def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
+    metric = target["metric"]
+    unit = UNITS.get(metric, "count")
+    start, end = dt.date.fromisoformat(target["start"]), dt.date.fromisoformat(target["end"])
+    days = (end - start).days + 1
+    so_far = max(0, min(days, (today - start).days + 1))
+    left = max(0, min(days, (end - today).days))
+    owner = target["rep_id"] if target["rep_id"] is not None else TEAM
+    value = target["value"] / BASIS_POINTS if unit == "ratio" else target["value"]
+    got = actual(metric, ledger, owner, target["start"], target["end"])
+    if unit == "money" and got is not None:
+        got = int(got)
+
+    def pace(numerator: float, denominator: int) -> float:
+        """numerator ÷ denominator in the metric's unit: cents, or a count to 2 decimals."""
+        return mean_cents(int(numerator), denominator) if unit == "money" else round(numerator / denominator, 2)
+
+    if unit == "ratio":  # a rate does not build up: it should be at the target all along
+        expected = value
+        projected = got if so_far else None
+    else:
+        expected = pace(value * so_far, days)
+        projected = pace(got * days, so_far) if so_far and got is not None else None
+    remaining = max(value - got, 0) if got is not None else None
+    per_day = pace(remaining, left) if unit != "ratio" and left and remaining is not None else None
+    if got is not None and got >= value:
+        status = "met"
+    elif end < today:
+        status = "missed"
+    elif start > today:
+        status = "not-started"
+    elif got is not None and got >= expected:
+        status = "ahead"
+    else:
+        status = "behind"
+    return {
+        "metric": metric,
+        "period": target["period"],
+        "rep": target["rep"],
+        "target": value,
+        "actual": got,
+        "progress": ratio(got, value),
+        "elapsed": so_far / days,
+        "expected": expected,
+        "projected": projected,
+        "remaining": remaining,
+        "per_day_needed": per_day,
+        "status": status,
+        "unit": unit,  # how to show target, actual, expected, …: money, count or ratio
+        "expected_progress": ratio(expected, value),  # where the progress bar should be by today
+    }
+
+
+def _negated(day: str) -> int:
+    """Sorts later dates first (a year before its quarters when both start on one day)."""
+    return -dt.date.fromisoformat(day).toordinal()
+
+
+# ---------------------------------------------------------------- due
+
+
+def due(activities: Iterable[Row], uncontacted: Iterable[Row], today: dt.date, first_contact_hours: int) -> Iterator[dict[str, Any]]:
+    """Follow-ups by bucket, streamed: ``overdue``, ``today``, ``upcoming`` (activities in
+    due order), then ``uncontacted`` customers (no activity at all, first contact due).
+
+    activities:  open follow-ups ordered by due, as (``id``, ``due``, ``type``, ``summary``,
+                 ``deal``, ``customer``, ``owner``) — a cursor, read once.
+    uncontacted: customers ordered by ``created_at``: ``customer``, ``created_at``, ``owner``.
+    """
+    offsets: dict[str, int] = {}  # due date → days from today (100,000 rows share a few hundred dates)
+    for id_, day, type_, summary, deal, customer, owner in activities:
+        days = offsets.get(day)
+        if days is None:
+            days = offsets[day] = (dt.date.fromisoformat(day) - today).days
+        yield {
+            "bucket": "overdue" if days < 0 else "today" if days == 0 else "upcoming",
+            "id": id_,
+            "due": day,
+            "days": days,
+            "customer": customer,
+            "deal": deal,
+            "type": type_,
+            "summary": summary,
+            "owner": owner,
+        }
+    for row in uncontacted:
+        added = dt.datetime.fromisoformat(row["created_at"])
+        first_contact = first_contact_due(added, first_contact_hours)
+        yield {
+            "bucket": "uncontacted",
+            "id": None,
+            "due": first_contact.isoformat(),
+            "days": (first_contact - today).days,
+            "customer": row["customer"],
+            "deal": None,
+            "type": None,
+            "summary": f"Not contacted yet (added {added.date().isoformat()})",
+            "owner": row["owner"],
+        }
+
+
+def first_contact_due(added: dt.datetime, hours: int) -> dt.date:
+    """The date first contact is due: ``hours`` after the customer was added (24 h → tomorrow)."""
+    return (added + dt.timedelta(hours=hours)).date()
+
+
+def uncontacted_cutoff(today: dt.date, hours: int) -> str:
+    """The timestamp before which a customer must have been added for first contact to be
+    due today or earlier (due dates are dates: one due later today counts as due today)."""
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
+    return (tomorrow - dt.timedelta(hours=hours)).isoformat(sep=" ", timespec="seconds")
+
+
+class Tally:
+    """Counts rows by bucket as they stream past, for ``report due --check``."""
+
+    ACTION = ("overdue", "uncontacted")
+
+    def __init__(self) -> None:
+        self.buckets = dict.fromkeys(("overdue", "today", "upcoming", "uncontacted"), 0)
+
+    def count(self, rows: Iterable[Row]) -> Iterator[Row]:
+        for row in rows:
+            self.buckets[row["bucket"]] += 1
+            yield row
+
+    @property
+    def needs_action(self) -> bool:
+        """Whether anything is overdue or uncontacted."""
+        return any(self.buckets[bucket] for bucket in self.ACTION)
+
+
+# ---------------------------------------------------------------- forecast
+
+OVERDUE, LATER, UNDATED = "overdue", "later", "undated"
+
+
+def forecast_months(today: dt.date, months: int) -> list[str]:
+    """This month and the ``months - 1`` after it, as ``YYYY-MM``."""
+    index = today.year * 12 + today.month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index, index + months)]
+
+
+def forecast(open_deals: Iterable[Row], won: Iterable[Row], today: dt.date, months: int) -> Report:
+    """Open deals by expected-close month.
+
+    open_deals: per (``month`` of expected close or None, ``past``: before today): ``deals``,
+                ``amount``, ``weighted`` (Σ amount × probability, so in cent-percent).
+    won:        per ``month``: ``amount`` won in that month up to today.
+
+    Rows: ``overdue`` (expected close before today), one per month from this one, ``later``
+    (after the last month shown) and ``undated`` (no expected close). ``won`` is what was
+    won in that month so far (null for the rows that are not months).
+    """
+    shown = forecast_months(today, months)
+    won_in = {row["month"]: row["amount"] or 0 for row in won}
+    rows = {OVERDUE: _forecast_row(OVERDUE, None)}
+    rows |= {month: _forecast_row(month, won_in.get(month, 0)) for month in shown}
+    rows |= {LATER: _forecast_row(LATER, None), UNDATED: _forecast_row(UNDATED, None)}
+    weighted: Counter[str] = Counter()
+    for group in open_deals:
+        month = group["month"]
+        key = UNDATED if month is None else OVERDUE if group["past"] else month if month in rows else LATER
+        rows[key]["deals"] += group["deals"]
+        rows[key]["amount"] += group["amount"] or 0
+        weighted[key] += group["weighted"] or 0
+    for key, row in rows.items():
+        row["weighted"] = weighted_cents(weighted[key])
+    listed = list(rows.values())
+    summary = {key: sum(row[key] or 0 for row in listed) for key in ("deals", "amount", "weighted", "won")}
+    start = today.replace(day=1)
+    return Report(listed, summary, parse.span(start, parse.add_months(start, months) - dt.timedelta(days=1)))
+
+
+def _forecast_row(month: str, won: int | None) -> dict[str, Any]:
+    return {"month": month, "deals": 0, "amount": 0, "weighted": 0, "won": won}
+
+
+# ---------------------------------------------------------------- stale
+
+
+def stale(deals: Iterable[Row], last_done: Iterable[Row], today: dt.date, idle_days: int) -> Report:
+    """Open deals nobody has worked on for ``idle_days`` or more, most idle first.
+
+    deals:     open deals: ``id``, ``title``, ``customer_id``, ``customer``, ``stage``,
+               ``amount``, ``owner``, ``created`` (date) and ``last_stage`` (last stage entry).
+    last_done: the last done activity's date (``day``) per ``deal_id``, or per
+               ``customer_id`` (for activities on a customer tied to no deal).
+
+    ``last_activity`` is the later of the deal's own last activity and its customer's last
+    deal-less one (work on another deal of the same customer does not count); idle days
+    count from the latest sign of life: that activity, a stage move, or the creation.
+    """
+    on_deal, on_customer = {}, {}
+    for row in last_done:
+        if row["deal_id"] is not None:
+            on_deal[row["deal_id"]] = row["day"]
+        else:
+            on_customer[row["customer_id"]] = row["day"]
+    rows = []
+    for deal in deals:
+        activities = [day for day in (on_deal.get(deal["id"]), on_customer.get(deal["customer_id"])) if day]
+        last_activity = max(activities, default=None)
+        since = max(day for day in (last_activity, deal["last_stage"], deal["created"]) if day)
+        days_idle = (today - dt.date.fromisoformat(since)).days
+        if days_idle < idle_days:
+            continue
+        rows.append(
+            {
+                "id": deal["id"],
+                "title": deal["title"],
+                "customer": deal["customer"],
+                "stage": deal["stage"],
+                "amount": deal["amount"],
+                "owner": deal["owner"],
+                "last_activity": last_activity,
+                "days_idle": days_idle,
+            }
+        )
+    rows.sort(key=lambda row: (-row["days_idle"], row["id"]))
+    return Report(rows, {"deals": len(rows), "amount": sum(row["amount"] for row in rows)})

@@ -1,0 +1,185 @@
+"""`report due`: buckets, order, the first-contact rule, --days, --owner, --quiet-if-empty,
+--check, and a run as cron runs it (SPEC §6, §1).
+
+Today is Monday 2026-11-23; SALESCLI_TODAY without a time puts the clock at noon.
+"""
+
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from builders import Builder
+
+SALESCLI = Path(sys.executable).parent / "salescli"
+
+
+@pytest.fixture
+def b(isolated):
+    b = Builder(isolated)
+    b.rep("alice")
+    b.rep("bob")
+    # long-standing customers (each has activity, so none is "uncontacted")
+    b.customer("Acme", owner="alice")
+    b.customer("Beta", owner="bob")
+    b.customer("北京烤鸭", owner="alice")
+    deal = b.deal("Banquet", customer="北京烤鸭", amount=500_000, history=[("lead", "2026-11-01")])
+    b.activity("Acme", summary="Chase invoice", due="2026-11-20")                       # 1 overdue -3
+    b.activity("Beta", type="email", summary="Send quote", due="2026-11-16")            # 2 overdue -7
+    b.activity("北京烤鸭", type="meeting", summary="试菜 tasting", deal=deal, due="2026-11-23")  # 3 today
+    b.activity("Acme", type="task", summary="Monthly review", due="2026-11-30",         # 4 upcoming +7
+               recurrence="FREQ=MONTHLY")
+    b.activity("Beta", summary="Later", due="2026-12-01")                               # 5 upcoming +8
+    b.activity("Acme", summary="Done already", due="2026-11-10", done="2026-11-10")     # 6 done
+    b.activity("Acme", type="task", summary="Monthly review", due="2026-10-30",         # 7 the series'
+               done="2026-10-30", recurrence="FREQ=MONTHLY")                            #   last one, done
+    # new customers (first_contact_hours = 24)
+    b.customer("Neu GmbH", owner="bob", created="2026-11-20 09:00:00")       # due 11-21: uncontacted, -2
+    b.customer("Fresh Ltd", owner="alice", created="2026-11-23 11:00:00")    # 1 hour ago: due tomorrow, not yet
+    b.customer("Yesterday Co", owner="alice", created="2026-11-22 13:00:00")  # 23 h ago: due today (13:00), 0
+    b.customer("Planned Inc", owner="alice", created="2026-11-01 09:00:00")  # has an open follow-up (beyond the window)
+    b.activity("Planned Inc", summary="Intro call", due="2026-12-15")
+    b.customer("Called Co", owner="bob", created="2026-11-01 09:00:00")     # has a done activity
+    b.activity("Called Co", done="2026-11-02")
+    return b
+
+
+def due(id_, bucket, day, days, customer, deal, type_, summary, owner):
+    return {"bucket": bucket, "id": id_, "due": day, "days": days, "customer": customer, "deal": deal,
+            "type": type_, "summary": summary, "owner": owner}
+
+
+SEND_QUOTE = due(2, "overdue", "2026-11-16", -7, "Beta", None, "email", "Send quote", "bob")
+CHASE = due(1, "overdue", "2026-11-20", -3, "Acme", None, "call", "Chase invoice", "alice")
+TASTING = due(3, "today", "2026-11-23", 0, "北京烤鸭", 1, "meeting", "试菜 tasting", "alice")
+REVIEW = due(4, "upcoming", "2026-11-30", 7, "Acme", None, "task", "Monthly review", "alice")
+LATER = due(5, "upcoming", "2026-12-01", 8, "Beta", None, "call", "Later", "bob")
+NEU = due(None, "uncontacted", "2026-11-21", -2, "Neu GmbH", None, None, "Not contacted yet (added 2026-11-20)", "bob")
+YESTERDAY = due(None, "uncontacted", "2026-11-23", 0, "Yesterday Co", None, None,
+                "Not contacted yet (added 2026-11-22)", "alice")
+
+
+def test_buckets_in_order(cli, b):
+    report = cli.json("report", "due")
+    assert report["report"] == "due" and report["period"] is None
+    # overdue oldest first, today, upcoming (to today + 7 = 11-30; the monthly series once, at
+    # its next date), then customers nobody contacted; Fresh Ltd was added an hour ago
+    assert report["rows"] == [SEND_QUOTE, CHASE, TASTING, REVIEW, NEU, YESTERDAY]
+    assert report["summary"] == {"overdue": 2, "today": 1, "upcoming": 1, "uncontacted": 2}
+
+
+def test_days_window(cli, b):
+    assert cli.json("report", "due", "--days", "8")["rows"] == [SEND_QUOTE, CHASE, TASTING, REVIEW, LATER, NEU, YESTERDAY]
+    assert cli.json("report", "due", "--days", "0")["rows"] == [SEND_QUOTE, CHASE, TASTING, NEU, YESTERDAY]
+
+
+def test_owner_filter(cli, b):
+    assert cli.json("report", "due", "--owner", "alice")["rows"] == [CHASE, TASTING, REVIEW, YESTERDAY]
+    assert cli.json("report", "due", "--rep", "bob", "--days", "30")["rows"] == [SEND_QUOTE, LATER, NEU]
+
+
+def test_first_contact_hours_setting(cli, b):
+    b.setting("first_contact_hours", "48")
+    rows = [r for r in cli.json("report", "due")["rows"] if r["bucket"] == "uncontacted"]
+    # Neu GmbH: 11-20 09:00 + 48 h = 11-22 (overdue by a day); Yesterday Co: due 11-24, not yet
+    assert rows == [{**NEU, "due": "2026-11-22", "days": -1}]
+
+
+def test_an_hour_old_customer_is_not_uncontacted_until_its_day(cli, b, monkeypatch):
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-24T08:00")
+    names = [r["customer"] for r in cli.json("report", "due")["rows"] if r["bucket"] == "uncontacted"]
+    # the next morning, Fresh Ltd's first contact (due 11-24 11:00) is due today
+    assert names == ["Neu GmbH", "Yesterday Co", "Fresh Ltd"]
+
+
+def test_plain_output(cli, b):
+    lines = cli("report", "due").stdout.splitlines()
+    assert lines[0] == "Follow-ups due by 2026-11-30"
+    assert lines[1].split() == ["bucket", "id", "due", "days", "customer", "deal", "type", "summary", "owner"]
+    assert lines[2].split() == ["overdue", "2", "2026-11-16", "-7", "Beta", "email", "Send", "quote", "bob"]
+    assert lines[4].split() == ["today", "3", "2026-11-23", "0", "北京烤鸭", "1", "meeting", "试菜", "tasting", "alice"]
+    assert lines[-4:] == ["overdue      2", "today        1", "upcoming     1", "uncontacted  2"]
+
+
+def test_tsv_streams_every_row(cli, isolated):
+    b = Builder(isolated)
+    b.customer("Acme")
+    for day in range(28, 0, -1):  # inserted latest first: the report sorts by due date
+        for _ in range(10):
+            b.activity("Acme", summary="call", due=f"2027-02-{day:02d}")
+    lines = cli("report", "due", "--days", "400", "-f", "tsv").stdout.splitlines()
+    assert lines[0] == "bucket\tid\tdue\tdays\tcustomer\tdeal\ttype\tsummary\towner"
+    assert len(lines) == 1 + 280
+    # 2027-02-01 is 7 + 31 + 31 + 1 = 70 days after 2026-11-23; ties by id
+    assert lines[1:3] == ["upcoming\t271\t2027-02-01\t70\tAcme\t\tcall\tcall\t", "upcoming\t272\t2027-02-01\t70\tAcme\t\tcall\tcall\t"]
+    assert lines[-1] == "upcoming\t10\t2027-02-28\t97\tAcme\t\tcall\tcall\t"
+
+
+def test_check_exit_status(cli, isolated):
+    b = Builder(isolated)
+    b.customer("Acme")
+    b.activity("Acme", done="2026-11-01")
+    # nothing due: exit 0, and the report says so
+    result = cli("report", "due", "--check")
+    assert result.stdout == "Follow-ups due by 2026-11-30\nNothing due by 2026-11-30, and every new customer has been contacted.\n"
+    # only something upcoming / due today: still 0, and the report is printed
+    b.activity("Acme", due="2026-11-25", summary="Soon")
+    b.activity("Acme", due="2026-11-23", summary="Today")
+    assert "Soon" in cli("report", "due", "--check").stdout
+    assert "Soon" in cli("report", "due", "--check", "--quiet-if-empty").stdout
+    # a customer nobody contacted: 1
+    b.customer("Neu", created="2026-11-01 09:00:00")
+    assert "Neu" in cli("report", "due", "--check", code=1).stdout
+    b.activity("Neu", done="2026-11-02")
+    cli("report", "due", "--check")
+    # something overdue: 1
+    b.activity("Acme", due="2026-11-22", summary="Yesterday")
+    assert "Yesterday" in cli("report", "due", "--check", "-f", "json", code=1).stdout
+
+
+def test_quiet_if_empty_prints_nothing(cli, isolated):
+    for fmt in ("plain", "table", "json", "csv"):
+        result = cli("report", "due", "--quiet-if-empty", "--check", "-f", fmt)
+        assert result.stdout == "" and result.stderr == ""
+
+
+def test_bad_input(cli, b, isolated):
+    assert "--days must be at least 0, not -3" in cli.fails("report", "due", "--days", "-3", code=2)
+    assert "no rep 'zed': known reps are alice, bob" in cli.fails("report", "due", "--owner", "zed")
+    assert "unknown format" in cli.fails("report", "due", "-f", "yaml", code=2)
+    assert cli.fails("report", "due", "--days", "week", code=2) == "Error: --days 'week' is not a whole number\n"
+    assert "--days must be at most 36600" in cli.fails("report", "due", "--days", "3000000", code=2)
+
+
+# ---------------------------------------------------------------- as cron runs it
+
+
+def run_as_cron(db: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed script with the bare environment cron gives: no TERM, no HOME, stdout a pipe."""
+    return subprocess.run(
+        ["env", "-i", "PATH=/usr/bin:/bin", "SALESCLI_TODAY=2026-11-23", str(SALESCLI), "--db", str(db), "report", "due", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def test_cron_gets_plain_text(b, isolated):
+    result = run_as_cron(isolated)
+    assert result.returncode == 0 and result.stderr == ""
+    assert "\x1b" not in result.stdout
+    assert not [ch for ch in result.stdout if unicodedata.name(ch, "").startswith(("BOX DRAWINGS", "FULL BLOCK"))]
+    assert "北京烤鸭" in result.stdout and "Send quote" in result.stdout
+    assert run_as_cron(isolated, "--check").returncode == 1
+    assert json.loads(run_as_cron(isolated, "-f", "json").stdout)["summary"]["overdue"] == 2
+
+
+def test_cron_quiet_and_check(isolated):
+    Builder(isolated).customer("Acme", created="2026-11-23 10:00:00")  # first contact due tomorrow
+    quiet = run_as_cron(isolated, "--quiet-if-empty", "--check")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    bad = run_as_cron(isolated, "--days", "-3")
+    assert bad.returncode == 2 and bad.stdout == "" and bad.stderr == "Error: --days must be at least 0, not -3\n"
