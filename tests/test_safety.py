@@ -197,6 +197,24 @@ def test_writes_by_other_tools_are_not_recorded(cli, isolated):
     assert len(cli.json("log")) == 1
 
 
+def test_undo_refuses_when_other_tools_changed_the_same_rows(cli, isolated):
+    cli("rep", "add", "alice")
+    cli("rep", "add", "bob")
+    other = sqlite3.connect(isolated)
+    with other:
+        other.execute("DELETE FROM rep WHERE handle = 'bob'")  # not through salescli
+    error = cli.fails("undo")
+    assert "cannot undo #2 `rep add bob`: the data was changed since by something other than salescli" in error
+    assert "1 rep row(s) missing" in error
+    write_script(isolated, "script", lambda conn: conn.execute("DELETE FROM rep WHERE handle = 'alice'"))
+    with other:
+        other.execute("INSERT INTO rep (handle, name, created_at) VALUES ('alice', 'Another Alice', ?)", [NOON])
+    before = snapshot(isolated)
+    assert "UNIQUE constraint failed" in cli.fails("undo")  # putting alice back would clash
+    assert snapshot(isolated) == before
+    assert [e["command"] for e in cli.json("log")] == ["script", "rep add bob", "rep add alice"]
+
+
 def test_bulk_inserts_record_one_range_and_undo_exactly(cli, isolated):
     cli("rep", "add", "alice")
     cli("rep", "add", "bob")
@@ -210,21 +228,23 @@ def test_bulk_inserts_record_one_range_and_undo_exactly(cli, isolated):
             )
             conn.execute("UPDATE rep SET name = 'Bobby' WHERE handle = 'bob'")  # still recorded row by row
         conn.executemany("INSERT INTO customer_tag VALUES (?, 'bulk')", [(i,) for i in range(1, 11)])
+        conn.execute("UPDATE customer SET tier = 'A' WHERE id <= 5")  # still counted once, as created
+        conn.execute("DELETE FROM customer WHERE id = 1000")
 
     write_script(isolated, "import customers big.csv", bulk)
     conn = sqlite3.connect(isolated)
     assert conn.execute("SELECT op, count(*) FROM history_change GROUP BY op ORDER BY op").fetchall() == [
-        ("insert", 12), ("insert-range", 1), ("update", 1),
+        ("delete", 1), ("insert", 12), ("insert-range", 1), ("update", 6),
     ]
     # the insert trigger is back after the block
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_customer_insert'").fetchone() == (1,)
-    assert log_lines(cli)[0] == (3, "import customers big.csv", "1000 customers and 10 customer tags created; 1 rep updated", False)
+    assert log_lines(cli)[0] == (3, "import customers big.csv", "999 customers and 10 customer tags created; 1 rep updated", False)
     assert cli("undo").stdout == (
-        "Undid #3 `import customers big.csv`: 1 rep changed back; 10 customer tags and 1000 customers removed.\n"
+        "Undid #3 `import customers big.csv`: 1 rep changed back; 999 customers and 10 customer tags removed.\n"
     )
     assert snapshot(isolated) == before
     cli("undo", "--redo")
-    assert conn.execute("SELECT count(*) FROM customer").fetchone() == (1000,)
+    assert conn.execute("SELECT count(*), sum(tier = 'A') FROM customer").fetchone() == (999, 5)
 
 
 def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):

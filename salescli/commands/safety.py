@@ -10,8 +10,6 @@ import typer
 from salescli import output, session
 from salescli.commands.common import App, FormatOption
 from salescli.output import Column
-from salescli.store import backup as backups
-from salescli.store import history
 
 COLUMNS = [
     Column("id", kind="int"),
@@ -63,6 +61,8 @@ def log(
     fmt: FormatOption = None,
 ) -> None:
     """List recent write commands, newest first: what ran, when, what it changed, whether it was undone."""
+    from salescli.store import history
+
     rows = [log_row(entry) for entry in history.log(session.connection(), limit)]
     output.render(rows, COLUMNS, fmt=fmt, limit=limit, empty="No write commands yet.")
 
@@ -73,6 +73,8 @@ def undo(
     ] = False,
 ) -> None:
     """Revert the last write command; run it again to walk further back."""
+    from salescli.store import history
+
     with session.write() as conn:
         result = history.redo(conn) if redo else history.undo(conn)
     if redo:
@@ -91,6 +93,8 @@ def backup(
     ] = None,
 ) -> None:
     """Copy the database to a private file (mode 0600), consistently, even while others write."""
+    from salescli.store import backup as backups
+
     output.done(str(backups.copy(session.connection(), path)))
 
 

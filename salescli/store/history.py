@@ -247,11 +247,17 @@ def _count(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
 
 
-# The first and the last change of every row a command touched, counted by kind.
+# The first and the last change of every row a command touched, counted by kind (rows of
+# an inserted range count once, in the range, however they changed afterwards).
 ROW_SUMMARY_SQL = """
 WITH touched AS (
-    SELECT tbl, min(id) AS first, max(id) AS last FROM history_change
-    WHERE id BETWEEN :first AND :last AND op != 'insert-range' GROUP BY tbl, pk
+    SELECT tbl, min(id) AS first, max(id) AS last FROM history_change AS row
+    WHERE id BETWEEN :first AND :last AND op != 'insert-range'
+    AND NOT EXISTS (
+        SELECT 1 FROM history_change AS range WHERE range.id BETWEEN :first AND :last
+        AND range.op = 'insert-range' AND range.tbl = row.tbl AND row.pk BETWEEN range.pk AND range.last_pk
+    )
+    GROUP BY tbl, pk
 )
 SELECT touched.tbl, min(touched.first) AS seen, first.op AS first_op, last.op AS last_op, count(*) AS n
 FROM touched
@@ -403,44 +409,73 @@ def _revert(conn: sqlite3.Connection, kind: str, target: int) -> Reverted:
     me = _require_current(conn)
     about = _original(conn, target)
     first, last = _span(conn, target)
-    changes = conn.execute(
-        "SELECT tbl, op, pk, last_pk, old FROM history_change WHERE id BETWEEN ? AND ? ORDER BY id DESC",
-        [first, last],
-    ).fetchall()
-    if not changes:
+    if not conn.execute("SELECT 1 FROM history_change WHERE id BETWEEN ? AND ? LIMIT 1", [first, last]).fetchone():
         raise Invalid(
             f"cannot {kind} #{about['id']} `{about['line']}`: only the last {KEEP_COMMANDS} write "
             "commands keep what they changed (restore a backup to go further back)"
         )
-    conn.execute("PRAGMA defer_foreign_keys = ON")  # rows come back in reverse order
-    shapes: dict[str, TableShape] = {}
-    for change in changes:
-        if change["tbl"] not in shapes:
-            shapes[change["tbl"]] = shape(conn, change["tbl"])
-        _replay_backwards(conn, shapes[change["tbl"]], change)
+    try:
+        _replay_backwards(conn, first, last)
+    except (sqlite3.IntegrityError, Diverged) as error:
+        raise Invalid(
+            f"cannot {kind} #{about['id']} `{about['line']}`: the data was changed since by something "
+            f"other than salescli ({error}); nothing was changed (restore a backup instead)"
+        ) from None
     conn.execute("UPDATE history_command SET kind = ?, target_id = ? WHERE id = ?", [kind, target, me])
     conn.execute("UPDATE history_command SET reverted_by = ? WHERE id = ?", [me, target])
     return Reverted(about["id"], about["line"], summarize(conn, me))
 
 
-def _replay_backwards(conn: sqlite3.Connection, table: TableShape, change: sqlite3.Row) -> None:
+class Diverged(Exception):
+    """A recorded row is not where the record says: written since by another tool."""
+
+
+def _replay_backwards(conn: sqlite3.Connection, first: int, last: int, window: int = 1000) -> None:
+    """Take back the changes ``first..last``, newest first, a window at a time (memory stays
+    flat however big the command was); a run of the same kind of change is one
+    ``executemany``. Every row must be where the record says, or ``Diverged``."""
+    shapes: dict[str, TableShape] = {}
+    while last >= first:
+        changes = conn.execute(
+            "SELECT id, tbl, op, pk, last_pk, old FROM history_change WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?",
+            [first, last, window],
+        ).fetchall()
+        if not changes:
+            return
+        last = changes[-1]["id"] - 1
+        runs: list[tuple[str, str, list[list[Any]]]] = []  # (statement, table, parameters of each row)
+        for change in changes:
+            table = change["tbl"]
+            if table not in shapes:
+                shapes[table] = shape(conn, table)
+            statement, parameters = _inverse(shapes[table], change)
+            if runs and runs[-1][0] == statement:
+                runs[-1][2].append(parameters)
+            else:
+                runs.append((statement, table, [parameters]))
+        for statement, table, rows in runs:
+            touched = conn.executemany(statement, rows).rowcount
+            if touched != len(rows) and not statement.endswith(RANGE):  # a range may have gaps
+                raise Diverged(f"{len(rows) - touched} {table} row(s) missing")
+
+
+RANGE = "WHERE rowid BETWEEN ? AND ?"
+
+
+def _inverse(table: TableShape, change: sqlite3.Row) -> tuple[str, list[Any]]:
+    """The statement (and its parameters) that takes one change back."""
     name = _quote(table.name)
-    op = change["op"]
-    if op == "insert-range":
-        conn.execute(f"DELETE FROM {name} WHERE rowid BETWEEN ? AND ?", [change["pk"], change["last_pk"]])
-        return
+    if change["op"] == "insert-range":
+        return f"DELETE FROM {name} {RANGE}", [change["pk"], change["last_pk"]]
     key = table.key_values(change["pk"])
-    if op == "insert":
-        conn.execute(f"DELETE FROM {name} WHERE {table.key_where()}", key)
-        return
+    if change["op"] == "insert":
+        return f"DELETE FROM {name} WHERE {table.key_where()}", key
     old = {column: unquote(value) for column, value in json.loads(change["old"]).items()}
-    if op == "update":
+    if change["op"] == "update":
         assignments = ", ".join(f"{_quote(c)} = ?" for c in old)
-        conn.execute(f"UPDATE {name} SET {assignments} WHERE {table.key_where()}", [*old.values(), *key])
-    else:
-        columns = ", ".join(_quote(c) for c in old)
-        marks = ", ".join("?" for _ in old)
-        conn.execute(f"INSERT INTO {name} ({columns}) VALUES ({marks})", list(old.values()))
+        return f"UPDATE {name} SET {assignments} WHERE {table.key_where()}", [*old.values(), *key]
+    columns, marks = ", ".join(_quote(c) for c in old), ", ".join("?" for _ in old)
+    return f"INSERT INTO {name} ({columns}) VALUES ({marks})", list(old.values())
 
 
 def unquote(text: str) -> Any:
