@@ -26,7 +26,9 @@ PIECES = [*"0123456789-+.,:/ _kmKMdwyqQW$€¥%eE", "next ", "mon", "dec", "this
 PLAUSIBLE = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
 TEXT = st.one_of(PLAUSIBLE, st.text(max_size=40))
 BASE = st.one_of(st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)), st.dates())  # SALESCLI_TODAY may be 9999-12-31
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=300, deadline=None)  # parsers: cheap
+# commands: each example runs the CLI against the test's one database file
+FUZZ_COMMANDS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def only_usage_errors(call, *args, **kwargs):
@@ -139,20 +141,20 @@ def db(cli, isolated):
     return isolated
 
 
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, TEXT, TEXT, TEXT, TEXT)
 def test_rep_add_and_edit(db, handle, name, email, rate, region):
     run(db, "rep", "add", handle, "--name", name, "--email", email, "--commission-rate", rate, "--region", region)
     run(db, "rep", "edit", handle, "--name", name, "--commission-rate", rate)
 
 
-@FUZZ
+@FUZZ_COMMANDS
 @given(st.one_of(st.sampled_from(["currency", "first_contact_hours", "stale-deal-days", "stale"]), TEXT), TEXT)
 def test_config_set(db, key, value):
     run(db, "config", "set", key, value)
 
 
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, st.booleans())
 def test_log_and_undo(db, limit, redo):
     run(db, "log", "--limit", limit)
@@ -160,7 +162,7 @@ def test_log_and_undo(db, limit, redo):
 
 
 @pytest.mark.skipif(not implemented("deal", "add"), reason="deal add comes with the deals branch")
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, TEXT, TEXT, TEXT)
 def test_deal_add(db, title, customer, amount, close):
     assume(customer.strip())
@@ -168,28 +170,28 @@ def test_deal_add(db, title, customer, amount, close):
 
 
 @pytest.mark.skipif(not implemented("customer", "add"), reason="customer add comes with the customers branch")
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, TEXT, TEXT, TEXT)
 def test_customer_add(db, name, tier, credit, field):
     run(db, "customer", "add", name, "--tier", tier, "--credit-limit", credit, "--field", field)
 
 
 @pytest.mark.skipif(not implemented("activity", "plan"), reason="activity plan comes with the activities branch")
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, TEXT, TEXT, TEXT)
 def test_activity_plan(db, customer, summary, due, every):
     run(db, "activity", "plan", customer, summary, "--due", due, "--every", every)
 
 
 @pytest.mark.skipif(not implemented("target", "set"), reason="target set comes with its branch")
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, TEXT, TEXT)
 def test_target_set(db, metric, value, period):
     run(db, "target", "set", metric, value, "--period", period)
 
 
 @pytest.mark.skipif(not implemented("report", "due"), reason="report due comes with its branch")
-@FUZZ
+@FUZZ_COMMANDS
 @given(TEXT, TEXT)
 def test_report_due(db, days, owner):
     run(db, "report", "due", "--days", days, "--owner", owner)

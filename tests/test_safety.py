@@ -267,11 +267,18 @@ def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):
 def test_bulk_inserts_outside_a_command_record_nothing(cli, isolated):
     cli("rep", "add", "alice")
     conn = session.connection()
+    conn.execute("BEGIN")  # a generator's own transaction: the trigger is dropped for the block, then back
     with conn:
         with history.bulk_inserts(conn, "rep"):
+            assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_rep_insert'").fetchone()[0] == 0
             conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('b', 'B', ?)", [NOON])
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_rep_insert'").fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM history_change").fetchone()[0] == 1
-    assert [r["handle"] for r in cli.json("rep", "list")] == ["alice", "b"]
+    with history.bulk_inserts(conn, "rep"):  # no transaction: the trigger stays, records nothing
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('c', 'C', ?)", [NOON])
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM history_change").fetchone()[0] == 1
+    assert [r["handle"] for r in cli.json("rep", "list")] == ["alice", "b", "c"]
 
 
 def test_only_the_last_commands_keep_their_changes(cli, monkeypatch):

@@ -87,6 +87,7 @@ def backup(
     path: Annotated[
         Optional[Path],
         typer.Argument(
+            metavar="PATH",
             help="Where to write the copy: a file or a directory (default: sales-YYYYMMDD-HHMMSS.db next to the database).",
             show_default=False,
         ),

@@ -200,27 +200,23 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[None]:
 
     The rows must get ids above the table's largest id (no id given, or a larger one);
     a row given a smaller id raises ``ValueError``, which rolls the command back.
-    Updates and deletes in the block are recorded as usual. Outside a command (no
-    ``session.write()``), it records nothing.
+    Updates and deletes in the block are recorded as usual. Outside a command (a bulk
+    generator with its own transaction) nothing is recorded, and the block is as fast.
     """
     command_id = current(conn)
     if command_id is None:
-        yield
+        with _without_insert_trigger(conn, table):
+            yield
         return
-    table_shape = shape(conn, table)
-    if not table_shape.integer_key:
+    if not shape(conn, table).integer_key:
         raise ValueError(f"bulk_inserts needs a table with an INTEGER PRIMARY KEY, not {table}")
     above, rows_before = _max_rowid(conn, table), _count(conn, table)
     change_id = conn.execute(
         "INSERT INTO history_change (command_id, tbl, op, pk) VALUES (?, ?, 'insert-range', ?)",
         [command_id, table, above + 1],
     ).lastrowid
-    conn.execute(f"DROP TRIGGER IF EXISTS {_trigger(table, 'insert')}")
-    try:
+    with _without_insert_trigger(conn, table):
         yield
-    finally:
-        if conn.in_transaction:
-            conn.execute(_trigger_sql(table_shape)[0])
     last = _max_rowid(conn, table)
     in_range = conn.execute(f"SELECT count(*) FROM {_quote(table)} WHERE rowid > ?", [above]).fetchone()[0]
     deleted_below = conn.execute(
@@ -237,6 +233,23 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[None]:
         conn.execute("UPDATE history_change SET last_pk = ? WHERE id = ?", [last, change_id])
     else:
         conn.execute("DELETE FROM history_change WHERE id = ?", [change_id])
+
+
+@contextmanager
+def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[None]:
+    """Drop the table's insert trigger for the block and put it back after. Only inside a
+    transaction: DDL is transactional, so a crash or rollback brings the trigger back too."""
+    trigger = f"{PREFIX}{table}_insert"
+    present = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]).fetchone()
+    if not (present and conn.in_transaction):
+        yield
+        return
+    conn.execute(f"DROP TRIGGER {_quote(trigger)}")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute(_trigger_sql(shape(conn, table))[0])
 
 
 def _max_rowid(conn: sqlite3.Connection, table: str) -> int:
