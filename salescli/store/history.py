@@ -260,16 +260,11 @@ def _count(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
 
 
-# The first and the last change of every row a command touched, counted by kind (rows of
-# an inserted range count once, in the range, however they changed afterwards).
+# The first and the last change of every row a command touched, counted by kind.
 ROW_SUMMARY_SQL = """
 WITH touched AS (
-    SELECT tbl, min(id) AS first, max(id) AS last FROM history_change AS row
-    WHERE id BETWEEN :first AND :last AND op != 'insert-range'
-    AND NOT EXISTS (
-        SELECT 1 FROM history_change AS range WHERE range.id BETWEEN :first AND :last
-        AND range.op = 'insert-range' AND range.tbl = row.tbl AND row.pk BETWEEN range.pk AND range.last_pk
-    )
+    SELECT tbl, min(id) AS first, max(id) AS last FROM history_change
+    WHERE id BETWEEN ? AND ? AND op != 'insert-range'{outside_ranges}
     GROUP BY tbl, pk
 )
 SELECT touched.tbl, min(touched.first) AS seen, first.op AS first_op, last.op AS last_op, count(*) AS n
@@ -283,25 +278,29 @@ GROUP BY touched.tbl, first.op, last.op
 def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]:
     """Net effect of a command per table: ``{table: [created, updated, deleted]}``, in the
     order the tables were first touched. A row created and then changed counts as created;
-    created and deleted again counts as nothing."""
+    created and deleted again counts as nothing; a row of an inserted range counts once,
+    in the range, however it changed afterwards."""
     first, last = _span(conn, command_id)
     tallies: list[tuple[int, str, int, int]] = []  # (first seen, table, which count, n)
-    for row in conn.execute(ROW_SUMMARY_SQL, {"first": first, "last": last}):
+    ranges = conn.execute(
+        "SELECT id, tbl, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert-range'",
+        [first, last],
+    ).fetchall()
+    for change in ranges:
+        alive = conn.execute(
+            f"SELECT count(*) FROM {_quote(change['tbl'])} WHERE rowid BETWEEN ? AND ?",
+            [change["pk"], change["last_pk"]],
+        ).fetchone()[0]
+        tallies.append((change["id"], change["tbl"], 0, alive))
+    outside = "".join(" AND NOT (tbl = ? AND pk BETWEEN ? AND ?)" for _ in ranges)
+    parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["pk"], r["last_pk"]))]
+    for row in conn.execute(ROW_SUMMARY_SQL.format(outside_ranges=outside), parameters):
         if row["first_op"] == "insert":
             which = None if row["last_op"] == "delete" else 0
         else:
             which = 2 if row["last_op"] == "delete" else 1
         if which is not None:
             tallies.append((row["seen"], row["tbl"], which, row["n"]))
-    for change in conn.execute(
-        "SELECT id, tbl, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert-range'",
-        [first, last],
-    ).fetchall():
-        alive = conn.execute(
-            f"SELECT count(*) FROM {_quote(change['tbl'])} WHERE rowid BETWEEN ? AND ?",
-            [change["pk"], change["last_pk"]],
-        ).fetchone()[0]
-        tallies.append((change["id"], change["tbl"], 0, alive))
     counts: dict[str, list[int]] = {}
     for _, table, which, n in sorted(tallies):
         if n:
