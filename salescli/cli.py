@@ -33,7 +33,7 @@ class RootGroup(TyperGroup):
     """The root group: remembers the command line after the global options (the same
     under the console script and under ``typer.testing.CliRunner``) for the command log."""
 
-    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         session.remember_command(args)
         return super().resolve_command(ctx, args)
 
