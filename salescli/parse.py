@@ -338,12 +338,12 @@ def parse_rate(text: str, *, what: str = "rate") -> float:
     percent = text.endswith("%")
     try:
         value = Decimal(text.rstrip("%").strip())
-        if not value.is_finite():  # 'nan' would not even compare
+        if not value.is_finite():  # 'nan', 'inf'
             raise InvalidOperation
-    except InvalidOperation:
+        if percent or value > 1:
+            value /= 100
+    except ArithmeticError:  # decimal's InvalidOperation, Overflow ('1e999999%'), ...
         raise UsageError(f"{what} '{raw}' is not a rate: use 5%, 0.05 or 5") from None
-    if percent or value > 1:
-        value /= 100
     if not 0 <= value <= 1:
         raise UsageError(f"{what} '{raw}' must be between 0% and 100%")
     return float(value)

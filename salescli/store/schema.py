@@ -185,7 +185,8 @@ def m001_initial(db: Database) -> None:
         db.execute("INSERT INTO setting (key, value) VALUES (?, ?)", [key, value])
 
 
-# The command log and the undo record (salescli/store/history.py). The capture triggers
+# The command log and the undo record (salescli/store/history.py; m002 is main's
+# activity index, written on another branch at the same time). The capture triggers
 # are not part of it: they follow the schema, and store.connect() rebuilds them after
 # every migration (history.install_triggers).
 HISTORY = """
@@ -216,12 +217,12 @@ INSERT INTO history_state (command_id) VALUES (NULL);
 """
 
 
-def m002_history(db: Database) -> None:
+def m003_history(db: Database) -> None:
     for statement in statements(HISTORY):
         db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_history]
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m003_history]
 NAMES = [migration.__name__ for migration in MIGRATIONS]
 
 
