@@ -59,9 +59,9 @@ def test_write_commands_are_logged_with_their_changes(cli):
         {"id": 1, "at": NOON, "command": "rep add alice", "changes": "1 rep created", "undone": False},
     ]
     assert [e["id"] for e in cli.json("log", "--limit", "2")] == [4, 3]
-    assert cli("log", "-n", "1", "-f", "plain").stdout.splitlines() == [
-        "  id  when                 command                          changes        undone",
-        "   4  2026-11-23 12:00:00  rep edit alice --email a@x.test  1 rep updated  no",
+    assert [line.split() for line in cli("log", "-n", "1", "-f", "plain").stdout.splitlines()] == [
+        ["id", "when", "command", "changes", "undone"],
+        ["4", "2026-11-23", "12:00:00", "rep", "edit", "alice", "--email", "a@x.test", "1", "rep", "updated", "no"],
     ]
 
 
