@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from salescli import __version__, output, session
 from salescli.commands import (
@@ -27,8 +28,19 @@ from salescli.commands import (
 )
 from salescli.commands.common import App
 
+
+class RootGroup(TyperGroup):
+    """The root group: remembers the command line after the global options (the same
+    under the console script and under ``typer.testing.CliRunner``) for the command log."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        session.remember_command(args)
+        return super().resolve_command(ctx, args)
+
+
 app = App(
     name="salescli",
+    cls=RootGroup,
     help="A sales tracker for small businesses: customers, deals, follow-ups and targets in one SQLite file.",
     epilog="Exit status: 0 success, 1 a failed operation (or `report due --check` found work), 2 a usage error, 130 interrupted.",
 )

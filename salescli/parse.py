@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, TypeVar
 
 from salescli.errors import UsageError
+
+T = TypeVar("T")
 
 DATE_FORMS = (
     "YYYY-MM-DD, today, tomorrow, yesterday, +3d, -2w, +1m, +1y, mon..sun, next monday, "
@@ -78,10 +82,26 @@ def timestamp(moment: dt.datetime | None = None) -> str:
 
 # ---------------------------------------------------------------- dates
 
+
+def _in_date_range(parser: Callable[..., T]) -> Callable[..., T]:
+    """Date arithmetic beyond the years 1 to 9999 (``tomorrow`` when today is 9999-12-31)
+    is a usage error, not a crash."""
+
+    @functools.wraps(parser)
+    def wrapper(text: str, **kwargs: Any) -> T:
+        try:
+            return parser(text, **kwargs)
+        except OverflowError:
+            raise UsageError(f"'{text}' falls outside the years 1 to 9999") from None
+
+    return wrapper
+
+
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@_in_date_range
 def parse_date(text: str, *, base: dt.date | None = None) -> dt.date:
     """Parse a date as a user types it (SPEC §3). Weeks start on Monday."""
     base = base or today()
@@ -231,6 +251,7 @@ _PERIOD_PATTERNS = (
 )
 
 
+@_in_date_range
 def parse_period(text: str, *, base: dt.date | None = None) -> Period:
     """Parse ``2026``, ``2026-Q4``, ``2026-11``, ``2026-W48``, ``this-month``, ``A..B``, ..."""
     base = base or today()

@@ -34,6 +34,8 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # INSERT OR REPLACE fires delete triggers only with this on: the undo record needs them.
+        conn.execute("PRAGMA recursive_triggers = ON")
         _ensure_schema(conn)
     except sqlite3.DatabaseError as error:
         raise SalesError(f"cannot open {path} as a salescli database: {error}") from None
@@ -76,6 +78,9 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
     try:
         schema.migrations().apply(db)
+        from salescli.store import history
+
+        history.install_triggers(conn)  # the undo capture follows the schema as migrated
         conn.execute("COMMIT")
     except BaseException:
         conn.rollback()

@@ -190,7 +190,45 @@ def m002_activity_owner_done(db: Database) -> None:
     db.execute("CREATE INDEX activity_owner_done ON activity(owner_id, done_at)")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_activity_owner_done]
+
+# The command log and the undo record (salescli/store/history.py; m002 is main's
+# activity index, written on another branch at the same time). The capture triggers
+# are not part of it: they follow the schema, and store.connect() rebuilds them after
+# every migration (history.install_triggers).
+HISTORY = """
+CREATE TABLE history_command (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    line TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'command' CHECK (kind IN ('command', 'undo', 'redo')),
+    target_id INTEGER,
+    reverted_by INTEGER,
+    changes TEXT NOT NULL DEFAULT '{}',
+    first_change INTEGER NOT NULL,
+    last_change INTEGER
+);
+CREATE TABLE history_change (
+    id INTEGER PRIMARY KEY,
+    command_id INTEGER NOT NULL,
+    tbl TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete', 'insert-range')),
+    pk,
+    last_pk INTEGER,
+    old TEXT
+);
+CREATE TABLE history_state (
+    command_id INTEGER
+);
+INSERT INTO history_state (command_id) VALUES (NULL);
+"""
+
+
+def m003_history(db: Database) -> None:
+    for statement in statements(HISTORY):
+        db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_activity_owner_done, m003_history]
 NAMES = [migration.__name__ for migration in MIGRATIONS]
 
 

@@ -1,0 +1,504 @@
+"""The command log and undo: every write command, what it changed, and how to take it back.
+
+Every ``session.write()`` is one *command*: a row of ``history_command`` (when, the command
+line as typed, a summary of the rows it created / updated / deleted per table). What it
+changed is captured by SQLite triggers on every business table, in the same transaction as
+the change itself, into ``history_change``:
+
+* insert: the new row's key;
+* update: the row's key and its old values (only when some value really changed);
+* delete: the row's key and its old values.
+
+So the record cannot disagree with what happened: a rolled-back command leaves neither
+changes nor record. The triggers write only while a command is open: the one-row table
+``history_state`` holds the open command's id (NULL otherwise), so writes by other tools
+(the sqlite3 shell, sqlite-utils) are not recorded. Writes are serialized, so a command's
+changes are the consecutive ids ``first_change..last_change`` (no index to keep up: an
+index on ``command_id`` doubled the cost of a captured insert).
+
+``undo()`` reverts the latest command not yet reverted by replaying its changes backwards
+(delete inserted rows, put back old values, re-insert deleted rows with their ids), as a
+new command of kind ``undo`` whose own changes are captured the same way; so ``redo()``
+is simply the undo of that undo. Repeated undos walk further back; a redo is possible
+until a new command is written after the undo (as in an editor).
+
+Bulk inserts (``import``, the demo generator) avoid the per-row capture with
+``bulk_inserts(conn, table)``: the block's new rows are recorded as one id range. (A
+trigger costs about 10 µs per inserted customer row just by firing, recording or not,
+which is more than the insert itself; so the block drops the table's insert trigger and
+puts it back, inside the same transaction.)
+
+Values are stored with SQLite's ``quote()`` (exact for reals, text, blobs), as a JSON
+object of column → quoted value. Only the changes of the last ``KEEP_COMMANDS`` commands
+are kept; older commands stay in the log but can no longer be undone.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from salescli import parse
+from salescli.errors import Invalid
+
+KEEP_COMMANDS = 100
+PREFIX = "history_"  # the history's own tables and triggers (schema.HISTORY)
+
+
+# ---------------------------------------------------------------- triggers
+
+
+def _quote(name: str) -> str:
+    """An identifier in SQL (``rowid`` stays the bare word, so it means the row id)."""
+    return name if name == "rowid" else '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """What the triggers and the replay need to know about one business table."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]  # primary key columns; ("rowid",) when none is declared
+    integer_key: bool  # the key is an INTEGER PRIMARY KEY (so inserts can be ranges)
+
+    def key_expr(self, row: str) -> str:
+        if len(self.key) == 1:
+            return f"{row}.{_quote(self.key[0])}"
+        return "json_array(" + ", ".join(f"{row}.{_quote(c)}" for c in self.key) + ")"
+
+    def key_values(self, stored: Any) -> list[Any]:
+        return json.loads(stored) if len(self.key) > 1 else [stored]
+
+    def key_where(self) -> str:
+        return " AND ".join(f"{_quote(c)} = ?" for c in self.key)
+
+    def stored_columns(self) -> tuple[str, ...]:
+        return self.columns if self.key != ("rowid",) else ("rowid", *self.columns)
+
+
+def business_tables(conn: sqlite3.Connection) -> list[str]:
+    """Every ordinary table except SQLite's, sqlite-utils' and the history's own (and
+    full-text indexes, whose own triggers follow their content table)."""
+    kinds = {row[1]: row[2] for row in conn.execute("PRAGMA main.table_list")}
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rootpage").fetchall()
+    virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
+    return [
+        name
+        for name, _ in rows
+        if kinds.get(name, "table") == "table"
+        and not name.startswith(("sqlite_", "_", PREFIX))
+        and name not in virtual
+        and not any(name.startswith(v + "_") for v in virtual)
+    ]
+
+
+def shape(conn: sqlite3.Connection, table: str) -> TableShape:
+    info = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+    columns = tuple(row[1] for row in info)
+    declared = sorted((row[5], row[1], (row[2] or "").upper()) for row in info if row[5])
+    without_rowid = "WITHOUT ROWID" in (
+        conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0].upper()
+    )
+    key = tuple(name for _, name, _ in declared) or ("rowid",)
+    integer_key = len(declared) == 1 and declared[0][2] == "INTEGER" and not without_rowid
+    return TableShape(table, columns, key, integer_key)
+
+
+def _trigger_sql(table: TableShape) -> list[str]:
+    """The insert, update and delete triggers of one table, in that order."""
+    name, lit = _quote(table.name), _literal(table.name)
+    old = "json_object(" + ", ".join(f"{_literal(c)}, quote(OLD.{_quote(c)})" for c in table.stored_columns()) + ")"
+    changed = " OR ".join(f"OLD.{_quote(c)} IS NOT NEW.{_quote(c)}" for c in table.columns)
+    record = f"INSERT INTO history_change (command_id, tbl, op, pk, old) SELECT command_id, {lit}"
+    recording = "FROM history_state WHERE command_id IS NOT NULL"
+    return [
+        f"CREATE TRIGGER {_trigger(table.name, 'insert')} AFTER INSERT ON {name} BEGIN "
+        f"{record}, 'insert', {table.key_expr('NEW')}, NULL {recording}; END",
+        f"CREATE TRIGGER {_trigger(table.name, 'update')} AFTER UPDATE ON {name} WHEN {changed} BEGIN "
+        f"{record}, 'update', {table.key_expr('NEW')}, {old} {recording}; END",
+        f"CREATE TRIGGER {_trigger(table.name, 'delete')} AFTER DELETE ON {name} BEGIN "
+        f"{record}, 'delete', {table.key_expr('OLD')}, {old} {recording}; END",
+    ]
+
+
+def _trigger(table: str, op: str) -> str:
+    return _quote(f"{PREFIX}{table}_{op}")
+
+
+def install_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)create the capture triggers from the schema as it is now.
+
+    Run after every migration, so a table or column added later is captured too.
+    """
+    for (trigger,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
+        [PREFIX.replace("_", "\\_") + "%"],
+    ).fetchall():
+        conn.execute(f"DROP TRIGGER {_quote(trigger)}")
+    for table in business_tables(conn):
+        for statement in _trigger_sql(shape(conn, table)):
+            conn.execute(statement)
+
+
+# ---------------------------------------------------------------- recording
+
+
+def current(conn: sqlite3.Connection) -> int | None:
+    """The id of the command being recorded (None outside ``recording``)."""
+    return conn.execute("SELECT command_id FROM history_state").fetchone()[0]
+
+
+@contextmanager
+def recording(conn: sqlite3.Connection, line: str) -> Iterator[int]:
+    """Record the writes of the block (inside the command's transaction) as one command."""
+    command_id = int(
+        conn.execute(
+            "INSERT INTO history_command (at, line, first_change) "
+            "VALUES (?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change))",
+            [parse.timestamp(), line],
+        ).lastrowid
+        or 0
+    )
+    conn.execute("UPDATE history_state SET command_id = ?", [command_id])
+    yield command_id
+    conn.execute("UPDATE history_state SET command_id = NULL")
+    counts = summarize(conn, command_id)
+    if not counts:  # it wrote nothing: not worth a line in the log, nor an undo
+        conn.execute("DELETE FROM history_change WHERE id >= ?", [_span(conn, command_id)[0]])
+        conn.execute("DELETE FROM history_command WHERE id = ?", [command_id])
+        return
+    conn.execute(
+        "UPDATE history_command SET changes = ?, last_change = (SELECT max(id) FROM history_change) WHERE id = ?",
+        [json.dumps(counts), command_id],
+    )
+    _prune(conn, command_id)
+
+
+def _span(conn: sqlite3.Connection, command_id: int) -> tuple[int, int]:
+    """The ids of the command's changes (so far, while it runs)."""
+    row = conn.execute(
+        "SELECT first_change, IFNULL(last_change, (SELECT IFNULL(max(id), 0) FROM history_change)) "
+        "FROM history_command WHERE id = ?",
+        [command_id],
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+@contextmanager
+def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[None]:
+    """Inside a command: the rows the block inserts into ``table`` (which must have an
+    INTEGER PRIMARY KEY) are recorded as one id range instead of one change each.
+
+    The rows must get ids above the table's largest id (no id given, or a larger one);
+    a row given a smaller id raises ``ValueError``, which rolls the command back.
+    Updates and deletes in the block are recorded as usual. Outside a command (a bulk
+    generator with its own transaction) nothing is recorded, and the block is as fast.
+    """
+    command_id = current(conn)
+    if command_id is None:
+        with _without_insert_trigger(conn, table):
+            yield
+        return
+    if not shape(conn, table).integer_key:
+        raise ValueError(f"bulk_inserts needs a table with an INTEGER PRIMARY KEY, not {table}")
+    above, rows_before = _max_rowid(conn, table), _count(conn, table)
+    change_id = conn.execute(
+        "INSERT INTO history_change (command_id, tbl, op, pk) VALUES (?, ?, 'insert-range', ?)",
+        [command_id, table, above + 1],
+    ).lastrowid
+    with _without_insert_trigger(conn, table):
+        yield
+    last = _max_rowid(conn, table)
+    in_range = conn.execute(f"SELECT count(*) FROM {_quote(table)} WHERE rowid > ?", [above]).fetchone()[0]
+    deleted_below = conn.execute(
+        "SELECT count(*) FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete' AND pk <= ?",
+        [change_id, table, above],
+    ).fetchone()[0]
+    unrecorded = _count(conn, table) - rows_before + deleted_below - in_range
+    if unrecorded:
+        raise ValueError(
+            f"bulk_inserts: {unrecorded} row(s) of {table} were given an id at or below {above}, "
+            "the largest before the block: insert those outside bulk_inserts"
+        )
+    if last > above:
+        conn.execute("UPDATE history_change SET last_pk = ? WHERE id = ?", [last, change_id])
+    else:
+        conn.execute("DELETE FROM history_change WHERE id = ?", [change_id])
+
+
+@contextmanager
+def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[None]:
+    """Drop the table's insert trigger for the block and put it back after. Only inside a
+    transaction: DDL is transactional, so a crash or rollback brings the trigger back too."""
+    trigger = f"{PREFIX}{table}_insert"
+    present = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]).fetchone()
+    if not (present and conn.in_transaction):
+        yield
+        return
+    conn.execute(f"DROP TRIGGER {_quote(trigger)}")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute(_trigger_sql(shape(conn, table))[0])
+
+
+def _max_rowid(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT IFNULL(max(rowid), 0) FROM {_quote(table)}").fetchone()[0])
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
+
+
+# The first and the last change of every row a command touched, counted by kind.
+ROW_SUMMARY_SQL = """
+WITH touched AS (
+    SELECT tbl, min(id) AS first, max(id) AS last FROM history_change
+    WHERE id BETWEEN ? AND ? AND op != 'insert-range'{outside_ranges}
+    GROUP BY tbl, pk
+)
+SELECT touched.tbl, min(touched.first) AS seen, first.op AS first_op, last.op AS last_op, count(*) AS n
+FROM touched
+JOIN history_change first ON first.id = touched.first
+JOIN history_change last ON last.id = touched.last
+GROUP BY touched.tbl, first.op, last.op
+"""
+
+
+def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]:
+    """Net effect of a command per table: ``{table: [created, updated, deleted]}``, in the
+    order the tables were first touched. A row created and then changed counts as created;
+    created and deleted again counts as nothing; a row of an inserted range counts once,
+    in the range, however it changed afterwards."""
+    first, last = _span(conn, command_id)
+    tallies: list[tuple[int, str, int, int]] = []  # (first seen, table, which count, n)
+    ranges = conn.execute(
+        "SELECT id, tbl, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert-range'",
+        [first, last],
+    ).fetchall()
+    for change in ranges:
+        alive = conn.execute(
+            f"SELECT count(*) FROM {_quote(change['tbl'])} WHERE rowid BETWEEN ? AND ?",
+            [change["pk"], change["last_pk"]],
+        ).fetchone()[0]
+        tallies.append((change["id"], change["tbl"], 0, alive))
+    outside = "".join(" AND NOT (tbl = ? AND pk BETWEEN ? AND ?)" for _ in ranges)
+    parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["pk"], r["last_pk"]))]
+    for row in conn.execute(ROW_SUMMARY_SQL.format(outside_ranges=outside), parameters):
+        if row["first_op"] == "insert":
+            which = None if row["last_op"] == "delete" else 0
+        else:
+            which = 2 if row["last_op"] == "delete" else 1
+        if which is not None:
+            tallies.append((row["seen"], row["tbl"], which, row["n"]))
+    counts: dict[str, list[int]] = {}
+    for _, table, which, n in sorted(tallies):
+        if n:
+            counts.setdefault(table, [0, 0, 0])[which] += n
+    return counts
+
+
+def _prune(conn: sqlite3.Connection, newest: int) -> None:
+    """Forget the changes of commands older than the last ``KEEP_COMMANDS``."""
+    oldest_kept = conn.execute(
+        "SELECT first_change FROM history_command WHERE id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+        [newest, KEEP_COMMANDS - 1],
+    ).fetchone()
+    if oldest_kept is not None:
+        conn.execute("DELETE FROM history_change WHERE id < ?", [oldest_kept[0]])
+
+
+# ---------------------------------------------------------------- the log
+
+
+def log(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """The latest ``limit`` commands, newest first. An undo or redo names the command it
+    took back or brought back (``about``); ``undone`` says whether the command's effect
+    is currently reverted (an undo that was redone counts as undone itself)."""
+    rows = conn.execute("SELECT * FROM history_command ORDER BY id DESC LIMIT ?", [limit]).fetchall()
+    return [
+        {
+            "id": row["id"],
+            "at": row["at"],
+            "command": row["line"],
+            "kind": row["kind"],
+            "about": _original(conn, row["target_id"])["id"] if row["kind"] != "command" else None,
+            "changes": json.loads(row["changes"]),
+            "undone": _undone(conn, row),
+        }
+        for row in rows
+    ]
+
+
+def _undone(conn: sqlite3.Connection, row: sqlite3.Row) -> bool:
+    """Reverted by a command that is itself in effect (undo, redo, undo, … alternate)."""
+    reverters = 0
+    while row["reverted_by"] is not None:
+        row = conn.execute("SELECT * FROM history_command WHERE id = ?", [row["reverted_by"]]).fetchone()
+        reverters += 1
+    return reverters % 2 == 1
+
+
+def _original(conn: sqlite3.Connection, command_id: int) -> sqlite3.Row:
+    """The command an undo or redo is about, following undo → redo → … back to it."""
+    row = conn.execute("SELECT * FROM history_command WHERE id = ?", [command_id]).fetchone()
+    while row["kind"] != "command":
+        row = conn.execute("SELECT * FROM history_command WHERE id = ?", [row["target_id"]]).fetchone()
+    return row
+
+
+# ---------------------------------------------------------------- undo and redo
+
+
+@dataclass(frozen=True)
+class Reverted:
+    """What an undo or redo did: the command it took back or brought back, and the net
+    changes of doing so (``{table: [created, updated, deleted]}``)."""
+
+    command_id: int
+    line: str
+    changes: dict[str, list[int]]
+
+
+def undo(conn: sqlite3.Connection) -> Reverted:
+    """Revert the latest command (of any process) that is not an undo and not yet reverted.
+
+    Runs inside the command being recorded, which becomes an ``undo`` of it.
+    """
+    target = conn.execute(
+        "SELECT id FROM history_command WHERE id < ? AND kind != 'undo' AND reverted_by IS NULL "
+        "ORDER BY id DESC LIMIT 1",
+        [_require_current(conn)],
+    ).fetchone()
+    if target is None:
+        raise Invalid("nothing to undo: no write command is left to revert ('salescli log' lists them)")
+    return _revert(conn, "undo", target["id"])
+
+
+def redo(conn: sqlite3.Connection) -> Reverted:
+    """Re-apply what the latest undo reverted, as long as no new command was written since
+    (a redo is the undo of that undo; what it brings back can be undone again)."""
+    me = _require_current(conn)
+    latest = conn.execute(
+        "SELECT id FROM history_command WHERE id < ? AND kind = 'undo' AND reverted_by IS NULL "
+        "ORDER BY id DESC LIMIT 1",
+        [me],
+    ).fetchone()
+    if latest is None:
+        raise Invalid("nothing to redo: no undo is left to take back")
+    since = conn.execute(
+        "SELECT id, line FROM history_command WHERE id > ? AND id < ? AND kind = 'command' ORDER BY id LIMIT 1",
+        [latest["id"], me],
+    ).fetchone()
+    if since is not None:
+        raise Invalid(
+            f"nothing to redo: #{since['id']} `{since['line']}` was written after the last undo, "
+            "and a redo could overwrite it"
+        )
+    return _revert(conn, "redo", latest["id"])
+
+
+def _require_current(conn: sqlite3.Connection) -> int:
+    me = current(conn)
+    if me is None:
+        raise RuntimeError("undo and redo run inside session.write()")
+    return me
+
+
+def _revert(conn: sqlite3.Connection, kind: str, target: int) -> Reverted:
+    """Replay the changes of command ``target`` backwards; the running command becomes
+    its ``kind`` ('undo' or 'redo')."""
+    me = _require_current(conn)
+    about = _original(conn, target)
+    first, last = _span(conn, target)
+    if not conn.execute("SELECT 1 FROM history_change WHERE id BETWEEN ? AND ? LIMIT 1", [first, last]).fetchone():
+        raise Invalid(
+            f"cannot {kind} #{about['id']} `{about['line']}`: only the last {KEEP_COMMANDS} write "
+            "commands keep what they changed (restore a backup to go further back)"
+        )
+    try:
+        _replay_backwards(conn, first, last)
+    except (sqlite3.IntegrityError, Diverged) as error:
+        raise Invalid(
+            f"cannot {kind} #{about['id']} `{about['line']}`: the data was changed since by something "
+            f"other than salescli ({error}); nothing was changed (restore a backup instead)"
+        ) from None
+    conn.execute("UPDATE history_command SET kind = ?, target_id = ? WHERE id = ?", [kind, target, me])
+    conn.execute("UPDATE history_command SET reverted_by = ? WHERE id = ?", [me, target])
+    return Reverted(about["id"], about["line"], summarize(conn, me))
+
+
+class Diverged(Exception):
+    """A recorded row is not where the record says: written since by another tool."""
+
+
+def _replay_backwards(conn: sqlite3.Connection, first: int, last: int, window: int = 1000) -> None:
+    """Take back the changes ``first..last``, newest first, a window at a time (memory stays
+    flat however big the command was); a run of the same kind of change is one
+    ``executemany``. Every row must be where the record says, or ``Diverged``."""
+    shapes: dict[str, TableShape] = {}
+    while last >= first:
+        changes = conn.execute(
+            "SELECT id, tbl, op, pk, last_pk, old FROM history_change WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?",
+            [first, last, window],
+        ).fetchall()
+        if not changes:
+            return
+        last = changes[-1]["id"] - 1
+        runs: list[tuple[str, str, list[list[Any]]]] = []  # (statement, table, parameters of each row)
+        for change in changes:
+            table = change["tbl"]
+            if table not in shapes:
+                shapes[table] = shape(conn, table)
+            statement, parameters = _inverse(shapes[table], change)
+            if runs and runs[-1][0] == statement:
+                runs[-1][2].append(parameters)
+            else:
+                runs.append((statement, table, [parameters]))
+        for statement, table, rows in runs:
+            touched = conn.executemany(statement, rows).rowcount
+            if touched != len(rows) and not statement.endswith(RANGE):  # a range may have gaps
+                raise Diverged(f"{len(rows) - touched} {table} row(s) missing")
+
+
+RANGE = "WHERE rowid BETWEEN ? AND ?"
+
+
+def _inverse(table: TableShape, change: sqlite3.Row) -> tuple[str, list[Any]]:
+    """The statement (and its parameters) that takes one change back."""
+    name = _quote(table.name)
+    if change["op"] == "insert-range":
+        return f"DELETE FROM {name} {RANGE}", [change["pk"], change["last_pk"]]
+    key = table.key_values(change["pk"])
+    if change["op"] == "insert":
+        return f"DELETE FROM {name} WHERE {table.key_where()}", key
+    old = {column: unquote(value) for column, value in json.loads(change["old"]).items()}
+    if change["op"] == "update":
+        assignments = ", ".join(f"{_quote(c)} = ?" for c in old)
+        return f"UPDATE {name} SET {assignments} WHERE {table.key_where()}", [*old.values(), *key]
+    columns, marks = ", ".join(_quote(c) for c in old), ", ".join("?" for _ in old)
+    return f"INSERT INTO {name} ({columns}) VALUES ({marks})", list(old.values())
+
+
+def unquote(text: str) -> Any:
+    """The value SQLite's ``quote()`` wrote: NULL, an integer, a real, 'text' or X'blob'."""
+    if text == "NULL":
+        return None
+    if text.startswith("'"):
+        return text[1:-1].replace("''", "'")
+    if text[:2] in ("X'", "x'"):
+        return bytes.fromhex(text[2:-1])
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)

@@ -1,0 +1,167 @@
+"""Several salescli processes at once, and a write killed half-way (real processes, not CliRunner)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+SALESCLI = str(Path(sys.executable).with_name("salescli"))
+WRITERS, WRITES_EACH = 4, 10  # 40 write commands at once, against 2 readers and backups
+
+
+def salescli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script (the environment carries SALESCLI_DB and SALESCLI_TODAY)."""
+    return subprocess.run([SALESCLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def writer_commands(k: int) -> list[list[str]]:
+    commands = []
+    for i in range(WRITES_EACH):
+        if i % 5 == 3:
+            commands.append(["rep", "edit", f"w{k}-{i - 1}", "--email", f"w{k}.{i}@example.com"])
+        elif i % 5 == 4:
+            commands.append(["config", "set", "stale_deal_days", str(100 * (k + 1) + i)])
+        else:
+            commands.append(["rep", "add", f"w{k}-{i}", "--name", f"作者 {k}-{i}"])
+    return commands
+
+
+def integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_parallel_writers_readers_and_backups_on_a_new_file(isolated, tmp_path):
+    """No `init` first: the processes also race to create and migrate the file."""
+    done = []
+
+    def write(k: int) -> list[tuple]:
+        results = [(c, salescli(*c)) for c in writer_commands(k)]
+        done.append(k)
+        return results
+
+    def read(_: int) -> list[tuple]:
+        results = []
+        while len(done) < WRITERS and len(results) < 16:
+            for command in (["rep", "list", "-f", "json"], ["log", "-f", "json", "--limit", "1000"]):
+                result = salescli(*command)
+                results.append((command, result))
+                json.loads(result.stdout)  # complete, well-formed output
+        return results
+
+    def back_up(_: int) -> list[tuple]:
+        results = []
+        for n in range(2):
+            time.sleep(1.0)
+            results.append((["backup"], salescli("backup", str(tmp_path / f"copy{n}.db"))))
+        return results
+
+    jobs = [(write, k) for k in range(WRITERS)] + [(read, 0), (read, 1), (back_up, 0)]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        finished = [pool.submit(job, k) for job, k in jobs]
+        runs = [run for future in finished for run in future.result()]
+
+    problems = [(c, r.returncode, r.stderr) for c, r in runs if r.returncode != 0 or r.stderr]
+    assert problems == []
+    reps = json.loads(salescli("rep", "list", "-f", "json").stdout)
+    expected = {f"w{k}-{i}" for k in range(WRITERS) for i in range(WRITES_EACH) if i % 5 < 3}
+    assert {r["handle"] for r in reps} == expected
+    assert {r["handle"] for r in reps if r["email"]} == {f"w{k}-{i - 1}" for k in range(WRITERS) for i in range(3, WRITES_EACH, 5)}
+    log = json.loads(salescli("log", "-f", "json", "--limit", "1000").stdout)
+    assert len(log) == WRITERS * WRITES_EACH  # every write, logged once
+    assert sorted(e["command"] for e in log) == sorted(
+        " ".join(c if " " not in c else f"'{c}'" for c in command) for k in range(WRITERS) for command in writer_commands(k)
+    )
+    assert integrity(isolated) == "ok"
+    for n in range(2):  # each backup is the database as of one moment: every rep with its log line
+        copy = sqlite3.connect(tmp_path / f"copy{n}.db")
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        added = copy.execute("SELECT count(*) FROM history_command WHERE line LIKE 'rep add %'").fetchone()[0]
+        assert copy.execute("SELECT count(*) FROM rep").fetchone()[0] == added
+        copy.close()
+
+
+HOLD_THE_WRITE_LOCK = """
+import sys, time
+from pathlib import Path
+from salescli import session
+from salescli.store import reps
+
+session.configure(Path(sys.argv[1]))
+session.remember_command(["long", "write"])
+with session.write() as conn:
+    print("started", flush=True)
+    for i in range(int(sys.argv[2])):
+        reps.add(conn, f"bulk{i}")
+    print("inserted", flush=True)
+    time.sleep(float(sys.argv[3]))
+print("committed", flush=True)
+"""
+
+
+def long_write(db: Path, rows: int, sleep: float) -> subprocess.Popen[str]:
+    """A write command that inserts ``rows`` reps in one transaction, then holds it ``sleep`` s."""
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(db), str(rows), str(sleep)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for(process: subprocess.Popen[str], line: str) -> None:
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == line, process.stderr.read() if process.stderr else ""
+
+
+def test_a_write_waits_for_another_and_a_read_does_not(isolated):
+    assert salescli("rep", "add", "alice").returncode == 0
+    holder = long_write(isolated, 10, 6.0)
+    wait_for(holder, "started")
+    wait_for(holder, "inserted")
+    read = salescli("rep", "list", "-f", "json")
+    assert holder.poll() is None  # the read did not wait for the writer to finish
+    assert read.returncode == 0 and [r["handle"] for r in json.loads(read.stdout)] == ["alice"]  # the last commit
+    write = salescli("rep", "add", "bob")  # waits (busy timeout 10 s) instead of failing
+    assert holder.poll() == 0  # it returned only once the other write had committed
+    assert (write.returncode, write.stderr) == (0, "")
+    handles = [r["handle"] for r in json.loads(salescli("rep", "list", "-f", "json").stdout)]
+    assert len(handles) == 12 and "bob" in handles
+
+
+@pytest.mark.parametrize("moment", ["while inserting", "before committing"])
+def test_a_write_killed_half_way_leaves_the_file_intact_and_unchanged(isolated, moment):
+    for handle in ("alice", "bob"):
+        assert salescli("rep", "add", handle).returncode == 0
+    before = {
+        "reps": salescli("rep", "list", "-f", "json").stdout,
+        "log": salescli("log", "-f", "json").stdout,
+    }
+    victim = long_write(isolated, 200_000 if moment == "while inserting" else 20_000, 60)
+    wait_for(victim, "started")
+    if moment == "while inserting":
+        time.sleep(1.0)
+    else:
+        wait_for(victim, "inserted")
+        assert Path(f"{isolated}-wal").stat().st_size > 0  # uncommitted pages already on disk
+    os.kill(victim.pid, signal.SIGKILL)
+    assert victim.wait(10) == -signal.SIGKILL
+    assert integrity(isolated) == "ok"
+    assert salescli("rep", "list", "-f", "json").stdout == before["reps"]
+    assert salescli("log", "-f", "json").stdout == before["log"]
+    conn = sqlite3.connect(isolated)
+    assert conn.execute("SELECT command_id FROM history_state").fetchone() == (None,)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_rep_insert'").fetchone() == (1,)
+    conn.close()
+    # and the file works as before: the next undo is the last command that committed
+    assert salescli("undo").stdout == "Undid #2 `rep add bob`: 1 rep removed.\n"

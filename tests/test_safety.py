@@ -1,0 +1,365 @@
+"""The command log, undo / redo, the bulk path, backups and file modes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from salescli import session
+from salescli.store import history, schema
+
+NOON = "2026-11-23 12:00:00"
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every business table, in key order (what undo must restore exactly)."""
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            table: conn.execute(f'SELECT * FROM "{table}" ORDER BY 1, 2').fetchall()
+            for table in history.business_tables(conn)
+        }
+    finally:
+        conn.close()
+
+
+def log_lines(cli) -> list[tuple]:
+    return [(e["id"], e["command"], e["changes"], e["undone"]) for e in cli.json("log")]
+
+
+def write_script(db: Path, line: str, body) -> None:
+    """Run ``body(conn)`` as one recorded write command, as a command module would."""
+    session.configure(db)
+    session.remember_command(line.split())
+    try:
+        with session.write() as conn:
+            body(conn)
+    finally:
+        session.configure(None)
+
+
+def test_write_commands_are_logged_with_their_changes(cli):
+    cli("rep", "add", "alice")
+    cli("rep", "add", "bob", "--name", "Bob O'Neil", "--region", "北区")
+    cli("config", "set", "currency", "€")
+    cli("rep", "edit", "alice", "--email", "a@x.test")
+    cli("rep", "list")  # a read: not logged
+    cli("rep", "edit", "alice")  # changes nothing: not logged
+    cli("rep", "activate", "alice")  # already active: nothing changed, not logged
+    cli.fails("rep", "add", "alice")  # failed: not logged
+    cli.fails("rep", "add", "Bad!", code=2)
+    assert cli.json("log") == [
+        {"id": 4, "at": NOON, "command": "rep edit alice --email a@x.test", "changes": "1 rep updated", "undone": False},
+        {"id": 3, "at": NOON, "command": "config set currency €", "changes": "1 setting updated", "undone": False},
+        {"id": 2, "at": NOON, "command": "rep add bob --name \"Bob O'Neil\" --region 北区", "changes": "1 rep created", "undone": False},
+        {"id": 1, "at": NOON, "command": "rep add alice", "changes": "1 rep created", "undone": False},
+    ]
+    assert [e["id"] for e in cli.json("log", "--limit", "2")] == [4, 3]
+    assert [line.split() for line in cli("log", "-n", "1", "-f", "plain").stdout.splitlines()] == [
+        ["id", "when", "command", "changes", "undone"],
+        ["4", "2026-11-23", "12:00:00", "rep", "edit", "alice", "--email", "a@x.test", "1", "rep", "updated", "no"],
+    ]
+
+
+def test_log_on_a_new_file_says_so(cli):
+    assert cli("log").stdout == "No write commands yet.\n"
+    assert cli.json("log") == []
+
+
+def test_undo_walks_back_and_redo_brings_back(cli, isolated):
+    cli("rep", "add", "alice")
+    empty_but_alice = snapshot(isolated)
+    cli("rep", "add", "bob")
+    with_bob = snapshot(isolated)
+    cli("rep", "deactivate", "bob")
+    assert cli("undo").stdout == "Undid #3 `rep deactivate bob`: 1 rep changed back.\n"
+    assert snapshot(isolated) == with_bob
+    assert cli("undo").stdout == "Undid #2 `rep add bob`: 1 rep removed.\n"
+    assert snapshot(isolated) == empty_but_alice
+    assert cli("undo", "--redo").stdout == "Redid #2 `rep add bob`: 1 rep created.\n"
+    assert snapshot(isolated) == with_bob
+    assert log_lines(cli) == [
+        (6, "undo --redo", "redid #2: 1 rep created", False),
+        (5, "undo", "undid #2: 1 rep removed", True),
+        (4, "undo", "undid #3: 1 rep changed back", False),
+        (3, "rep deactivate bob", "1 rep updated", True),
+        (2, "rep add bob", "1 rep created", False),
+        (1, "rep add alice", "1 rep created", False),
+    ]
+    # the redone command can be undone again: the undo takes the redo back
+    assert cli("undo").stdout == "Undid #2 `rep add bob`: 1 rep removed.\n"
+    assert snapshot(isolated) == empty_but_alice
+    assert cli("undo").stdout == "Undid #1 `rep add alice`: 1 rep removed.\n"
+    assert cli.json("rep", "list") == []
+
+
+def test_nothing_to_undo_or_redo_is_refused_and_writes_nothing(cli, isolated):
+    assert "nothing to undo" in cli.fails("undo")
+    assert "nothing to redo" in cli.fails("undo", "--redo")
+    cli("rep", "add", "alice")
+    cli("undo")
+    assert "nothing to undo" in cli.fails("undo")
+    cli("rep", "add", "bob")  # a new command after the undo ends the chance to redo
+    error = cli.fails("undo", "--redo")
+    assert "nothing to redo" in error and "#3 `rep add bob` was written after the last undo" in error
+    assert [e["id"] for e in cli.json("log")] == [3, 2, 1]
+    assert [r["handle"] for r in cli.json("rep", "list")] == ["bob"]
+
+
+def test_undo_restores_every_kind_of_change_exactly(cli, isolated):
+    cli("rep", "add", "alice", "--commission-rate", "7.5%")
+    cli("config", "set", "currency", "¥")
+
+    def setup(conn):
+        conn.execute("UPDATE rep SET commission_rate = 1.0 / 3 WHERE handle = 'alice'")  # a real with 17 digits
+        for i, name in enumerate(["Acme", "Acme Ltd", "北京贸易"], start=1):
+            conn.execute(
+                "INSERT INTO customer (name, owner_id, notes, fields, created_at, updated_at) VALUES (?, 1, ?, '{}', ?, ?)",
+                [name, "it's \"quoted\"\nand multi-line" if i == 1 else None, NOON, NOON],
+            )
+        conn.executemany("INSERT INTO customer_tag VALUES (?, ?)", [(1, "vip"), (1, "north"), (2, "vip")])
+        conn.execute("INSERT INTO product (sku, name, price, cost) VALUES ('W-1', 'Widget', 1200, NULL)")
+        for customer in (1, 1, 2):
+            deal = conn.execute(
+                "INSERT INTO deal (title, customer_id, amount, product_id, stage_id, created_at) VALUES ('D', ?, 5000, 1, 1, ?)",
+                [customer, NOON],
+            ).lastrowid
+            conn.execute("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (?, 1, '2026-11-23')", [deal])
+            conn.execute("INSERT INTO activity (customer_id, deal_id, type, created_at) VALUES (?, ?, 'call', ?)", [customer, deal, NOON])
+        conn.execute("INSERT INTO payment (deal_id, amount, paid_on, created_at) VALUES (1, 100, '2026-11-23', ?)", [NOON])
+        conn.execute("INSERT INTO target (metric, period, start, end, value) VALUES ('revenue', '2026', '2026-01-01', '2026-12-31', 9)")
+
+    write_script(isolated, "setup", setup)
+    before = snapshot(isolated)
+
+    def merge_and_more(conn):
+        # a merge: move deals, activities and tags from Acme (1) to Acme Ltd (2), delete Acme
+        conn.execute("UPDATE deal SET customer_id = 2 WHERE customer_id = 1")
+        conn.execute("UPDATE activity SET customer_id = 2 WHERE customer_id = 1")
+        conn.execute("UPDATE OR IGNORE customer_tag SET customer_id = 2 WHERE customer_id = 1")
+        conn.execute("DELETE FROM customer WHERE id = 1")  # cascades to its remaining tag
+        # and everything else a command may do
+        conn.execute("DELETE FROM activity WHERE deal_id = 3")
+        conn.execute("DELETE FROM deal WHERE id = 3")  # cascades to its stage history
+        conn.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('currency', 'CHF')")
+        conn.execute("DELETE FROM setting WHERE key = 'stale_deal_days'")
+        conn.execute("UPDATE rep SET regions = '[\"東\"]', commission_rate = 0.1")
+        conn.execute("UPDATE product SET cost = 700")
+        conn.execute("DELETE FROM target")
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('carol', 'Carol', ?)", [NOON])
+
+    write_script(isolated, "customer merge Acme INTO Acme Ltd", merge_and_more)
+    assert snapshot(isolated) != before
+    out = cli("undo").stdout
+    assert out.startswith("Undid #4 `customer merge Acme INTO Acme Ltd`: ")
+    assert "1 customer" in out and "1 rep removed" in out and "2 deals" in out and "1 target" in out
+    assert snapshot(isolated) == before
+    after = cli("undo", "--redo")
+    assert after.stdout.startswith("Redid #4 `customer merge Acme INTO Acme Ltd`: ")
+    assert snapshot(isolated)["customer"] == before["customer"][1:]  # Acme merged away again
+    cli("undo")
+    assert snapshot(isolated) == before
+
+
+def test_a_row_created_and_changed_in_one_command_counts_once(cli, isolated):
+    def body(conn):
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('a', 'A', ?)", [NOON])
+        conn.execute("UPDATE rep SET name = 'Ann' WHERE handle = 'a'")
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('b', 'B', ?)", [NOON])
+        conn.execute("DELETE FROM rep WHERE handle = 'b'")
+        conn.execute("UPDATE setting SET value = '¥' WHERE key = 'currency'")
+        conn.execute("UPDATE setting SET value = '€' WHERE key = 'currency'")
+
+    write_script(isolated, "script", body)
+    assert log_lines(cli) == [(1, "script", "1 rep created; 1 setting updated", False)]
+
+
+def test_a_command_that_changes_nothing_on_balance_is_not_logged(cli, isolated):
+    def body(conn):
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('a', 'A', ?)", [NOON])
+        conn.execute("DELETE FROM rep")
+
+    write_script(isolated, "script", body)
+    assert cli.json("log") == []
+    assert sqlite3.connect(isolated).execute("SELECT count(*) FROM history_change").fetchone()[0] == 0
+
+
+def test_writes_by_other_tools_are_not_recorded(cli, isolated):
+    cli("rep", "add", "alice")
+    conn = sqlite3.connect(isolated)
+    with conn:
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('zed', 'Zed', ?)", [NOON])
+    assert conn.execute("SELECT count(*) FROM history_change").fetchone()[0] == 1
+    assert len(cli.json("log")) == 1
+
+
+def test_undo_refuses_when_other_tools_changed_the_same_rows(cli, isolated):
+    cli("rep", "add", "alice")
+    cli("rep", "add", "bob")
+    other = sqlite3.connect(isolated)
+    with other:
+        other.execute("DELETE FROM rep WHERE handle = 'bob'")  # not through salescli
+    error = cli.fails("undo")
+    assert "cannot undo #2 `rep add bob`: the data was changed since by something other than salescli" in error
+    assert "1 rep row(s) missing" in error
+    write_script(isolated, "script", lambda conn: conn.execute("DELETE FROM rep WHERE handle = 'alice'"))
+    with other:
+        other.execute("INSERT INTO rep (handle, name, created_at) VALUES ('alice', 'Another Alice', ?)", [NOON])
+    before = snapshot(isolated)
+    assert "UNIQUE constraint failed" in cli.fails("undo")  # putting alice back would clash
+    assert snapshot(isolated) == before
+    assert [e["command"] for e in cli.json("log")] == ["script", "rep add bob", "rep add alice"]
+
+
+def test_bulk_inserts_record_one_range_and_undo_exactly(cli, isolated):
+    cli("rep", "add", "alice")
+    cli("rep", "add", "bob")
+    before = snapshot(isolated)
+
+    def bulk(conn):
+        with history.bulk_inserts(conn, "customer"):
+            conn.executemany(
+                "INSERT INTO customer (name, owner_id, fields, created_at, updated_at) VALUES (?, 1, '{}', ?, ?)",
+                [(f"C{i:04d}", NOON, NOON) for i in range(1000)],
+            )
+            conn.execute("UPDATE rep SET name = 'Bobby' WHERE handle = 'bob'")  # still recorded row by row
+        conn.executemany("INSERT INTO customer_tag VALUES (?, 'bulk')", [(i,) for i in range(1, 11)])
+        conn.execute("UPDATE customer SET tier = 'A' WHERE id <= 5")  # still counted once, as created
+        conn.execute("DELETE FROM customer WHERE id = 1000")
+
+    write_script(isolated, "import customers big.csv", bulk)
+    conn = sqlite3.connect(isolated)
+    assert conn.execute("SELECT op, count(*) FROM history_change GROUP BY op ORDER BY op").fetchall() == [
+        ("delete", 1), ("insert", 12), ("insert-range", 1), ("update", 6),
+    ]
+    # the insert trigger is back after the block
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_customer_insert'").fetchone() == (1,)
+    assert log_lines(cli)[0] == (3, "import customers big.csv", "999 customers and 10 customer tags created; 1 rep updated", False)
+    assert cli("undo").stdout == (
+        "Undid #3 `import customers big.csv`: 1 rep changed back; 999 customers and 10 customer tags removed.\n"
+    )
+    assert snapshot(isolated) == before
+    cli("undo", "--redo")
+    assert conn.execute("SELECT count(*), sum(tier = 'A') FROM customer").fetchone() == (999, 5)
+
+
+def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):
+    cli("rep", "add", "alice")
+
+    def low_ids(conn):
+        conn.execute("INSERT INTO customer (id, name, fields, created_at, updated_at) VALUES (50, 'x', '{}', ?, ?)", [NOON, NOON])
+        with history.bulk_inserts(conn, "customer"):
+            conn.execute("INSERT INTO customer (name, fields, created_at, updated_at) VALUES ('y', '{}', ?, ?)", [NOON, NOON])
+            conn.execute("INSERT INTO customer (id, name, fields, created_at, updated_at) VALUES (7, 'z', '{}', ?, ?)", [NOON, NOON])
+
+    with pytest.raises(ValueError, match="1 row.* at or below 50"):
+        write_script(isolated, "script", low_ids)
+    conn = sqlite3.connect(isolated)
+    assert conn.execute("SELECT count(*) FROM customer").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_customer_insert'").fetchone() == (1,)
+    assert len(cli.json("log")) == 1
+
+
+def test_bulk_inserts_outside_a_command_record_nothing(cli, isolated):
+    cli("rep", "add", "alice")
+    conn = session.connection()
+    conn.execute("BEGIN")  # a generator's own transaction: the trigger is dropped for the block, then back
+    with conn:
+        with history.bulk_inserts(conn, "rep"):
+            assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_rep_insert'").fetchone()[0] == 0
+            conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('b', 'B', ?)", [NOON])
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_rep_insert'").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM history_change").fetchone()[0] == 1
+    with history.bulk_inserts(conn, "rep"):  # no transaction: the trigger stays, records nothing
+        conn.execute("INSERT INTO rep (handle, name, created_at) VALUES ('c', 'C', ?)", [NOON])
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM history_change").fetchone()[0] == 1
+    assert [r["handle"] for r in cli.json("rep", "list")] == ["alice", "b", "c"]
+
+
+def test_only_the_last_commands_keep_their_changes(cli, monkeypatch):
+    monkeypatch.setattr(history, "KEEP_COMMANDS", 3)
+    for handle in ("a", "b", "c", "d", "e"):
+        cli("rep", "add", handle)
+    cli("undo")
+    cli("undo")
+    error = cli.fails("undo")  # #3 was the oldest kept when #5 ran; the two undos pushed it out
+    assert "cannot undo #3 `rep add c`: only the last 3 write commands keep what they changed" in error
+    assert [r["handle"] for r in cli.json("rep", "list")] == ["a", "b", "c"]
+
+
+def test_triggers_follow_tables_and_columns_added_by_later_migrations(cli, isolated, monkeypatch):
+    cli("rep", "add", "alice")
+
+    def m003_example(db):
+        db.execute("ALTER TABLE rep ADD COLUMN phone TEXT")
+        db.execute("CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, m003_example])
+    monkeypatch.setattr(schema, "NAMES", [*schema.NAMES, "m003_example"])
+    cli("rep", "list")  # opens the file: migrates
+    before = snapshot(isolated)
+
+    def body(conn):
+        conn.execute("UPDATE rep SET phone = '555' WHERE handle = 'alice'")
+        conn.execute("INSERT INTO region (name) VALUES ('north')")
+
+    write_script(isolated, "script", body)
+    assert log_lines(cli)[0] == (2, "script", "1 region created; 1 rep updated", False)
+    cli("undo")
+    assert snapshot(isolated) == before
+
+
+def test_backup_is_a_private_consistent_copy(cli, isolated):
+    old_umask = os.umask(0)
+    try:
+        cli("rep", "add", "alice")
+        first = Path(cli("backup").stdout.strip())
+        assert first == isolated.parent / "sales-20261123-120000.db"
+        second = Path(cli("backup").stdout.strip())
+        assert second == isolated.parent / "sales-20261123-120000-2.db"
+        folder = isolated.parent / "backups"
+        folder.mkdir()
+        third = Path(cli("backup", folder).stdout.strip())
+        assert third == folder / "sales-20261123-120000.db"
+        named = isolated.parent / "copy.db"
+        named.write_text("old contents")
+        assert cli("backup", named).stdout == f"{named}\n"  # replaces an older copy
+    finally:
+        os.umask(old_umask)
+    for copy in (first, second, third, named):
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        conn = sqlite3.connect(copy)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT handle FROM rep").fetchall() == [("alice",)]
+        conn.close()
+    assert sorted(p.name for p in isolated.parent.iterdir() if "partial" in p.name or p.name.endswith("-wal")) in (
+        [], ["sales.db-wal"],
+    )
+
+
+def test_backup_refuses_the_database_itself_and_missing_folders(cli, isolated):
+    cli("rep", "add", "alice")
+    assert "is the database itself" in cli.fails("backup", isolated)
+    error = cli.fails("backup", isolated.parent / "no" / "such" / "x.db")
+    assert "cannot write the backup" in error and "No such file or directory" in error
+    assert sorted(p.name for p in isolated.parent.iterdir()) == ["sales.db", "sales.db-shm", "sales.db-wal"]
+
+
+def test_database_and_its_wal_files_are_private(cli, isolated):
+    old_umask = os.umask(0)
+    try:
+        cli("rep", "add", "alice")
+        reader = sqlite3.connect(isolated)  # keep the WAL files open
+        reader.execute("SELECT count(*) FROM rep").fetchone()
+        files = [isolated, Path(f"{isolated}-wal"), Path(f"{isolated}-shm")]
+        assert all(f.exists() for f in files)
+        assert [stat.S_IMODE(f.stat().st_mode) for f in files] == [0o600, 0o600, 0o600]
+        assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        reader.close()
+    finally:
+        os.umask(old_umask)
