@@ -21,6 +21,10 @@ test: $(BIN)/salescli
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
 
+lint: $(BIN)/salescli
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check salescli tests bench
+
 bench: $(BIN)/salescli
 	$(BIN)/python bench/run.py
 

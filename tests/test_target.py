@@ -63,7 +63,9 @@ def test_list_filters_by_overlapping_period_and_rep(cli, reps):
     cli("target", "set", "revenue", "40k", "--period", "2026-Q4", "--rep", "alice")
     cli("target", "set", "revenue", "10k", "--period", "2026-09", "--rep", "alice")
     cli("target", "set", "won_deals", "3", "--period", "2026-W44", "--rep", "bob")  # 26 Oct to 1 Nov
-    periods = lambda *args: [(t["period"], t["rep"]) for t in cli.json("target", "list", *args)]
+    def periods(*args):
+        return [(t["period"], t["rep"]) for t in cli.json("target", "list", *args)]
+
     assert periods("--period", "2026-11") == [("2026", None), ("2026-Q4", "alice"), ("2026-W44", "bob")]
     assert periods("--period", "2026-09") == [("2026", None), ("2026-09", "alice")]
     assert periods("--rep", "alice") == [("2026-09", "alice"), ("2026-Q4", "alice")]

@@ -129,11 +129,6 @@ def _title(name: str, period: Period | None) -> str:
     return f"{name} — {period.label if period else 'all time'}"
 
 
-def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
-    rep = refs.optional_rep(conn, handle)
-    return rep["id"] if rep is not None else None
-
-
 def _tiers(conn: sqlite3.Connection, period: Period | None, owner: str | None = None) -> list[dict[str, Any]]:
     """Every customer's ABC tier and RFM figures; recency counts to today, or to the end
     of a period that is over."""
@@ -154,7 +149,7 @@ def reps(
     Deals count by the date they were won or lost; the period defaults to all time."""
     when = _period(period, start, end)
     conn = session.connection()
-    rows, summary = reports.reps(queries.rep_figures(conn, when, _rep_id(conn, rep)), every_rep=rep is not None)
+    rows, summary = reports.reps(queries.rep_figures(conn, when, refs.optional_rep_id(conn, rep)), every_rep=rep is not None)
     output.render(
         rows,
         REPS,
@@ -313,7 +308,7 @@ def _period_and_owner_command(spec: _Report) -> Callable[..., None]:
     ) -> None:
         when = _period(period, start, end)
         conn = session.connection()
-        rows, summary = spec.compute(spec.query(conn, when, _rep_id(conn, owner)))
+        rows, summary = spec.compute(spec.query(conn, when, refs.optional_rep_id(conn, owner)))
         output.render(
             rows,
             spec.columns,
@@ -341,7 +336,7 @@ def receivables(
 ) -> None:
     """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
     conn = session.connection()
-    rows, summary = reports.receivables(queries.won_balances(conn, _rep_id(conn, owner)), today=parse.today())
+    rows, summary = reports.receivables(queries.won_balances(conn, refs.optional_rep_id(conn, owner)), today=parse.today())
     output.render(
         rows,
         RECEIVABLES,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from typing import Annotated, Optional
 
 import typer
@@ -95,12 +94,6 @@ STALE = [
 STALE_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money")]
 
 
-def _rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
-    """The id of the rep named by ``--owner``/``--rep`` (None: everyone)."""
-    rep = refs.optional_rep(conn, handle)
-    return rep["id"] if rep is not None else None
-
-
 def _count(text: str, *, what: str, minimum: int, maximum: int) -> int:
     """A whole number given to an option, within bounds."""
     value = parse.parse_count(text, what=what, minimum=minimum)
@@ -126,7 +119,7 @@ def funnel(
     """
     span = parse.period_option(period, start, end)
     conn = session.connection()
-    owner_id = _rep_id(conn, owner)
+    owner_id = refs.optional_rep_id(conn, owner)
     report = daily.funnel(*reporting.funnel(conn, span, owner_id))
     output.render(
         report.rows,
@@ -155,7 +148,7 @@ def targets(
     today = parse.today()
     span = parse.period_option(period, start, end)
     conn = session.connection()
-    chosen, actuals = reporting.targets(conn, today, span, _rep_id(conn, rep))
+    chosen, actuals = reporting.targets(conn, today, span, refs.optional_rep_id(conn, rep))
     report = daily.targets(chosen, actuals, today)
     output.render(
         report.rows,
@@ -191,7 +184,7 @@ def due(
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
-    owner_id = _rep_id(conn, owner)
+    owner_id = refs.optional_rep_id(conn, owner)
     hours = int(store.setting(conn, "first_contact_hours"))
     tally = daily.Tally()
     rows = daily.due(
@@ -228,7 +221,7 @@ def forecast(
     count = _count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
     today = parse.today()
     conn = session.connection()
-    report = daily.forecast(*reporting.forecast(conn, today, _rep_id(conn, owner)), today, count)
+    report = daily.forecast(*reporting.forecast(conn, today, refs.optional_rep_id(conn, owner)), today, count)
     output.render(
         report.rows,
         FORECAST,
@@ -259,7 +252,7 @@ def stale(
     conn = session.connection()
     if idle is None:
         idle = int(store.setting(conn, "stale_deal_days"))
-    report = daily.stale(*reporting.stale(conn, _rep_id(conn, owner)), today, idle)
+    report = daily.stale(*reporting.stale(conn, refs.optional_rep_id(conn, owner)), today, idle)
     output.render(
         report.rows,
         STALE,

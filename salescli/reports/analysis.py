@@ -22,8 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from salescli.reports.common import mean_cents, mean_days, ratio, round_cents
 
 NO_PRODUCT = "(no product)"
 NO_REASON = "(no reason)"
@@ -41,24 +43,6 @@ Row = dict[str, Any]
 
 
 # ---------------------------------------------------------------- arithmetic
-
-
-def ratio(part: float, whole: float) -> float | None:
-    """``part ÷ whole``, or None when ``whole`` is 0 (or missing)."""
-    return part / whole if whole else None
-
-
-def round_cents(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def mean_cents(total: int, count: int) -> int | None:
-    """The mean of ``count`` amounts summing to ``total`` cents, to the cent."""
-    return round_cents(Decimal(total) / count) if count else None
-
-
-def mean_days(total: float, count: int) -> float | None:
-    return round(total / count, 1) if count else None
 
 
 def commission(revenue: int, rate: float) -> int:

@@ -16,10 +16,10 @@ from typing import Any
 
 from salescli import parse, recurrence
 from salescli.errors import Invalid, UsageError
+from salescli.store.customers import FIRST_CONTACT  # the task `customer add` plans
 
 TYPES = ("call", "email", "meeting", "visit", "note", "task")
 CONTACT_TYPES = ("call", "email", "meeting", "visit")
-FIRST_CONTACT = "First contact"
 
 LIST_SQL = """
 SELECT a.id, c.name AS customer, a.deal_id AS deal, a.type, a.summary, r.handle AS owner,

@@ -70,6 +70,11 @@ def optional_rep(conn: sqlite3.Connection, handle: str | None) -> sqlite3.Row | 
     return rep(conn, handle) if handle else None
 
 
+def optional_rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
+    """The id of the rep named by an ``--owner``/``--rep`` filter (None: everyone)."""
+    return rep(conn, handle)["id"] if handle else None
+
+
 def product(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
     """A product by sku (case-insensitive)."""
     row = conn.execute("SELECT * FROM product WHERE sku = ?", [sku.strip()]).fetchone()
