@@ -183,7 +183,10 @@ def _display_or_missing(kind: str) -> Callable[[Any], str]:
     return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
-def bar(fraction: float | None, width: int = 20) -> str:
+BAR_WIDTH = 12
+
+
+def bar(fraction: float | None, width: int = BAR_WIDTH) -> str:
     """A horizontal bar of ``width`` cells for a fraction (clipped to 0..1)."""
     if fraction is None:
         return " " * width
@@ -385,34 +388,30 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
         if c.bar and c.kind != "ratio"
     }
     cells = [[_rich_cell(row, c, scales.get(c.key)) for c in columns] for row in shown]
-    # Numbers, dates and other short values are never cut: such a column is as wide as
-    # its widest value, and only long text wraps. When even that cannot fit the terminal,
-    # fall back to plain text (the terminal wraps long lines, but nothing is lost).
+    # Numbers, dates and other short values are never cut or wrapped; only long text
+    # wraps. When even that cannot fit the terminal, the rows print as plain text (the
+    # terminal wraps long lines, but nothing is lost).
     plain = [_cells(columns, _display_or_missing)(row) for row in shown]
-    widest = [
-        max([0] + [text_width(line[i]) + (21 if c.bar else 0) for line in plain]) for i, c in enumerate(columns)
-    ]
-    fixed = {
-        i: max([w] + [text_width(word) for word in columns[i].title.split()])
-        for i, w in enumerate(widest)
-        if columns[i].numeric or columns[i].bar or w <= 12
-    }
-    needed = sum(fixed.values()) + 8 * (len(columns) - len(fixed)) + 3 * len(columns) + 2
+    widest = [max([0] + [text_width(line[i]) for line in plain]) for i in range(len(columns))]
+    fixed = [c.numeric or c.bar or widest[i] <= 12 for i, c in enumerate(columns)]
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    for i, c in enumerate(columns):
+        table.add_column(c.title, justify="right" if c.numeric and not c.bar else "left", no_wrap=fixed[i])
+    for line in cells:
+        table.add_row(*line)
+    needed = 3 * len(columns) + 1  # SIMPLE_HEAD: a space either side of each column, one at the edge
+    for i, c in enumerate(columns):
+        if fixed[i]:
+            needed += max(text_width(c.title), widest[i] + (BAR_WIDTH + 1 if c.bar else 0))
+        else:  # wraps at spaces: as narrow as its longest word
+            words = c.title.split() + [word for line in plain for word in line[i].split()]
+            needed += max((text_width(word) for word in words), default=1)
     if needed > out.width:
         if title:
             out.print(f"[bold]{title}[/bold]")
         _write_plain(out.file, shown, columns)
         out.file.flush()
     else:
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
-        for i, c in enumerate(columns):
-            table.add_column(
-                c.title,
-                justify="right" if c.numeric and not c.bar else "left",
-                min_width=fixed.get(i),
-            )
-        for line in cells:
-            table.add_row(*line)
         out.print(table)
     if more:
         out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
