@@ -156,9 +156,9 @@ def test_table_draws_the_funnel_as_bars(cli, b, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     table = cli("report", "funnel", "-f", "table").stdout
     lines = {line.split()[0]: line for line in table.splitlines() if "█" in line}
-    # bars are relative to the widest row (lead, 8 deals = 20 cells): won 2/8 → 5 cells
-    assert "█" * 20 in lines["lead"]
-    assert "█" * 5 + " " in lines["won"] and "█" * 6 not in lines["won"]
+    # bars are relative to the widest row (lead, 8 deals = 12 cells): won 2/8 → 3 cells
+    assert "█" * 12 in lines["lead"]
+    assert "█" * 3 + " " in lines["won"] and "█" * 4 not in lines["won"]
     plain = cli("report", "funnel").stdout
     assert "█" not in plain and "Funnel of deals created at any time" in plain
     assert "win rate        66.7%" in plain

@@ -153,9 +153,9 @@ def test_plain_and_table_output(cli, b, monkeypatch):
     assert "$12,000.00" in cli("report", "targets", "--period", "2026-11").stdout
     monkeypatch.setenv("COLUMNS", "250")
     table = cli("report", "targets", "--period", "2026-11", "-f", "table").stdout
-    # units is met: a full bar; the mark sits at 23/30 of 20 cells = cell 15
+    # units is met: a full bar of 12 cells; the mark sits at 23/30 of 12 cells = cell 9
     units = next(line for line in table.splitlines() if line.lstrip().startswith("units"))
-    assert "█" * 15 + "┃" + "█" * 4 in units
+    assert "█" * 9 + "┃" + "█" * 2 in units
     revenue = next(line for line in table.splitlines() if line.lstrip().startswith("revenue"))
     assert "┃" in revenue
 
