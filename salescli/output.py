@@ -30,6 +30,7 @@ from typing import Any
 from salescli.errors import UsageError
 
 FORMATS = ("table", "plain", "csv", "tsv", "json", "markdown")
+TABLE_ROWS = 50  # what a table shows without --limit
 
 # Set by the session once the database is open (the currency setting).
 CURRENCY = {"symbol": "$"}
@@ -205,7 +206,7 @@ def render(
     *,
     fmt: str | None = None,
     title: str | None = None,
-    limit: int = 50,
+    limit: int | None = None,
     report: str | None = None,
     period: Any = None,
     summary: Mapping[str, Any] | None = None,
@@ -228,6 +229,8 @@ def render(
     if first is None and quiet_if_empty:
         return 0
     all_rows = iterator if first is None else chain([first], iterator)
+    if limit is not None and fmt != "table":
+        all_rows = islice(all_rows, limit)
     out = sys.stdout
     if fmt == "json":
         return _write_json(out, all_rows, columns, report, period, summary, summary_columns)
@@ -235,7 +238,7 @@ def render(
         return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
     if fmt == "table":
         return _write_rich(
-            all_rows, columns, title, limit, summary, summary_columns, empty if first is None else None, total
+            all_rows, columns, title, limit or TABLE_ROWS, summary, summary_columns, empty if first is None else None, total
         )
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 

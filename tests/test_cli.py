@@ -41,3 +41,11 @@ def test_version(cli):
 def test_unknown_command_is_a_usage_error(cli):
     result = cli("frobnicate", code=2)
     assert "No such command" in result.stderr
+
+
+def test_limit_applies_to_every_format_only_when_given(cli):
+    for sku in ("A-1", "B-2", "C-3"):
+        cli("product", "add", sku, f"Product {sku}", "--price", "10")
+    assert len(cli.json("product", "list")) == 3
+    assert [p["sku"] for p in cli.json("product", "list", "--limit", "2")] == ["A-1", "B-2"]
+    assert cli("product", "list", "-f", "csv", "--limit", "1").stdout.splitlines()[1].startswith("A-1,")

@@ -190,7 +190,7 @@ def list_(
     period: PeriodOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
     fmt: FormatOption = None,
 ) -> None:
     """List activities: open ones by due date, then done ones, most recent first.

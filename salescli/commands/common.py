@@ -91,7 +91,15 @@ FormatOption = Annotated[
         show_default=False,
     ),
 ]
-LimitOption = Annotated[int, typer.Option("--limit", help="Rows a table shows; other formats show all.", min=1)]
+LimitOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--limit",
+        min=1,
+        show_default=False,
+        help="Show this many rows (default: a table shows 50 and says how many more; other formats show all).",
+    ),
+]
 PeriodOption = Annotated[
     Optional[str],
     typer.Option("--period", "-p", help="2026, 2026-Q4, 2026-11, 2026-W48, this-month, last-quarter, …", show_default=False),

@@ -187,13 +187,7 @@ def list_(
     search: Annotated[
         Optional[str], _option("--search", "Text in the name, company, contact, phone, e-mail or notes.")
     ] = None,
-    limit: Annotated[
-        Optional[int],
-        typer.Option(
-            "--limit", min=1, show_default=False,
-            help="Show this many (a table says how many more); default: a table shows 50, other formats all.",
-        ),
-    ] = None,
+    limit: LimitOption = None,
     fmt: FormatOption = None,
 ) -> None:
     """List customers, sorted by name."""
@@ -213,7 +207,7 @@ def list_(
         "No customers yet: add one with 'salescli customer add NAME'."
     )
     if fmt == "table":  # the first rows, and how many there are in all
-        limit = limit or 50
+        limit = limit or output.TABLE_ROWS
         rows = customers.listing(conn, where, limit=limit)
         output.render(rows, columns, fmt=fmt, limit=limit, total=customers.count(conn, where), empty=empty)
     else:
@@ -349,7 +343,7 @@ def merge(
 
 
 @app.command("duplicates")
-def duplicates(fmt: FormatOption = None, limit: LimitOption = 50) -> None:
+def duplicates(fmt: FormatOption = None, limit: LimitOption = None) -> None:
     """Likely duplicates: the same name, phone or e-mail.
 
     Names are compared ignoring case, spaces, punctuation and company suffixes (Ltd, Inc,

@@ -157,7 +157,7 @@ def list_(
         Optional[str],
         typer.Option("--closing", help="Closing in this period: closed then, or expected to (this-month, 2026-Q4, …).", show_default=False),
     ] = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
     fmt: FormatOption = None,
 ) -> None:
     """List deals: open ones first, soonest expected close first; then closed ones, latest first."""

@@ -59,7 +59,7 @@ def add(
 @app.command("list")
 def list_(
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Include inactive products.")] = False,
 ) -> None:
     """List the products (active ones unless --all)."""

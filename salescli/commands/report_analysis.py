@@ -142,7 +142,7 @@ def reps(
     end: ToOption = None,
     rep: RepOption = None,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Leaderboard: each rep's won deals, revenue, margin, win rate, cycle, pipeline and commission.
 
@@ -170,7 +170,7 @@ def customers(
     end: ToOption = None,
     owner: OwnerOption = None,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Customer value: ABC tiers by revenue won in the period, and recency, frequency, monetary.
 
@@ -200,7 +200,7 @@ def classify(
     end: ToOption = None,
     apply: Annotated[bool, typer.Option("--apply", help="Store the computed tiers on the customers.")] = False,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Tier the customers A/B/C by revenue won in the period (ABC: 80 % / 95 %); --apply stores them.
 
@@ -304,7 +304,7 @@ def _period_and_owner_command(spec: _Report) -> Callable[..., None]:
         end: ToOption = None,
         owner: OwnerOption = None,
         fmt: FormatOption = None,
-        limit: LimitOption = 50,
+        limit: LimitOption = None,
     ) -> None:
         when = _period(period, start, end)
         conn = session.connection()
@@ -332,7 +332,7 @@ def receivables(
         Optional[str], typer.Option("--owner", help="Only customers this rep owns (handle).", show_default=False)
     ] = None,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
     conn = session.connection()

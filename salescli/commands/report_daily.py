@@ -139,7 +139,7 @@ def targets(
     end: ToOption = None,
     rep: RepOption = None,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Are we on target: each target's actual, pace, projection and status.
 
@@ -174,7 +174,7 @@ def due(
         bool, typer.Option("--check", help="Exit with status 1 when anything is overdue or uncontacted.")
     ] = False,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Who must I call today: follow-ups overdue, due today and coming up, and new customers nobody has contacted.
 
@@ -241,7 +241,7 @@ def stale(
     ] = None,
     owner: OwnerOption = None,
     fmt: FormatOption = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Open deals nobody has worked on for N days, most idle first.
 

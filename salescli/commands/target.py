@@ -85,7 +85,7 @@ def set_(
 def list_(
     period: PeriodOption = None,
     rep: Annotated[Optional[str], typer.Option("--rep", help="Only this rep's targets (handle).", show_default=False)] = None,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
     fmt: FormatOption = None,
 ) -> None:
     """List targets (with --period: those whose period overlaps it)."""
