@@ -80,6 +80,8 @@ def fill(conn: sqlite3.Connection, shape: Shape, *, seed: int, today: dt.date, r
     """Fill the file with a sample business of ``shape``; return how many rows each table got
     (and ``open_followups``). A file that already holds records is refused unless
     ``replace``, which deletes them first (stages and settings stay)."""
+    ladder = Ladder.of(bulk.stage_ladder(conn))
+    first_contact_hours = int(store.setting(conn, "first_contact_hours"))
     if bulk.has_records(conn):
         if not replace:
             held = bulk.record_counts(conn)
@@ -88,7 +90,7 @@ def fill(conn: sqlite3.Connection, shape: Shape, *, seed: int, today: dt.date, r
                 f"{held['rep']} reps): use --force to replace them with the demo, or --db to choose another file"
             )
         bulk.clear_records(conn)
-    business = Business(shape, seed, today, Ladder.of(bulk.stage_ladder(conn)), int(store.setting(conn, "first_contact_hours")))
+    business = Business(shape, seed, today, ladder, first_contact_hours)
     with bulk.indexes_deferred(conn):
         created = {table: bulk.insert(conn, table, columns, rows) for table, columns, rows in business.tables()}
     basis = (today - dt.timedelta(days=TARGET_BASIS_DAYS)).isoformat(), (today - dt.timedelta(days=1)).isoformat()
@@ -460,7 +462,9 @@ class Business:
     def _region(self, index: int) -> str:
         if index < len(SAMPLE_CUSTOMERS):
             return SAMPLE_CUSTOMERS[index][4]
-        return REGIONS[(index * 7 + index // 4) % len(REGIONS)]
+        # round the regions, shifted every fourth customer so that the Chinese names
+        # (every fourth made-up one) are not all in one region
+        return REGIONS[(index + index // 4) % len(REGIONS)]
 
     def _customer_rows(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng("customer-details")
