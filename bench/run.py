@@ -199,12 +199,13 @@ def fold_wal(path: Path) -> None:
 
 def reference_file(customers: int, rebuild: bool, env: dict[str, str]) -> tuple[Path, float | None]:
     """The cached reference-scale file (built when missing, stale or ``rebuild``) and how
-    long the build took (None when cached)."""
+    long its build took (None when not known)."""
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"reference-{customers}-{generator_key(customers)}.db"
+    built = path.with_suffix(".json")  # how long the build took, for the report
     if path.exists() and not rebuild:
-        return path, None
-    for old in DATA.glob(f"reference-{customers}-*.db*"):
+        return path, json.loads(built.read_text())["seconds"] if built.exists() else None
+    for old in DATA.glob(f"reference-{customers}-*"):
         old.unlink()
     building = DATA / "building.db"
     remove_db(building)
@@ -216,6 +217,7 @@ def reference_file(customers: int, rebuild: bool, env: dict[str, str]) -> tuple[
         sys.exit(f"building the reference file failed:\n{stderr}")
     fold_wal(building)
     building.rename(path)
+    built.write_text(json.dumps({"seconds": round(wall, 1), "load": os.getloadavg()[0]}))
     print(f"… built in {wall:.1f} s (peak RSS {rss / MIB:.0f} MiB)", file=sys.stderr)
     return path, wall
 
@@ -477,7 +479,7 @@ def report(results: list[Case], info: dict[str, object], args: argparse.Namespac
     scale = info["scale"]
     assert isinstance(scale, dict)
     build = info["build_seconds"]
-    built = f"built in {build:.1f} s" if isinstance(build, float) else "cached from an earlier run"
+    built = f"built in {build:.1f} s" if isinstance(build, float) else "built by an earlier run"
     lines = [
         "# Benchmarks",
         "",
