@@ -1,9 +1,52 @@
-"""Top-level commands (placeholder)."""
+"""`salescli demo`: fill the file with a sample business, then show the headline reports."""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
+import typer
+
+from salescli import output, parse, session
 from salescli.commands.common import App
 
 
 def register(app: App) -> None:
-    """Attach this module's top-level commands to the root app."""
+    """Attach `demo` to the root app."""
+    app.command("demo")(demo)
+
+
+def demo(
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the records already in the file (stages and settings stay).")
+    ] = False,
+    customers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--customers",
+            min=10,
+            help="Build a larger business of N customers (2.5 N deals, 10 N activities), e.g. for benchmarks.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Another seed gives another business.")] = 1,
+) -> None:
+    """Fill the file with a realistic sample business (dated relative to today), then show the headline reports."""
+    from salescli import demo as sample
+    from salescli.store import bulk
+
+    shape = sample.SAMPLE if customers is None else sample.scaled(customers)
+    conn = session.connection()
+    with bulk.fast_writes(conn), session.write():
+        created = sample.fill(conn, shape, seed=seed, today=parse.today(), replace=force)
+    output.message(
+        f"Demo business in {session.db_path()}: {created['rep']:,} reps, {created['product']:,} products, "
+        f"{created['customer']:,} customers, {created['deal']:,} deals ({created['stage_history']:,} stage changes), "
+        f"{created['activity']:,} activities ({created['open_followups']:,} open follow-ups), "
+        f"{created['payment']:,} payments, {created['target']:,} targets."
+    )
+    show_headline_reports()
+
+
+def show_headline_reports() -> None:
+    """The three daily answers on the demo data: the funnel, the targets, the follow-ups due."""
+    output.message("See it with: salescli report funnel, salescli report targets, salescli report due")

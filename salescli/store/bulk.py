@@ -1,0 +1,135 @@
+"""Bulk writes for generated data (`salescli demo`, the benchmark's reference-scale file).
+
+Rows arrive as tuples from ``salescli.demo`` and go in with ``executemany`` in batches,
+inside the caller's one transaction (``session.write()``): a demo that fails half-way
+leaves the file as it was. Nothing here goes row by row through the command layer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from typing import Any
+
+BATCH_ROWS = 10_000
+
+# The tables that hold a business's records, children before parents (the order a
+# clear-out deletes them in). Stages and settings are configuration, and stay.
+RECORD_TABLES = ("payment", "activity", "stage_history", "target", "deal", "customer_tag", "customer", "product", "rep")
+
+
+def record_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many rows each record table holds."""
+    return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in RECORD_TABLES}
+
+
+def has_records(conn: sqlite3.Connection) -> bool:
+    return any(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() for table in RECORD_TABLES)
+
+
+def clear_records(conn: sqlite3.Connection) -> None:
+    """Delete every business record (reps, customers, deals, ...); keep stages and settings."""
+    for table in RECORD_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+
+
+def stage_ladder(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The stages in pipeline order: ``id``, ``name``, ``position``, ``probability``, ``kind``."""
+    return conn.execute("SELECT id, name, position, probability, kind FROM stage ORDER BY position, id").fetchall()
+
+
+def insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order) in batches; return how many went in.
+
+    ``rows`` may be a generator: at most one batch is held in memory at a time.
+    """
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    count = 0
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH_ROWS)):
+        conn.executemany(sql, batch)
+        count += len(batch)
+    return count
+
+
+@contextmanager
+def fast_writes(conn: sqlite3.Connection, *, cache_mib: int = 64) -> Iterator[None]:
+    """Around one big build's transaction: a larger page cache, temporary data in memory,
+    no fsync and no foreign-key lookups while writing (the generator's rows are consistent
+    by construction, and its tests check them with ``PRAGMA foreign_key_check``); then fold
+    the write-ahead log into the file and shrink it.
+
+    Entered outside the transaction (SQLite ignores or refuses these settings inside one);
+    they are put back afterwards, so later writes on this connection are as safe as ever.
+    """
+    names = ("cache_size", "temp_store", "synchronous", "foreign_keys")
+    saved = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
+    conn.execute(f"PRAGMA cache_size = {-1024 * cache_mib}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        for name, value in saved.items():
+            conn.execute(f"PRAGMA {name} = {value}")
+
+
+@contextmanager
+def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TABLES) -> Iterator[None]:
+    """Drop the indexes of ``tables`` for a bulk insert and build them again afterwards
+    (a third faster than keeping them up to date row by row). Inside the caller's
+    transaction, so a failure puts them back as they were; a UNIQUE index that the new
+    rows break fails to build, and with it the whole build."""
+    marks = ", ".join("?" * len(tables))
+    indexes = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        list(tables),
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in indexes:
+        conn.execute(sql)
+
+
+def recent_performance(conn: sqlite3.Connection, since: str, until: str) -> dict[int, dict[str, int]]:
+    """Per rep id, over ``since``…``until`` (dates): revenue won (cents), deals won,
+    customers created, activities done — what the demo sets its targets from."""
+    result: dict[int, dict[str, int]] = {}
+
+    def add(rows: Iterable[sqlite3.Row], *keys: str) -> None:
+        for row in rows:
+            figures = result.setdefault(row[0], dict.fromkeys(("revenue", "won_deals", "new_customers", "activities"), 0))
+            for index, key in enumerate(keys, start=1):
+                figures[key] = row[index] or 0
+
+    add(
+        conn.execute(
+            "SELECT d.owner_id, sum(d.amount), count(*) FROM deal d JOIN stage s ON s.id = d.stage_id "
+            "WHERE s.kind = 'won' AND d.closed_at BETWEEN ? AND ? AND d.owner_id IS NOT NULL GROUP BY d.owner_id",
+            [since, until],
+        ),
+        "revenue",
+        "won_deals",
+    )
+    add(
+        conn.execute(
+            "SELECT owner_id, count(*) FROM customer WHERE created_at >= ? AND created_at < date(?, '+1 day') "
+            "AND owner_id IS NOT NULL GROUP BY owner_id",
+            [since, until],
+        ),
+        "new_customers",
+    )
+    add(
+        conn.execute(
+            "SELECT owner_id, count(*) FROM activity WHERE done_at BETWEEN ? AND ? AND owner_id IS NOT NULL "
+            "GROUP BY owner_id",
+            [since, until],
+        ),
+        "activities",
+    )
+    return result

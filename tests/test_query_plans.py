@@ -1,0 +1,219 @@
+"""The queries that must stay fast at 1,000,000 activities and 250,000 deals read through
+indexes, never a full pass over ``activity`` or ``deal`` (SPEC §9).
+
+SQLite's plan does not depend on how many rows there are (the file has no ANALYZE
+statistics), so a small demo file shows the plan the reference-scale file gets.
+``assert_uses_index`` checks one query; the ``*_as_run`` tests trace what the real
+commands send to SQLite and check every query they run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from salescli import demo, store
+from salescli.cli import app
+from salescli.store import bulk
+
+BIG_TABLES = ("activity", "deal")
+_NOT_AN_ALIAS = {
+    "on", "where", "join", "left", "inner", "cross", "natural", "indexed", "not", "group", "order", "limit",
+    "using", "union", "outer", "window", "having",
+}
+_TABLE_REFERENCE = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
+
+
+def query_plan(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[str]:
+    """The ``EXPLAIN QUERY PLAN`` lines of ``sql``."""
+    return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+def table_names(sql: str) -> dict[str, str]:
+    """What each name in ``FROM``/``JOIN`` stands for: alias → table, table → table."""
+    names: dict[str, str] = {}
+    for table, alias in _TABLE_REFERENCE.findall(sql):
+        names[table.lower()] = table.lower()
+        if alias and alias.lower() not in _NOT_AN_ALIAS:
+            names[alias.lower()] = table.lower()
+    return names
+
+
+def full_scans(conn: sqlite3.Connection, sql: str, params: tuple = (), tables: tuple[str, ...] = BIG_TABLES) -> list[str]:
+    """The plan lines that read the whole of one of ``tables`` (or the whole of one of its indexes)."""
+    names = table_names(sql)
+    scans = []
+    for line in query_plan(conn, sql, params):
+        words = line.split()
+        if len(words) >= 2 and words[0] == "SCAN" and names.get(words[1].lower(), words[1].lower()) in tables:
+            scans.append(line)
+    return scans
+
+
+def assert_uses_index(conn: sqlite3.Connection, sql: str, params: tuple = (), *, index: str | None = None) -> None:
+    """``sql`` reads ``activity`` and ``deal`` only through indexes (``index`` among them)."""
+    plan = query_plan(conn, sql, params)
+    scans = full_scans(conn, sql, params)
+    assert not scans, f"full scan {scans} in the plan {plan} of:\n{sql}"
+    if index is not None:
+        assert any(re.search(rf"\bINDEX {index}\b", line) for line in plan), f"{index} not used: {plan} for:\n{sql}"
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory) -> Path:
+    """A demo business of 400 customers (1,000 deals, 4,000 activities)."""
+    path = tmp_path_factory.mktemp("plans") / "small.db"
+    conn = store.connect(path)
+    with bulk.fast_writes(conn), store.transaction(conn):
+        demo.fill(conn, demo.scaled(400), seed=1, today=dt.date(2026, 11, 23))
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def conn(small_file) -> sqlite3.Connection:
+    return sqlite3.connect(small_file)
+
+
+# ---------------------------------------------------------------- the helper itself
+
+
+def test_the_check_catches_a_full_scan(conn):
+    with pytest.raises(AssertionError, match="full scan"):
+        assert_uses_index(conn, "SELECT count(*) FROM activity a WHERE a.summary = ?", ("x",))
+    with pytest.raises(AssertionError, match="full scan"):
+        assert_uses_index(conn, "SELECT id FROM deal ORDER BY amount")
+    with pytest.raises(AssertionError, match="deal_stage not used"):
+        assert_uses_index(conn, "SELECT id FROM deal d WHERE d.customer_id = ?", (1,), index="deal_stage")
+    assert table_names("SELECT 1 FROM activity a JOIN deal AS d ON d.id = a.deal_id LEFT JOIN rep r ON 1 WHERE 1") == {
+        "activity": "activity", "a": "activity", "deal": "deal", "d": "deal", "rep": "rep", "r": "rep",
+    }
+
+
+# ---------------------------------------------------------------- the key queries
+
+DUE_SQL = """
+SELECT a.id, a.due, a.type, a.summary, a.deal_id, c.name AS customer, r.handle AS owner
+FROM activity a INDEXED BY activity_open_due
+JOIN customer c ON c.id = a.customer_id
+LEFT JOIN rep r ON r.id = a.owner_id
+WHERE a.done_at IS NULL AND a.due <= ?
+ORDER BY a.due, a.id
+"""
+
+UNCONTACTED_SQL = """
+SELECT c.id, c.name, c.created_at FROM customer c
+WHERE c.created_at < ? AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.customer_id = c.id)
+ORDER BY c.created_at
+"""
+
+
+def test_due_follow_ups_read_the_open_due_index(conn):
+    assert_uses_index(conn, DUE_SQL, ("2026-11-30",), index="activity_open_due")
+    assert_uses_index(conn, DUE_SQL.replace("a.due <= ?", "a.due <= ? AND a.owner_id = ?"), ("2026-11-30", 2),
+                      index="activity_open_due")
+    # already in due order: no sorting of the rows
+    assert not any("TEMP B-TREE" in line for line in query_plan(conn, DUE_SQL, ("2026-11-30",)))
+
+
+def test_without_indexed_by_the_due_query_may_take_another_index(conn):
+    """Left to itself SQLite (3.40) reads ``done_at IS NULL`` from ``activity_done`` — every
+    open follow-up, then a sort — rather than the partial index; the due query names its
+    index. (This documents the planner; it is not a rule for the code.)"""
+    plan = query_plan(conn, DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
+    assert not full_scans(conn, DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
+    assert any("activity_open_due" in line or "activity_done" in line for line in plan)
+
+
+def test_uncontacted_leads_look_activities_up_by_customer(conn):
+    assert_uses_index(conn, UNCONTACTED_SQL, ("2026-11-22 12:00:00",), index="activity_customer")
+
+
+def test_deals_by_stage_read_the_stage_index(conn):
+    assert_uses_index(conn, "SELECT d.id, d.title, d.amount FROM deal d WHERE d.stage_id = ?", (4,), index="deal_stage")
+    assert_uses_index(
+        conn, "SELECT d.id FROM deal d WHERE d.stage_id = ? AND d.owner_id = ?", (4, 2), index="deal_stage"
+    )
+    open_deals = (
+        "SELECT d.id, d.amount, s.probability FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.kind = 'open'"
+    )
+    assert_uses_index(conn, open_deals, index="deal_stage")
+    assert_uses_index(conn, open_deals + " AND d.owner_id = ?", (2,))  # deal_owner serves it as well
+
+
+def test_period_queries_read_their_date_indexes(conn):
+    assert_uses_index(
+        conn,
+        "SELECT d.closed_at, count(*), sum(d.amount) FROM deal d JOIN stage s ON s.id = d.stage_id "
+        "WHERE s.kind = 'won' AND d.closed_at BETWEEN ? AND ? GROUP BY d.closed_at",
+        ("2026-11-01", "2026-11-30"),
+    )
+    assert_uses_index(
+        conn, "SELECT count(*) FROM activity WHERE done_at BETWEEN ? AND ?", ("2026-11-01", "2026-11-30"),
+        index="activity_done",
+    )
+    assert_uses_index(
+        conn, "SELECT count(*) FROM deal WHERE created_at >= ? AND created_at < ?", ("2026-10-01", "2027-01-01"),
+        index="deal_created",
+    )
+    assert_uses_index(
+        conn, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = ? ORDER BY entered_on", (7,),
+        index="stage_history_deal",
+    )
+    assert_uses_index(conn, "SELECT * FROM activity WHERE customer_id = ? ORDER BY done_at", (7,), index="activity_customer")
+
+
+# ---------------------------------------------------------------- the queries the commands run
+
+
+def traced(monkeypatch, small_file: Path, *args: str) -> list[str] | None:
+    """The SELECTs that ``salescli --db small_file ARGS`` runs (None: no such command yet)."""
+    statements: list[str] = []
+    connect = store.connect
+
+    def tracing_connect(path):
+        conn = connect(path)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(store, "connect", tracing_connect)
+    result = CliRunner().invoke(app, ["--db", str(small_file), *args, "--format", "tsv"])
+    if result.exit_code == 2 and "No such command" in result.stderr:
+        return None
+    assert result.exit_code in (0, 1), result.stderr
+    return [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+@pytest.mark.parametrize("args", [("report", "due"), ("report", "due", "--days", "400"), ("report", "due", "--owner", "bob")])
+def test_report_due_as_run(monkeypatch, small_file, conn, args):
+    statements = traced(monkeypatch, small_file, *args)
+    if statements is None:
+        pytest.skip("`salescli report due` is not available yet")
+    for sql in statements:
+        assert not full_scans(conn, sql), f"{' '.join(args)} scans: {full_scans(conn, sql)} in\n{sql}"
+    assert any("activity_open_due" in " ".join(query_plan(conn, sql)) for sql in statements)
+
+
+def test_deal_list_by_stage_as_run(monkeypatch, small_file, conn):
+    statements = traced(monkeypatch, small_file, "deal", "list", "--stage", "proposal")
+    if statements is None:
+        pytest.skip("`salescli deal list` is not available yet")
+    deal_queries = [sql for sql in statements if "deal" in table_names(sql).values()]
+    assert deal_queries
+    for sql in deal_queries:
+        assert not full_scans(conn, sql), f"deal list --stage scans: {full_scans(conn, sql)} in\n{sql}"
+    assert any("deal_stage" in " ".join(query_plan(conn, sql)) for sql in deal_queries)
+
+
+def test_rep_list_as_run(monkeypatch, small_file, conn):
+    """The tracing itself, on a command that exists from the start: counting each rep's open
+    deals looks them up by owner."""
+    statements = traced(monkeypatch, small_file, "rep", "list")
+    assert statements and any("deal" in table_names(sql).values() for sql in statements)
+    for sql in statements:
+        assert not full_scans(conn, sql), f"rep list scans: {full_scans(conn, sql)} in\n{sql}"
