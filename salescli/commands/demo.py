@@ -49,4 +49,9 @@ def demo(
 
 def show_headline_reports() -> None:
     """The three daily answers on the demo data: the funnel, the targets, the follow-ups due."""
-    output.message("See it with: salescli report funnel, salescli report targets, salescli report due")
+    from salescli.commands import report_daily
+
+    for show in (report_daily.funnel, report_daily.targets, report_daily.due):
+        output.done("")
+        show()
+    output.message("\nExplore it: salescli customer list, salescli deal list --open, salescli report reps, … (salescli --help)")
