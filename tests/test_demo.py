@@ -41,7 +41,10 @@ def test_demo_fills_an_empty_file(cli, isolated):
     result = cli("demo")
     assert counts(isolated) == SAMPLE_COUNTS
     assert "3 reps, 5 products, 40 customers, 60 deals (218 stage changes), 220 activities (20 open follow-ups)" in result.stderr
-    assert "salescli report due" in result.stderr
+    # then the three headline reports, on the demo's own data
+    assert "\nFunnel of deals created at any time\n" in result.stdout
+    assert "\nTargets running on 2026-11-23\n" in result.stdout
+    assert "\nFollow-ups due by 2026-11-30\n" in result.stdout
     assert result.stdout == ""
     assert query(isolated, "PRAGMA foreign_key_check") == []
     assert query(isolated, "PRAGMA integrity_check") == [("ok",)]
