@@ -343,6 +343,21 @@ def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):
     assert len(cli.json("log")) == 1
 
 
+def test_an_import_replacing_every_tag_is_logged_as_it_happened(cli, isolated, tmp_path):
+    """The old tags are deleted first, so the new ones form a range starting at the same
+    customer ids: the deletes before the range still count."""
+    cli("rep", "add", "alice")
+    source = tmp_path / "c.csv"
+    source.write_text("name,tags\nAcme,vip\n北京科技,重点; vip\n", encoding="utf-8")
+    cli("import", "customers", source)
+    before = snapshot(isolated)
+    cli("import", "customers", source, "--on-conflict", "update")
+    assert ranges_and_captured_inserts(isolated, 3) == ([("customer_tag", 1, 2)], [])
+    assert log_lines(cli)[0][2] == "3 customer tags created; 3 customer tags deleted"  # the customers as they were
+    cli("undo")
+    assert snapshot(isolated) == before
+
+
 def test_bulk_inserts_into_a_table_keyed_by_an_integer_and_more(cli, isolated):
     """customer_tag (customer_id, tag), WITHOUT ROWID: the range is one of customer ids."""
     cli("rep", "add", "alice")

@@ -42,7 +42,11 @@ def import_(
         bool, typer.Option("--skip-invalid", help="Import the valid rows; write the others, with an error column, to FILE.rejects.csv.")
     ] = False,
 ) -> None:
-    """Import records from a CSV file: every row is checked first, and one bad row writes nothing."""
+    """Import records from a CSV file: every row is checked first, and one bad row writes nothing.
+
+    Before it writes, the database is backed up next to itself (sales-import-YYYYMMDD-HHMMSS.db;
+    the last 3 are kept), and `salescli undo` takes the whole import back.
+    """
     from salescli.store import backup as backups
     from salescli.transfer import entities, importer
 

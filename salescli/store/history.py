@@ -318,11 +318,13 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
             [change["pk"], change["last_pk"]],
         ).fetchone()[0]
         tallies.append((change["id"], change["tbl"], 0, alive))
+    # a change after a range to a row of it is the range's; one before it (a row deleted
+    # before the range started above a lower id) counts on its own
     outside = "".join(
-        f" AND NOT (CASE WHEN tbl = ? THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
+        f" AND NOT (CASE WHEN tbl = ? AND id > ? THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
         for r in ranges
     )
-    parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["pk"], r["last_pk"]))]
+    parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["id"], r["pk"], r["last_pk"]))]
     for row in conn.execute(ROW_SUMMARY_SQL.format(outside_ranges=outside), parameters):
         if row["first_op"] == "insert":
             which = None if row["last_op"] == "delete" else 0
