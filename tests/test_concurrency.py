@@ -12,7 +12,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 
 SALESCLI = str(Path(sys.executable).with_name("salescli"))
 WRITERS, WRITES_EACH = 4, 10  # 40 write commands at once, against 2 readers and backups
@@ -139,29 +138,61 @@ def test_a_write_waits_for_another_and_a_read_does_not(isolated):
     assert len(handles) == 12 and "bob" in handles
 
 
-@pytest.mark.parametrize("moment", ["while inserting", "before committing"])
-def test_a_write_killed_half_way_leaves_the_file_intact_and_unchanged(isolated, moment):
-    for handle in ("alice", "bob"):
-        assert salescli("rep", "add", handle).returncode == 0
+def big_customers_file(path: Path, rows: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("name,email,tier,owner,tags\n")
+        for n in range(rows):
+            out.write(f"Kunde {n:06d},k{n}@example.com,{'ABC'[n % 3]},alice,imported; batch {n % 7}\n")
+    return path
+
+
+def test_an_import_killed_while_writing_leaves_the_file_intact_and_unchanged(isolated, tmp_path):
+    assert salescli("rep", "add", "alice").returncode == 0
+    small = tmp_path / "small.csv"
+    small.write_text("name,tags\nAcme,vip\n北京科技,重点\n", encoding="utf-8")
+    assert salescli("import", "customers", str(small)).returncode == 0
     before = {
+        "customers": salescli("export", "customers", "-f", "json").stdout,
         "reps": salescli("rep", "list", "-f", "json").stdout,
         "log": salescli("log", "-f", "json").stdout,
     }
-    victim = long_write(isolated, 200_000 if moment == "while inserting" else 20_000, 60)
-    wait_for(victim, "started")
-    if moment == "while inserting":
-        time.sleep(1.0)
-    else:
-        wait_for(victim, "inserted")
-        assert Path(f"{isolated}-wal").stat().st_size > 0  # uncommitted pages already on disk
+    wal = Path(f"{isolated}-wal")
+    assert not wal.exists()  # the last connection to close checkpointed it away
+    victim = subprocess.Popen(
+        [SALESCLI, "import", "customers", str(big_customers_file(tmp_path / "big.csv", 60_000))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    # the check pass writes nothing; the write pass spills uncommitted pages into the WAL as it goes
+    while not (wal.exists() and wal.stat().st_size > 1 << 20):
+        assert victim.poll() is None, f"the import ended before it could be killed: {victim.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     os.kill(victim.pid, signal.SIGKILL)
     assert victim.wait(10) == -signal.SIGKILL
+    assert "Backed up the database to" in (victim.stderr.read() if victim.stderr else "")
+
     assert integrity(isolated) == "ok"
+    assert salescli("export", "customers", "-f", "json").stdout == before["customers"]
     assert salescli("rep", "list", "-f", "json").stdout == before["reps"]
     assert salescli("log", "-f", "json").stdout == before["log"]
     conn = sqlite3.connect(isolated)
+    assert conn.execute("SELECT count(*) FROM customer").fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM customer_tag").fetchone() == (2,)
     assert conn.execute("SELECT command_id FROM history_state").fetchone() == (None,)
-    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_rep_insert'").fetchone() == (1,)
+    # the insert triggers the import dropped for its ranges are back: the drop was part of its transaction
+    triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN ('history_customer_insert', 'history_customer_tag_insert')"
+    assert sorted(row[0] for row in conn.execute(triggers)) == ["history_customer_insert", "history_customer_tag_insert"]
+    conn.close()
+    # the backup it took first is whole, and is the file as it was
+    assert sorted(p.name for p in tmp_path.glob("sales-import-*.db")) == [
+        "sales-import-20261123-120000-2.db", "sales-import-20261123-120000.db",  # the small import's, the big one's
+    ]
+    copy = tmp_path / "sales-import-20261123-120000-2.db"
+    assert integrity(copy) == "ok" and not list(tmp_path.glob(".*partial"))
+    conn = sqlite3.connect(copy)
+    assert conn.execute("SELECT name FROM customer ORDER BY id").fetchall() == [("Acme",), ("北京科技",)]
     conn.close()
     # and the file works as before: the next undo is the last command that committed
-    assert salescli("undo").stdout == "Undid #2 `rep add bob`: 1 rep removed.\n"
+    assert salescli("undo").stdout == f"Undid #2 `import customers {small}`: 2 customer tags and 2 customers removed.\n"
+    assert salescli("import", "customers", str(small)).returncode == 0

@@ -3,8 +3,8 @@ writing only what the file says."""
 
 from __future__ import annotations
 
+import errno
 import os
-import re
 import stat
 
 import pytest
@@ -18,6 +18,11 @@ def write(path, text: str, encoding: str = "utf-8"):
 
 def customers(db) -> list[tuple]:
     return query(db, "SELECT id, name, phone, email FROM customer ORDER BY id")
+
+
+def import_backups(db) -> list[str]:
+    """The backups imports took of ``db``, by name."""
+    return sorted(p.name for p in db.parent.glob(f"{db.stem}-import-*.db"))
 
 
 def counts(db) -> dict[str, int]:
@@ -125,7 +130,7 @@ def test_one_bad_row_writes_nothing_and_names_every_problem(cli, isolated, tmp_p
         "Error: 2 rows are invalid, so nothing was written: correct them, or use --skip-invalid to import the 2 rows that are valid",
     ]
     assert counts(isolated)["customer"] == 0
-    assert not list(tmp_path.glob("*.bak")) and not (tmp_path / "c.csv.rejects.csv").exists()
+    assert import_backups(isolated) == [] and not (tmp_path / "c.csv.rejects.csv").exists()
 
 
 def test_dry_run_counts_and_writes_nothing(cli, isolated, tmp_path):
@@ -143,7 +148,7 @@ def test_dry_run_counts_and_writes_nothing(cli, isolated, tmp_path):
     skipping = cli("import", "customers", tmp_path / "bad.csv", "--dry-run", "--skip-invalid")
     assert "would create 2, update 0, skip 0; 2 rows are invalid." in skipping.stdout
     assert not (tmp_path / "bad.csv.rejects.csv").exists()
-    assert not list(isolated.parent.glob("*.bak")) and counts(isolated)["customer"] == 3
+    assert import_backups(isolated) == [] and counts(isolated)["customer"] == 3
 
 
 def test_dry_run_shows_only_the_first_problems(cli, tmp_path):
@@ -224,6 +229,19 @@ def test_update_by_id_renames_and_merges_custom_fields(cli, isolated, tmp_path):
     ]
     clash = write(tmp_path / "e.csv", "id,name\n1,北京科技有限公司\n")
     assert "customer #2 already has this name" in cli.fails("import", "customers", clash, "--on-conflict", "update")
+
+
+def test_an_empty_id_cell_matches_by_natural_key_and_keeps_the_id(cli, isolated, tmp_path):
+    """An export with new rows added by hand (no id yet) and old rows edited, imported back."""
+    seed(isolated)
+    source = write(tmp_path / "c.csv", "id,name,phone\n,Acme Ltd,+1 555 0199\n,Newcomer,1\n2,北京科技有限公司,2\n")
+    assert "1 created, 2 updated" in cli("import", "customers", source, "--on-conflict", "update").stdout
+    assert customers(isolated) == [
+        (1, "Acme Ltd", "+1 555 0199", "jane@acme.test"),
+        (2, "北京科技有限公司", "2", None),
+        (5, 'Quote "Q" Co', None, None),
+        (6, "Newcomer", "1", None),
+    ]
 
 
 def test_unknown_id_creates_that_id(cli, isolated, tmp_path):
@@ -366,19 +384,48 @@ def test_backup_before_writing_keeps_three(cli, isolated, tmp_path):
     for number in range(5):
         result = cli("import", "customers", write(tmp_path / f"c{number}.csv", f"name\nCustomer {number}\n"))
         made.append(result.stderr.split("Backed up the database to ")[1].strip())
-    assert len(set(made)) == 5
-    assert all(re.fullmatch(r"sales\.db\.import-\d{8}-\d{6}(-\d+)?\.bak", os.path.basename(p)) for p in made)
-    kept = list(isolated.parent.glob("*.bak"))
-    assert sorted(map(str, kept)) == sorted(made[2:])
-    # each backup is the database as it was before its import: the newest three hold 2, 3 and 4 customers
-    assert sorted(query(p, "SELECT count(*) FROM customer")[0][0] for p in kept) == [2, 3, 4]
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
+    # `salescli backup`'s naming, labelled; the clock is fixed, so all five are taken "in the same second"
+    stamp = "sales-import-20261123-120000"
+    assert [os.path.basename(p) for p in made] == [f"{stamp}.db", *(f"{stamp}-{n}.db" for n in range(2, 6))]
+    assert [str(isolated.parent / name) for name in import_backups(isolated)] == made[2:]
+    for number, copy in enumerate(made[2:], start=2):
+        path = isolated.parent / copy
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        # the database as it was before that import: the customers and commands of the imports before it,
+        # none of the import's own (uncommitted) record
+        assert query(path, "SELECT count(*) FROM customer")[0][0] == number
+        assert query(path, "SELECT line FROM history_command ORDER BY id")[-1][0] == f"import customers {tmp_path}/c{number - 1}.csv"
+        assert query(path, "SELECT count(*), command_id FROM history_state") == [(1, None)]
+        assert query(path, "PRAGMA integrity_check") == [("ok",)]
+    cli("backup")  # a backup the user asked for is never deleted by an import's
+    cli("import", "customers", write(tmp_path / "c5.csv", "name\nCustomer 5\n"))
+    assert import_backups(isolated) == [f"{stamp}-4.db", f"{stamp}-5.db", f"{stamp}-6.db"]
+    assert (isolated.parent / "sales-20261123-120000.db").exists()
 
 
 def test_no_backup_when_nothing_is_written(cli, isolated, tmp_path):
     seed(isolated)
     cli("import", "customers", write(tmp_path / "c.csv", "name\nAcme Ltd\n"), "--on-conflict", "skip")
-    assert not list(isolated.parent.glob("*.bak"))
+    assert import_backups(isolated) == []
+
+
+def test_a_backup_that_cannot_be_written_stops_the_import(cli, isolated, tmp_path, monkeypatch):
+    cli("import", "customers", write(tmp_path / "a.csv", "name\nFirst\n"))
+    before, log = counts(isolated), cli("log").stdout
+
+    def disk_full(source, target):
+        target.write_bytes(b"half a copy")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("salescli.store.backup._backup", disk_full)
+    error = cli.fails("import", "customers", write(tmp_path / "b.csv", "name\nSecond\n"))
+    assert error == (
+        f"Error: cannot write the backup {isolated.parent}/sales-import-20261123-120000-2.db: "
+        "No space left on device; nothing was imported\n"
+    )
+    assert counts(isolated) == before and cli("log").stdout == log
+    assert import_backups(isolated) == ["sales-import-20261123-120000.db"]  # and no partial file left
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 
 
 @pytest.mark.parametrize("size", [4999, 5003])

@@ -12,6 +12,8 @@ import pytest
 from salescli import session
 from salescli.store import history, schema
 
+from fixtures.sample import seed
+
 NOON = "2026-11-23 12:00:00"
 
 
@@ -247,6 +249,83 @@ def test_bulk_inserts_record_one_range_and_undo_exactly(cli, isolated):
     assert conn.execute("SELECT count(*), sum(tier = 'A') FROM customer").fetchone() == (999, 5)
 
 
+def ranges_and_captured_inserts(db: Path, command_id: int) -> tuple[list[tuple], list[tuple]]:
+    """How a command's inserts were recorded: ``(table, first id, last id)`` ranges, and
+    ``(table, key)`` rows captured one by one."""
+    conn = sqlite3.connect(db)
+    try:
+        first, last = conn.execute("SELECT first_change, last_change FROM history_command WHERE id = ?", [command_id]).fetchone()
+        ranges = conn.execute(
+            "SELECT tbl, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert-range' ORDER BY id",
+            [first, last],
+        ).fetchall()
+        captured = conn.execute(
+            "SELECT tbl, pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert' ORDER BY id", [first, last]
+        ).fetchall()
+        return ranges, captured
+    finally:
+        conn.close()
+
+
+def test_undo_takes_back_an_import_exactly_and_redo_brings_it_back(cli, isolated, tmp_path):
+    seed(isolated)  # customers 1, 2 and 5 (3 and 4 were deleted), tags on 1 and 2, deals 1 to 3
+    before = snapshot(isolated)
+    customers = tmp_path / "c.csv"
+    customers.write_text(
+        "id,name,phone,tags,created_at\n"
+        ",Acme Ltd,+1 555 0199,partner; vip,\n"  # update by name: tags replaced (1 is at or below the tags' largest)
+        ',"Quote ""Q"" Co",,new,\n'  # update of #5, which had no tags: 5 is above the tags' largest
+        "3,Gamma GmbH,,,2025-01-02 03:04:05\n"  # an id below the largest customer id: captured row by row
+        ",Delta,,a; b,\n"  # new: #10, after the file's largest id
+        "9,Epsilon,,c,\n",  # an id above the largest: in the range
+        encoding="utf-8",
+    )
+    cli("import", "customers", customers, "--on-conflict", "update")
+    after_customers = snapshot(isolated)
+    deals = tmp_path / "d.csv"
+    deals.write_text(
+        "id,title,customer,amount,stage,created_at,closed_at\n"
+        "1,Widgets for Acme,Acme Ltd,4000,won,,2026-11-20\n"  # update: won, a stage history row added
+        ",New deal,Delta,100,qualified,2026-11-01,\n"
+        ",Won deal,Gamma GmbH,200,won,2026-10-01,2026-11-02\n",
+        encoding="utf-8",
+    )
+    cli("import", "deals", deals, "--on-conflict", "update")
+    after_deals = snapshot(isolated)
+
+    assert ranges_and_captured_inserts(isolated, 1) == (
+        [("customer", 6, 10), ("customer_tag", 3, 10)],
+        [("customer", 3), ("customer_tag", '[1,"partner"]'), ("customer_tag", '[1,"vip"]')],
+    )
+    assert ranges_and_captured_inserts(isolated, 2) == ([("deal", 4, 5), ("stage_history", 7, 10)], [])
+    assert log_lines(cli) == [
+        (2, f"import deals {deals} --on-conflict update", "2 deals and 4 stage history entries created; 1 deal updated", False),
+        (1, f"import customers {customers} --on-conflict update",
+         # (1, 'vip') was deleted and put back: "updated"
+         "3 customers and 5 customer tags created; 2 customers and 1 customer tag updated; 1 customer tag deleted", False),
+    ]
+    assert after_customers["customer_tag"] == [
+        (1, "partner"), (1, "vip"), (2, "重点客户"), (5, "new"), (9, "c"), (10, "a"), (10, "b"),
+    ]
+
+    assert cli("undo").stdout.startswith(f"Undid #2 `import deals {deals} --on-conflict update`: ")
+    assert snapshot(isolated) == after_customers
+    assert cli("undo").stdout.startswith(f"Undid #1 `import customers {customers} --on-conflict update`: ")
+    assert snapshot(isolated) == before
+    cli("undo", "--redo")
+    assert snapshot(isolated) == after_customers
+    cli("undo", "--redo")
+    assert snapshot(isolated) == after_deals
+    cli("undo")
+    cli("undo")
+    assert snapshot(isolated) == before
+    assert [(e["id"], e["changes"], e["undone"]) for e in cli.json("log")][:2] == [
+        (8, "undid #1: 1 customer tag restored; 1 customer tag and 2 customers changed back; "
+            "5 customer tags and 3 customers removed", False),
+        (7, "undid #2: 1 deal changed back; 4 stage history entries and 2 deals removed", False),
+    ]
+
+
 def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):
     cli("rep", "add", "alice")
 
@@ -262,6 +341,62 @@ def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):
     assert conn.execute("SELECT count(*) FROM customer").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'history_customer_insert'").fetchone() == (1,)
     assert len(cli.json("log")) == 1
+
+
+def test_an_import_replacing_every_tag_is_logged_as_it_happened(cli, isolated, tmp_path):
+    """The old tags are deleted first, so the new ones form a range starting at the same
+    customer ids: the deletes before the range still count."""
+    cli("rep", "add", "alice")
+    source = tmp_path / "c.csv"
+    source.write_text("name,tags\nAcme,vip\n北京科技,重点; vip\n", encoding="utf-8")
+    cli("import", "customers", source)
+    before = snapshot(isolated)
+    cli("import", "customers", source, "--on-conflict", "update")
+    assert ranges_and_captured_inserts(isolated, 3) == ([("customer_tag", 1, 2)], [])
+    assert log_lines(cli)[0][2] == "3 customer tags created; 3 customer tags deleted"  # the customers as they were
+    cli("undo")
+    assert snapshot(isolated) == before
+
+
+def test_bulk_inserts_into_a_table_keyed_by_an_integer_and_more(cli, isolated):
+    """customer_tag (customer_id, tag), WITHOUT ROWID: the range is one of customer ids."""
+    cli("rep", "add", "alice")
+
+    def customers(conn):
+        conn.executemany(
+            "INSERT INTO customer (id, name, fields, created_at, updated_at) VALUES (?, ?, '{}', ?, ?)",
+            [(i, f"C{i}", NOON, NOON) for i in range(1, 7)],
+        )
+        conn.executemany("INSERT INTO customer_tag VALUES (?, ?)", [(1, "old"), (2, "old"), (3, "old")])
+
+    write_script(isolated, "setup", customers)
+    before = snapshot(isolated)
+
+    def tags(conn):
+        with history.bulk_inserts(conn, "customer_tag") as above:
+            assert above == 3
+            conn.execute("DELETE FROM customer_tag WHERE customer_id = 2")  # recorded as usual
+            conn.executemany("INSERT INTO customer_tag VALUES (?, ?)", [(4, "x"), (4, "y"), (6, "x")])
+            conn.execute("DELETE FROM customer_tag WHERE customer_id = 6")  # one of the block's own: gone again
+        conn.execute("INSERT INTO customer_tag VALUES (1, 'new')")  # outside the block: captured
+
+    write_script(isolated, "tags", tags)
+    assert ranges_and_captured_inserts(isolated, 3) == ([("customer_tag", 4, 6)], [("customer_tag", '[1,"new"]')])
+    assert log_lines(cli)[0] == (3, "tags", "3 customer tags created; 1 customer tag deleted", False)
+    cli("undo")
+    assert snapshot(isolated) == before
+    cli("undo", "--redo")
+    assert snapshot(isolated)["customer_tag"] == [(1, "new"), (1, "old"), (3, "old"), (4, "x"), (4, "y")]
+
+    def low(conn):
+        with history.bulk_inserts(conn, "customer_tag"):
+            conn.execute("INSERT INTO customer_tag VALUES (3, 'too low')")
+
+    with pytest.raises(ValueError, match="1 row.* at or below 4"):
+        write_script(isolated, "low", low)
+    with pytest.raises(ValueError, match="needs a table whose key is or starts with an INTEGER, not setting"):
+        write_script(isolated, "setting", lambda conn: history.bulk_inserts(conn, "setting").__enter__())
+    assert [e["command"] for e in cli.json("log")][:2] == ["undo --redo", "undo"]
 
 
 def test_bulk_inserts_outside_a_command_record_nothing(cli, isolated):

@@ -10,11 +10,12 @@ import typer
 
 from salescli import output, parse, session
 from salescli.commands.common import App
-from salescli.errors import Invalid
+from salescli.errors import Invalid, SalesError
 
 ENTITY_HELP = "customers, deals, activities, targets, reps, products or payments."
 PROGRESS_FROM_BYTES = 1 << 20  # files smaller than this finish before a bar is worth drawing
 PROBLEMS_IN_DRY_RUN = 20
+IMPORT_BACKUPS_KEPT = 3  # an import backs the database up first; older import backups are deleted
 
 
 def register(app: App) -> None:
@@ -41,8 +42,12 @@ def import_(
         bool, typer.Option("--skip-invalid", help="Import the valid rows; write the others, with an error column, to FILE.rejects.csv.")
     ] = False,
 ) -> None:
-    """Import records from a CSV file: every row is checked first, and one bad row writes nothing."""
-    from salescli.store import transfer as store
+    """Import records from a CSV file: every row is checked first, and one bad row writes nothing.
+
+    Before it writes, the database is backed up next to itself (sales-import-YYYYMMDD-HHMMSS.db;
+    the last 3 are kept), and `salescli undo` takes the whole import back.
+    """
+    from salescli.store import backup as backups
     from salescli.transfer import entities, importer
 
     spec = entities.entity(entity)
@@ -55,7 +60,10 @@ def import_(
     problems = _Problems(PROBLEMS_IN_DRY_RUN if dry_run else None)
 
     def backup() -> Path:
-        copy = store.backup(session.db_path())
+        try:
+            copy = backups.copy(session.connection(), label="import", keep=IMPORT_BACKUPS_KEPT)
+        except SalesError as error:
+            raise SalesError(f"{error}; nothing was imported") from None
         output.message(f"Backed up the database to {copy}")
         return copy
 

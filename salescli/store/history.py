@@ -68,7 +68,10 @@ class TableShape:
     name: str
     columns: tuple[str, ...]
     key: tuple[str, ...]  # primary key columns; ("rowid",) when none is declared
-    integer_key: bool  # the key is an INTEGER PRIMARY KEY (so inserts can be ranges)
+    # What inserted rows can be recorded as a range of (None: they cannot): the row id of
+    # an INTEGER PRIMARY KEY table, or the first key column of a table keyed by an
+    # INTEGER and more (customer_tag: a range of customer ids).
+    range_column: str | None
 
     def key_expr(self, row: str) -> str:
         if len(self.key) == 1:
@@ -83,6 +86,10 @@ class TableShape:
 
     def stored_columns(self) -> tuple[str, ...]:
         return self.columns if self.key != ("rowid",) else ("rowid", *self.columns)
+
+    def range_value(self, stored: str) -> str:
+        """SQL: the range column's value in a recorded key (the column ``stored``)."""
+        return stored if len(self.key) == 1 else f"json_extract({stored}, '$[0]')"
 
 
 def business_tables(conn: sqlite3.Connection) -> list[str]:
@@ -109,8 +116,10 @@ def shape(conn: sqlite3.Connection, table: str) -> TableShape:
         conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0].upper()
     )
     key = tuple(name for _, name, _ in declared) or ("rowid",)
-    integer_key = len(declared) == 1 and declared[0][2] == "INTEGER" and not without_rowid
-    return TableShape(table, columns, key, integer_key)
+    range_column = None
+    if declared and declared[0][2] == "INTEGER":
+        range_column = "rowid" if len(declared) == 1 and not without_rowid else declared[0][1]
+    return TableShape(table, columns, key, range_column)
 
 
 def _trigger_sql(table: TableShape) -> list[str]:
@@ -194,35 +203,40 @@ def _span(conn: sqlite3.Connection, command_id: int) -> tuple[int, int]:
 
 
 @contextmanager
-def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[None]:
+def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     """Inside a command: the rows the block inserts into ``table`` (which must have an
-    INTEGER PRIMARY KEY) are recorded as one id range instead of one change each.
+    INTEGER PRIMARY KEY, or a key whose first column is an INTEGER) are recorded as one
+    range of ids (of that first column) instead of one change each.
 
-    The rows must get ids above the table's largest id (no id given, or a larger one);
-    a row given a smaller id raises ``ValueError``, which rolls the command back.
+    The rows must get ids above the table's largest, which the block is given
+    (``with bulk_inserts(conn, "customer") as above:``): no id, or a larger one. A row
+    given an id at or below it raises ``ValueError``, which rolls the command back.
     Updates and deletes in the block are recorded as usual. Outside a command (a bulk
     generator with its own transaction) nothing is recorded, and the block is as fast.
     """
+    table_shape = shape(conn, table)
+    column = _range_column(table_shape)
     command_id = current(conn)
     if command_id is None:
         with _without_insert_trigger(conn, table):
-            yield
+            yield _max(conn, table, column)
         return
-    if not shape(conn, table).integer_key:
-        raise ValueError(f"bulk_inserts needs a table with an INTEGER PRIMARY KEY, not {table}")
-    above, rows_before = _max_rowid(conn, table), _count(conn, table)
+    above, rows_before = _max(conn, table, column), _count(conn, table)
     change_id = conn.execute(
         "INSERT INTO history_change (command_id, tbl, op, pk) VALUES (?, ?, 'insert-range', ?)",
         [command_id, table, above + 1],
     ).lastrowid
     with _without_insert_trigger(conn, table):
-        yield
-    last = _max_rowid(conn, table)
-    in_range = conn.execute(f"SELECT count(*) FROM {_quote(table)} WHERE rowid > ?", [above]).fetchone()[0]
-    deleted_below = conn.execute(
-        "SELECT count(*) FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete' AND pk <= ?",
-        [change_id, table, above],
-    ).fetchone()[0]
+        yield above
+    in_range = conn.execute(f"SELECT count(*) FROM {_quote(table)} WHERE {_quote(column)} > ?", [above]).fetchone()[0]
+    # rows deleted in the block: older ones (recorded as usual), and the block's own, whose
+    # ids the range must still cover so that undoing the delete and the range leaves none
+    deleted_below, deleted_last = conn.execute(
+        f"SELECT count(*) FILTER (WHERE value <= ?), max(value) FROM (SELECT {table_shape.range_value('pk')} AS value "
+        "FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete')",
+        [above, change_id, table],
+    ).fetchone()
+    last = max(_max(conn, table, column), deleted_last or 0)
     unrecorded = _count(conn, table) - rows_before + deleted_below - in_range
     if unrecorded:
         raise ValueError(
@@ -252,8 +266,19 @@ def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[No
             conn.execute(_trigger_sql(shape(conn, table))[0])
 
 
-def _max_rowid(conn: sqlite3.Connection, table: str) -> int:
-    return int(conn.execute(f"SELECT IFNULL(max(rowid), 0) FROM {_quote(table)}").fetchone()[0])
+def range_floor(conn: sqlite3.Connection, table: str) -> int:
+    """The id ``bulk_inserts`` on ``table`` would start now: its rows go above it."""
+    return _max(conn, table, _range_column(shape(conn, table)))
+
+
+def _range_column(table: TableShape) -> str:
+    if table.range_column is None:
+        raise ValueError(f"bulk_inserts needs a table whose key is or starts with an INTEGER, not {table.name}")
+    return table.range_column
+
+
+def _max(conn: sqlite3.Connection, table: str, column: str) -> int:
+    return int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
@@ -286,14 +311,20 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
         "SELECT id, tbl, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert-range'",
         [first, last],
     ).fetchall()
+    shapes = {table: shape(conn, table) for table in {change["tbl"] for change in ranges}}
     for change in ranges:
         alive = conn.execute(
-            f"SELECT count(*) FROM {_quote(change['tbl'])} WHERE rowid BETWEEN ? AND ?",
+            f"SELECT count(*) FROM {_quote(change['tbl'])} {_range_where(shapes[change['tbl']])}",
             [change["pk"], change["last_pk"]],
         ).fetchone()[0]
         tallies.append((change["id"], change["tbl"], 0, alive))
-    outside = "".join(" AND NOT (tbl = ? AND pk BETWEEN ? AND ?)" for _ in ranges)
-    parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["pk"], r["last_pk"]))]
+    # a change after a range to a row of it is the range's; one before it (a row deleted
+    # before the range started above a lower id) counts on its own
+    outside = "".join(
+        f" AND NOT (CASE WHEN tbl = ? AND id > ? THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
+        for r in ranges
+    )
+    parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["id"], r["pk"], r["last_pk"]))]
     for row in conn.execute(ROW_SUMMARY_SQL.format(outside_ranges=outside), parameters):
         if row["first_op"] == "insert":
             which = None if row["last_op"] == "delete" else 0
@@ -467,18 +498,19 @@ def _replay_backwards(conn: sqlite3.Connection, first: int, last: int, window: i
                 runs.append((statement, table, [parameters]))
         for statement, table, rows in runs:
             touched = conn.executemany(statement, rows).rowcount
-            if touched != len(rows) and not statement.endswith(RANGE):  # a range may have gaps
+            if touched != len(rows) and not statement.endswith(_range_where(shapes[table])):  # a range may have gaps
                 raise Diverged(f"{len(rows) - touched} {table} row(s) missing")
 
 
-RANGE = "WHERE rowid BETWEEN ? AND ?"
+def _range_where(table: TableShape) -> str:
+    return f"WHERE {_quote(table.range_column or 'rowid')} BETWEEN ? AND ?"
 
 
 def _inverse(table: TableShape, change: sqlite3.Row) -> tuple[str, list[Any]]:
     """The statement (and its parameters) that takes one change back."""
     name = _quote(table.name)
     if change["op"] == "insert-range":
-        return f"DELETE FROM {name} {RANGE}", [change["pk"], change["last_pk"]]
+        return f"DELETE FROM {name} {_range_where(table)}", [change["pk"], change["last_pk"]]
     key = table.key_values(change["pk"])
     if change["op"] == "insert":
         return f"DELETE FROM {name} WHERE {table.key_where()}", key

@@ -1,5 +1,5 @@
-"""The SQL of import and export: bulk look-ups, batched writes, streamed exports, and
-the backup an import takes first.
+"""The SQL of import and export: bulk look-ups, batched writes and streamed exports
+(the backup an import takes first is ``store.backup``'s).
 
 Look-ups take a batch of keys and answer with one query per few hundred keys; writes
 are ``executemany`` over a batch of rows; exports are read from the cursor row by row,
@@ -8,16 +8,10 @@ so neither side holds a whole table in memory.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
-
-from salescli.errors import SalesError
 
 _CHUNK = 500  # keys per IN (...) query
 
@@ -168,9 +162,12 @@ def update_rows(
     conn.executemany(sql, rows)
 
 
-def replace_tags(conn: sqlite3.Connection, cleared: Sequence[int], tags: Sequence[tuple[int, str]]) -> None:
-    """Drop the tags of the ``cleared`` customers, then add ``(customer id, tag)`` pairs."""
-    conn.executemany("DELETE FROM customer_tag WHERE customer_id = ?", [(i,) for i in cleared])
+def clear_tags(conn: sqlite3.Connection, customers: Sequence[int]) -> None:
+    conn.executemany("DELETE FROM customer_tag WHERE customer_id = ?", [(i,) for i in customers])
+
+
+def add_tags(conn: sqlite3.Connection, tags: Sequence[tuple[int, str]]) -> None:
+    """``(customer id, tag)`` pairs."""
     conn.executemany("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
 
 
@@ -236,54 +233,3 @@ def custom_field_keys(conn: sqlite3.Connection) -> list[str]:
     """Every custom-field key some customer has, sorted."""
     sql = "SELECT DISTINCT j.key FROM customer, json_each(customer.fields) AS j ORDER BY j.key"
     return [row[0] for row in conn.execute(sql)]
-
-
-# ---------------------------------------------------------------- backup
-
-KEEP_BACKUPS = 3
-_BACKUP_NAME = re.compile(r"\.import-(\d{8}-\d{6})(?:-(\d+))?\.bak$")
-
-
-def backup(path: Path, *, keep: int = KEEP_BACKUPS) -> Path:
-    """Copy the database at ``path`` next to it (``sales.db.import-YYYYMMDD-HHMMSS.bak``,
-    mode 0600) with SQLite's online backup, and keep only the newest ``keep`` copies."""
-    path = Path(path)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    earlier = [_order(p) for p in _backups(path)]
-    counter = max((n for s, n in earlier if s == stamp), default=0) + 1
-    while True:
-        suffix = f"-{counter}" if counter > 1 else ""
-        target = path.with_name(f"{path.name}.import-{stamp}{suffix}.bak")
-        try:
-            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            break
-        except FileExistsError:  # another import in the same second
-            counter += 1
-        except OSError as error:
-            raise SalesError(f"cannot back the database up to {target}: {error.strerror}; nothing was imported") from None
-    source = sqlite3.connect(path)
-    copy = sqlite3.connect(target)
-    try:
-        source.backup(copy)
-    finally:
-        copy.close()
-        source.close()
-    for old in _backups(path)[:-keep]:
-        old.unlink(missing_ok=True)
-    return target
-
-
-def _order(candidate: Path) -> tuple[str, int]:
-    match = _BACKUP_NAME.search(candidate.name)
-    assert match
-    return match[1], int(match[2] or 1)
-
-
-def _backups(path: Path) -> list[Path]:
-    """The import backups of ``path``, oldest first."""
-    found = [p for p in path.parent.glob(f"{glob_escape(path.name)}.import-*.bak") if _BACKUP_NAME.search(p.name)]
-    return sorted(found, key=_order)
-
-
-def glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)

@@ -16,13 +16,15 @@ from __future__ import annotations
 import csv
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from salescli import parse
 from salescli.errors import Invalid, UsageError
+from salescli.store import history
 from salescli.store import transfer as store
 from salescli.transfer import records
 from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, fold, read_text
@@ -33,6 +35,7 @@ BATCH = 2000
 CONFLICT_MODES = ("error", "skip", "update")
 
 Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
+T = TypeVar("T")
 
 
 def parse_mapping(entity: Entity, pairs: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -220,40 +223,47 @@ class Import:
         entity = self.entity
         next_id = max(store.max_id(conn, entity.table), outcome.max_id) + 1
         keep = records.KEEP_IF_EMPTY[entity.name]
-        for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
-            creates, updates = [], []
-            for row in rows:
-                if row.errors:  # cannot happen: the first pass found none, inside the same transaction
-                    raise Invalid(f"row {row.number}: {row.errors[0][1]} (found while writing): nothing was written")
-                if row.action == "create":
-                    if row.values.get("id") is None:
-                        row.values["id"], next_id = next_id, next_id + 1
-                    creates.append(row)
-                elif row.action == "update":
-                    updates.append(row)
-            created = [self.shape.columns(row, ctx, creating=True) for row in creates]
-            updated = [self.shape.columns(row, ctx, creating=False) for row in updates]
-            try:
-                if created:
-                    store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
-                if updated:
-                    store.update_rows(
-                        conn, entity.table, list(updated[0]),
-                        [(*u.values(), row.match) for u, row in zip(updated, updates, strict=True)], keep_if_empty=keep,
-                    )
-            except sqlite3.IntegrityError as error:
-                raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
-            self._write_extras(conn, ctx, creates, updates)
+        with _NewRows(conn) as new_rows:
+            for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
+                creates, updates = [], []
+                for row in rows:
+                    if row.errors:  # cannot happen: the first pass found none, inside the same transaction
+                        raise Invalid(f"row {row.number}: {row.errors[0][1]} (found while writing): nothing was written")
+                    if row.action == "create":
+                        if row.values.get("id") is None:
+                            row.values["id"], next_id = next_id, next_id + 1
+                        creates.append(row)
+                    elif row.action == "update":
+                        updates.append(row)
+                updated = [self.shape.columns(row, ctx, creating=False) for row in updates]
+                try:
+                    for group in new_rows.groups(entity.table, creates, key=lambda row: row.values["id"]):
+                        created = [self.shape.columns(row, ctx, creating=True) for row in group]
+                        store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
+                    if updated:
+                        store.update_rows(
+                            conn, entity.table, list(updated[0]),
+                            [(*u.values(), row.match) for u, row in zip(updated, updates, strict=True)], keep_if_empty=keep,
+                        )
+                except sqlite3.IntegrityError as error:
+                    raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
+                self._write_extras(conn, ctx, creates, updates, new_rows)
 
-    def _write_extras(self, conn: sqlite3.Connection, ctx: Context, creates: list[Row], updates: list[Row]) -> None:
+    def _write_extras(
+        self, conn: sqlite3.Connection, ctx: Context, creates: list[Row], updates: list[Row], new_rows: _NewRows
+    ) -> None:
         if self.entity.name == "customers" and "tags" in self.present:
+            store.clear_tags(conn, [row.match or 0 for row in updates])  # the file's tags replace theirs
             pairs = [pair for row in creates for pair in records.tags(row, row.values["id"])]
             pairs += [pair for row in updates for pair in records.tags(row, row.match or 0)]
-            store.replace_tags(conn, [row.match or 0 for row in updates], pairs)
+            for group in new_rows.groups("customer_tag", pairs, key=lambda pair: pair[0]):  # ranges of customer ids
+                store.add_tags(conn, group)
         if self.entity.name == "deals":
             history = [h for row in creates for h in records.stage_history(row, row.values["id"], ctx, creating=True)]
             history += [h for row in updates for h in records.stage_history(row, row.match or 0, ctx, creating=False)]
-            store.add_stage_history(conn, history)
+            if history:
+                new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
+                store.add_stage_history(conn, history)
 
     # ------------------------------------------------------------ one batch at a time
 
@@ -419,6 +429,52 @@ def _check_duplicates(entity: Entity, rows: list[Row], seen: store.SeenKeys) -> 
             if first != row.number:
                 row.fail(column, message.format(first))
                 break
+
+
+class _NewRows:
+    """The rows an import creates, recorded for ``undo`` as ranges of ids (``history.bulk_inserts``)
+    instead of one captured change per row, which would cost as much again as the inserts.
+
+    A table's range stays open from its first insert to the end of the import (one record
+    for the whole file), except around rows at or below the largest id the range started
+    above (a file's own ids, tags of an existing customer): history needs those captured
+    one by one, so the range is closed for them and a new one opened after.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.ranges: dict[str, tuple[ExitStack, int]] = {}  # table → (its open block, the id it started above)
+
+    def __enter__(self) -> _NewRows:
+        return self
+
+    def __exit__(self, *error: Any) -> None:
+        while self.ranges:
+            self.ranges.popitem()[1][0].__exit__(*error)
+
+    def groups(self, table: str, items: list[T], key: Callable[[T], int]) -> Iterator[list[T]]:
+        """``items`` (rows to insert, ``key`` giving each one's id) in the groups to insert
+        one after the other: those at or below the floor with the range closed, then the
+        others with it open."""
+        floor = self.ranges[table][1] if table in self.ranges else history.range_floor(self.conn, table)
+        if items and min(map(key, items)) <= floor:
+            self._close(table)
+            floor = history.range_floor(self.conn, table)  # where the next range starts
+            yield [item for item in items if key(item) <= floor]
+            items = [item for item in items if key(item) > floor]
+        if items:
+            self.open(table)
+            yield items
+
+    def open(self, table: str) -> None:
+        """Record the table's next inserts (ids above its largest) as a range."""
+        if table not in self.ranges:
+            block = ExitStack()
+            self.ranges[table] = (block, block.enter_context(history.bulk_inserts(self.conn, table)))
+
+    def _close(self, table: str) -> None:
+        if table in self.ranges:
+            self.ranges.pop(table)[0].close()
 
 
 class _Rejects:

@@ -167,7 +167,8 @@ DEFAULTS = {
 class Shape:
     """How the rows of one file become database columns, worked out once per import.
 
-    A created record gets every column, an updated one only the columns the file has;
+    A created record gets every column, an updated one only the columns the file has
+    (but its id);
     keys come in a fixed order, ready for ``executemany``. A reference ``x`` is the column
     ``x_id``; a list is stored as JSON; a target's period as its label and dates; a
     customer's custom fields as one JSON object (which an update patches).
@@ -178,7 +179,8 @@ class Shape:
         self.entity = entity.name
         self.custom = sorted((n, n[len(CUSTOM_FIELD_PREFIX):]) for n in present if n.startswith(CUSTOM_FIELD_PREFIX))
         self.create = [self._step(f) for f in entity.fields if f.name != "tags"]
-        self.update = [self._step(f) for f in entity.fields if f.name != "tags" and f.name in present]
+        # an update never sets the id: it is the record's (an empty id cell matched by natural key)
+        self.update = [self._step(f) for f in entity.fields if f.name not in ("id", "tags") and f.name in present]
         self.defaults = DEFAULTS.get(entity.name, {})
 
     @staticmethod
