@@ -498,3 +498,11 @@ def test_database_and_its_wal_files_are_private(cli, isolated):
         reader.close()
     finally:
         os.umask(old_umask)
+
+
+def test_backup_to_a_new_directory_named_with_a_slash(cli, isolated):
+    cli("rep", "add", "alice")
+    folder = isolated.parent / "backups" / "nightly"
+    written = Path(cli("backup", f"{folder}/").stdout.strip())
+    assert written.parent == folder and written.name.startswith("sales-") and written.suffix == ".db"
+    assert sqlite3.connect(written).execute("SELECT handle FROM rep").fetchall() == [("alice",)]

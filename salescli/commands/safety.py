@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -9,6 +10,7 @@ import typer
 
 from salescli import output, session
 from salescli.commands.common import App, FormatOption
+from salescli.errors import SalesError
 from salescli.output import Column
 
 COLUMNS = [
@@ -85,10 +87,11 @@ def undo(
 
 def backup(
     path: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Argument(
             metavar="PATH",
-            help="Where to write the copy: a file or a directory (default: sales-YYYYMMDD-HHMMSS.db next to the database).",
+            help="Where to write the copy: a file, or a directory (ending in / it is created) "
+            "(default: sales-YYYYMMDD-HHMMSS.db next to the database).",
             show_default=False,
         ),
     ] = None,
@@ -96,7 +99,13 @@ def backup(
     """Copy the database to a private file (mode 0600), consistently, even while others write."""
     from salescli.store import backup as backups
 
-    output.done(str(backups.copy(session.connection(), path)))
+    target = Path(path).expanduser() if path else None
+    if target is not None and path.endswith(("/", os.sep)):  # a directory is meant: make it
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SalesError(f"cannot create the directory {target}: {error.strerror}") from None
+    output.done(str(backups.copy(session.connection(), target)))
 
 
 def register(app: App) -> None:
