@@ -9,7 +9,9 @@ the same run on the same machine, and write BENCHMARKS.md.
   data and "today" line up whatever the date.
 * Each command runs once to warm the page cache, then `--runs` times (default 7), each in a
   fresh process with stdout to /dev/null (not a terminal: plain output, as in cron). Wall
-  time per run; peak RSS of that process from os.wait4's resource usage.
+  time per run; peak RSS of that process from os.wait4's resource usage, taken by a small
+  launcher process (``LAUNCHER``) so that this script's own memory does not count.
+  salescli's modules are compiled to bytecode first, as an install would have them.
 * Floors: `--help` and the empty-file `report due` against a bare Typer app and against
   Python + Typer + the same SQL; the read commands against the very SQL they ran (traced
   from a run of the command) through the bare `sqlite3` shell; `import customers` against
@@ -132,18 +134,68 @@ class Case:
 # ---------------------------------------------------------------- running
 
 
+# Starts each measured command and reports on it. A process's peak RSS (ru_maxrss) counts
+# the memory of the process that started it, up to the moment it started the program
+# (fork or vfork share or copy that memory until exec): started from this script, which
+# grows to tens of MiB, every command would seem to need at least as much. This small
+# process, started first, does the starting instead; what it adds is measured (`true`).
+LAUNCHER = r"""
+import json, os, sys, time
+for line in sys.stdin:
+    argv, env, stdin, err = json.loads(line)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, stdin, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+    ]
+    start = time.perf_counter()
+    try:
+        pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions)
+    except OSError as error:
+        print(json.dumps([0, 0, 0, 127, str(error)]), flush=True)
+        continue
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    print(json.dumps([wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
+                      os.waitstatus_to_exitcode(status)]), flush=True)
+"""
+
+
+class Launcher:
+    """The process that starts every measured command (see ``LAUNCHER``)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.errors = tempfile.NamedTemporaryFile(prefix="salescli-bench-", suffix=".err", delete=False)
+        self.errors.close()
+
+    def run(self, argv: list[str], env: dict[str, str], stdin: Path | None) -> tuple[float, float, int, int, str]:
+        assert self.process.stdin and self.process.stdout
+        job = [argv, env, str(stdin or os.devnull), self.errors.name]
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        wall, cpu, rss, status, *failure = json.loads(self.process.stdout.readline())
+        message = failure[0] if failure else Path(self.errors.name).read_text(encoding="utf-8", errors="replace")
+        return wall, cpu, rss, status, message
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
+        Path(self.errors.name).unlink(missing_ok=True)
+
+
+_launcher: list[Launcher] = []
+
+
 def run_once(argv: list[str], *, env: dict[str, str], stdin: Path | None = None) -> tuple[float, float, int, int, str]:
     """Run ``argv`` in a fresh process: wall seconds, CPU seconds (user + system), peak RSS
     bytes, exit status, stderr."""
-    with tempfile.TemporaryFile() as err, open(stdin or os.devnull, "rb") as inp:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, stdin=inp, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        message = err.read().decode("utf-8", "replace")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, process.returncode, message
+    if not _launcher:
+        _launcher.append(Launcher())
+    return _launcher[0].run(argv, env, stdin)
 
 
 def measure(label: str, argv: list[str], *, runs: int, env: dict[str, str], setup=None, stdin: Path | None = None) -> Measure:
@@ -320,10 +372,20 @@ def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-")[:60]
 
 
+def compile_bytecode() -> None:
+    """Compile salescli's modules, as installing a package does: with PYTHONDONTWRITEBYTECODE
+    set (as here) a source checkout would otherwise compile them again on every run."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "salescli")], check=True, capture_output=True)
+
+
 def cases(args: argparse.Namespace, env: dict[str, str], work: Path) -> tuple[list[Case], dict[str, object]]:
     runs = args.runs
     reference, build_seconds = reference_file(args.customers, args.rebuild, env)
-    info: dict[str, object] = {"reference": reference, "build_seconds": build_seconds, "scale": scale_of(reference)}
+    compile_bytecode()
+    info: dict[str, object] = {
+        "reference": reference, "build_seconds": build_seconds, "scale": scale_of(reference),
+        "launcher_rss": run_once(["true"], env=env)[2],
+    }
     empty = work / "empty.db"
     subprocess.run([*SALESCLI, "--db", str(empty), "init"], env=env, check=True, capture_output=True)
 
@@ -501,7 +563,9 @@ def report(results: list[Case], info: dict[str, object], args: argparse.Namespac
         f"{scale['payment']:,} payments; {scale['bytes'] / MIB:,.0f} MiB file; "
         f"`salescli demo --customers {args.customers}`, {built}",
         f"* Method: one warm-up run, then {args.runs} timed runs per command, each a fresh process, stdout to "
-        "/dev/null (plain output, as under cron); SALESCLI_TODAY=" + TODAY + "; peak RSS of that process.",
+        "/dev/null (plain output, as under cron); SALESCLI_TODAY=" + TODAY + "; salescli's modules compiled to "
+        "bytecode first (as an install does); peak RSS of that process, started by a small launcher process "
+        f"whose own {info['launcher_rss'] / MIB:.0f} MiB is the least any command can show (`true` shows that).",
         "* Floors, measured in the same run: `--help` against a bare Typer app with one command; `report due` on an "
         "empty file against Python + `import typer` + the same SQL; each read command against the exact SQL it ran "
         "(traced from a run) through the bare `sqlite3` shell; `import customers` against "
@@ -525,7 +589,11 @@ def main() -> None:
     env = base_env()
     load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="salescli-bench-") as scratch:
-        results, info = cases(args, env, Path(scratch))
+        try:
+            results, info = cases(args, env, Path(scratch))
+        finally:
+            for launcher in _launcher:
+                launcher.close()
     load = (load_start, os.getloadavg()[0])
     busy = max(load) > (os.cpu_count() or 1) / 2
     memory_reference = next((c for c in results if c.budget == "memory reference"), None)

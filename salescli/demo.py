@@ -82,17 +82,17 @@ def fill(conn: sqlite3.Connection, shape: Shape, *, seed: int, today: dt.date, r
     ``replace``, which deletes them first (stages and settings stay)."""
     ladder = Ladder.of(bulk.stage_ladder(conn))
     first_contact_hours = int(store.setting(conn, "first_contact_hours"))
-    if bulk.has_records(conn):
-        if not replace:
-            held = bulk.record_counts(conn)
-            raise Invalid(
-                f"this file already holds records ({held['customer']} customers, {held['deal']} deals, "
-                f"{held['rep']} reps): use --force to replace them with the demo, or --db to choose another file"
-            )
-        bulk.clear_records(conn)
+    if bulk.has_records(conn) and not replace:
+        held = bulk.record_counts(conn)
+        raise Invalid(
+            f"this file already holds records ({held['customer']} customers, {held['deal']} deals, "
+            f"{held['rep']} reps): use --force to replace them with the demo, or --db to choose another file"
+        )
     business = Business(shape, seed, today, ladder, first_contact_hours)
-    with bulk.indexes_deferred(conn):
-        created = {table: bulk.insert(conn, table, columns, rows) for table, columns, rows in business.tables()}
+    with bulk.derived_deferred(conn):
+        bulk.clear_records(conn)
+        with bulk.indexes_deferred(conn):
+            created = {table: bulk.insert(conn, table, columns, rows) for table, columns, rows in business.tables()}
     basis = (today - dt.timedelta(days=TARGET_BASIS_DAYS)).isoformat(), (today - dt.timedelta(days=1)).isoformat()
     created["target"] = bulk.insert(conn, "target", TARGET_COLUMNS, business.targets(bulk.recent_performance(conn, *basis)))
     created["open_followups"] = shape.open_followups  # the newest customers' first contacts, and the plans

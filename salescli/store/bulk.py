@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from itertools import islice
 from typing import Any
+
+from salescli.store import history, schema
 
 BATCH_ROWS = 10_000
 
@@ -43,14 +45,20 @@ def stage_ladder(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 def insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) in batches; return how many went in.
 
-    ``rows`` may be a generator: at most one batch is held in memory at a time.
+    ``rows`` may be a generator: at most one batch is held in memory at a time. Inside a
+    command (``session.write()``) the rows of a table with an INTEGER PRIMARY KEY are
+    recorded for undo as one id range, not one change each (``history.bulk_inserts``);
+    their ids must be above the table's largest. Other tables (``customer_tag``) are
+    captured row by row as usual.
     """
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     count = 0
     iterator = iter(rows)
-    while batch := list(islice(iterator, BATCH_ROWS)):
-        conn.executemany(sql, batch)
-        count += len(batch)
+    ranged = history.shape(conn, table).integer_key
+    with history.bulk_inserts(conn, table) if ranged else nullcontext():
+        while batch := list(islice(iterator, BATCH_ROWS)):
+            conn.executemany(sql, batch)
+            count += len(batch)
     return count
 
 
@@ -93,6 +101,26 @@ def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TA
         conn.execute(f'DROP INDEX "{name}"')
     yield
     for _, sql in indexes:
+        conn.execute(sql)
+
+
+@contextmanager
+def derived_deferred(conn: sqlite3.Connection) -> Iterator[None]:
+    """Around a bulk load of the record tables (inside the caller's transaction): drop the
+    triggers that keep the derived tables up to date row by row (``_stage_stay``, migration
+    m004), then build those tables again in one pass and put the triggers back. The
+    undo record's own triggers stay (``history.bulk_inserts`` deals with them)."""
+    marks = ", ".join("?" * len(RECORD_TABLES))
+    triggers = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks}) AND name NOT LIKE ?",
+        [*RECORD_TABLES, history.PREFIX + "%"],
+    ).fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    conn.execute("DELETE FROM _stage_stay")
+    conn.execute(schema.STAGE_STAY_FILL)
+    for _, sql in triggers:
         conn.execute(sql)
 
 
