@@ -46,15 +46,15 @@ def insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: I
     """Insert ``rows`` (tuples in ``columns`` order) in batches; return how many went in.
 
     ``rows`` may be a generator: at most one batch is held in memory at a time. Inside a
-    command (``session.write()``) the rows of a table with an INTEGER PRIMARY KEY are
-    recorded for undo as one id range, not one change each (``history.bulk_inserts``);
-    their ids must be above the table's largest. Other tables (``customer_tag``) are
+    command (``session.write()``) the rows are recorded for undo as one id range, not one
+    change each (``history.bulk_inserts``): their ids (for ``customer_tag``, their
+    customer ids) must be above the table's largest. A table with no integer key is
     captured row by row as usual.
     """
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     count = 0
     iterator = iter(rows)
-    ranged = history.shape(conn, table).integer_key
+    ranged = history.shape(conn, table).range_column is not None
     with history.bulk_inserts(conn, table) if ranged else nullcontext():
         while batch := list(islice(iterator, BATCH_ROWS)):
             conn.executemany(sql, batch)
