@@ -214,7 +214,7 @@ def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | Non
 
     The customers are read in id order and each is looked up in ``activity_customer``
     (customer_id order too), so the lookups walk that index from start to end rather than
-    jumping about it: a third of the time of looking them up in any other order.
+    jumping about it (a quarter of the time, at 100,000 customers).
     """
     params: Params = []
     owned = _owned_by("c.owner_id", owner_id, params)
