@@ -236,15 +236,15 @@ def test_scaled_demo(cli, isolated):
 
 def test_the_demo_is_recorded_as_id_ranges_and_undo_empties_the_file(cli, isolated, tmp_path):
     """Every table with an integer key is recorded for undo as one id range (not a change
-    per row); undo takes the whole demo back, down to the derived stays. (The build drops
+    per row; at most the customer tags, keyed by customer and tag, one by one); undo takes the whole demo back, down to the derived stays. (The build drops
     and recreates indexes and triggers, so the schema comes back in another order.)"""
     cli("init")
     empty = sorted(dump(isolated))
     cli("demo", "--customers", "400")
     recorded = dict(query(isolated, "SELECT op, count(*) FROM history_change GROUP BY op"))
-    ranged = {"rep", "product", "customer", "deal", "stage_history", "activity", "payment", "target"}
-    assert recorded.pop("insert-range") == len(ranged)
-    assert recorded == {"insert": counts(isolated)["customer_tag"]}  # its key is not an integer
+    integer_keys = {"rep", "product", "customer", "deal", "stage_history", "activity", "payment", "target"}
+    assert recorded.pop("insert-range") >= len(integer_keys)
+    assert set(recorded) <= {"insert"} and recorded.get("insert", 0) <= counts(isolated)["customer_tag"]
     assert query(isolated, "SELECT count(*) FROM _stage_stay")[0][0] > 0
     cli("undo")
     assert sorted(dump(isolated)) == empty
