@@ -107,10 +107,6 @@ def json_value(value: Any, kind: str) -> Any:
     return value
 
 
-def csv_value(value: Any, kind: str) -> str:
-    return _csv_cell(kind)(value)
-
-
 def _csv_cell(kind: str) -> Callable[[Any], str]:
     """The CSV form of one kind, as a function (chosen once per column: big exports)."""
     if kind == "money":

@@ -7,7 +7,7 @@ import re
 import sqlite3
 from typing import Any
 
-from salescli import parse
+from salescli import parse, store
 from salescli.errors import Invalid, UsageError
 
 HANDLE = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
@@ -91,10 +91,7 @@ def edit(conn: sqlite3.Connection, rep_id: int, changes: dict[str, Any]) -> None
             changes[key] = json.dumps(changes[key], ensure_ascii=False)
     if "active" in changes:
         changes["active"] = int(bool(changes["active"]))
-    if not changes:
-        return
-    assignments = ", ".join(f"{column} = ?" for column in changes)
-    conn.execute(f"UPDATE rep SET {assignments} WHERE id = ?", [*changes.values(), rep_id])
+    store.update(conn, "rep", rep_id, changes)
 
 
 def deactivate(conn: sqlite3.Connection, rep_id: int, reassign_to: int | None) -> dict[str, int]:
