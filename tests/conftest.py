@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 from salescli import output
 from salescli.cli import app
 
 TODAY = "2026-11-23"  # a Monday
+
+# Build the Click command tree once per test process, not once per invocation: every
+# CliRunner().invoke() in the suite (and in test modules that make their own runner)
+# shares it. The tree holds no per-run state: the session module is reset by --db's callback.
+typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True)
