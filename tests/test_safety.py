@@ -463,7 +463,9 @@ def test_backup_is_a_private_consistent_copy(cli, isolated):
         assert third == folder / "sales-20261123-120000.db"
         named = isolated.parent / "copy.db"
         named.write_text("old contents")
-        assert cli("backup", named).stdout == f"{named}\n"  # replaces an older copy
+        assert cli.fails("backup", named) == f"Error: {named} already exists: add --force to replace it\n"
+        assert named.read_text() == "old contents"
+        assert cli("backup", named, "--force").stdout == f"{named}\n"  # replaces an older copy
     finally:
         os.umask(old_umask)
     for copy in (first, second, third, named):

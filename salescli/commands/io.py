@@ -126,7 +126,12 @@ def export(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
 ) -> None:
-    """Export every record of one kind, in the columns `import` reads back."""
+    """Export every record of one kind, in the columns `import` reads back.
+
+    With --output the file is private (mode 0600) and appears only once complete; never the database.
+    """
+    from salescli import files
+    from salescli.store import backup as backups
     from salescli.transfer import entities, exporter
 
     spec = entities.entity(entity)
@@ -135,10 +140,7 @@ def export(
     if output_file is None:
         output.render(rows, columns, fmt=fmt)
         return
-    try:
-        out = open(output_file, "w", encoding="utf-8", newline="")
-    except OSError as error:
-        raise Invalid(f"cannot write {output_file}: {error.strerror}") from None
-    with out, redirect_stdout(out):
+    database = backups.database_file(session.connection())
+    with files.writing(output_file, database=database, what="the export") as out, redirect_stdout(out):
         count = output.render(rows, columns, fmt=fmt)
     output.message(f"Exported {count} {spec.name} to {output_file}")

@@ -1,4 +1,4 @@
-"""`salescli log`, `salescli undo [--redo]` and `salescli backup [PATH]`."""
+"""`salescli log`, `salescli undo [--redo]`, `salescli backup [PATH]` and `salescli restore BACKUP`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from salescli import output, session
-from salescli.commands.common import App, FormatOption
-from salescli.errors import SalesError
+from salescli.commands.common import App, FormatOption, YesOption, confirm
+from salescli.errors import UsageError
 from salescli.output import Column
 
 COLUMNS = [
@@ -95,21 +95,50 @@ def backup(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file PATH if it exists.")] = False,
+    keep: Annotated[
+        Optional[int],
+        typer.Option(
+            "--keep",
+            min=1,
+            metavar="N",
+            help="Then delete all but the newest N backups in that directory (only salescli's own backups of this database).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")] = False,
 ) -> None:
-    """Copy the database to a private file (mode 0600), consistently, even while others write."""
+    """Copy the database to a private file (mode 0600), consistently, even while others write, and check the copy."""
+    from salescli import files
     from salescli.store import backup as backups
 
     target = Path(path).expanduser() if path else None
     if target is not None and path.endswith(("/", os.sep)):  # a directory is meant: make it
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SalesError(f"cannot create the directory {target}: {error.strerror}") from None
-    output.done(str(backups.copy(session.connection(), target)))
+        files.make_private_dir(target)
+    if keep is not None and target is not None and not target.is_dir():
+        raise UsageError("--keep deletes older backups in a directory: give a directory as PATH, or none")
+    written = backups.copy(session.connection(), target, keep=keep, replace=force)
+    if not quiet:
+        output.done(str(written))
+
+
+def restore(
+    path: Annotated[Path, typer.Argument(metavar="BACKUP", help="The backup file to put in place of the database.", show_default=False)],
+    yes: YesOption = False,
+) -> None:
+    """Replace the database with a backup, after checking it; the current file is kept as a backup."""
+    from salescli.store import backup as backups
+
+    database = session.db_path()
+    confirm(f"Replace the database {database} with {path}?", yes=yes)
+    aside = backups.restore(path, database)
+    kept = f"; the file it replaced is kept as {aside}" if aside else ""
+    output.done(f"Restored {path} to {database}{kept}.")
 
 
 def register(app: App) -> None:
-    """Attach ``log``, ``undo`` and ``backup`` to the root app."""
+    """Attach ``log``, ``undo``, ``backup`` and ``restore`` to the root app."""
     app.command("log")(log)
     app.command("undo")(undo)
     app.command("backup")(backup)
+    app.command("restore")(restore)

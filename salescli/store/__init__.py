@@ -43,8 +43,10 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def _create_private_file(path: Path) -> None:
+    from salescli import files
+
+    files.make_private_dir(path.parent)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     except OSError as error:
         raise SalesError(f"cannot create the database file {path}: {error.strerror}") from None

@@ -1,15 +1,22 @@
-"""Backups: a consistent copy of the database through SQLite's online backup API.
+"""Backups and restores: whole, checked copies of the database, put in place in one step.
 
-The copy is read through a connection of its own, in one step inside one read
-transaction: it is the database as last committed, as of one moment, even while other
-processes write (WAL lets them carry on) and even when the caller is in the middle of a
-write of its own (``import`` backs up inside its transaction, before its first write).
-It is written to a private temporary file (mode 0600) next to the destination and
-renamed into place, so a crash never leaves half a backup under the destination's name.
+A copy is read through a connection of its own, in one step inside one read transaction:
+it is the database as last committed, as of one moment, even while other processes write
+(WAL lets them carry on) and even when the caller is in the middle of a write of its own
+(``import`` backs up inside its transaction, before its first write). It is written to a
+private temporary file next to its destination, checked (``PRAGMA quick_check``), and only
+then given its name (``salescli.files``): a failure, a damaged source or a kill never
+leaves half a backup under a backup's name.
 
-``salescli backup`` names its copies ``sales-YYYYMMDD-HHMMSS.db`` and never deletes one.
-The copy ``import`` takes first is labelled (``sales-import-YYYYMMDD-HHMMSS.db``), and
-only the newest few copies with that label are kept.
+``salescli backup`` names its copies ``sales-YYYYMMDD-HHMMSS.db`` (``-2``, ``-3``… for
+more in the same second) and never replaces a file unless told to. ``--keep N`` (and
+``import``, for the copies labelled ``sales-import-…``) then deletes the older copies of
+that name pattern in that directory, and only files that are salescli databases.
+
+``restore`` checks a backup the same way, copies it next to the database, sets the
+current file aside (under a backup's name, labelled ``before-restore``) and renames the
+copy over it, while holding the database exclusively, with its WAL folded in first: no
+process is left using the old file, and no old ``-wal`` can be applied to the new one.
 """
 
 from __future__ import annotations
@@ -18,12 +25,16 @@ import datetime as dt
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from salescli import parse
-from salescli.errors import Invalid, SalesError
+from salescli import files, parse
+from salescli.errors import Invalid, NotFound, SalesError, SchemaTooNew
+from salescli.store import schema
 
 BUSY_TIMEOUT_SECONDS = 10.0
+RESTORE_LABEL = "before-restore"
 
 
 def database_file(conn: sqlite3.Connection) -> Path:
@@ -34,86 +45,241 @@ def database_file(conn: sqlite3.Connection) -> Path:
     raise SalesError("the database has no file to back up")
 
 
-def _pattern(database: Path, label: str) -> re.Pattern[str]:
+def _pattern(stem: str, label: str) -> re.Pattern[str]:
     """``sales[-label]-YYYYMMDD-HHMMSS[-N].db`` → (stamp, N)."""
-    prefix = re.escape(f"{database.stem}-{label}-" if label else f"{database.stem}-")
+    prefix = re.escape(f"{stem}-{label}-" if label else f"{stem}-")
     return re.compile(prefix + r"(\d{8}-\d{6})(?:-(\d+))?\.db")
 
 
-def _copies(database: Path, label: str) -> list[tuple[str, int, Path]]:
-    """The default-named copies of ``database`` in its folder, oldest first."""
-    pattern = _pattern(database, label)
+def _copies(folder: Path, stem: str, label: str) -> list[tuple[str, int, Path]]:
+    """The default-named copies of the database ``stem`` in ``folder``, oldest first."""
+    pattern = _pattern(stem, label)
     found = []
-    for candidate in database.parent.iterdir() if database.parent.is_dir() else ():
+    for candidate in folder.iterdir() if folder.is_dir() else ():
         match = pattern.fullmatch(candidate.name)
         if match:
             found.append((match[1], int(match[2] or 1), candidate))
     return sorted(found)
 
 
-def default_path(database: Path, moment: dt.datetime | None = None, *, label: str = "") -> Path:
-    """``sales-YYYYMMDD-HHMMSS.db`` (or ``sales-LABEL-…``) next to ``sales.db``; a copy
-    taken in the same second as another gets the next number (``-2``, ``-3``…)."""
-    stamp = (moment or parse.now()).strftime("%Y%m%d-%H%M%S")
-    number = 1 + max((n for s, n, _ in _copies(database, label) if s == stamp), default=0)
-    name = f"{database.stem}-{label}-{stamp}" if label else f"{database.stem}-{stamp}"
-    return database.with_name(f"{name}-{number}.db" if number > 1 else f"{name}.db")
+def default_path(folder: Path, stem: str, moment: dt.datetime, *, label: str = "") -> Path:
+    """``sales-YYYYMMDD-HHMMSS.db`` (or ``sales-LABEL-…``) in ``folder``; a copy taken in the
+    same second as another gets the next number (``-2``, ``-3``…)."""
+    stamp = moment.strftime("%Y%m%d-%H%M%S")
+    number = 1 + max((n for s, n, _ in _copies(folder, stem, label) if s == stamp), default=0)
+    name = f"{stem}-{label}-{stamp}" if label else f"{stem}-{stamp}"
+    return folder / (f"{name}-{number}.db" if number > 1 else f"{name}.db")
 
 
 def copy(
-    conn: sqlite3.Connection, destination: Path | None = None, *, label: str = "", keep: int | None = None
+    conn: sqlite3.Connection,
+    destination: Path | None = None,
+    *,
+    label: str = "",
+    keep: int | None = None,
+    replace: bool = False,
 ) -> Path:
     """Back the database up to ``destination`` (a file, or a directory to put the default
     name in; default: next to the database). Returns the path written. An existing file
-    at ``destination`` is replaced, but never the database itself.
+    is replaced only if ``replace``, and never the database or its -wal/-shm/-journal.
 
-    ``label`` goes into the default name; ``keep`` (with a label, without a destination)
-    then deletes all but the newest ``keep`` copies of that label, this one included.
+    ``label`` goes into the default name; ``keep`` (with a default name) then deletes all
+    but the newest ``keep`` copies with that name pattern in that directory.
     """
     source = database_file(conn)
-    if destination is None:
-        target = default_path(source, label=label)
-    else:
-        target = Path(destination).expanduser()
-        if target.is_dir():
-            target = default_path(target / source.name, label=label)
-    if target.exists() and target.resolve() == source.resolve():
-        raise Invalid(f"{target} is the database itself: give another path for the backup")
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except OSError as error:  # not ours to remove
-        raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
-    try:
-        _backup(source, temporary)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, target)
-    except (OSError, sqlite3.Error) as error:
-        _remove(temporary)
-        reason = error.strerror if isinstance(error, OSError) else str(error)
-        raise SalesError(f"cannot write the backup {target}: {reason}") from None
-    except BaseException:
-        _remove(temporary)
-        raise
-    if label and keep is not None and destination is None:
-        for _, _, old in _copies(source, label)[:-keep]:
-            old.unlink(missing_ok=True)
+    folder, named = source.parent, None
+    if destination is not None:
+        destination = Path(destination).expanduser()
+        if destination.is_dir():
+            folder = destination
+        else:
+            files.refuse_database(destination, source, "the backup")
+            named = destination.resolve()
+            if named.exists() and not replace:
+                raise Invalid(f"{destination} already exists: add --force to replace it")
+    moment = parse.now()
+    target = named or default_path(folder, source.stem, moment, label=label)
+    with files.partial(target, what="the backup") as temporary:
+        try:
+            _backup(source, temporary)
+        except Damaged as error:
+            raise SalesError(f"the database file is damaged ({error}): no backup was written") from None
+        except sqlite3.OperationalError as error:  # busy, locked, out of space …
+            raise SalesError(f"cannot write the backup {target}: {error}") from None
+        except OSError as error:
+            raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
+        if named is None:
+            target = _place_new(temporary, folder, source.stem, moment, label)
+        else:
+            _place(temporary, named, replace=replace)
+    if named is None and keep is not None:
+        prune(folder, source.stem, label, keep)
     return target
 
 
-def _backup(source: Path, target: Path) -> None:
-    """Copy the committed database at ``source`` into the file ``target``."""
+def _place(temporary: Path, target: Path, *, replace: bool) -> None:
+    try:
+        files.place(temporary, target, replace=replace)
+    except FileExistsError:
+        raise Invalid(f"{target} already exists: add --force to replace it") from None
+    except OSError as error:
+        raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
+
+
+def _place_new(temporary: Path, folder: Path, stem: str, moment: dt.datetime, label: str) -> Path:
+    """Name ``temporary`` with the next free default name: never over another copy, even
+    one another process gives the same name at the same moment."""
+    while True:
+        target = default_path(folder, stem, moment, label=label)
+        try:
+            files.place(temporary, target, replace=False)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
+        return target
+
+
+def prune(folder: Path, stem: str, label: str, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` default-named copies in ``folder`` that are
+    salescli databases; returns those deleted."""
+    ours = [path for _, _, path in _copies(folder, stem, label) if _is_salescli_database(path)]
+    old = ours[: max(len(ours) - keep, 0)]
+    for path in old:
+        files.remove(path)
+    return old
+
+
+def _is_salescli_database(path: Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        return bool(_migrations(conn))
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def _migrations(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", [schema.MIGRATION_SET]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+class Damaged(SalesError):
+    """A file SQLite cannot read whole; the message is what it found."""
+
+
+def _backup(source: Path, target: Path) -> list[str]:
+    """Copy the committed database at ``source`` into the empty file ``target`` and check
+    the copy (``Damaged`` if it fails); returns the migrations it has."""
     reading = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         copied = sqlite3.connect(target)
         try:
+            copied.execute("PRAGMA journal_mode = OFF")  # a temporary file: no rollback journal beside it
             reading.backup(copied)  # all pages in one step: one read transaction, one moment
+            problems = [row[0] for row in copied.execute("PRAGMA quick_check(5)")]
+            if problems != ["ok"]:
+                raise Damaged("; ".join(problems))
+            try:
+                return _migrations(copied)
+            except sqlite3.OperationalError:  # no migrations table
+                return []
         finally:
             copied.close()
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as error:  # malformed, not a database
+        raise Damaged(str(error)) from None
     finally:
         reading.close()
 
 
-def _remove(path: Path) -> None:
-    for leftover in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
-        leftover.unlink(missing_ok=True)
+# ---------------------------------------------------------------- restore
+
+
+def restore(backup: Path, database: Path) -> Path | None:
+    """Replace ``database`` with a checked copy of ``backup``; returns where the file it
+    replaced was set aside (None if there was none)."""
+    backup = Path(backup).expanduser()
+    if not backup.is_file():
+        raise NotFound(f"no backup file {backup}")
+    files.refuse_database(backup, database, "the restore from")  # restoring the database onto itself
+    files.make_private_dir(database.parent)
+    with files.partial(database, what="the restored database") as temporary:
+        try:
+            migrations = _backup(backup, temporary)
+        except Damaged as error:
+            raise SalesError(f"{backup} is damaged or not a database ({error}): nothing was restored") from None
+        except (sqlite3.OperationalError, OSError) as error:
+            raise SalesError(f"cannot restore {backup}: {error}; nothing was restored") from None
+        if not migrations:
+            raise Invalid(f"{backup} is not a salescli database: nothing was restored")
+        unknown = [name for name in migrations if name not in schema.NAMES]
+        if unknown:
+            raise SchemaTooNew(
+                f"{backup} was written by a newer salescli (it has migration {unknown[0]!r}, which this "
+                "version does not know): upgrade salescli to restore it; nothing was restored"
+            )
+        with _exclusive(database):
+            aside = _set_aside(database) if database.exists() else None
+            try:
+                files.place(temporary, database, replace=True)
+            except OSError as error:
+                raise SalesError(f"cannot restore into {database}: {error.strerror}") from None
+            for suffix in files.SQLITE_SUFFIXES:
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
+    return aside
+
+
+@contextmanager
+def _exclusive(database: Path) -> Iterator[None]:
+    """Hold ``database`` so that no other process uses it, with its WAL folded into the
+    file and removed. A file SQLite cannot read is moved aside as it is."""
+    if not database.exists():
+        yield
+        return
+    conn = sqlite3.connect(database, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        conn.execute("PRAGMA journal_mode = DELETE")  # checkpoints the whole WAL and deletes it
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("COMMIT")  # in exclusive locking mode the lock stays until close
+    except sqlite3.OperationalError as error:
+        conn.close()
+        raise SalesError(
+            f"cannot restore: {database} is in use ({error}): stop every salescli using it "
+            "(and any cron job), then try again; nothing was restored"
+        ) from None
+    except sqlite3.DatabaseError:  # damaged: nothing to fold in, set it aside as it is
+        pass
+    try:
+        yield
+    finally:
+        conn.close()
+
+
+def _set_aside(database: Path) -> Path:
+    """Keep the current file (with any -wal or -journal SQLite could not fold in) under a
+    backup's name next to it."""
+    folder = database.parent
+    moment = parse.now()
+    while True:
+        aside = default_path(folder, database.stem, moment, label=RESTORE_LABEL)
+        try:
+            os.link(database, aside)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise SalesError(f"cannot keep the current file as {aside}: {error.strerror}; nothing was restored") from None
+        break
+    for suffix in ("-wal", "-journal"):
+        companion = Path(f"{database}{suffix}")
+        if companion.exists():
+            os.replace(companion, f"{aside}{suffix}")
+    return aside

@@ -20,10 +20,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
-from salescli import parse
+from salescli import files, parse
 from salescli.errors import Invalid, UsageError
+from salescli.store import backup as backups
 from salescli.store import history
 from salescli.store import transfer as store
 from salescli.transfer import records
@@ -173,12 +174,14 @@ class Import:
         """Check the whole file, then (unless a dry run, or rows are invalid without
         ``skip_invalid``) call ``before_write`` and write. ``problem`` hears every problem."""
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn))
-        outcome = self.check(conn, ctx, problem=problem, keep_rejects=skip_invalid and not dry_run, progress=progress)
-        if dry_run or (outcome.invalid and not skip_invalid):
-            return outcome
-        if outcome.writes and before_write is not None:
-            outcome.backup = before_write()
-        self.write(conn, ctx, outcome, progress=progress)
+        with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
+            rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
+            outcome = self.check(conn, ctx, problem=problem, rejects=rejects, progress=progress)
+            if dry_run or (outcome.invalid and not skip_invalid):
+                return outcome
+            if outcome.writes and before_write is not None:
+                outcome.backup = before_write()
+            self.write(conn, ctx, outcome, progress=progress)
         return outcome
 
     def check(
@@ -187,12 +190,11 @@ class Import:
         ctx: Context,
         *,
         problem: Callable[[str], None],
-        keep_rejects: bool,
+        rejects: _Rejects | None = None,
         progress: Progress | None = None,
     ) -> Outcome:
         outcome = Outcome()
         seen = store.SeenKeys()
-        rejects: _Rejects | None = _Rejects(self) if keep_rejects else None
         try:
             for rows in self._batches(conn, ctx, set(), progress, "Checking"):
                 _check_duplicates(self.entity, rows, seen)
@@ -206,7 +208,7 @@ class Import:
                         for line in self._describe(row):
                             problem(line)
                         if rejects is not None:
-                            rejects.add(row, self._describe(row, with_row=False))
+                            outcome.rejects = rejects.add(row, self._describe(row, with_row=False))
                     elif row.action == "create":
                         outcome.created += 1
                     elif row.action == "update":
@@ -215,8 +217,6 @@ class Import:
                         outcome.skipped += 1
         finally:
             seen.close()
-            if rejects is not None:
-                outcome.rejects = rejects.close()
         return outcome
 
     def write(self, conn: sqlite3.Connection, ctx: Context, outcome: Outcome, *, progress: Progress | None = None) -> None:
@@ -477,29 +477,28 @@ class _NewRows:
             self.ranges.pop(table)[0].close()
 
 
-class _Rejects:
+class _Rejects(ExitStack):
     """``FILE.rejects.csv``: the rejected rows as they were, plus an ``error`` column;
-    written in the file's own encoding and delimiter, created only if a row is rejected."""
+    written in the file's own encoding and delimiter, created only if a row is rejected,
+    and put in place when the block ends without an error."""
 
-    def __init__(self, job: Import) -> None:
+    def __init__(self, job: Import, database: Path) -> None:
+        super().__init__()
         self.job = job
-        self.file: TextIO | None = None
+        self.database = database
         self.writer: Any = None
 
-    def add(self, row: Row, problems: list[str]) -> None:
+    def add(self, row: Row, problems: list[str]) -> Path:
+        """Write ``row`` with its problems; returns the file's path."""
         source = self.job.source
-        if self.file is None:
-            try:
-                self.file = open(self.job.rejects_path, "w", encoding=source.encoding, errors="replace", newline="")
-            except OSError as error:
-                raise Invalid(f"cannot write {self.job.rejects_path}: {error.strerror}") from None
-            self.writer = csv.writer(self.file, delimiter=source.delimiter, lineterminator="\r\n")
+        if self.writer is None:
+            out = self.enter_context(
+                files.writing(
+                    self.job.rejects_path, database=self.database, what="the rejected rows", encoding=source.encoding, errors="replace"
+                )
+            )
+            self.writer = csv.writer(out, delimiter=source.delimiter, lineterminator="\r\n")
             self.writer.writerow([*source.header, "error"])
         cells = (row.cells + [""] * len(source.header))[: max(len(source.header), len(row.cells))]
         self.writer.writerow([*cells, "; ".join(problems)])
-
-    def close(self) -> Path | None:
-        if self.file is None:
-            return None
-        self.file.close()
         return self.job.rejects_path

@@ -1,0 +1,209 @@
+"""The files salescli writes besides the database: private, whole or absent, never the database.
+
+Everything salescli writes holds customer data, so every file it creates is mode 0600 and
+every directory 0700, whatever the umask. A file is written under a temporary name in its
+own directory (``.NAME.PID.partial``) and only renamed to its name once complete: a failure
+or an interrupt leaves whatever was there before. The process writing a temporary file
+holds a lock on it, so the leftover of one killed outright (SIGKILL, power loss) is told
+apart from work in progress, and removed by the next salescli that writes in that directory.
+
+Nothing is ever written over the database or its ``-wal``, ``-shm`` or ``-journal`` file,
+however the path spells it (``..``, symlinks, hard links).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from salescli.errors import Invalid, SalesError
+
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+SQLITE_SUFFIXES = ("-journal", "-wal", "-shm")  # what SQLite may add next to a file it writes
+PARTIAL = re.compile(r"\..+\.\d+\.partial")
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents, each mode 0700 (those that exist are left as they are)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise SalesError(f"cannot create the directory {folder}: {error.strerror}") from None
+        os.chmod(folder, 0o700)  # the umask may have taken bits away, never added any
+
+
+def refuse_database(path: Path, database: Path, what: str) -> None:
+    """Fail if writing ``what`` to ``path`` would write over the database or one of its files."""
+    target = Path(path).expanduser().resolve()
+    for suffix in DATABASE_SUFFIXES:
+        twin = Path(f"{database}{suffix}")
+        if target == twin.resolve() or _same_file(target, twin):
+            which = "the database itself" if not suffix else f"the database's {suffix[1:]} file"
+            raise Invalid(f"{path} is {which} ({twin}): write {what} somewhere else")
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist
+        return False
+
+
+@contextmanager
+def partial(target: Path, *, what: str) -> Iterator[Path]:
+    """A new, empty, private file next to ``target`` for the block to fill (and rename with
+    ``place``); removed, with any file SQLite made beside it, unless the block renamed it."""
+    sweep(target.parent)
+    while True:
+        path = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:  # a leftover of a process that had our pid: no lock frees it yet
+            path.unlink()
+            continue
+        except OSError as error:
+            raise SalesError(f"cannot write {what} {target}: {error.strerror}") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            break
+        os.close(fd)  # a sweep took it between its creation and our lock: make another
+    try:
+        with _terminate_raises():
+            yield path
+    finally:
+        remove(path)
+        os.close(fd)
+
+
+def place(path: Path, target: Path, *, replace: bool) -> None:
+    """Give the finished file ``path`` the name ``target`` in one step: replacing a file of
+    that name if ``replace``, else failing with ``FileExistsError`` if there is one."""
+    _sync(path)
+    if replace:
+        os.replace(path, target)
+    else:
+        try:
+            os.link(path, target)  # unlike a rename, never replaces: two copies can race for a name
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            if target.exists():  # a filesystem without hard links: check, then rename
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+            os.replace(path, target)
+        else:
+            path.unlink()
+    _sync(target.parent)
+
+
+@contextmanager
+def writing(path: Path, *, database: Path, what: str, encoding: str = "utf-8", errors: str = "strict") -> Iterator[TextIO]:
+    """A text file to write ``path`` through: private, renamed into place when the block
+    ends, absent (and whatever was at ``path`` untouched) if it fails. A symlink at ``path``
+    is followed: the file it points to is replaced. Never the database's files."""
+    path = Path(path).expanduser()
+    refuse_database(path, database, what)
+    target = path.resolve()
+    if target.is_dir():
+        raise Invalid(f"{path} is a directory: give a file name for {what}")
+    with partial(target, what=what) as temporary:
+        try:
+            out = open(temporary, "w", encoding=encoding, errors=errors, newline="")
+        except OSError as error:
+            raise SalesError(f"cannot write {what} {path}: {error.strerror}") from None
+        with out:
+            try:
+                yield out
+                out.flush()
+            except OSError as error:  # the disk filled up …
+                raise SalesError(f"cannot write {what} {path}: {error.strerror}") from None
+        try:
+            place(temporary, target, replace=True)
+        except OSError as error:
+            raise SalesError(f"cannot write {what} {path}: {error.strerror}") from None
+
+
+def sweep(folder: Path) -> None:
+    """Remove the temporary files of salescli processes that died in ``folder``."""
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        return
+    for name in names:
+        if PARTIAL.fullmatch(name):
+            _remove_if_abandoned(folder / name)
+        elif name.endswith(SQLITE_SUFFIXES) and PARTIAL.fullmatch(name.rsplit("-", 1)[0]):
+            if not (folder / name.rsplit("-", 1)[0]).exists():
+                (folder / name).unlink(missing_ok=True)
+
+
+def _remove_if_abandoned(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # its process is still writing it
+        os.close(fd)
+        return
+    try:
+        remove(path)
+    finally:
+        os.close(fd)
+
+
+def remove(path: Path) -> None:
+    """Delete ``path`` and any -journal, -wal or -shm file SQLite left beside it."""
+    for leftover in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_SUFFIXES)):
+        leftover.unlink(missing_ok=True)
+
+
+def _sync(path: Path) -> None:
+    """Flush ``path`` (a file, or a directory's list of names) to the disk, where the system allows."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """While a temporary file is open, ``kill`` (SIGTERM) and a closed terminal (SIGHUP)
+    unwind (exit status 128 + the signal's number), so the file is removed before the process ends."""
+    caught = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) == signal.SIG_DFL]
+    if threading.current_thread() is not threading.main_thread():
+        caught = []
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in caught:
+        signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum in caught:
+            signal.signal(signum, signal.SIG_DFL)
