@@ -51,12 +51,20 @@ def make_private_dir(path: Path) -> None:
 
 def refuse_database(path: Path, database: Path, what: str) -> None:
     """Fail if writing ``what`` to ``path`` would write over the database or one of its files."""
+    clash = database_clash(path, database)
+    if clash:
+        raise Invalid(f"{path} is {clash}: write {what} somewhere else")
+
+
+def database_clash(path: Path, database: Path) -> str | None:
+    """Which of the database's files ``path`` is (``the database itself (/…/sales.db)``), if any."""
     target = Path(path).expanduser().resolve()
     for suffix in DATABASE_SUFFIXES:
         twin = Path(f"{database}{suffix}")
         if target == twin.resolve() or _same_file(target, twin):
-            which = "the database itself" if not suffix else f"the database's {suffix[1:]} file"
-            raise Invalid(f"{path} is {which} ({twin}): write {what} somewhere else")
+            which = f"the database's {suffix[1:]} file" if suffix else "the database itself"
+            return f"{which} ({twin})"
+    return None
 
 
 def _same_file(one: Path, other: Path) -> bool:

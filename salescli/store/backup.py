@@ -152,7 +152,7 @@ def prune(folder: Path, stem: str, label: str, keep: int) -> list[Path]:
 
 def _is_salescli_database(path: Path) -> bool:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)  # no -wal/-shm made beside it
     except sqlite3.Error:
         return False
     try:
@@ -174,6 +174,13 @@ class Damaged(SalesError):
     """A file SQLite cannot read whole; the message is what it found."""
 
 
+def _first_problem(problems: list[str]) -> str:
+    """The first thing ``quick_check`` found, on one line."""
+    lines = [line for problem in problems for line in problem.splitlines() if not line.startswith("***")]
+    more = ", and more" if len(lines) > 1 else ""
+    return f"{lines[0]}{more}" if lines else "unknown problem"
+
+
 def _backup(source: Path, target: Path) -> list[str]:
     """Copy the committed database at ``source`` into the empty file ``target`` and check
     the copy (``Damaged`` if it fails); returns the migrations it has."""
@@ -183,9 +190,9 @@ def _backup(source: Path, target: Path) -> list[str]:
         try:
             copied.execute("PRAGMA journal_mode = OFF")  # a temporary file: no rollback journal beside it
             reading.backup(copied)  # all pages in one step: one read transaction, one moment
-            problems = [row[0] for row in copied.execute("PRAGMA quick_check(5)")]
+            problems = [row[0] for row in copied.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
-                raise Damaged("; ".join(problems))
+                raise Damaged(_first_problem(problems))
             try:
                 return _migrations(copied)
             except sqlite3.OperationalError:  # no migrations table
@@ -209,7 +216,9 @@ def restore(backup: Path, database: Path) -> Path | None:
     backup = Path(backup).expanduser()
     if not backup.is_file():
         raise NotFound(f"no backup file {backup}")
-    files.refuse_database(backup, database, "the restore from")  # restoring the database onto itself
+    clash = files.database_clash(backup, database)
+    if clash:
+        raise Invalid(f"{backup} is {clash}, not a backup of it: nothing was restored")
     files.make_private_dir(database.parent)
     with files.partial(database, what="the restored database") as temporary:
         try:
@@ -226,6 +235,7 @@ def restore(backup: Path, database: Path) -> Path | None:
                 f"{backup} was written by a newer salescli (it has migration {unknown[0]!r}, which this "
                 "version does not know): upgrade salescli to restore it; nothing was restored"
             )
+        _use_wal(temporary)
         with _exclusive(database):
             aside = _set_aside(database) if database.exists() else None
             try:
@@ -235,6 +245,15 @@ def restore(backup: Path, database: Path) -> Path | None:
             for suffix in files.SQLITE_SUFFIXES:
                 Path(f"{database}{suffix}").unlink(missing_ok=True)
     return aside
+
+
+def _use_wal(path: Path) -> None:
+    """Put the file at ``path`` in WAL mode, as salescli's databases are (a backup may not be)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        conn.close()
 
 
 @contextmanager
@@ -247,7 +266,9 @@ def _exclusive(database: Path) -> Iterator[None]:
     conn = sqlite3.connect(database, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        conn.execute("PRAGMA journal_mode = DELETE")  # checkpoints the whole WAL and deletes it
+        # Leaving WAL needs every other connection closed; it folds the WAL into the file and
+        # deletes it, and without a journal the lock below leaves no -journal file either.
+        conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("BEGIN EXCLUSIVE")
         conn.execute("COMMIT")  # in exclusive locking mode the lock stays until close
     except sqlite3.OperationalError as error:
