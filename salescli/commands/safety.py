@@ -90,7 +90,7 @@ def backup(
         Optional[str],
         typer.Argument(
             metavar="PATH",
-            help="Where to write the copy: a file, or a directory (ending in / it is created) "
+            help="Where to write the copy: a file (replaced only with --force), or a directory (ending in / it is created) "
             "(default: sales-YYYYMMDD-HHMMSS.db next to the database).",
             show_default=False,
         ),
