@@ -113,7 +113,7 @@ def backup(
     from salescli.store import backup as backups
 
     target = Path(path).expanduser() if path else None
-    if target is not None and path.endswith(("/", os.sep)):  # a directory is meant: make it
+    if path and target and path.endswith(("/", os.sep)):  # a directory is meant: make it
         files.make_private_dir(target)
     if keep is not None and target is not None and not target.is_dir():
         raise UsageError("--keep deletes older backups in a directory: give a directory as PATH, or none")

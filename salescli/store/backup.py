@@ -214,6 +214,7 @@ def restore(backup: Path, database: Path) -> Path | None:
     """Replace ``database`` with a checked copy of ``backup``; returns where the file it
     replaced was set aside (None if there was none)."""
     backup = Path(backup).expanduser()
+    database = database.expanduser().resolve()  # a symlink's file is replaced, as SQLite writes to it
     if not backup.is_file():
         raise NotFound(f"no backup file {backup}")
     clash = files.database_clash(backup, database)
