@@ -83,8 +83,10 @@ def partial(target: Path, *, what: str) -> Iterator[Path]:
         path = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:  # a leftover of a process that had our pid: no lock frees it yet
-            path.unlink()
+        except FileExistsError:  # left by a dead process that had our pid (or is ours, in use)
+            _remove_if_abandoned(path)
+            if path.exists():
+                raise SalesError(f"cannot write {what} {target}: {path} is in use") from None
             continue
         except OSError as error:
             raise SalesError(f"cannot write {what} {target}: {error.strerror}") from None
@@ -201,9 +203,10 @@ def _sync(path: Path) -> None:
 def _terminate_raises() -> Iterator[None]:
     """While a temporary file is open, ``kill`` (SIGTERM) and a closed terminal (SIGHUP)
     unwind (exit status 128 + the signal's number), so the file is removed before the process ends."""
+    if threading.current_thread() is not threading.main_thread():  # only it can handle signals
+        yield
+        return
     caught = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) == signal.SIG_DFL]
-    if threading.current_thread() is not threading.main_thread():
-        caught = []
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(128 + signum)

@@ -130,8 +130,7 @@ def restore(
     from salescli.store import backup as backups
 
     database = session.db_path()
-    confirm(f"Replace the database {database} with {path}?", yes=yes)
-    aside = backups.restore(path, database)
+    aside = backups.restore(path, database, confirm=lambda: confirm(f"Replace the database {database} with {path}?", yes=yes))
     kept = f"; the file it replaced is kept as {aside}" if aside else ""
     output.done(f"Restored {path} to {database}{kept}.")
 

@@ -25,8 +25,8 @@ import datetime as dt
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from salescli import files, parse
@@ -108,46 +108,37 @@ def copy(
             raise SalesError(f"cannot write the backup {target}: {error}") from None
         except OSError as error:
             raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
-        if named is None:
-            target = _place_new(temporary, folder, source.stem, moment, label)
-        else:
-            _place(temporary, named, replace=replace)
+        try:
+            if named is None:  # the next free name: never over another copy, even one named at this moment
+                target = _free_name(folder, source.stem, moment, label, lambda name: files.place(temporary, name, replace=False))
+            else:
+                files.place(temporary, named, replace=replace)
+        except FileExistsError:
+            raise Invalid(f"{target} already exists: add --force to replace it") from None
+        except OSError as error:
+            raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
     if named is None and keep is not None:
         prune(folder, source.stem, label, keep)
     return target
 
 
-def _place(temporary: Path, target: Path, *, replace: bool) -> None:
-    try:
-        files.place(temporary, target, replace=replace)
-    except FileExistsError:
-        raise Invalid(f"{target} already exists: add --force to replace it") from None
-    except OSError as error:
-        raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
-
-
-def _place_new(temporary: Path, folder: Path, stem: str, moment: dt.datetime, label: str) -> Path:
-    """Name ``temporary`` with the next free default name: never over another copy, even
-    one another process gives the same name at the same moment."""
+def _free_name(folder: Path, stem: str, moment: dt.datetime, label: str, put: Callable[[Path], None]) -> Path:
+    """``put`` a file under the next default name in ``folder``, then the next, … until
+    it no longer fails with ``FileExistsError`` (another process took that name)."""
     while True:
         target = default_path(folder, stem, moment, label=label)
         try:
-            files.place(temporary, target, replace=False)
+            put(target)
         except FileExistsError:
             continue
-        except OSError as error:
-            raise SalesError(f"cannot write the backup {target}: {error.strerror}") from None
         return target
 
 
-def prune(folder: Path, stem: str, label: str, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` default-named copies in ``folder`` that are
-    salescli databases; returns those deleted."""
+def prune(folder: Path, stem: str, label: str, keep: int) -> None:
+    """Delete all but the newest ``keep`` default-named copies in ``folder`` that are salescli databases."""
     ours = [path for _, _, path in _copies(folder, stem, label) if _is_salescli_database(path)]
-    old = ours[: max(len(ours) - keep, 0)]
-    for path in old:
+    for path in ours[: max(len(ours) - keep, 0)]:
         files.remove(path)
-    return old
 
 
 def _is_salescli_database(path: Path) -> bool:
@@ -210,9 +201,9 @@ def _backup(source: Path, target: Path) -> list[str]:
 # ---------------------------------------------------------------- restore
 
 
-def restore(backup: Path, database: Path) -> Path | None:
-    """Replace ``database`` with a checked copy of ``backup``; returns where the file it
-    replaced was set aside (None if there was none)."""
+def restore(backup: Path, database: Path, *, confirm: Callable[[], None]) -> Path | None:
+    """Replace ``database`` with a checked copy of ``backup``, once ``confirm`` returns;
+    returns where the file it replaced was set aside (None if there was none)."""
     backup = Path(backup).expanduser()
     database = database.expanduser().resolve()  # a symlink's file is replaced, as SQLite writes to it
     if not backup.is_file():
@@ -237,6 +228,7 @@ def restore(backup: Path, database: Path) -> Path | None:
                 "version does not know): upgrade salescli to restore it; nothing was restored"
             )
         _use_wal(temporary)
+        confirm()
         with _exclusive(database):
             aside = _set_aside(database) if database.exists() else None
             try:
@@ -282,6 +274,10 @@ def _exclusive(database: Path) -> Iterator[None]:
         pass
     try:
         yield
+    except BaseException:
+        with suppress(sqlite3.Error):
+            conn.execute("PRAGMA journal_mode = WAL")  # as it was
+        raise
     finally:
         conn.close()
 
@@ -289,19 +285,12 @@ def _exclusive(database: Path) -> Iterator[None]:
 def _set_aside(database: Path) -> Path:
     """Keep the current file (with any -wal or -journal SQLite could not fold in) under a
     backup's name next to it."""
-    folder = database.parent
-    moment = parse.now()
-    while True:
-        aside = default_path(folder, database.stem, moment, label=RESTORE_LABEL)
-        try:
-            os.link(database, aside)
-        except FileExistsError:
-            continue
-        except OSError as error:
-            raise SalesError(f"cannot keep the current file as {aside}: {error.strerror}; nothing was restored") from None
-        break
-    for suffix in ("-wal", "-journal"):
-        companion = Path(f"{database}{suffix}")
-        if companion.exists():
-            os.replace(companion, f"{aside}{suffix}")
+    try:
+        aside = _free_name(database.parent, database.stem, parse.now(), RESTORE_LABEL, lambda name: os.link(database, name))
+        for suffix in ("-wal", "-journal"):
+            companion = Path(f"{database}{suffix}")
+            if companion.exists():
+                os.replace(companion, f"{aside}{suffix}")
+    except OSError as error:
+        raise SalesError(f"cannot keep the current file next to it: {error.strerror}; nothing was restored") from None
     return aside
