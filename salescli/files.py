@@ -170,11 +170,9 @@ def _remove_if_abandoned(path: Path) -> None:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # its process is still writing it
-        os.close(fd)
-        return
-    try:
         remove(path)
+    except BlockingIOError:  # its process is still writing it
+        pass
     finally:
         os.close(fd)
 
