@@ -233,7 +233,10 @@ def test_format_money():
     assert parse.format_money(5, "€") == "€0.05"
 
 
-@pytest.mark.parametrize("text, rate", [("80%", 0.8), ("0.8", 0.8), ("80", 0.8), ("5%", 0.05), ("1", 1.0), ("0", 0.0)])
+@pytest.mark.parametrize(
+    "text, rate",
+    [("80%", 0.8), ("80", 0.8), ("5%", 0.05), ("5", 0.05), ("1", 0.01), ("0.5", 0.005), ("100", 1.0), ("0", 0.0), ("１２%", 0.12)],
+)
 def test_rates(text, rate):
     assert parse.parse_rate(text) == pytest.approx(rate)
 
