@@ -76,6 +76,13 @@ def now() -> dt.datetime:
         ) from None
 
 
+def backdated(day: dt.date | None) -> dt.datetime:
+    """When a record typed in now was really created (``--created DAY``): ``day`` at the
+    time of day it is now, so that ``--created today`` is the same as no option."""
+    moment = now()
+    return moment if day is None else dt.datetime.combine(day, moment.time())
+
+
 def timestamp(moment: dt.datetime | None = None) -> str:
     """How timestamps are stored: ISO text to the second, local time."""
     return (moment or now()).isoformat(sep=" ", timespec="seconds")

@@ -128,3 +128,11 @@ FromOption = Annotated[Optional[str], typer.Option("--from", help="Start date (w
 ToOption = Annotated[Optional[str], typer.Option("--to", help="End date (with --from), inclusive.", show_default=False)]
 OwnerOption = Annotated[Optional[str], typer.Option("--owner", help="Only this rep's (handle).", show_default=False)]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+CreatedOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--created",
+        help="When it really began, to type in existing work: 2026-10-01, -30d, 'Oct 1' (default: today).",
+        show_default=False,
+    ),
+]

@@ -9,6 +9,7 @@ import typer
 from salescli import output, parse, session
 from salescli.commands.common import (
     App,
+    CreatedOption,
     FormatOption,
     LimitOption,
     OwnerOption,
@@ -123,14 +124,19 @@ def add(
     quantity: QuantityOption = None,
     cost: CostOption = None,
     source: SourceOption = None,
+    created: CreatedOption = None,
 ) -> None:
-    """Add a deal and print its id. Warns when it takes the customer over its credit limit."""
+    """Add a deal and print its id. Warns when it takes the customer over its credit limit.
+
+    With --created (an existing deal typed in), its stage history starts that day, and
+    'deal move/win/lose --on' can record what happened since."""
     amount_cents = _money(amount, "amount")
     if amount_cents is None and product is None:
         raise UsageError("--amount is required (or give --product to price the deal from it)")
     cost_cents = _money(cost, "cost")
     expected = ahead(close) if close is not None else None
     units = _quantity(quantity) or 1
+    created_on = happened_on(created) if created is not None else None
     with session.write() as conn:
         outcome = deals.add(
             conn,
@@ -144,6 +150,7 @@ def add(
             quantity=units,
             cost=cost_cents,
             source=(source or "").strip() or None,
+            created_on=created_on,
         )
     for warning in outcome.warnings:
         output.warn(warning)
