@@ -106,8 +106,8 @@ def _in_date_range(parser: Callable[..., T]) -> Callable[..., T]:
 
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$")
-# Year first is never ambiguous: 2026-12-05, 2026-12-5, 2026/12/5, 2026.12.5 (one separator).
-_YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+# Year first is never ambiguous: 2026-12-05, 2026-12-5, 2026/12/5, 2026.12.5.
+_YEAR_FIRST = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 # As Chinese users write a date: 2026年12月5日, 12月5日 (日 or 号, or neither).
 _CHINESE_DATE = re.compile(r"^(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
 
@@ -130,8 +130,9 @@ def parse_date(text: str, *, base: dt.date | None = None, looking: str | None = 
         raise UsageError(f"a date is required: use {DATE_FORMS}")
     numeric = _YEAR_FIRST.match(text) or _CHINESE_DATE.match(text)
     if numeric:
-        number, month_number, day_number = (numeric[1], numeric[3], numeric[4]) if numeric.re is _YEAR_FIRST else numeric.groups()
-        return _calendar_date(raw, int(number) if number else None, int(month_number), int(day_number), base, looking)
+        written_year, month_number, day_number = numeric.groups()
+        year_number = int(written_year) if written_year else None
+        return _calendar_date(raw, year_number, int(month_number), int(day_number), base, looking)
     named = {"today": 0, "tomorrow": 1, "yesterday": -1}
     if text in named:
         return base + dt.timedelta(days=named[text])
@@ -148,11 +149,13 @@ def parse_date(text: str, *, base: dt.date | None = None, looking: str | None = 
     return _parse_free_date(raw, base, looking)
 
 
-def _calendar_date(raw: str, number: int | None, month_number: int, day_number: int, base: dt.date, looking: str | None) -> dt.date:
+def _calendar_date(
+    raw: str, year_number: int | None, month_number: int, day_number: int, base: dt.date, looking: str | None
+) -> dt.date:
     """The date of a year (or, without one, the year ``looking`` chooses), month and day."""
-    if number is not None:
+    if year_number is not None:
         try:
-            return dt.date(number, month_number, day_number)
+            return dt.date(year_number, month_number, day_number)
         except ValueError:
             raise UsageError(f"'{raw}' is not a calendar date: use {DATE_FORMS}") from None
     step = {AHEAD: 1, BACK: -1}.get(looking or "", 0)
