@@ -82,9 +82,9 @@ OnOption = Annotated[
 CustomerOption = Annotated[
     Optional[str], typer.Option("--customer", "-c", help="Customer id or name (a unique prefix will do).", show_default=False)
 ]
-AmountOption = Annotated[Optional[str], typer.Option("--amount", help="Deal value: 12000, 12k, 1.5m.", show_default=False)]
+AmountOption = Annotated[Optional[str], typer.Option("--amount", help="Deal value: 12000, 12,000.50, 12k, 1.2万, 12000元.", show_default=False)]
 CloseOption = Annotated[
-    Optional[str], typer.Option("--close", help="Expected close date: 2026-12-15, eom, +2w, fri.", show_default=False)
+    Optional[str], typer.Option("--close", help="Expected close date: 2026-12-15, eom, +2w, fri, 'Jan 15' (the next one).", show_default=False)
 ]
 ProductOption = Annotated[Optional[str], typer.Option("--product", help="Product sku.", show_default=False)]
 QuantityOption = Annotated[Optional[str], typer.Option("--quantity", "-q", help="Units of the product (default 1).", show_default=False)]
@@ -115,7 +115,7 @@ def add(
     customer: Annotated[str, typer.Option("--customer", "-c", help="Customer id or name (a unique prefix will do).", show_default=False)],
     amount: Annotated[
         Optional[str],
-        typer.Option("--amount", help="Deal value: 12000, 12k, 1.5m (with --product, default: price × quantity).", show_default=False),
+        typer.Option("--amount", help="Deal value: 12000, 12k, 1.2万 (with --product, default: price × quantity).", show_default=False),
     ] = None,
     stage: Annotated[Optional[str], typer.Option("--stage", help="Stage name (default: the first open stage).", show_default=False)] = None,
     close: CloseOption = None,
