@@ -263,8 +263,11 @@ def test_created_cannot_be_in_the_future(cli, isolated):
 
 def test_a_customer_typed_in_follows_the_first_contact_rule_from_its_created_date(cli):
     cli("rep", "add", "alice")
-    cli("customer", "add", "Acme", "--owner", "alice", "--created", "2026-11-01")
+    added = cli("customer", "add", "Acme", "--owner", "alice", "--created", "2026-11-01")
     # first contact is due 24 h after it was created: 2026-11-02, 21 days before today
+    assert added.stderr == (
+        "Warning: first contact was due 2026-11-02: if it happened, log it (salescli activity log 1 --type call --on DATE)\n"
+    )
     customer = cli.json("customer", "show", "Acme")
     assert customer["created_at"] == "2026-11-01 12:00:00"
     due = cli.json("report", "due")["rows"]

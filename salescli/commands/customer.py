@@ -187,6 +187,11 @@ def add(
     if added["first_contact_due"]:
         detail += f", first contact due {added['first_contact_due']}"
     output.created("customer", added["id"], detail)
+    if added["first_contact_due"] and added["first_contact_due"] < parse.today():
+        output.warn(
+            f"first contact was due {added['first_contact_due']}: if it happened, log it "
+            f"(salescli activity log {added['id']} --type call --on DATE)"
+        )
 
 
 @app.command("list")
