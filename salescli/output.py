@@ -41,13 +41,16 @@ class Column:
     """How one key of the rows is shown.
 
     kind: ``text`` | ``id`` (a number shown without separators) | ``int`` | ``money``
-    (cents) | ``ratio`` (fraction) | ``number`` | ``count`` (a whole number, or a
+    (cents) | ``ratio`` (fraction) | ``percent`` (a fraction a user typed as a percentage:
+    ``5%`` in CSV, so that an import reads it back exactly) | ``number`` | ``count`` (a whole number, or a
     fractional one such as an expected count) | ``date`` | ``list`` | ``bool`` | ``object``
     (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws the value as a bar in
     ``table`` format: a ratio as itself, any other number relative to the largest value
     shown. ``mark`` names a fraction of the row drawn as a tick on that bar (e.g. where a
     target should be by today). ``kind_key`` names a field of the row holding the kind of
     this cell, for columns whose rows mix units (money in one row, counts in the next).
+    ``missing`` is what people see where the value is missing (``(no source)``); programs
+    (JSON, CSV) get null / an empty cell, so that a real value of that text stays apart.
     """
 
     key: str
@@ -56,6 +59,7 @@ class Column:
     bar: bool = False
     mark: str | None = None
     kind_key: str | None = None
+    missing: str = ""
 
     @property
     def title(self) -> str:
@@ -63,7 +67,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("id", "int", "money", "ratio", "number", "count") or self.kind_key is not None
+        return self.kind in ("id", "int", "money", "ratio", "percent", "number", "count") or self.kind_key is not None
 
     def kind_of(self, row: Mapping[str, Any]) -> str:
         """This cell's kind: the row's own (``kind_key``) if it names one, else the column's."""
@@ -113,6 +117,10 @@ def _csv_cell(kind: str) -> Callable[[Any], str]:
         return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
     if kind == "ratio":
         return lambda v: "" if v is None else f"{round(v, 4)}"
+    if kind == "percent":
+        from salescli.parse import format_rate
+
+        return lambda v: "" if v is None else format_rate(v)
     if kind == "list":
         return lambda v: "" if v is None else "; ".join(str(item) for item in v)
     if kind == "object":
@@ -146,7 +154,7 @@ def _display_cell(kind: str) -> Callable[[Any], str]:
 
         symbol = CURRENCY["symbol"]
         return lambda v: format_money(v, symbol)
-    if kind == "ratio":
+    if kind in ("ratio", "percent"):
         return lambda v: f"{v * 100:.1f}%"
     if kind == "number":
         return lambda v: f"{v:,.1f}"
@@ -163,16 +171,23 @@ def _display_cell(kind: str) -> Callable[[Any], str]:
     return _plain_text
 
 
-def _cells(columns: Sequence[Column], cell: Callable[[str], Callable[[Any], str]]) -> Callable[[Mapping[str, Any]], list[str]]:
+def _cells(
+    columns: Sequence[Column], cell: Callable[[str], Callable[[Any], str]], *, labelled: bool = False
+) -> Callable[[Mapping[str, Any]], list[str]]:
     """A function turning a row into its cells; per-row kinds (``kind_key``) looked up only
-    for the columns that have them."""
-    fixed = [(c.key, cell(c.kind)) for c in columns]
+    for the columns that have them. ``labelled`` (for people): a missing value shows as its
+    column's ``missing`` label."""
+    fixed = [(c.key, _labelled(cell(c.kind), c.missing) if labelled and c.missing else cell(c.kind)) for c in columns]
     if not any(c.kind_key for c in columns):
         return lambda row: [convert(row.get(key)) for key, convert in fixed]
     return lambda row: [
         cell(c.kind_of(row))(row.get(c.key)) if c.kind_key else convert(row.get(key))
         for c, (key, convert) in zip(columns, fixed)
     ]
+
+
+def _labelled(convert: Callable[[Any], str], label: str) -> Callable[[Any], str]:
+    return lambda v: label if v is None else convert(v)
 
 
 def _display_or_missing(kind: str) -> Callable[[Any], str]:
@@ -329,7 +344,7 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def _write_plain(out, rows, columns) -> int:
     """Aligned text without box drawing, streamed: column widths come from the first
     thousand rows and only ever grow, so a huge listing starts at once in flat memory."""
-    cells = _cells(columns, _display_or_missing)
+    cells = _cells(columns, _display_or_missing, labelled=True)
     right = [c.numeric for c in columns]
     widths = [text_width(c.title) for c in columns]
     count = 0
@@ -355,7 +370,7 @@ def _plain_line(cells: list[str], widths: list[int], right: list[bool]) -> str:
 def _write_markdown(out, rows, columns) -> int:
     from tabulate import tabulate
 
-    cells = _cells(columns, _display_or_missing)
+    cells = _cells(columns, _display_or_missing, labelled=True)
     table = [cells(row) for row in rows]
     align = ["right" if c.numeric else "left" for c in columns]
     out.write(tabulate(table, headers=[c.title for c in columns], tablefmt="github", colalign=align, disable_numparse=True))
@@ -390,7 +405,7 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
     # Numbers, dates and other short values are never cut or wrapped; only long text
     # wraps. When even that cannot fit the terminal, the rows print as plain text (the
     # terminal wraps long lines, but nothing is lost).
-    plain = [_cells(columns, _display_or_missing)(row) for row in shown]
+    plain = [_cells(columns, _display_or_missing, labelled=True)(row) for row in shown]
     widest = [max([0] + [text_width(line[i]) for line in plain]) for i in range(len(columns))]
     fixed = [c.numeric or c.bar or widest[i] <= 12 for i, c in enumerate(columns)]
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
@@ -429,7 +444,7 @@ def _rich_cell(row: Mapping[str, Any], column: Column, scale: float | None = Non
     from rich.markup import escape
 
     value = row.get(column.key)
-    text = escape(display_value(value, column.kind_of(row), missing="—"))
+    text = escape(display_value(value, column.kind_of(row), missing=column.missing or "—"))
     if not column.bar or value is None:
         return text
     if scale is not None:  # a count or amount, drawn relative to the largest shown

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, TypeVar
@@ -22,13 +23,13 @@ T = TypeVar("T")
 
 DATE_FORMS = (
     "YYYY-MM-DD, today, tomorrow, yesterday, +3d, -2w, +1m, +1y, mon..sun, next monday, "
-    "eow/eom/eoq/eoy, sow/som/soq/soy, or an unambiguous date such as 'Dec 5' or '5 Dec 2026'"
+    "eow/eom/eoq/eoy, sow/som/soq/soy, 2026/12/5, 2026.12.5, 2026年12月5日, 12月5日, "
+    "or an unambiguous date such as 'Dec 5' or '5 Dec 2026'"
 )
 PERIOD_FORMS = (
     "2026, 2026-Q4, 2026-11, 2026-W48, this-week, last-week, this-month, last-month, "
     "this-quarter, last-quarter, this-year, last-year, or FROM..TO dates"
 )
-MONEY_FORMS = "12000, 12,000.50, 12k, 1.5m (an optional currency symbol in front)"
 
 WEEKDAYS = {
     name: index
@@ -75,6 +76,13 @@ def now() -> dt.datetime:
         ) from None
 
 
+def backdated(day: dt.date | None) -> dt.datetime:
+    """When a record typed in now was really created (``--created DAY``): ``day`` at the
+    time of day it is now, so that ``--created today`` is the same as no option."""
+    moment = now()
+    return moment if day is None else dt.datetime.combine(day, moment.time())
+
+
 def timestamp(moment: dt.datetime | None = None) -> str:
     """How timestamps are stored: ISO text to the second, local time."""
     return (moment or now()).isoformat(sep=" ", timespec="seconds")
@@ -98,22 +106,33 @@ def _in_date_range(parser: Callable[..., T]) -> Callable[..., T]:
 
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Year first is never ambiguous: 2026-12-05, 2026-12-5, 2026/12/5, 2026.12.5.
+_YEAR_FIRST = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+# As Chinese users write a date: 2026年12月5日, 12月5日 (日 or 号, or neither).
+_CHINESE_DATE = re.compile(r"^(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
+
+# A date written without a year (``Dec 5``, ``12月5日``) is read for what it is about:
+AHEAD = "ahead"  # a due date, an expected close: the next such date on or after today
+BACK = "back"  # when something happened (--on): the last such date on or before today
 
 
 @_in_date_range
-def parse_date(text: str, *, base: dt.date | None = None) -> dt.date:
-    """Parse a date as a user types it (SPEC §3). Weeks start on Monday."""
+def parse_date(text: str, *, base: dt.date | None = None, looking: str | None = None) -> dt.date:
+    """Parse a date as a user types it (SPEC §3). Weeks start on Monday.
+
+    ``looking`` (``AHEAD`` or ``BACK``) says which year a date without one is in: the next
+    such date on or after ``base``, or the last one on or before it; without it, ``base``'s year.
+    """
     base = base or today()
     raw = text
-    text = " ".join(text.strip().lower().split())
+    text = " ".join(unicodedata.normalize("NFKC", text).strip().lower().split())
     if not text:
         raise UsageError(f"a date is required: use {DATE_FORMS}")
-    if _ISO_DATE.match(text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise UsageError(f"'{raw}' is not a calendar date: use {DATE_FORMS}") from None
+    numeric = _YEAR_FIRST.match(text) or _CHINESE_DATE.match(text)
+    if numeric:
+        written_year, month_number, day_number = numeric.groups()
+        year_number = int(written_year) if written_year else None
+        return _calendar_date(raw, year_number, int(month_number), int(day_number), base, looking)
     named = {"today": 0, "tomorrow": 1, "yesterday": -1}
     if text in named:
         return base + dt.timedelta(days=named[text])
@@ -127,7 +146,31 @@ def parse_date(text: str, *, base: dt.date | None = None) -> dt.date:
     edge = _edge_of_period(text, base)
     if edge:
         return edge
-    return _parse_free_date(raw, base)
+    return _parse_free_date(raw, base, looking)
+
+
+def _calendar_date(
+    raw: str, year_number: int | None, month_number: int, day_number: int, base: dt.date, looking: str | None
+) -> dt.date:
+    """The date of a year (or, without one, the year ``looking`` chooses), month and day."""
+    if year_number is not None:
+        try:
+            return dt.date(year_number, month_number, day_number)
+        except ValueError:
+            raise UsageError(f"'{raw}' is not a calendar date: use {DATE_FORMS}") from None
+    step = {AHEAD: 1, BACK: -1}.get(looking or "", 0)
+    candidate = base.year
+    for _ in range(9):  # 29 Feb: the nearest leap year is at most 8 years away
+        try:
+            day = dt.date(candidate, month_number, day_number)
+        except ValueError:
+            if not (step and month_number == 2 and day_number == 29):
+                raise UsageError(f"'{raw}' is not a calendar date: use {DATE_FORMS}") from None
+        else:
+            if step * (day - base).days >= 0:
+                return day
+        candidate += step
+    raise UsageError(f"'{raw}' is not a calendar date: use {DATE_FORMS}")
 
 
 def _shift(base: dt.date, match: re.Match[str]) -> dt.date:
@@ -161,14 +204,16 @@ def _edge_of_period(text: str, base: dt.date) -> dt.date | None:
     return None
 
 
-def _parse_free_date(raw: str, base: dt.date) -> dt.date:
+def _parse_free_date(raw: str, base: dt.date, looking: str | None) -> dt.date:
     """dateutil's parser, for unambiguous forms only ('Dec 5', '5 Dec 2026', '25/12/2026')."""
     from dateutil import parser
 
-    default = dt.datetime(base.year, 1, 1)
+    def read(default_year: int, dayfirst: bool) -> dt.datetime:
+        return parser.parse(raw, default=dt.datetime(default_year, 1, 1), dayfirst=dayfirst)
+
     try:
-        month_first = parser.parse(raw, default=default, dayfirst=False)
-        day_first = parser.parse(raw, default=default, dayfirst=True)
+        month_first, day_first = read(2000, False), read(2000, True)
+        undated = read(2004, False) != month_first  # the year came from the default
     except (ValueError, OverflowError):
         raise UsageError(f"cannot read '{raw}' as a date: use {DATE_FORMS}") from None
     if month_first != day_first:
@@ -177,6 +222,8 @@ def _parse_free_date(raw: str, base: dt.date) -> dt.date:
         )
     if month_first.time() != dt.time(0, 0):
         raise UsageError(f"'{raw}' has a time of day; a date is needed: use {DATE_FORMS}")
+    if undated:
+        return _calendar_date(raw, None, month_first.month, month_first.day, base, looking)
     return month_first.date()
 
 
@@ -359,29 +406,38 @@ def _rule_from_words(text: str, raw: str) -> str:
 
 # ---------------------------------------------------------------- money and numbers
 
-_CURRENCY = "$€£¥￥₹₩₽₺"
-_MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
-_MONEY = re.compile(r"^(-)?\s*(\d+(?:\.\d*)?|\.\d+)\s*([km]?)$")
+MONEY_FORMS = (
+    "12000, 12,000.50, 12k, 1.5m, 1.2万, 12000元, ￥12,000 (a currency symbol or code may come "
+    "first, 元 or a code last; a comma only separates thousands)"
+)
+_CURRENCY = "$€£¥₹₩₽₺"  # ￥ (fullwidth) reads as ¥: the text is NFKC-normalised first
+_CODES = "usd|eur|gbp|cny|rmb|jpy"
+_MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000, "万": 10_000, "亿": 100_000_000}
+_MONEY = re.compile(
+    rf"^(?P<sign>-)?\s*(?:[{_CURRENCY}]|{_CODES})?\s*"
+    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)\s*"
+    rf"(?P<unit>[km万亿]?)\s*(?:元|{_CODES})?$"
+)
+_COMMA_NUMBER = re.compile(r"\d,\d")
 
 
 def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount") -> int:
-    """Parse money as typed (``12k``, ``12,000.50``, ``$1.5m``) into integer cents."""
+    """Parse money as typed (``12k``, ``12,000.50``, ``$1.5m``, ``1.2万``, ``12000元``) into
+    integer cents. A comma only separates thousands: ``12,50`` is an error, not 12.50."""
     raw = text
-    cleaned = text.strip().lower().replace(",", "").replace("_", "").replace(" ", "")
-    negative = cleaned.startswith("-")
-    cleaned = cleaned.lstrip("-").lstrip(_CURRENCY)
-    for code in ("usd", "eur", "gbp", "cny", "rmb", "jpy"):
-        cleaned = cleaned.removeprefix(code).removesuffix(code)
-    match = _MONEY.match(("-" if negative else "") + cleaned)
-    if not match or not raw.strip():
+    cleaned = unicodedata.normalize("NFKC", text).strip().lower()
+    match = _MONEY.match(cleaned)
+    if not match:
+        if _COMMA_NUMBER.search(cleaned):
+            raise UsageError(
+                f"{what} '{raw}' has a comma that does not separate thousands: "
+                "write decimals with a point (12.50) and group thousands by three (12,000.50)"
+            )
         raise UsageError(f"{what} '{raw}' is not an amount of money: use {MONEY_FORMS}")
-    try:
-        value = Decimal(match[2]) * _MULTIPLIERS[match[3]] * 100
-    except ArithmeticError:  # decimal's InvalidOperation, Overflow, ...
-        raise UsageError(f"{what} '{raw}' is not an amount of money: use {MONEY_FORMS}") from None
+    value = Decimal(match["number"].replace(",", "")) * _MULTIPLIERS[match["unit"]] * 100
     if value != value.to_integral_value():
         raise UsageError(f"{what} '{raw}' has fractions of a cent: use at most two decimals")
-    cents = int(value) * (-1 if match[1] else 1)
+    cents = int(value) * (-1 if match["sign"] else 1)
     if cents < 0 and not allow_negative:
         raise UsageError(f"{what} '{raw}' is negative: a {what} cannot be below zero")
     if abs(cents) >= 10**15:
@@ -396,39 +452,44 @@ def format_money(cents: int, symbol: str = "") -> str:
     return f"{sign}{symbol}{whole:,}.{part:02d}"
 
 
-def parse_rate(text: str, *, what: str = "rate") -> float:
-    """A rate as a fraction: ``5%`` → 0.05, ``0.05`` → 0.05, ``5`` → 0.05 (over 1 means percent)."""
-    raw = text
-    text = text.strip()
-    percent = text.endswith("%")
-    try:
-        value = Decimal(text.rstrip("%").strip())
-        if not value.is_finite():  # 'nan', 'inf'
-            raise InvalidOperation
-        if percent or value > 1:
-            value /= 100
-    except ArithmeticError:  # decimal's InvalidOperation, Overflow ('1e999999%'), ...
-        raise UsageError(f"{what} '{raw}' is not a rate: use 5%, 0.05 or 5") from None
-    if not 0 <= value <= 1:
-        raise UsageError(f"{what} '{raw}' must be between 0% and 100%")
-    return float(value)
+RATE_FORMS = "5 or 5% (a bare number is a percentage: 0.5 is 0.5 %)"
 
 
-def parse_probability(text: str) -> int:
-    """A stage's chance of winning, in whole percent: ``40``, ``40%`` or ``0.4`` → 40."""
-    raw = text
-    digits = text.strip().removesuffix("%").strip()
+def format_rate(fraction: float) -> str:
+    """``0.05`` → ``5%``, ``0.3333`` → ``33.33%``: what ``parse_rate`` reads back exactly."""
+    percent = (Decimal(repr(fraction)) * 100).normalize()
+    return f"{percent:f}%"
+
+
+def _percentage(text: str, what: str) -> Decimal:
+    """The number of percent ``text`` says: ``5``, ``5%`` and ``5 %`` are all 5."""
+    digits = unicodedata.normalize("NFKC", text).strip().removesuffix("%").strip()
     try:
         value = Decimal(digits)
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite():
-        raise UsageError(f"probability '{raw}' is not a percentage: use 0 to 100, e.g. 40 or 40%")
-    if "." in digits and not raw.strip().endswith("%") and 0 < value < 1:
-        value *= 100  # 0.4 is a fraction
-    if value != value.to_integral_value() or not 0 <= value <= 100:
-        raise UsageError(f"probability '{raw}' must be a whole percentage from 0 to 100")
-    return int(value)
+    if not value.is_finite():  # also 'nan', 'inf'
+        raise UsageError(f"{what} '{text}' is not a percentage: use {RATE_FORMS}")
+    return value
+
+
+def parse_rate(text: str, *, what: str = "rate") -> float:
+    """A percentage, returned as a fraction: ``5`` and ``5%`` → 0.05, ``0.5`` → 0.005.
+
+    A bare number is a percentage everywhere (commission, probability, targets, CSV), so
+    that ``1`` is 1 % whether or not the ``%`` is typed."""
+    percent = _percentage(text, what)
+    if not 0 <= percent <= 100:
+        raise UsageError(f"{what} '{text}' must be between 0% and 100%")
+    return float(percent / 100)
+
+
+def parse_probability(text: str) -> int:
+    """A stage's chance of winning, in whole percent: ``40`` or ``40%`` → 40."""
+    percent = _percentage(text, "probability")
+    if percent != percent.to_integral_value() or not 0 <= percent <= 100:
+        raise UsageError(f"probability '{text}' must be a whole percentage from 0 to 100, e.g. 40 or 40%")
+    return int(percent)
 
 
 def parse_count(text: str | int, *, what: str = "number", minimum: int = 0) -> int:

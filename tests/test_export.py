@@ -50,8 +50,8 @@ def test_every_entity_csv(cli, isolated):
     )
     assert cli("export", "reps").stdout == (
         "id,handle,name,email,active,commission_rate,regions,industries,created_at\n"
-        "1,alice,Alice Wong,alice@example.com,true,0.05,north; 华东,,2026-01-05 09:00:00\n"
-        "2,bob,Bob,,false,0.0,,retail,2026-02-01 10:30:00\n"
+        "1,alice,Alice Wong,alice@example.com,true,5%,north; 华东,,2026-01-05 09:00:00\n"
+        "2,bob,Bob,,false,0%,,retail,2026-02-01 10:30:00\n"
     )
     assert cli("export", "products").stdout == (
         'id,sku,name,price,cost,active\n1,P-100,"Widget, large",1200.50,800.00,true\n2,SVC-1,服务包,5000.00,,false\n'

@@ -54,6 +54,15 @@ D = dt.date
         ("5 Dec 2026", D(2026, 12, 5)),
         ("December 5, 2027", D(2027, 12, 5)),
         ("25/12/2026", D(2026, 12, 25)),
+        # year first is never ambiguous; and as Chinese users write dates
+        ("2026/12/5", D(2026, 12, 5)),
+        ("2026-12-5", D(2026, 12, 5)),
+        ("2026.12.05", D(2026, 12, 5)),
+        ("2025/3/5", D(2025, 3, 5)),
+        ("2026年12月5日", D(2026, 12, 5)),
+        ("2026 年 1 月 5 号", D(2026, 1, 5)),
+        ("12月5日", D(2026, 12, 5)),
+        ("１２月５日", D(2026, 12, 5)),  # full-width digits
     ],
 )
 def test_dates(text, expected):
@@ -75,8 +84,28 @@ def test_weekday_names_on_other_days():
 
 
 @pytest.mark.parametrize(
+    "text, ahead, back",
+    [
+        ("Jan 5", D(2027, 1, 5), D(2026, 1, 5)),
+        ("Nov 23", BASE, BASE),  # today is both
+        ("Dec 1", D(2026, 12, 1), D(2025, 12, 1)),
+        ("12月5日", D(2026, 12, 5), D(2025, 12, 5)),
+        ("Feb 29", D(2028, 2, 29), D(2024, 2, 29)),
+        ("5 Jan 2026", D(2026, 1, 5), D(2026, 1, 5)),  # a year given is kept
+        ("2026年1月5日", D(2026, 1, 5), D(2026, 1, 5)),
+    ],
+)
+def test_a_date_without_a_year_looks_ahead_or_back(text, ahead, back):
+    assert parse.parse_date(text, base=BASE, looking=parse.AHEAD) == ahead
+    assert parse.parse_date(text, base=BASE, looking=parse.BACK) == back
+
+
+@pytest.mark.parametrize(
     "text, words",
     [
+        ("2026/2/30", "not a calendar date"),
+        ("13月5日", "not a calendar date"),
+        ("Feb 29", "not a calendar date"),  # in 2026, with no direction to look
         ("03/04/2026", "ambiguous"),
         ("someday maybe", "YYYY-MM-DD, today"),
         ("", "required"),
@@ -197,6 +226,14 @@ def test_periods_at_the_ends_of_the_calendar():
         (".5", 50),
         ("12000 USD", 1_200_000),
         ("0", 0),
+        ("1.2万", 1_200_000),
+        ("3亿", 30_000_000_000),
+        ("12000元", 1_200_000),
+        ("12,000 元", 1_200_000),
+        ("￥12,000", 1_200_000),
+        ("¥ 12,000.5", 1_200_050),
+        ("１２，０００元", 1_200_000),  # full-width digits and comma
+        ("1,234,567.89", 123_456_789),
     ],
 )
 def test_money(text, cents):
@@ -214,6 +251,12 @@ def test_money(text, cents):
         ("12kk", "not an amount"),
         ("1e5", "not an amount"),
         ("9" * 20, "too large"),
+        ("12,50", "comma that does not separate thousands"),
+        ("1,2", "comma that does not separate thousands"),
+        ("12,00", "comma that does not separate thousands"),
+        ("1,0000", "comma that does not separate thousands"),
+        ("12 000", "not an amount"),
+        ("12万k", "not an amount"),
     ],
 )
 def test_bad_money_is_refused(text, words):
@@ -233,7 +276,10 @@ def test_format_money():
     assert parse.format_money(5, "€") == "€0.05"
 
 
-@pytest.mark.parametrize("text, rate", [("80%", 0.8), ("0.8", 0.8), ("80", 0.8), ("5%", 0.05), ("1", 1.0), ("0", 0.0)])
+@pytest.mark.parametrize(
+    "text, rate",
+    [("80%", 0.8), ("80", 0.8), ("5%", 0.05), ("5", 0.05), ("1", 0.01), ("0.5", 0.005), ("100", 1.0), ("0", 0.0), ("１２%", 0.12)],
+)
 def test_rates(text, rate):
     assert parse.parse_rate(text) == pytest.approx(rate)
 
@@ -242,6 +288,13 @@ def test_rates(text, rate):
 def test_bad_rates_are_refused(text):
     with pytest.raises(UsageError):
         parse.parse_rate(text)
+
+
+def test_probabilities_are_whole_percentages():
+    assert [parse.parse_probability(t) for t in ("40", "40%", "1", "0", "100")] == [40, 40, 1, 0, 100]
+    for text in ("0.5", "40.5", "101", "-1", "lots"):
+        with pytest.raises(UsageError):
+            parse.parse_probability(text)
 
 
 def test_counts_and_choices():
@@ -382,9 +435,50 @@ def test_money_round_trips_through_format_money(amount, symbol):
 
 
 @no_deadline
+@given(cents.filter(lambda c: c >= 0))
+def test_money_with_yuan_and_grouped_thousands_reads_back(amount):
+    text = parse.format_money(amount)  # 1,234.56
+    assert parse.parse_money(f"￥{text}") == parse.parse_money(f"{text}元") == amount
+    assert parse.parse_money(text.replace(",", "")) == amount
+
+
+@no_deadline
+@given(st.integers(min_value=1, max_value=10**6), st.integers(min_value=1, max_value=2))
+def test_a_comma_not_before_three_digits_is_refused(whole, decimals):
+    with pytest.raises(UsageError, match="comma"):
+        parse.parse_money(f"{whole},{'5' * decimals}")
+
+
+@no_deadline
+@given(st.floats(min_value=0, max_value=1))
+def test_a_rate_reads_back_from_its_export_text(fraction):
+    assert parse.parse_rate(parse.format_rate(fraction)) == fraction
+
+
+@no_deadline
 @given(dates)
 def test_an_iso_date_parses_to_itself(day):
     assert parse.parse_date(day.isoformat(), base=BASE) == day
+
+
+@no_deadline
+@given(dates)
+def test_year_first_and_chinese_dates_parse_to_themselves(day):
+    y, m, d = day.year, day.month, day.day
+    for text in (f"{y:04d}/{m}/{d}", f"{y:04d}.{m}.{d}", f"{y:04d}-{m}-{d}", f"{y:04d}年{m}月{d}日"):
+        assert parse.parse_date(text, base=BASE) == day
+
+
+@no_deadline
+@given(bases, st.dates(min_value=D(2000, 1, 1), max_value=D(2000, 12, 31)))
+def test_a_date_without_a_year_is_the_nearest_one_ahead_or_back(base, month_day):
+    text = f"{month_day.month}月{month_day.day}日"
+    ahead = parse.parse_date(text, base=base, looking=parse.AHEAD)
+    back = parse.parse_date(text, base=base, looking=parse.BACK)
+    assert (ahead.month, ahead.day) == (back.month, back.day) == (month_day.month, month_day.day)
+    assert back <= base <= ahead
+    limit = 366 if (month_day.month, month_day.day) != (2, 29) else 8 * 366
+    assert (ahead - base).days < limit and (base - back).days < limit
 
 
 @no_deadline
@@ -429,8 +523,11 @@ def _parsed_or_usage_error(text: str) -> None:
     for parser in (
         lambda t: parse.parse_date(t, base=BASE),
         lambda t: parse.parse_period(t, base=BASE),
+        lambda t: parse.parse_date(t, base=BASE, looking=parse.AHEAD),
+        lambda t: parse.parse_date(t, base=BASE, looking=parse.BACK),
         parse.parse_money,
         parse.parse_rate,
+        parse.parse_probability,
         parse.parse_recurrence,
         lambda t: parse.parse_recurrence(t, start=BASE),
     ):
@@ -446,7 +543,9 @@ def test_arbitrary_text_is_parsed_or_refused_with_a_usage_error(text):
     _parsed_or_usage_error(text)
 
 
-_ALPHABET = st.sampled_from(list("0123456789-+/.,:$%kmwdyqQW ") + ["every", "mon", "freq=", ";", "e", "nan"])
+_ALPHABET = st.sampled_from(
+    list("0123456789-+/.,:$%kmwdyqQW 万元年月日￥") + ["every", "mon", "freq=", ";", "e", "nan"]
+)
 
 
 @no_deadline

@@ -159,7 +159,7 @@ def test_classify_shows_then_applies_then_is_a_no_op(cli, book):
             {"tier": "A", "before": 1, "after": 3},  # Heath was A; now Acme, Birch, Cobalt
             {"tier": "B", "before": 0, "after": 1},  # Dune
             {"tier": "C", "before": 1, "after": 4},  # Elm; now Fjord, Grove, Elm, Heath
-            {"tier": "(none)", "before": 6, "after": 0},
+            {"tier": None, "before": 6, "after": 0},
         ],
         "summary": {"changed": 7},
     }

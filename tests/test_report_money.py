@@ -32,7 +32,7 @@ def test_products_q4(cli, book):
         {"sku": "WID", "name": "Widget", "units": 2, "revenue": 4000, "share": 0.4, "margin": 1600,
          "margin_rate": 0.4},
         # D2 3,000 (cost unknown) + D7 300 (cost 100): margin 200 over 300 only = 0.6667; share 3,300 ÷ 10,000
-        {"sku": None, "name": "(no product)", "units": 2, "revenue": 3300, "share": 0.33, "margin": 200,
+        {"sku": None, "name": None, "units": 2, "revenue": 3300, "share": 0.33, "margin": 200,
          "margin_rate": 0.6667},
         # D3 1,000 − 600 = 400 and D6 500 − 600 = −100: 300 ÷ 1,500 = 0.2
         {"sku": "GAD", "name": "Gadget", "units": 2, "revenue": 1500, "share": 0.15, "margin": 300,
@@ -53,7 +53,7 @@ def test_products_period_and_owner(cli, book):
     assert september["rows"] == [
         {"sku": "GAD", "name": "Gadget", "units": 2, "revenue": 2000, "share": 0.7143, "margin": 800,
          "margin_rate": 0.4},
-        {"sku": None, "name": "(no product)", "units": 1, "revenue": 800, "share": 0.2857, "margin": None,
+        {"sku": None, "name": None, "units": 1, "revenue": 800, "share": 0.2857, "margin": None,
          "margin_rate": None},
         {"sku": "KIT", "name": "Kit", "units": 0, "revenue": 0, "share": 0.0, "margin": None, "margin_rate": None},
         {"sku": "SVC", "name": "Service", "units": 0, "revenue": 0, "share": 0.0, "margin": None, "margin_rate": None},
@@ -63,7 +63,7 @@ def test_products_period_and_owner(cli, book):
     # alice in Q4: D1 (WID) 4,000 and D2 (no product, cost unknown) 3,000; total 7,000
     assert [(r["name"], r["units"], r["revenue"], r["share"], r["margin"]) for r in alice["rows"][:2]] == [
         ("Widget", 2, 4000, 0.5714, 1600),
-        ("(no product)", 1, 3000, 0.4286, None),
+        (None, 1, 3000, 0.4286, None),
     ]
     assert alice["summary"] == {"units": 3, "revenue": 7000, "margin": 1600, "margin_rate": 0.4}
 
@@ -72,7 +72,7 @@ def test_products_formats(cli, book):
     assert cli("report", "products", "-p", "2026-Q4", "-f", "csv").stdout == (
         "sku,name,units,revenue,share,margin,margin_rate\n"
         "WID,Widget,2,4000.00,0.4,1600.00,0.4\n"
-        ",(no product),2,3300.00,0.33,200.00,0.6667\n"
+        ",,2,3300.00,0.33,200.00,0.6667\n"
         "GAD,Gadget,2,1500.00,0.15,300.00,0.2\n"
         "SVC,Service,3,1200.00,0.12,,\n"
         "KIT,Kit,0,0.00,0.0,,\n"
@@ -94,7 +94,7 @@ def test_lost_q4(cli, book):
         # "price" (D12 1,200) and " Price " (D14 600) are one reason: 1,800 ÷ 2,600 = 0.69230…
         {"reason": "Price", "deals": 2, "value": 1800, "share": 0.6923},
         # D13 800 lost without a reason: 800 ÷ 2,600 = 0.30769…
-        {"reason": "(no reason)", "deals": 1, "value": 800, "share": 0.3077},
+        {"reason": None, "deals": 1, "value": 800, "share": 0.3077},
     ]
     assert report["summary"] == {"deals": 3, "value": 2600}
 
@@ -103,7 +103,7 @@ def test_lost_owner_and_all_time(cli, book):
     bob = cli.json("report", "lost", "--period", "2026-Q4", "--owner", "bob")
     # bob: D13 800 (no reason), D14 600 Price; 800 ÷ 1,400 = 0.5714, 600 ÷ 1,400 = 0.4286
     assert bob["rows"] == [
-        {"reason": "(no reason)", "deals": 1, "value": 800, "share": 0.5714},
+        {"reason": None, "deals": 1, "value": 800, "share": 0.5714},
         {"reason": "Price", "deals": 1, "value": 600, "share": 0.4286},
     ]
     assert bob["summary"] == {"deals": 2, "value": 1400}
@@ -112,13 +112,13 @@ def test_lost_owner_and_all_time(cli, book):
     assert [(r["reason"], r["value"], r["share"]) for r in every["rows"]] == [
         ("Price", 1800, 0.5143),
         ("timing", 900, 0.2571),
-        ("(no reason)", 800, 0.2286),
+        (None, 800, 0.2286),
     ]
 
 
 def test_lost_formats(cli, book):
     assert cli("report", "lost", "-p", "2026-Q4", "-f", "tsv").stdout == (
-        "reason\tdeals\tvalue\tshare\nPrice\t2\t1800.00\t0.6923\n(no reason)\t1\t800.00\t0.3077\n"
+        "reason\tdeals\tvalue\tshare\nPrice\t2\t1800.00\t0.6923\n\t1\t800.00\t0.3077\n"
     )
     plain = cli("report", "lost", "-p", "2026-Q4").stdout
     assert plain.splitlines()[2].split() == ["Price", "2", "$1,800.00", "69.2%"]
@@ -144,7 +144,7 @@ def test_sources_q4(cli, book):
         {"source": "ads", "customers": 1, "deals": 2, "won": 1, "win_rate": 0.5, "revenue": 1000,
          "avg_deal": 1000},
         # Fjord has no source (and was added 09-15): D7 created, won 300
-        {"source": "(no source)", "customers": 0, "deals": 1, "won": 1, "win_rate": 1.0, "revenue": 300,
+        {"source": None, "customers": 0, "deals": 1, "won": 1, "win_rate": 1.0, "revenue": 300,
          "avg_deal": 300},
         # Elm added; D12 (lost) and D16 (open) created: 0 ÷ 1
         {"source": "event", "customers": 1, "deals": 2, "won": 0, "win_rate": 0.0, "revenue": 0,
@@ -160,7 +160,7 @@ def test_sources_period_and_owner(cli, book):
     # added: Fjord (no source); created: D1 (referral); won: D4 Birch (web) 2,000, D8 Fjord 800
     assert september["rows"] == [
         {"source": "web", "customers": 0, "deals": 0, "won": 1, "win_rate": 1.0, "revenue": 2000, "avg_deal": 2000},
-        {"source": "(no source)", "customers": 1, "deals": 0, "won": 1, "win_rate": 1.0, "revenue": 800,
+        {"source": None, "customers": 1, "deals": 0, "won": 1, "win_rate": 1.0, "revenue": 800,
          "avg_deal": 800},
         {"source": "referral", "customers": 0, "deals": 1, "won": 0, "win_rate": None, "revenue": 0, "avg_deal": None},
     ]

@@ -34,7 +34,7 @@ def test_list_counts_deals_and_value(cli, isolated):
 
 def test_add_places_and_renumbers(cli):
     assert cli("stage", "add", "demo", "--probability", "50%", "--after", "qualified").stdout == "8\n"
-    cli("stage", "add", "nurture", "-p", "0.05")  # open: after the last open stage
+    cli("stage", "add", "nurture", "-p", "5")  # open: after the last open stage
     cli("stage", "add", "disqualified", "--kind", "lost")  # lost: at the end, probability 0
     cli("stage", "add", "won-trial", "--kind", "won")  # won: after the last won stage
     cli("stage", "add", "cold", "-p", "5", "--before", "lead")

@@ -37,7 +37,7 @@ def test_set_and_list(cli, reps):
     cli("target", "set", "new_customers", "5", "--period", "2026-W48")
     cli("target", "set", "activities", "40", "--period", "2026-11-01..2026-11-15", "--rep", "alice")
     cli("target", "set", "units", "300", "--period", "2025")
-    cli("target", "set", "satisfaction", "0.9", "--period", "2026-10")
+    cli("target", "set", "satisfaction", "90", "--period", "2026-10")
     assert cli.json("target", "list") == [
         target("units", "2025", "2025-01-01", "2025-12-31", 300),
         target("revenue", "2026", "2026-01-01", "2026-12-31", 120000),

@@ -16,7 +16,10 @@ from salescli.commands.common import (
     PeriodOption,
     ToOption,
     YesOption,
+    ahead,
     confirm,
+    happened_on,
+    warn_if_past,
 )
 from salescli.errors import UsageError
 from salescli.output import Column
@@ -51,7 +54,10 @@ ScoreOption = Annotated[
     Optional[str],
     typer.Option("--score", help="Customer satisfaction from 1 to 5 (after a visit or after-sales call).", show_default=False),
 ]
-OnOption = Annotated[Optional[str], typer.Option("--on", help="The day it was done (default: today).", show_default=False)]
+OnOption = Annotated[
+    Optional[str],
+    typer.Option("--on", help="The day it was done (default: today; 'Dec 5' is the last Dec 5).", show_default=False),
+]
 
 
 def _what(activity: sqlite3.Row) -> str:
@@ -83,10 +89,10 @@ def log(
     A call, email, meeting or visit also completes the customer's open 'First contact' task.
     """
     kind = activities.parse_type(kind)
-    done_on = parse.parse_date(on) if on else parse.today()
+    done_on = happened_on(on)
     if (next_step is None) != (due is None):
         raise UsageError("--next and --due go together: say what the next step is and when it is due")
-    follow_up = (next_step, parse.parse_date(due)) if next_step is not None and due is not None else None
+    follow_up = (next_step, ahead(due)) if next_step is not None and due is not None else None
     rating = activities.parse_score(score)
     with session.write() as conn:
         record = refs.customer(conn, customer)
@@ -104,6 +110,7 @@ def log(
     output.created("activity", result["id"], f"{kind} with {record['name']} on {done_on}")
     if follow_up is not None:
         output.created("activity", result["next_id"], f"next step '{follow_up[0]}' due {follow_up[1]}")
+        warn_if_past(follow_up[1], "the next step's due date")
     _first_contact_note(result["first_contact"])
 
 
@@ -111,7 +118,7 @@ def log(
 def plan(
     customer: CustomerArgument,
     summary: Annotated[str, typer.Argument(help="What is to be done.")],
-    due: Annotated[str, typer.Option("--due", help="When it is due: 2026-12-01, fri, +3d, eom, …", show_default=False)],
+    due: Annotated[str, typer.Option("--due", help="When it is due: 2026-12-01, fri, +3d, eom, 'Jan 5' (the next one), …", show_default=False)],
     kind: Annotated[str, typer.Option("--type", "-t", help=TypeHelp)] = "task",
     deal: DealOption = None,
     owner: AssignOption = None,
@@ -125,7 +132,7 @@ def plan(
     ] = None,
 ) -> None:
     """Plan a follow-up; with --every it repeats (completing one plans the next)."""
-    due_date = parse.parse_date(due)
+    due_date = ahead(due)
     kind = activities.parse_type(kind)
     rule = parse.parse_recurrence(every, start=due_date) if every is not None else None
     with session.write() as conn:
@@ -142,6 +149,7 @@ def plan(
         )
     repeats = f", {recurrence.describe(rule)}" if rule else ""
     output.created("activity", activity_id, f"{kind} for {record['name']} due {due_date}{repeats}")
+    warn_if_past(due_date, "due date")
 
 
 @app.command("done")
@@ -152,7 +160,7 @@ def done(
     score: ScoreOption = None,
 ) -> None:
     """Mark a planned activity done; a recurring one plans its next occurrence."""
-    done_on = parse.parse_date(on) if on else parse.today()
+    done_on = happened_on(on)
     rating = activities.parse_score(score)
     with session.write() as conn:
         activity = refs.activity(conn, activity_id)
@@ -172,11 +180,12 @@ def reschedule(
     due: Annotated[str, typer.Argument(help="The new due date: 2026-12-01, fri, +1w, …", show_default=False)],
 ) -> None:
     """Move an open activity to another day (a recurring series continues from there)."""
-    due_date = parse.parse_date(due)
+    due_date = ahead(due)
     with session.write() as conn:
         activity = refs.activity(conn, activity_id)
         activities.reschedule(conn, activity, due_date)
     output.done(f"Rescheduled activity #{activity['id']} from {activity['due']} to {due_date}")
+    warn_if_past(due_date, "due date")
 
 
 @app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import sqlite3
@@ -10,7 +11,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from salescli import output
+from salescli import output, parse
 from salescli.errors import Invalid, SalesError
 
 
@@ -82,6 +83,25 @@ class App(typer.Typer):
         return decorator
 
 
+def happened_on(text: str | None) -> dt.date:
+    """When something happened (``--on``), default today; a date without a year is the
+    last such date on or before today (on 2026-01-10, ``Dec 20`` is 2025-12-20)."""
+    return parse.parse_date(text, looking=parse.BACK) if text is not None else parse.today()
+
+
+def ahead(text: str) -> dt.date:
+    """A date looked ahead to (due, expected close, reschedule); a date without a year is
+    the next such date on or after today (on 2026-12-10, ``Jan 5`` is 2027-01-05)."""
+    return parse.parse_date(text, looking=parse.AHEAD)
+
+
+def warn_if_past(day: dt.date | None, what: str) -> None:
+    """A due date or expected close before today is kept as given, with a warning."""
+    if day is not None and day < parse.today():
+        days = (parse.today() - day).days
+        output.warn(f"{what} {day} is in the past ({days} day{'s' if days != 1 else ''} ago)")
+
+
 FormatOption = Annotated[
     Optional[str],
     typer.Option(
@@ -108,3 +128,11 @@ FromOption = Annotated[Optional[str], typer.Option("--from", help="Start date (w
 ToOption = Annotated[Optional[str], typer.Option("--to", help="End date (with --from), inclusive.", show_default=False)]
 OwnerOption = Annotated[Optional[str], typer.Option("--owner", help="Only this rep's (handle).", show_default=False)]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+CreatedOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--created",
+        help="When it really began, to type in existing work: 2026-10-01, -30d, 'Oct 1' (default: today).",
+        show_default=False,
+    ),
+]

@@ -7,7 +7,16 @@ from typing import Annotated, Any, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, LimitOption, OwnerOption, YesOption, confirm
+from salescli.commands.common import (
+    App,
+    CreatedOption,
+    FormatOption,
+    LimitOption,
+    OwnerOption,
+    YesOption,
+    confirm,
+    happened_on,
+)
 from salescli.output import Column
 from salescli.store import customers, refs
 
@@ -157,23 +166,32 @@ def add(
     no_followup: Annotated[
         bool, typer.Option("--no-followup", help="Do not plan the first-contact follow-up.")
     ] = False,
+    created: CreatedOption = None,
 ) -> None:
     """Add a customer; without --owner a rep is chosen by region, industry, then load.
 
-    A first-contact task is planned for `first_contact_hours` (default 24) from now.
+    A first-contact task is planned for `first_contact_hours` (default 24) after it was
+    created: now, or the --created date (an existing customer typed in: log its last
+    contact with 'activity log --on DATE' and the task is done).
     """
     details = _details(locals())
     fields = _fields(field)
+    created_on = happened_on(created) if created is not None else None
     with session.write() as conn:
         rep = refs.rep(conn, owner) if owner else None
         added = customers.add(
             conn, name, details, tags=tag or [], fields=fields, owner=customers.owner_id(conn, rep),
-            assign=owner is None, followup=not no_followup,
+            assign=owner is None, followup=not no_followup, created_on=created_on,
         )
     detail = f"owner {added['owner'] or 'none'}"
     if added["first_contact_due"]:
         detail += f", first contact due {added['first_contact_due']}"
     output.created("customer", added["id"], detail)
+    if added["first_contact_due"] and added["first_contact_due"] < parse.today():
+        output.warn(
+            f"first contact was due {added['first_contact_due']}: if it happened, log it "
+            f"(salescli activity log {added['id']} --type call --on DATE)"
+        )
 
 
 @app.command("list")

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Optional
 
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, LimitOption, OwnerOption, YesOption, confirm
+from salescli.commands.common import (
+    App,
+    CreatedOption,
+    FormatOption,
+    LimitOption,
+    OwnerOption,
+    YesOption,
+    ahead,
+    confirm,
+    happened_on,
+    warn_if_past,
+)
 from salescli.errors import UsageError
 from salescli.output import Column
 from salescli.store import deals, refs
@@ -67,14 +77,14 @@ ACTIVITIES = [
 IdArgument = Annotated[str, typer.Argument(help="The deal's id.")]
 OnOption = Annotated[
     Optional[str],
-    typer.Option("--on", help="When it happened: 2026-11-20, yesterday, -3d, fri (default: today).", show_default=False),
+    typer.Option("--on", help="When it happened: 2026-11-20, yesterday, -3d, 'Nov 20' (default: today).", show_default=False),
 ]
 CustomerOption = Annotated[
     Optional[str], typer.Option("--customer", "-c", help="Customer id or name (a unique prefix will do).", show_default=False)
 ]
-AmountOption = Annotated[Optional[str], typer.Option("--amount", help="Deal value: 12000, 12k, 1.5m.", show_default=False)]
+AmountOption = Annotated[Optional[str], typer.Option("--amount", help="Deal value: 12000, 12,000.50, 12k, 1.2万, 12000元.", show_default=False)]
 CloseOption = Annotated[
-    Optional[str], typer.Option("--close", help="Expected close date: 2026-12-15, eom, +2w, fri.", show_default=False)
+    Optional[str], typer.Option("--close", help="Expected close date: 2026-12-15, eom, +2w, fri, 'Jan 15' (the next one).", show_default=False)
 ]
 ProductOption = Annotated[Optional[str], typer.Option("--product", help="Product sku.", show_default=False)]
 QuantityOption = Annotated[Optional[str], typer.Option("--quantity", "-q", help="Units of the product (default 1).", show_default=False)]
@@ -91,10 +101,6 @@ def _money(text: str | None, what: str) -> int | None:
     return parse.parse_money(text, what=what) if text is not None else None
 
 
-def _date(text: str | None) -> dt.date:
-    return parse.parse_date(text) if text is not None else parse.today()
-
-
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
@@ -109,7 +115,7 @@ def add(
     customer: Annotated[str, typer.Option("--customer", "-c", help="Customer id or name (a unique prefix will do).", show_default=False)],
     amount: Annotated[
         Optional[str],
-        typer.Option("--amount", help="Deal value: 12000, 12k, 1.5m (with --product, default: price × quantity).", show_default=False),
+        typer.Option("--amount", help="Deal value: 12000, 12k, 1.2万 (with --product, default: price × quantity).", show_default=False),
     ] = None,
     stage: Annotated[Optional[str], typer.Option("--stage", help="Stage name (default: the first open stage).", show_default=False)] = None,
     close: CloseOption = None,
@@ -118,14 +124,19 @@ def add(
     quantity: QuantityOption = None,
     cost: CostOption = None,
     source: SourceOption = None,
+    created: CreatedOption = None,
 ) -> None:
-    """Add a deal and print its id. Warns when it takes the customer over its credit limit."""
+    """Add a deal and print its id. Warns when it takes the customer over its credit limit.
+
+    With --created (an existing deal typed in), its stage history starts that day, and
+    'deal move/win/lose --on' can record what happened since."""
     amount_cents = _money(amount, "amount")
     if amount_cents is None and product is None:
         raise UsageError("--amount is required (or give --product to price the deal from it)")
     cost_cents = _money(cost, "cost")
-    expected = parse.parse_date(close) if close is not None else None
+    expected = ahead(close) if close is not None else None
     units = _quantity(quantity) or 1
+    created_on = happened_on(created) if created is not None else None
     with session.write() as conn:
         outcome = deals.add(
             conn,
@@ -139,10 +150,12 @@ def add(
             quantity=units,
             cost=cost_cents,
             source=(source or "").strip() or None,
+            created_on=created_on,
         )
     for warning in outcome.warnings:
         output.warn(warning)
     output.created("deal", outcome.deal_id, title.strip())
+    warn_if_past(expected, "expected close")
 
 
 @app.command("list")
@@ -220,12 +233,13 @@ def edit(
     """Change a deal's details. The stage changes with 'deal move', 'deal win' and 'deal lose',
     so that its stage history stays true."""
     changes: dict[str, object] = {}
+    expected = ahead(close) if close is not None and close.strip() else None
     if title is not None:
         changes["title"] = title
     if amount is not None:
         changes["amount"] = parse.parse_money(amount, what="amount")
     if close is not None:
-        changes["expected_close"] = parse.parse_date(close) if close.strip() else None
+        changes["expected_close"] = expected
     if quantity is not None:
         changes["quantity"] = _quantity(quantity)
     if cost is not None:
@@ -242,6 +256,7 @@ def edit(
             changes["customer"] = refs.customer(conn, customer)
         deals.edit(conn, deal, changes)
     output.done(f"Updated deal {deal['id']}" if changes else "Nothing to change.")
+    warn_if_past(expected, "expected close")
 
 
 @app.command("delete")
@@ -268,7 +283,7 @@ def move(
     on: OnOption = None,
 ) -> None:
     """Move a deal to another open stage (a won or lost deal is reopened)."""
-    day = _date(on)
+    day = happened_on(on)
     with session.write() as conn:
         deal = refs.deal(conn, deal_id)
         target = refs.stage(conn, stage)
@@ -288,7 +303,7 @@ def win(
     ] = None,
 ) -> None:
     """Mark a deal won. Warns when it takes the customer over its credit limit."""
-    day = _date(on)
+    day = happened_on(on)
     final = _money(amount, "amount")
     with session.write() as conn:
         deal = refs.deal(conn, deal_id)
@@ -308,7 +323,7 @@ def lose(
     ] = None,
 ) -> None:
     """Mark a deal lost, with the reason (the 'lost' report groups by it)."""
-    day = _date(on)
+    day = happened_on(on)
     with session.write() as conn:
         deal = refs.deal(conn, deal_id)
         deals.lose(conn, deal, day, reason, stage=refs.stage(conn, stage) if stage else None)
@@ -325,7 +340,7 @@ def pay(
 ) -> None:
     """Record a payment received on a won deal, and print what is still outstanding."""
     cents = parse.parse_money(amount, what="payment")
-    day = _date(on)
+    day = happened_on(on)
     with session.write() as conn:
         deal = refs.deal(conn, deal_id)
         balance = deals.pay(conn, deal, cents, day)

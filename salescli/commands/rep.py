@@ -33,7 +33,7 @@ IndustryOption = Annotated[
     Optional[list[str]], typer.Option("--industry", help="An industry this rep covers (repeatable).", show_default=False)
 ]
 RateOption = Annotated[
-    Optional[str], typer.Option("--commission-rate", help="Share of won revenue paid as commission: 5% or 0.05.", show_default=False)
+    Optional[str], typer.Option("--commission-rate", help="Share of won revenue paid as commission, in percent: 5 or 5% (0.5 is half a percent).", show_default=False)
 ]
 
 

@@ -28,7 +28,7 @@ from salescli.store import refs
 RepOption = Annotated[Optional[str], typer.Option("--rep", help="Only this rep (handle).", show_default=False)]
 
 REPS = [
-    Column("rep"),
+    Column("rep", missing="(unassigned)"),
     Column("won_deals", "won", kind="int"),
     Column("revenue", kind="money"),
     Column("margin", kind="money"),
@@ -72,10 +72,10 @@ CLASSIFY = [
     Column("tier"),
     Column("current_tier", "current"),
 ]
-CLASSIFY_APPLIED = [Column("tier"), Column("before", kind="int"), Column("after", kind="int")]
+CLASSIFY_APPLIED = [Column("tier", missing="(none)"), Column("before", kind="int"), Column("after", kind="int")]
 
 SOURCES = [
-    Column("source"),
+    Column("source", missing="(no source)"),
     Column("customers", kind="int"),
     Column("deals", kind="int"),
     Column("won", kind="int"),
@@ -86,7 +86,7 @@ SOURCES = [
 
 PRODUCTS = [
     Column("sku"),
-    Column("name"),
+    Column("name", missing="(no product)"),
     Column("units", kind="int"),
     Column("revenue", kind="money"),
     Column("share", kind="ratio", bar=True),
@@ -95,7 +95,7 @@ PRODUCTS = [
 ]
 
 LOST = [
-    Column("reason"),
+    Column("reason", missing="(no reason)"),
     Column("deals", kind="int"),
     Column("value", kind="money"),
     Column("share", "share of value", kind="ratio", bar=True),

@@ -49,7 +49,7 @@ FUNNEL_SUMMARY = [
 TARGETS = [
     Column("metric"),
     Column("period"),
-    Column("rep"),
+    Column("rep", missing="(team)"),
     Column("target", kind_key="unit"),
     Column("actual", kind_key="unit"),
     Column("progress", kind="ratio", bar=True, mark="expected_progress"),

@@ -42,7 +42,7 @@ def _shown(metric: str, value: int) -> str:
 @app.command("set")
 def set_(
     metric: MetricArgument,
-    value: Annotated[str, typer.Argument(help="Money (120k), a count (40) or a rate (80% or 0.8).", show_default=False)],
+    value: Annotated[str, typer.Argument(help="Money (120k, 12万), a count (40) or a percentage (80 or 80%).", show_default=False)],
     period: RequiredPeriod,
     rep: RepOption = None,
     split: Annotated[

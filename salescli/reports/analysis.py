@@ -13,6 +13,10 @@ Definitions where SPEC is terse:
 * Margin is ``amount − cost`` over the won deals whose cost is known; a deal with unknown
   cost (NULL) is left out of both margin and the revenue margin_rate divides by, so it
   neither inflates nor dilutes the rate. No deal with a known cost: margin is ``None``.
+* Work without an owner, a source, a product or a loss reason is one row whose ``rep`` /
+  ``source`` / ``sku`` and ``name`` / ``reason`` is ``None`` (null in JSON; the command's
+  columns label it "(unassigned)", "(no source)", … for people). It sorts after the named
+  rows it ties with.
 * ABC tiers: ties share a rank. "The customers ranked above" a customer are those with
   strictly more revenue, so equal revenue always means the same tier, however the names sort.
 """
@@ -26,12 +30,6 @@ from decimal import Decimal
 from typing import Any
 
 from salescli.reports.common import mean_cents, mean_days, ratio, round_cents
-
-NO_PRODUCT = "(no product)"
-NO_REASON = "(no reason)"
-NO_SOURCE = "(no source)"
-UNASSIGNED = "(unassigned)"
-NO_TIER = "(none)"
 
 TIERS = ("A", "B", "C")
 A_BELOW_PERCENT = 80  # A while the share of the customers ranked above is below 80 %
@@ -102,8 +100,8 @@ def _rep_rates(f: Mapping[str, Any]) -> Row:
 def reps(figures: Iterable[Mapping[str, Any]], *, every_rep: bool = False) -> tuple[list[Row], Row]:
     """The leaderboard: one row per rep, best revenue first, and the team summary.
 
-    Every active rep is listed (zeros included); an inactive rep, and the "(unassigned)"
-    row of work without an owner, only when they have a figure in the period (or always,
+    Every active rep is listed (zeros included); an inactive rep, and the unassigned
+    row (``rep`` None) of work without an owner, only when they have a figure in the period (or always,
     with ``every_rep``: a rep asked for by name). Team totals include the unassigned work;
     ``revenue_per_rep`` divides team revenue by the reps listed.
     """
@@ -114,10 +112,10 @@ def reps(figures: Iterable[Mapping[str, Any]], *, every_rep: bool = False) -> tu
     ]
     rows = []
     for f in listed:
-        row = {"rep": f["handle"] or UNASSIGNED, **_rep_rates(f)}
+        row = {"rep": f["handle"], **_rep_rates(f)}
         row["commission"] = commission(f["revenue"], f["commission_rate"] or 0)
         rows.append(row)
-    rows.sort(key=lambda r: (-r["revenue"], -r["won_deals"], r["rep"] == UNASSIGNED, r["rep"]))
+    rows.sort(key=lambda r: (-r["revenue"], -r["won_deals"], r["rep"] is None, r["rep"] or ""))
     head_count = sum(1 for f in listed if f["handle"] is not None)
     totals = _totals(listed, REP_FIGURES)
     summary = {
@@ -201,11 +199,12 @@ def tier_changes(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
 
 
 def tier_counts(rows: Iterable[Mapping[str, Any]]) -> list[Row]:
-    """Customers per tier before (stored) and after (computed) a classification."""
+    """Customers per tier before (stored) and after (computed) a classification; the last
+    row (``tier`` None) counts the customers without one."""
     rows = list(rows)
-    before = Counter(row["current_tier"] or NO_TIER for row in rows)
+    before = Counter(row["current_tier"] for row in rows)
     after = Counter(row["tier"] for row in rows)
-    return [{"tier": tier, "before": before[tier], "after": after[tier]} for tier in (*TIERS, NO_TIER)]
+    return [{"tier": tier, "before": before[tier], "after": after[tier]} for tier in (*TIERS, None)]
 
 
 # ---------------------------------------------------------------- sources
@@ -218,8 +217,8 @@ def sources(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
     ``lost`` and ``revenue``.
     """
     figures = list(figures)
-    rows = [_source_row(f["source"] or NO_SOURCE, f) for f in figures]
-    rows.sort(key=lambda r: (-r["revenue"], -r["deals"], r["source"]))
+    rows = [_source_row(f["source"] or None, f) for f in figures]
+    rows.sort(key=lambda r: (-r["revenue"], -r["deals"], r["source"] is None, r["source"] or ""))
     totals = _source_row(None, _totals(figures, ("customers", "deals", "won", "lost", "revenue")))
     del totals["source"]
     return rows, totals
@@ -241,7 +240,7 @@ def _source_row(source: str | None, f: Mapping[str, Any]) -> Row:
 
 
 def products(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
-    """Per product (and "(no product)"): units, revenue, share of revenue, margin, margin rate.
+    """Per product (and for deals without one: ``sku`` and ``name`` None): units, revenue, share of revenue, margin, margin rate.
 
     ``figures`` carry ``sku`` and ``name`` (both None for deals without a product),
     ``units``, ``revenue``, ``costed_deals``, ``costed_revenue`` and ``margin_cents``.
@@ -251,7 +250,7 @@ def products(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
     rows = [
         {
             "sku": f["sku"],
-            "name": f["name"] if f["sku"] is not None else NO_PRODUCT,
+            "name": f["name"] if f["sku"] is not None else None,
             "units": f["units"],
             "revenue": f["revenue"],
             "share": ratio(f["revenue"], total),
@@ -283,14 +282,14 @@ def lost(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
     total = sum(f["value"] for f in figures)
     rows = [
         {
-            "reason": f["reason"] or NO_REASON,
+            "reason": f["reason"] or None,
             "deals": f["deals"],
             "value": f["value"],
             "share": ratio(f["value"], total),
         }
         for f in figures
     ]
-    rows.sort(key=lambda r: (-r["value"], -r["deals"], r["reason"].casefold()))
+    rows.sort(key=lambda r: (-r["value"], -r["deals"], r["reason"] is None, (r["reason"] or "").casefold()))
     return rows, {"deals": sum(f["deals"] for f in figures), "value": total}
 
 

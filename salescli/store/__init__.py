@@ -12,13 +12,15 @@ and to write, so read-only commands start fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from salescli.errors import SalesError, SchemaTooNew
+from salescli import parse
+from salescli.errors import Invalid, SalesError, SchemaTooNew
 from salescli.store import schema
 
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -125,6 +127,14 @@ def update(conn: sqlite3.Connection, table: str, row_id: int, changes: dict[str,
         return
     assignments = ", ".join(f"{column} = ?" for column in changes)
     conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])
+
+
+def created_moment(day: dt.date | None, what: str) -> dt.datetime:
+    """When ``what`` (``a deal``) was created: now, or back-dated to ``day`` (``--created``),
+    which cannot be in the future."""
+    if day is not None and day > parse.today():
+        raise Invalid(f"{day} is in the future: {what} is created today or earlier")
+    return parse.backdated(day)
 
 
 # ---------------------------------------------------------------- settings

@@ -119,18 +119,22 @@ def add(
     owner: int | None = None,
     assign: bool = True,
     followup: bool = True,
+    created_on: dt.date | None = None,
 ) -> dict[str, Any]:
     """Add a customer; return ``{"id", "owner", "first_contact_due"}``.
 
     ``details`` maps the columns of ``DETAILS`` to values. Without an ``owner`` and with
-    ``assign``, the owner is chosen by ``reps.choose_owner`` (SPEC §4). With ``followup``
-    the first-contact task is planned ``first_contact_hours`` after now.
+    ``assign``, the owner is chosen by ``reps.choose_owner`` (SPEC §4). ``created_on``
+    back-dates it (an existing customer typed in). With ``followup`` the first-contact task
+    is planned ``first_contact_hours`` after it was created — by the same rule, so a
+    customer created long ago with nothing logged is due for contact (log the last contact
+    with ``activity log --on`` to record that it happened).
     """
     name = check_name(conn, name)
     tags = clean_tags(tags)
     if owner is None and assign:
         owner = reps.choose_owner(conn, details.get("region"), details.get("industry"))
-    moment = parse.now()
+    moment = store.created_moment(created_on, "a customer")
     created = parse.timestamp(moment)
     values = {column: details.get(column) for column in DETAILS}
     cursor = conn.execute(

@@ -230,10 +230,13 @@ def add(
     quantity: int = 1,
     cost: int | None = None,
     source: str | None = None,
+    created_on: dt.date | None = None,
 ) -> Outcome:
     """Add a deal. Defaults (SPEC §4): owner = the customer's owner, stage = the first open
     stage, amount = product price × quantity, cost = product cost × quantity, source = the
-    customer's source. A deal added straight into a won or lost stage is closed today."""
+    customer's source. ``created_on`` back-dates it (a deal from before it was typed in):
+    its stage history starts that day. A deal added straight into a won or lost stage is
+    closed the day it was created."""
     title = parse.require_text(title, what="deal title")
     _check_rep(owner)
     _check_product(product)
@@ -244,7 +247,7 @@ def add(
     if cost is None and product is not None and product["cost"] is not None:
         cost = product["cost"] * quantity
     stage = stage if stage is not None else stages.first(conn, "open")
-    today = parse.today()
+    created = store.created_moment(created_on, "a deal")
     warnings = credit_warning(conn, customer, amount)
     cursor = conn.execute(
         "INSERT INTO deal (title, customer_id, amount, cost, product_id, quantity, stage_id, "
@@ -261,12 +264,12 @@ def add(
             expected_close.isoformat() if expected_close else None,
             owner["id"] if owner is not None else customer["owner_id"],
             source if source is not None else customer["source"],
-            parse.timestamp(),
-            today.isoformat() if stage["kind"] != "open" else None,
+            parse.timestamp(created),
+            created.date().isoformat() if stage["kind"] != "open" else None,
         ],
     )
     deal_id = int(cursor.lastrowid or 0)
-    _record_stage(conn, deal_id, stage["id"], today)
+    _record_stage(conn, deal_id, stage["id"], created.date())
     return Outcome(deal_id, warnings)
 
 

@@ -5,8 +5,10 @@ The columns of an export are the columns an import reads (SPEC §7). References 
 written as names: a customer by name, a rep by handle, a product by sku, a stage by
 name; deals by id. Lists (tags, regions, industries) are one cell joined by ``"; "``;
 money is a plain decimal (``12000.50``); dates are ``YYYY-MM-DD``; timestamps
-``YYYY-MM-DD HH:MM:SS``; flags ``true``/``false``; a commission rate a fraction
-(``0.05``); a target's value in its metric's unit (``12000.50``, ``12``, ``80%``).
+``YYYY-MM-DD HH:MM:SS``; flags ``true``/``false``; a commission rate a percentage
+(``5%``); a target's value in its metric's unit (``12000.50``, ``12``, ``80%``).
+A cell is read by the parser the command line uses (``parse``): the same text means the
+same money, date or rate in a file as in an option.
 A customer's custom fields are one column each, headed ``field:KEY``. Cells are read
 stripped of surrounding spaces; an empty cell is "nothing" (NULL).
 """
@@ -18,7 +20,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from salescli import parse
@@ -47,26 +48,34 @@ def read_text(text: str) -> str:
     return text
 
 
-_DECIMAL_COMMA = re.compile(r"^[^,.]*\d,\d{1,2}$")
-
-
 def read_money(text: str) -> int:
-    """Money as parse.parse_money reads it, plus a European decimal comma (``12,50``)."""
+    """Money as ``parse.parse_money`` reads it on the command line (a comma only separates
+    thousands: ``12,50`` is an error, as it is in ``--amount``)."""
     try:
-        return parse.parse_money(text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text, what="")
+        return parse.parse_money(text, what="amount")
     except UsageError as error:
-        if "is not an amount" in str(error):
+        if parse.MONEY_FORMS in str(error):
             raise UsageError(f"'{text}' is not an amount of money: use 12000.50") from None
-        raise
+        raise  # a specific complaint: a misplaced comma, fractions of a cent, …
 
 
-def read_date(text: str) -> str:
-    try:
-        return parse.parse_date(text).isoformat()
-    except UsageError as error:
-        if parse.DATE_FORMS not in str(error):
-            raise  # a specific complaint: ambiguous, has a time of day, …
-        raise UsageError(f"'{text}' is not a date: use YYYY-MM-DD") from None
+def _date_reader(looking: str) -> Callable[[str], str]:
+    """A date column's reader, ``parse.parse_date``'s: a date without a year is the next
+    such date (``AHEAD``: due, expected close) or the last one (``BACK``: when something happened)."""
+
+    def read(text: str) -> str:
+        try:
+            return parse.parse_date(text, looking=looking).isoformat()
+        except UsageError as error:
+            if parse.DATE_FORMS not in str(error):
+                raise  # a specific complaint: ambiguous, has a time of day, …
+            raise UsageError(f"'{text}' is not a date: use YYYY-MM-DD") from None
+
+    return read
+
+
+read_date = _date_reader(parse.BACK)
+read_date_ahead = _date_reader(parse.AHEAD)
 
 
 def read_timestamp(text: str) -> str:
@@ -104,7 +113,7 @@ def read_list(text: str) -> list[str]:
 
 
 def read_rate(text: str) -> float:
-    return parse.parse_rate(text, what="")
+    return parse.parse_rate(text, what="rate")
 
 
 def read_count(text: str) -> int:
@@ -167,7 +176,7 @@ def read_target_value(metric: str, text: str) -> int:
     if metric in MONEY_METRICS:
         return read_money(text)
     if metric == "satisfaction":
-        return round(parse.parse_rate(text, what="") * 10000)
+        return round(parse.parse_rate(text, what="target") * 10000)
     return parse.parse_count(text, what="")
 
 
@@ -176,7 +185,7 @@ def target_value_text(metric: str, value: int) -> str:
     if metric in MONEY_METRICS:
         return f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
     if metric == "satisfaction":
-        return f"{(Decimal(value) / 100).normalize():f}%"
+        return parse.format_rate(value / 10000)
     return str(value)
 
 
@@ -299,7 +308,7 @@ REPS = Entity(
         Field("name", synonyms=("full name", "rep name", "姓名")),
         Field("email", synonyms=("e-mail", "email address", "邮箱")),
         Field("active", read_bool, synonyms=("enabled", "在职"), kind="bool"),
-        Field("commission_rate", read_rate, synonyms=("commission", "提成", "提成比例"), kind="number"),
+        Field("commission_rate", read_rate, synonyms=("commission", "提成", "提成比例"), kind="percent"),
         Field("regions", read_list, synonyms=("region", "区域", "地区"), kind="list"),
         Field("industries", read_list, synonyms=("industry", "行业"), kind="list"),
         _created(),
@@ -335,7 +344,7 @@ DEALS = Entity(
         Field("product", synonyms=("sku", "product sku", "产品"), ref="product"),
         Field("quantity", read_count, synonyms=("qty", "units", "数量"), kind="int"),
         Field("stage", synonyms=("阶段",), ref="stage"),
-        Field("expected_close", read_date, synonyms=("close date", "expected close date", "预计成交日期")),
+        Field("expected_close", read_date_ahead, synonyms=("close date", "expected close date", "预计成交日期")),
         Field("owner", synonyms=OWNER, ref="rep"),
         Field("source", synonyms=SOURCE),
         _created(),
@@ -354,7 +363,7 @@ ACTIVITIES = Entity(
         Field("type", choice(ACTIVITY_TYPES, "activity type"), required=True, synonyms=("activity type", "类型")),
         Field("summary", synonyms=("subject", "description", "内容", "摘要")),
         Field("owner", synonyms=OWNER, ref="rep"),
-        Field("due", read_date, synonyms=("due date", "follow-up", "follow up date", "到期日", "计划日期")),
+        Field("due", read_date_ahead, synonyms=("due date", "follow-up", "follow up date", "到期日", "计划日期")),
         Field("done_at", read_date, synonyms=("date", "done", "done on", "completed", "完成日期", "日期")),
         Field("score", read_score, synonyms=("rating", "satisfaction", "评分"), kind="int"),
         Field("recurrence", read_recurrence, synonyms=("repeat", "rrule", "重复")),
