@@ -176,7 +176,9 @@ def targets(targets: Iterable[Row], actuals: Iterable[Iterable[Row]], today: dt.
     actuals: the per-day, per-owner sources of a ``Ledger`` covering those periods.
 
     Satisfaction is a rate, not a running total: its expected value is the target itself,
-    its projection is the rate so far, and it needs no amount per day.
+    its projection is the rate so far, and it needs no amount per day. A rate can still
+    fall while its period runs, so it is ``met`` (or ``missed``) only once the period is
+    over; until then it is ``ahead`` or ``behind``.
     """
     order = {metric: index for index, metric in enumerate(METRICS)}
     ordered = sorted(
@@ -217,9 +219,10 @@ def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
         projected = pace(got * days, so_far) if so_far and got is not None else None
     remaining = max(value - got, 0) if got is not None else None
     per_day = pace(remaining, left) if unit != "ratio" and left and remaining is not None else None
-    if got is not None and got >= value:
-        status = "met"
-    elif end < today:
+    ended = end < today
+    if got is not None and got >= value and (ended or unit != "ratio"):
+        status = "met"  # a rate can still fall until its period is over
+    elif ended:
         status = "missed"
     elif start > today:
         status = "not-started"
