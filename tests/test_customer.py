@@ -386,9 +386,10 @@ def test_merge_moves_everything_and_keeps_history(cli, reps, isolated):
     run_sql(isolated, "INSERT INTO payment (deal_id, amount, paid_on, created_at) VALUES (1, 50, '2026-11-06', 'x')")
     insert_activity(isolated, 7, 2, "call", "Called", done="2026-11-02", deal=1)
     history = sqlite3.connect(isolated).execute("SELECT * FROM stage_history ORDER BY id").fetchall()
+    # both first-contact tasks go: the merged customer was called, and has a won deal
     assert cli("customer", "merge", "acme lim", "acme ltd").stdout == (
-        "Merged ACME limited (#2) into Acme Ltd (#1): moved 1 deal, 1 activity, 1 tag; filled in notes, fields; "
-        "dropped its first-contact task (already planned)\n"
+        "Merged ACME limited (#2) into Acme Ltd (#1): moved 1 deal, 2 activities, 1 tag; filled in notes, fields; "
+        "removed open 'First contact' task #1, #2 (the customer has been contacted)\n"
     )
     card = cli.json("customer", "show", "acme")
     assert (card["phone"], card["contact"], card["owner"], card["email"]) == ("+1 555-0100", "Jane Roe", "alice", None)
@@ -397,7 +398,7 @@ def test_merge_moves_everything_and_keeps_history(cli, reps, isolated):
     assert card["notes"] == "Pays late\nMet at fair"
     assert [d["title"] for d in card["deals"]] == ["Pumps"]
     assert [a["summary"] for a in card["activities"]] == ["Called"]
-    assert [f["summary"] for f in card["follow_ups"]] == ["First contact"]
+    assert card["follow_ups"] == []
     db = sqlite3.connect(isolated)
     assert db.execute("SELECT * FROM stage_history ORDER BY id").fetchall() == history
     assert db.execute("SELECT deal_id, amount FROM payment").fetchall() == [(1, 50)]

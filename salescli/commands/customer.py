@@ -279,6 +279,10 @@ def edit(
     output.done(f"Updated customer {name} (#{customer['id']})" if changed else "Nothing to change.")
 
 
+def _ids(ids: list[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids)
+
+
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -335,7 +339,9 @@ def merge(
         _count(merged["tags"], "tag", "tags"),
     ])
     filled = f"; filled in {', '.join(merged['filled'])}" if merged["filled"] else ""
-    dropped = "; dropped its first-contact task (already planned)" if merged["dropped_follow_ups"] else ""
+    removed = merged["first_contact_removed"]
+    why = "the customer has been contacted" if merged["contacted"] else "one is enough"
+    dropped = f"; removed open 'First contact' task {_ids(removed)} ({why})" if removed else ""
     output.done(
         f"Merged {duplicate['name']} (#{duplicate['id']}) into {target['name']} (#{target['id']}): "
         f"moved {moved}{filled}{dropped}"
