@@ -264,9 +264,10 @@ def edit(
     fields = _fields(field)
     with session.write() as conn:
         customer = refs.customer(conn, ref)
+        new_owner = refs.rep(conn, owner) if owner and owner.strip() else None
         if owner is not None:
-            changes["owner_id"] = customers.owner_id(conn, refs.rep(conn, owner) if owner.strip() else None)
-        changed = customers.edit(
+            changes["owner_id"] = customers.owner_id(conn, new_owner)
+        moved = customers.edit(
             conn,
             customer["id"],
             changes,
@@ -275,8 +276,13 @@ def edit(
             remove_tags=remove_tag or [],
             fields=fields,
         )
+    if moved is None:
+        output.done("Nothing to change.")
+        return
     name = changes.get("name", customer["name"])
-    output.done(f"Updated customer {name} (#{customer['id']})" if changed else "Nothing to change.")
+    work = _counted(moved)
+    handed = f"; its open work went along to {new_owner['handle'] if new_owner else 'no owner'}: {work}" if work else ""
+    output.done(f"Updated customer {name} (#{customer['id']}){handed}")
 
 
 def _ids(ids: list[int]) -> str:
@@ -295,7 +301,7 @@ def _counted(counts: dict[str, int]) -> str:
         "activities": ("logged activity", "logged activities"),
         "follow_ups": ("open follow-up", "open follow-ups"),
     }
-    return ", ".join(_count(counts[key], *pair) for key, pair in words.items() if counts[key])
+    return ", ".join(_count(counts[key], *pair) for key, pair in words.items() if counts.get(key))
 
 
 @app.command("delete")

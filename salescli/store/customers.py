@@ -328,10 +328,12 @@ def edit(
     add_tags: Iterable[str] = (),
     remove_tags: Iterable[str] = (),
     fields: dict[str, str] | None = None,
-) -> bool:
+) -> dict[str, int] | None:
     """Apply ``changes`` (column → value, incl. ``name`` and ``owner_id``), replace the
     tags with ``tags`` if given, add / remove tags, set or (empty value) remove custom
-    fields. Return whether anything was asked for; ``updated_at`` is refreshed if so."""
+    fields; ``updated_at`` is refreshed. A new owner takes over the customer's open work
+    (``hand_over``). Return what was handed over (``{"deals", "follow_ups"}``), or None
+    when nothing was asked for."""
     changes = dict(changes)
     if "name" in changes:
         changes["name"] = check_name(conn, changes["name"], exclude=customer_id)
@@ -349,12 +351,33 @@ def edit(
         conn.execute(
             "DELETE FROM customer_tag WHERE customer_id = ? AND tag = ? COLLATE NOCASE", [customer_id, tag]
         )
-    asked = bool(changes or tags is not None or add_tags or remove_tags)
-    if asked:
-        changes["updated_at"] = parse.timestamp()
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        conn.execute(f"UPDATE customer SET {assignments} WHERE id = ?", [*changes.values(), customer_id])
-    return asked
+    if not (changes or tags is not None or add_tags or remove_tags):
+        return None
+    moved = hand_over(conn, [(customer_id, changes["owner_id"])]) if "owner_id" in changes else {"deals": 0, "follow_ups": 0}
+    changes["updated_at"] = parse.timestamp()
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(f"UPDATE customer SET {assignments} WHERE id = ?", [*changes.values(), customer_id])
+    return moved
+
+
+def hand_over(conn: sqlite3.Connection, moves: list[tuple[int, int | None]]) -> dict[str, int]:
+    """Before customers change owner — ``moves``: (customer id, new owner id) — hand each
+    one's open deals and open follow-ups that its current owner holds to the new owner:
+    work follows its owner. (Work a customer's owner does not hold stays where it is.)
+    Return how many deals and follow-ups moved."""
+    current = "(SELECT owner_id FROM customer WHERE id = :customer)"
+    params = [{"customer": customer_id, "owner": owner_id} for customer_id, owner_id in moves]
+    deals = conn.executemany(
+        f"UPDATE deal SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
+        "AND owner_id IS NOT :owner AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
+        params,
+    ).rowcount
+    follow_ups = conn.executemany(
+        f"UPDATE activity SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
+        "AND owner_id IS NOT :owner AND done_at IS NULL",
+        params,
+    ).rowcount
+    return {"deals": max(deals, 0), "follow_ups": max(follow_ups, 0)}
 
 
 # ---------------------------------------------------------------- delete

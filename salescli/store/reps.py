@@ -94,10 +94,40 @@ def edit(conn: sqlite3.Connection, rep_id: int, changes: dict[str, Any]) -> None
     store.update(conn, "rep", rep_id, changes)
 
 
+SHOWN = 5  # open items named per kind when a deactivation is refused
+
+OPEN_WORK = {
+    "customers": "SELECT name FROM customer WHERE owner_id = ? ORDER BY name COLLATE NOCASE",
+    "open deals": "SELECT '#' || d.id || ' ' || d.title FROM deal d JOIN stage s ON s.id = d.stage_id "
+    "WHERE d.owner_id = ? AND s.kind = 'open' ORDER BY d.id",
+    "open follow-ups": "SELECT '#' || a.id || ' ' || coalesce(a.summary, a.type) || ' (' || c.name || ')' "
+    "FROM activity a JOIN customer c ON c.id = a.customer_id WHERE a.owner_id = ? AND a.done_at IS NULL "
+    "ORDER BY a.due, a.id",
+}
+
+
+def _open_work(conn: sqlite3.Connection, rep_id: int) -> str:
+    """What a rep still holds — ``2 customers (Acme, Beta); 1 open deal (#3 Pumps)`` — or ''."""
+    parts = []
+    for kind, sql in OPEN_WORK.items():
+        names = [row[0] for row in conn.execute(sql, [rep_id])]
+        if names:
+            shown = ", ".join(names[:SHOWN]) + (f", … {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+            parts.append(f"{len(names)} {kind.rstrip('s') if len(names) == 1 else kind} ({shown})")
+    return "; ".join(parts)
+
+
 def deactivate(conn: sqlite3.Connection, rep_id: int, reassign_to: int | None) -> dict[str, int]:
-    """Mark a rep inactive and hand their customers, open deals and open follow-ups over."""
+    """Mark a rep inactive and hand their customers, open deals and open follow-ups over.
+    Without someone to hand them to, a rep who still holds any is refused: work would be
+    stranded with a rep nobody sees."""
     moved = {"customers": 0, "deals": 0, "activities": 0}
-    if reassign_to is not None:
+    if reassign_to is None:
+        work = _open_work(conn, rep_id)
+        if work:
+            handle = conn.execute("SELECT handle FROM rep WHERE id = ?", [rep_id]).fetchone()[0]
+            raise Invalid(f"rep '{handle}' still has {work}: hand them over with --reassign-to REP")
+    else:
         if reassign_to == rep_id:
             raise Invalid("a rep cannot be reassigned to themselves")
         moved["customers"] = conn.execute(
