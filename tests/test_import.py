@@ -42,9 +42,10 @@ def test_headers_synonyms_and_defaults(cli, isolated, tmp_path):
     assert result.stdout == f"Imported customers from {source}: 1 created, 0 updated, 0 skipped.\n"
     assert "ignoring column 'Tel-Ext'" in result.stderr
     assert customers(isolated) == [(1, "Acme Ltd", "555 0100", "a@acme.test")]
-    # no created_at: now (SALESCLI_TODAY puts the clock at noon); no automatic rules
+    # no created_at: an existing customer, created before salescli knew it (NULL); updated
+    # now (SALESCLI_TODAY puts the clock at noon); no automatic rules
     assert query(isolated, "SELECT created_at, updated_at, owner_id, fields FROM customer") == [
-        ("2026-11-23 12:00:00", "2026-11-23 12:00:00", None, "{}")
+        (None, "2026-11-23 12:00:00", None, "{}")
     ]
     assert query(isolated, "SELECT tag FROM customer_tag ORDER BY tag") == [("north",), ("vip",)]
     assert counts(isolated)["activity"] == 0
@@ -438,3 +439,65 @@ def test_many_rows_in_batches(cli, isolated, tmp_path, size, monkeypatch):
     assert query(isolated, "SELECT count(*), min(id), max(id), count(DISTINCT name) FROM customer") == [(size, 1, size, size)]
     duplicate = write(tmp_path / "d.csv", "name\n" + rows + "customer 4500\n")
     assert f"row {size + 2}, column name: duplicates row 4502" in cli.fails("import", "customers", duplicate, "--on-conflict", "skip")
+
+
+# ---------------------------------------------------------------- existing customers and new leads (issue 11)
+
+
+def test_an_imported_customer_list_is_not_a_crowd_of_new_leads(cli, isolated, tmp_path, monkeypatch):
+    cli("rep", "add", "alice", "--region", "north")
+    cli("rep", "add", "bob")
+    cli("customer", "add", "Walk-in", "--owner", "bob")  # a real new customer today, with its First contact
+    cli("target", "set", "new_customers", "10", "--period", "2026-11")
+    source = write(tmp_path / "c.csv", "name,region,owner\nAcme,north,\nBeta,,bob\nGamma,,\nDelta,south,\n")
+    cli("import", "customers", source)
+    # by hand: the 4 imported ones are existing customers; only Walk-in is new this month
+    (target,) = cli.json("report", "targets")["rows"]
+    assert (target["metric"], target["actual"]) == ("new_customers", 1)
+    reps = {r["rep"]: r["new_customers"] for r in cli.json("report", "reps")["rows"]}  # all time
+    assert reps == {"alice": 0, "bob": 1}
+    assert query(isolated, "SELECT name, created_at, owner_id FROM customer WHERE id > 1 ORDER BY id") == [
+        ("Acme", None, None), ("Beta", None, 2), ("Gamma", None, None), ("Delta", None, None)]
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-25")  # two days later: none of them is "uncontacted"
+    rows = cli.json("report", "due")["rows"]
+    assert [(r["bucket"], r["customer"]) for r in rows] == [("overdue", "Walk-in")]  # its First contact, due 11-24
+    cli("activity", "log", "walk-in", "--type", "call")
+    cli("report", "due", "--check")  # exit status 0: nothing overdue, nobody uncontacted
+    # the round trip keeps them existing customers: the export's created_at is empty
+    cli("export", "customers", "--output", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text().splitlines()[2].endswith(",,2026-11-23 12:00:00")  # Acme
+
+
+def test_import_customers_as_new_leads_or_with_owners_assigned(cli, isolated, tmp_path):
+    cli("rep", "add", "alice", "--region", "north")
+    cli("rep", "add", "bob")
+    cli("target", "set", "new_customers", "10", "--period", "2026-11")
+    leads = write(tmp_path / "leads.csv",
+                  "name,region,owner,created_at\nL1,north,,\nL2,,,\nL3,,bob,\nL4,,,2026-11-02 09:00:00\n")
+    cli("import", "customers", leads, "--leads")
+    # owners by the rules, one at a time: L1 north → alice; L2 fewest (alice 1, bob 0) → bob;
+    # L3 bob by the file (bob 2); L4 → alice (alice 1 < bob 2). Created now, unless the file says.
+    assert query(isolated, "SELECT c.name, r.handle, c.created_at FROM customer c JOIN rep r ON r.id = c.owner_id "
+                           "ORDER BY c.id") == [
+        ("L1", "alice", "2026-11-23 12:00:00"), ("L2", "bob", "2026-11-23 12:00:00"),
+        ("L3", "bob", "2026-11-23 12:00:00"), ("L4", "alice", "2026-11-02 09:00:00")]
+    # a First contact each, for its owner, due 24 hours after it was created
+    assert [(a["customer"], a["summary"], a["owner"], a["due"]) for a in cli.json("activity", "list")] == [
+        ("L4", "First contact", "alice", "2026-11-03"), ("L1", "First contact", "alice", "2026-11-24"),
+        ("L2", "First contact", "bob", "2026-11-24"), ("L3", "First contact", "bob", "2026-11-24")]
+    (target,) = cli.json("report", "targets")["rows"]
+    assert target["actual"] == 4  # all four are new in November
+    # --assign alone: owners for the empty ones, but they stay existing customers (no date, no task)
+    more = write(tmp_path / "more.csv", "name,region,owner\nM1,north,\nM2,,\nL2,,\n")
+    cli("import", "customers", more, "--assign", "--on-conflict", "update")
+    # loads now alice 2 (L1 L4), bob 2 (L2 L3): M1 north → alice (3); M2: alice 3, bob 2 → bob (3);
+    # L2 (updated, owner cell empty): alice 3, bob 3 → alice (a tie: the lower handle); its open
+    # First contact goes along with it
+    assert query(isolated, "SELECT c.name, r.handle, c.created_at FROM customer c JOIN rep r ON r.id = c.owner_id "
+                           "WHERE c.name IN ('M1', 'M2', 'L2') ORDER BY c.id") == [
+        ("L2", "alice", "2026-11-23 12:00:00"), ("M1", "alice", None), ("M2", "bob", None)]
+    assert query(isolated, "SELECT count(*) FROM activity") == [(4,)]
+    assert query(isolated, "SELECT r.handle FROM activity a JOIN rep r ON r.id = a.owner_id "
+                           "WHERE a.customer_id = 2") == [("alice",)]
+    error = cli.fails("import", "deals", more, "--leads", code=2)
+    assert "--leads and --assign are for importing customers" in error

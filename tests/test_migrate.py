@@ -114,3 +114,16 @@ def test_a_new_file_gets_every_migration_and_every_capture_trigger(cli, isolated
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'history%'")}
     assert triggers == {f"history_{t}_{op}" for t in tables for op in ("insert", "update", "delete")}
     assert conn.execute("SELECT * FROM history_state").fetchall() == [(None,)]
+
+
+def test_an_upgraded_file_takes_existing_customers_without_a_creation_date(cli, v1, tmp_path):
+    before = dump(FIXTURE, M001_TABLES)
+    source = tmp_path / "c.csv"
+    source.write_text("name\nOld Friend\n", encoding="utf-8")
+    cli("import", "customers", source)  # migration m005 lets created_at be NULL
+    conn = sqlite3.connect(v1)
+    assert conn.execute("SELECT created_at FROM customer WHERE name = 'Old Friend'").fetchall() == [(None,)]
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert conn.execute("SELECT count(*) FROM customer_tag").fetchone() == (2,)  # tags survive the change
+    cli("undo")
+    assert dump(v1, M001_TABLES) == before

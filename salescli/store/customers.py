@@ -435,7 +435,8 @@ def merge(conn: sqlite3.Connection, duplicate_id: int, into_id: int) -> dict[str
 
     Deals (with their payments and stage history), activities and tags move over
     unchanged; empty fields of ``into`` are filled from the duplicate (notes are joined),
-    custom fields are merged (``into`` wins a clash), the earlier ``created_at`` is kept.
+    custom fields are merged (``into`` wins a clash), the earlier ``created_at`` is kept
+    (none at all, an existing customer's, is the earliest).
     Afterwards at most one open first-contact task is left (the one due first), and none
     when the merged customer has been contacted (``close_first_contact``).
     """
@@ -452,8 +453,8 @@ def merge(conn: sqlite3.Connection, duplicate_id: int, into_id: int) -> dict[str
     fields = {**json.loads(duplicate["fields"]), **json.loads(into["fields"])}
     if fields != json.loads(into["fields"]):
         changes["fields"] = _json(fields)
-    if duplicate["created_at"] < into["created_at"]:
-        changes["created_at"] = duplicate["created_at"]
+    if into["created_at"] is not None and (duplicate["created_at"] or "") < into["created_at"]:
+        changes["created_at"] = duplicate["created_at"]  # NULL, an existing customer's, is the earliest
     moved = {
         "deals": conn.execute(
             "UPDATE deal SET customer_id = ? WHERE customer_id = ?", [into_id, duplicate_id]

@@ -351,3 +351,33 @@ def m004_report_speed(db: Database) -> None:
 
 MIGRATIONS.append(m004_report_speed)  # (this file grows at the end: see the top)
 NAMES.append(m004_report_speed.__name__)
+
+
+# m005: a customer's ``created_at`` may be NULL — an existing customer brought in by an
+# import without a creation date: it was never a new lead in salescli, so it counts as
+# new in no period and is never "uncontacted" (issue 11). Dropping a NOT NULL constraint
+# changes nothing on disk, so it is done the way SQLite documents for exactly that
+# (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes"):
+# edit the table's definition in place and bump the schema version, inside the
+# migration's transaction. Rebuilding the table instead would, with foreign keys on,
+# delete every customer's tags (ON DELETE CASCADE) on the way.
+NOT_NULL_CREATED = "created_at TEXT NOT NULL,\n    updated_at"
+
+
+def m005_customer_created_at_may_be_unknown(db: Database) -> None:
+    conn = db.conn
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customer'").fetchone()
+    if NOT_NULL_CREATED not in sql:
+        raise sqlite3.DatabaseError("the customer table is not as salescli made it: cannot upgrade it")
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'customer'",
+        [sql.replace(NOT_NULL_CREATED, NOT_NULL_CREATED.replace(" NOT NULL", ""))],
+    )
+    conn.execute(f"PRAGMA schema_version = {version + 1}")
+    conn.execute("PRAGMA writable_schema = OFF")
+
+
+MIGRATIONS.append(m005_customer_created_at_may_be_unknown)
+NAMES.append(m005_customer_created_at_may_be_unknown.__name__)

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from salescli import store
+
 _CHUNK = 500  # keys per IN (...) query
 
 
@@ -169,6 +171,20 @@ def clear_tags(conn: sqlite3.Connection, customers: Sequence[int]) -> None:
 def add_tags(conn: sqlite3.Connection, tags: Sequence[tuple[int, str]]) -> None:
     """``(customer id, tag)`` pairs."""
     conn.executemany("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
+
+
+def plan_first_contacts(conn: sqlite3.Connection, rows: Sequence[tuple[int, int | None, str]]) -> None:
+    """A first-contact task for each ``(customer id, owner id, created_at)`` of customers
+    imported as new leads, due ``first_contact_hours`` after they were created (as
+    ``customer add`` plans it)."""
+    from salescli.store.customers import FIRST_CONTACT
+
+    later = f"+{int(store.setting(conn, 'first_contact_hours'))} hours"
+    conn.executemany(
+        "INSERT INTO activity (customer_id, type, summary, owner_id, due, created_at) "
+        "VALUES (?, 'task', ?, ?, date(?, ?), ?)",
+        [(customer_id, FIRST_CONTACT, owner_id, created, later, created) for customer_id, owner_id, created in rows],
+    )
 
 
 def add_stage_history(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, str]]) -> None:

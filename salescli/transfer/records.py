@@ -28,6 +28,7 @@ class Context:
     now: str  # timestamp for rows without created_at
     today: str
     stages: list[dict[str, Any]]
+    leads: bool = False  # customers are new leads (import --leads): created now if the file has no date
 
     @property
     def first_open_stage(self) -> dict[str, Any]:
@@ -217,8 +218,8 @@ class Shape:
         for column, default in self.defaults.items():
             if out[column] is None:
                 out[column] = default
-        if out.get("created_at", "") is None:
-            out["created_at"] = ctx.now
+        if out.get("created_at", "") is None and (self.entity != "customers" or ctx.leads):
+            out["created_at"] = ctx.now  # a customer without one is an existing customer: it stays NULL
         if self.entity == "reps" and out["name"] is None:
             out["name"] = values["handle"].title()
         if self.entity == "deals" and out["stage_id"] is None:
