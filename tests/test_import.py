@@ -321,21 +321,75 @@ def test_deal_row_errors(cli, isolated, tmp_path):
     assert counts(isolated)["deal"] == 3
 
 
-def test_deal_update_by_id_adds_the_stage_it_entered(cli, isolated, tmp_path):
+def test_deal_update_by_id_rebuilds_its_history(cli, isolated, tmp_path):
     seed(isolated)
     source = write(tmp_path / "d.csv", "id,title,customer,amount,stage,closed_at\n1,Widgets for Acme,Acme Ltd,4000,won,2026-11-20\n")
     assert "deal #1 already exists" in cli.fails("import", "deals", source)
     cli("import", "deals", source, "--on-conflict", "update")
     assert query(isolated, "SELECT amount, stage_id, closed_at FROM deal WHERE id = 1") == [(400000, 6, "2026-11-20")]
+    # as a fresh import of the row would have it: the first open stage when created, won when closed
     assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 1 ORDER BY id") == [
-        (1, "2026-09-01"), (4, "2026-09-20"), (6, "2026-11-20")
+        (1, "2026-09-01"), (6, "2026-11-20")
     ]
     reopen = write(tmp_path / "r.csv", "id,title,customer,amount,stage\n3,Acme again,Acme Ltd,999,negotiation\n")
     cli("import", "deals", reopen, "--on-conflict", "update")
     assert query(isolated, "SELECT title, stage_id, closed_at, lost_reason FROM deal WHERE id = 3") == [
         ("Acme again", 5, None, None)
     ]
-    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 3 ORDER BY id")[-1] == (5, "2026-11-23")
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 3 ORDER BY id") == [
+        (5, "2026-07-01")]
+    same = write(tmp_path / "s.csv", "id,title,customer,amount\n1,Widgets,Acme Ltd,4000\n")  # no stage or date change
+    cli("import", "deals", same, "--on-conflict", "update")
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 1 ORDER BY id") == [
+        (1, "2026-09-01"), (6, "2026-11-20")]
+
+
+def test_reimported_dates_rebuild_the_history_the_funnel_reads(cli, isolated, tmp_path, monkeypatch):
+    """Issue 11: a corrected closed_at moved the revenue but left the history at the old won
+    date; a corrected created_at left history from before the deal existed."""
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-10-01")
+    cli("customer", "add", "Acme", "--no-followup")
+    cli("deal", "add", "Pumps", "--customer", "acme", "--amount", "1k")  # created 10-01
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-23")
+    cli("deal", "move", "1", "proposal", "--on", "2026-10-10")
+    cli("deal", "win", "1", "--on", "2026-10-20")
+    cli("export", "deals", "--output", tmp_path / "deals.csv")
+    text = (tmp_path / "deals.csv").read_text()
+    assert ",2026-10-01 12:00:00,2026-10-20," in text
+    (tmp_path / "deals.csv").write_text(text.replace(",2026-10-20,", ",2026-11-05,"))  # won later than recorded
+    cli("import", "deals", tmp_path / "deals.csv", "--on-conflict", "update")
+    # by hand: created 10-01, won 11-05 → cycle 35 days; the history is lead 10-01 → won 11-05,
+    # so the one finished stay (lead) lasts 35 days too — not 9 + 10 = 19 as before
+    funnel = cli.json("report", "funnel")
+    assert funnel["summary"]["avg_cycle_days"] == 35.0
+    assert [(r["stage"], r["avg_days_in_stage"]) for r in funnel["rows"] if r["avg_days_in_stage"] is not None] == [
+        ("lead", 35.0)]
+    cli("target", "set", "revenue", "5k", "--period", "2026-11")
+    assert cli.json("report", "targets")["rows"][0]["actual"] == 1000  # the revenue moved to November
+    # a corrected created_at (10-15): nothing in the history before the deal existed
+    text = (tmp_path / "deals.csv").read_text().replace("2026-10-01 12:00:00", "2026-10-15 09:00:00")
+    (tmp_path / "deals.csv").write_text(text)
+    cli("import", "deals", tmp_path / "deals.csv", "--on-conflict", "update")
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history ORDER BY id") == [
+        (1, "2026-10-15"), (6, "2026-11-05")]
+    # 10-15 → 11-05 = 21 days, both as the cycle and as the stay in lead; _stage_stay stays exact
+    funnel = cli.json("report", "funnel")
+    assert (funnel["summary"]["avg_cycle_days"], funnel["rows"][0]["avg_days_in_stage"]) == (21.0, 21.0)
+    assert query(isolated, "SELECT stage_id, deal_id, days FROM _stage_stay") == [(1, 1, 21.0)]
+
+
+def test_imports_refuse_dates_in_the_future(cli, isolated, tmp_path):
+    seed(isolated)
+    before = counts(isolated)
+    deals = write(tmp_path / "d.csv", "title,customer,amount,stage,created_at,closed_at\n"
+                                      "Soon,Acme Ltd,1,won,2026-11-01,2026-11-24\nNow,Acme Ltd,1,won,2026-11-01,2026-11-23\n")
+    assert "row 2, column closed_at: 2026-11-24 is in the future" in cli.fails("import", "deals", deals)
+    activities = write(tmp_path / "a.csv", "customer,type,done_at,due\nAcme Ltd,call,2026-11-24,\nAcme Ltd,call,,2026-11-24\n")
+    error = cli.fails("import", "activities", activities)
+    assert "row 2, column done_at: 2026-11-24 is in the future" in error and "row 3" not in error
+    payments = write(tmp_path / "p.csv", "deal,amount,paid_on\n2,100,2026-12-01\n")
+    assert "row 2, column paid_on: 2026-12-01 is in the future" in cli.fails("import", "payments", payments)
+    assert counts(isolated) == before
 
 
 def test_activities_and_payments_check_their_deal(cli, isolated, tmp_path):

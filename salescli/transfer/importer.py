@@ -289,6 +289,7 @@ class Import:
         if self.entity.name == "deals":
             history = [h for row in creates for h in records.stage_history(row, row.values["id"], ctx, creating=True)]
             history += [h for row in updates for h in records.stage_history(row, row.match or 0, ctx, creating=False)]
+            store.clear_stage_history(conn, [row.match or 0 for row in updates if records.rebuilds_history(row)])
             if history:
                 new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
                 store.add_stage_history(conn, history)
@@ -306,7 +307,7 @@ class Import:
             rows = [self._read(number, cells) for number, cells in batch]
             self._resolve(conn, ctx, rows)
             for row in rows:
-                records.check(self.entity.name, row)
+                records.check(self.entity.name, row, ctx)
             self._match(conn, rows)
             yield rows
 
