@@ -381,3 +381,29 @@ def m005_customer_created_at_may_be_unknown(db: Database) -> None:
 
 MIGRATIONS.append(m005_customer_created_at_may_be_unknown)
 NAMES.append(m005_customer_created_at_may_be_unknown.__name__)
+
+
+# m006: one contact is one activity (issue 11). Until now a contact that answered a
+# customer's "First contact" task also marked the task done ("completed by activity #N"),
+# so every first contact counted twice; and a task stayed open for customers already
+# contacted or with a deal won. Such tasks go, as they now do when the contact is logged
+# (``customers.close_first_contact``). A First contact task done by hand stays: it is the
+# one record of that contact.
+FIRST_CONTACT_ANSWERED = """
+DELETE FROM activity
+WHERE type = 'task' AND summary = 'First contact' COLLATE NOCASE AND (
+    done_at IS NOT NULL AND notes LIKE 'completed by activity #%'
+    OR done_at IS NULL AND (
+        EXISTS (SELECT 1 FROM activity c WHERE c.customer_id = activity.customer_id AND c.done_at IS NOT NULL
+                AND c.type IN ('call', 'email', 'meeting', 'visit'))
+        OR EXISTS (SELECT 1 FROM deal d JOIN stage s ON s.id = d.stage_id
+                   WHERE d.customer_id = activity.customer_id AND s.kind = 'won')))
+"""
+
+
+def m006_first_contact_answered_once(db: Database) -> None:
+    db.execute(FIRST_CONTACT_ANSWERED)
+
+
+MIGRATIONS.append(m006_first_contact_answered_once)
+NAMES.append(m006_first_contact_answered_once.__name__)
