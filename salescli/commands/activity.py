@@ -20,7 +20,7 @@ from salescli.commands.common import (
 )
 from salescli.errors import UsageError
 from salescli.output import Column
-from salescli.store import activities, refs
+from salescli.store import activities, customers, refs
 
 app = App(help="Activities: log calls and visits, plan follow-ups (also recurring ones), tick them off.")
 
@@ -62,7 +62,7 @@ def _first_contact_note(closed: list[int]) -> None:
     if closed:
         ids = ", ".join(f"#{activity_id}" for activity_id in closed)
         output.message(
-            f"This was the first contact: removed the open '{activities.FIRST_CONTACT}' task {ids} "
+            f"This was the first contact: removed the open '{customers.FIRST_CONTACT}' task {ids} "
             "(the contact is the activity that counts)."
         )
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from salescli import parse, recurrence
 from salescli.errors import Invalid, UsageError
-from salescli.store.customers import CONTACT_TYPES, FIRST_CONTACT, close_first_contact
+from salescli.store.customers import CONTACT_TYPES, close_first_contact
 
 TYPES = ("call", "email", "meeting", "visit", "note", "task")
 
