@@ -281,7 +281,8 @@ def edit(
         return
     name = changes.get("name", customer["name"])
     work = _counted(moved)
-    handed = f"; its open work went along to {new_owner['handle'] if new_owner else 'no owner'}: {work}" if work else ""
+    whom = f"went along to {new_owner['handle']}" if new_owner else "has no owner now either"
+    handed = f"; its open work {whom}: {work}" if work else ""
     output.done(f"Updated customer {name} (#{customer['id']}){handed}")
 
 
