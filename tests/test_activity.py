@@ -103,26 +103,45 @@ def test_log_defaults_and_overrides(cli, world):
     ]
 
 
-def test_a_contact_completes_the_open_first_contact_task(cli, world):
+def test_a_contact_answers_the_open_first_contact_task(cli, world):
     first = add_first_contact(world, 1)
     other = add_first_contact(world, 2)
     result = cli("activity", "log", "acme", "--type", "note", "--summary", "Looked them up")
     assert "First contact" not in result.stderr  # a note is not contact
     assert rows(world, "SELECT done_at FROM activity WHERE id = ?", [first]) == [(None,)]
     result = cli("activity", "log", "acme", "--type", "call", "--on", "2026-11-22")
-    assert f"Also completed the open 'First contact' task #{first}" in result.stderr
-    assert rows(world, "SELECT id, done_at, notes FROM activity WHERE id IN (?, ?) ORDER BY id", [first, other]) == [
-        (first, "2026-11-22", "completed by activity #4"),
-        (other, None, None),  # another customer's stays open
+    assert f"removed the open 'First contact' task #{first}" in result.stderr
+    # the call is the one activity of that contact; another customer's task stays open
+    assert rows(world, "SELECT id, type, done_at FROM activity WHERE id IN (?, ?, 4) ORDER BY id", [first, other]) == [
+        (other, "task", None),
+        (4, "call", "2026-11-22"),
     ]
 
 
-def test_completing_a_planned_call_completes_the_first_contact_too(cli, world):
+def test_completing_a_planned_call_answers_the_first_contact_too(cli, world):
     first = add_first_contact(world, 1)
     cli("activity", "plan", "acme", "Call the buyer", "--due", "today", "--type", "call")
     result = cli("activity", "done", "2")
     assert f"#{first}" in result.stderr
-    assert rows(world, "SELECT done_at FROM activity WHERE id = ?", [first]) == [("2026-11-23",)]
+    assert rows(world, "SELECT id, type, done_at FROM activity WHERE customer_id = 1") == [(2, "call", "2026-11-23")]
+
+
+def test_one_contact_is_one_activity_in_every_count(cli, isolated):
+    """Issue 11: a call that answers the automatic First contact task was counted twice."""
+    cli("rep", "add", "alice")
+    cli("customer", "add", "Acme", "--owner", "alice")  # plans First contact (#1), due tomorrow
+    cli("target", "set", "activities", "10", "--period", "2026-11", "--rep", "alice")
+    cli("activity", "log", "acme", "--type", "call", "--summary", "Intro")  # activity #2
+    cli("activity", "log", "acme", "--type", "visit", "--on", "2026-11-20")  # #3: no task left to answer
+    # by hand: two contacts logged in November (the call, the visit), nothing else done → 2
+    (target,) = cli.json("report", "targets", "--rep", "alice")["rows"]
+    assert (target["metric"], target["actual"]) == ("activities", 2)
+    (rep,) = cli.json("report", "reps", "--period", "2026-11")["rows"]
+    assert (rep["rep"], rep["activities"]) == ("alice", 2)
+    card = cli.json("customer", "show", "acme")
+    assert [(a["id"], a["type"]) for a in card["activities"]] == [(2, "call"), (3, "visit")]
+    assert card["follow_ups"] == []
+    assert [a["id"] for a in cli.json("activity", "list")] == [2, 3]
 
 
 # ---------------------------------------------------------------- plan

@@ -308,7 +308,7 @@ def test_edit_changes_only_what_is_given(cli, reps, isolated, monkeypatch):
     out = cli("customer", "edit", "acme", "--phone", "555-0199", "--tier", "", "--add-tag", "key", "--add-tag", "VIP",
               "--remove-tag", "WHOLESALE", "--field", "vat=", "--field", "wechat=acme01", "--owner", "bob",
               "--credit-limit", "").stdout
-    assert out == "Updated customer Acme Ltd (#1)\n"
+    assert out == "Updated customer Acme Ltd (#1); its open work went along to bob: 1 open follow-up\n"
     assert cli.json("customer", "list") == [{
         **ACME, "phone": "555-0199", "tier": None, "tags": ["key", "vip"], "fields": {"wechat": "acme01"},
         "owner": "bob", "credit_limit": None, "updated_at": "2026-11-24 09:30:00",
@@ -386,9 +386,10 @@ def test_merge_moves_everything_and_keeps_history(cli, reps, isolated):
     run_sql(isolated, "INSERT INTO payment (deal_id, amount, paid_on, created_at) VALUES (1, 50, '2026-11-06', 'x')")
     insert_activity(isolated, 7, 2, "call", "Called", done="2026-11-02", deal=1)
     history = sqlite3.connect(isolated).execute("SELECT * FROM stage_history ORDER BY id").fetchall()
+    # both first-contact tasks go: the merged customer was called, and has a won deal
     assert cli("customer", "merge", "acme lim", "acme ltd").stdout == (
-        "Merged ACME limited (#2) into Acme Ltd (#1): moved 1 deal, 1 activity, 1 tag; filled in notes, fields; "
-        "dropped its first-contact task (already planned)\n"
+        "Merged ACME limited (#2) into Acme Ltd (#1): moved 1 deal, 2 activities, 1 tag; filled in notes, fields; "
+        "removed open 'First contact' task #1, #2 (the customer has been contacted)\n"
     )
     card = cli.json("customer", "show", "acme")
     assert (card["phone"], card["contact"], card["owner"], card["email"]) == ("+1 555-0100", "Jane Roe", "alice", None)
@@ -397,7 +398,7 @@ def test_merge_moves_everything_and_keeps_history(cli, reps, isolated):
     assert card["notes"] == "Pays late\nMet at fair"
     assert [d["title"] for d in card["deals"]] == ["Pumps"]
     assert [a["summary"] for a in card["activities"]] == ["Called"]
-    assert [f["summary"] for f in card["follow_ups"]] == ["First contact"]
+    assert card["follow_ups"] == []
     db = sqlite3.connect(isolated)
     assert db.execute("SELECT * FROM stage_history ORDER BY id").fetchall() == history
     assert db.execute("SELECT deal_id, amount FROM payment").fetchall() == [(1, 50)]
@@ -470,3 +471,21 @@ def test_phone_key():
 def test_every_customer_command_has_help(cli):
     for command in ("add", "list", "show", "edit", "delete", "merge", "duplicates"):
         assert "Usage" in cli("customer", command, "--help").stdout
+
+
+def test_a_new_owner_takes_the_open_work_along(cli, reps, isolated):
+    """Issue 11: `customer edit --owner` left the customer's open follow-ups with the old rep."""
+    cli("customer", "add", "Acme", "--owner", "alice")  # First contact #1 (alice)
+    cli("activity", "plan", "acme", "Send samples", "--due", "fri")  # #2 alice
+    cli("activity", "plan", "acme", "Site visit", "--due", "fri", "--owner", "bob")  # #3 bob's own: stays
+    cli("activity", "log", "acme", "--type", "note", "--summary", "Likes blue")  # #4 done: history stays alice's
+    cli("deal", "add", "Pumps", "--customer", "acme", "--amount", "1k")  # 1 alice
+    cli("deal", "add", "Valves", "--customer", "acme", "--amount", "2k")  # 2 alice, won: closed, stays
+    cli("deal", "win", "2")  # (answers First contact #1: it goes)
+    out = cli("customer", "edit", "acme", "--owner", "carol").stdout
+    # by hand: alice's open work on Acme is deal 1 and follow-up #2 → 1 deal, 1 open follow-up
+    assert out == "Updated customer Acme (#1); its open work went along to carol: 1 deal, 1 open follow-up\n"
+    db = sqlite3.connect(isolated)
+    owners = "SELECT x.id, r.handle FROM {} x LEFT JOIN rep r ON r.id = x.owner_id ORDER BY x.id"
+    assert db.execute(owners.format("deal")).fetchall() == [(1, "carol"), (2, "alice")]
+    assert db.execute(owners.format("activity")).fetchall() == [(2, "carol"), (3, "bob"), (4, "alice")]

@@ -471,6 +471,6 @@ def test_add_errors_write_nothing(cli, shop, args, message, code):
 def test_add_refuses_inactive_product_and_rep(cli, shop):
     cli("product", "edit", "CH-100", "--inactive")
     assert "product 'CH-100' is inactive" in cli.fails("deal", "add", "X", "-c", "Acme Ltd", "--product", "CH-100")
-    cli("rep", "deactivate", "bob")
+    cli("rep", "deactivate", "bob", "--reassign-to", "alice")
     assert "rep 'bob' is inactive" in cli.fails("deal", "add", "X", "-c", "Acme Ltd", "--amount", "1", "--owner", "bob")
     assert counts(shop, "deal")["deal"] == 0

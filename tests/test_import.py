@@ -42,9 +42,10 @@ def test_headers_synonyms_and_defaults(cli, isolated, tmp_path):
     assert result.stdout == f"Imported customers from {source}: 1 created, 0 updated, 0 skipped.\n"
     assert "ignoring column 'Tel-Ext'" in result.stderr
     assert customers(isolated) == [(1, "Acme Ltd", "555 0100", "a@acme.test")]
-    # no created_at: now (SALESCLI_TODAY puts the clock at noon); no automatic rules
+    # no created_at: an existing customer, created before salescli knew it (NULL); updated
+    # now (SALESCLI_TODAY puts the clock at noon); no automatic rules
     assert query(isolated, "SELECT created_at, updated_at, owner_id, fields FROM customer") == [
-        ("2026-11-23 12:00:00", "2026-11-23 12:00:00", None, "{}")
+        (None, "2026-11-23 12:00:00", None, "{}")
     ]
     assert query(isolated, "SELECT tag FROM customer_tag ORDER BY tag") == [("north",), ("vip",)]
     assert counts(isolated)["activity"] == 0
@@ -320,21 +321,75 @@ def test_deal_row_errors(cli, isolated, tmp_path):
     assert counts(isolated)["deal"] == 3
 
 
-def test_deal_update_by_id_adds_the_stage_it_entered(cli, isolated, tmp_path):
+def test_deal_update_by_id_rebuilds_its_history(cli, isolated, tmp_path):
     seed(isolated)
     source = write(tmp_path / "d.csv", "id,title,customer,amount,stage,closed_at\n1,Widgets for Acme,Acme Ltd,4000,won,2026-11-20\n")
     assert "deal #1 already exists" in cli.fails("import", "deals", source)
     cli("import", "deals", source, "--on-conflict", "update")
     assert query(isolated, "SELECT amount, stage_id, closed_at FROM deal WHERE id = 1") == [(400000, 6, "2026-11-20")]
+    # as a fresh import of the row would have it: the first open stage when created, won when closed
     assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 1 ORDER BY id") == [
-        (1, "2026-09-01"), (4, "2026-09-20"), (6, "2026-11-20")
+        (1, "2026-09-01"), (6, "2026-11-20")
     ]
     reopen = write(tmp_path / "r.csv", "id,title,customer,amount,stage\n3,Acme again,Acme Ltd,999,negotiation\n")
     cli("import", "deals", reopen, "--on-conflict", "update")
     assert query(isolated, "SELECT title, stage_id, closed_at, lost_reason FROM deal WHERE id = 3") == [
         ("Acme again", 5, None, None)
     ]
-    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 3 ORDER BY id")[-1] == (5, "2026-11-23")
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 3 ORDER BY id") == [
+        (5, "2026-07-01")]
+    same = write(tmp_path / "s.csv", "id,title,customer,amount\n1,Widgets,Acme Ltd,4000\n")  # no stage or date change
+    cli("import", "deals", same, "--on-conflict", "update")
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history WHERE deal_id = 1 ORDER BY id") == [
+        (1, "2026-09-01"), (6, "2026-11-20")]
+
+
+def test_reimported_dates_rebuild_the_history_the_funnel_reads(cli, isolated, tmp_path, monkeypatch):
+    """Issue 11: a corrected closed_at moved the revenue but left the history at the old won
+    date; a corrected created_at left history from before the deal existed."""
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-10-01")
+    cli("customer", "add", "Acme", "--no-followup")
+    cli("deal", "add", "Pumps", "--customer", "acme", "--amount", "1k")  # created 10-01
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-23")
+    cli("deal", "move", "1", "proposal", "--on", "2026-10-10")
+    cli("deal", "win", "1", "--on", "2026-10-20")
+    cli("export", "deals", "--output", tmp_path / "deals.csv")
+    text = (tmp_path / "deals.csv").read_text()
+    assert ",2026-10-01 12:00:00,2026-10-20," in text
+    (tmp_path / "deals.csv").write_text(text.replace(",2026-10-20,", ",2026-11-05,"))  # won later than recorded
+    cli("import", "deals", tmp_path / "deals.csv", "--on-conflict", "update")
+    # by hand: created 10-01, won 11-05 → cycle 35 days; the history is lead 10-01 → won 11-05,
+    # so the one finished stay (lead) lasts 35 days too — not 9 + 10 = 19 as before
+    funnel = cli.json("report", "funnel")
+    assert funnel["summary"]["avg_cycle_days"] == 35.0
+    assert [(r["stage"], r["avg_days_in_stage"]) for r in funnel["rows"] if r["avg_days_in_stage"] is not None] == [
+        ("lead", 35.0)]
+    cli("target", "set", "revenue", "5k", "--period", "2026-11")
+    assert cli.json("report", "targets")["rows"][0]["actual"] == 1000  # the revenue moved to November
+    # a corrected created_at (10-15): nothing in the history before the deal existed
+    text = (tmp_path / "deals.csv").read_text().replace("2026-10-01 12:00:00", "2026-10-15 09:00:00")
+    (tmp_path / "deals.csv").write_text(text)
+    cli("import", "deals", tmp_path / "deals.csv", "--on-conflict", "update")
+    assert query(isolated, "SELECT stage_id, entered_on FROM stage_history ORDER BY id") == [
+        (1, "2026-10-15"), (6, "2026-11-05")]
+    # 10-15 → 11-05 = 21 days, both as the cycle and as the stay in lead; _stage_stay stays exact
+    funnel = cli.json("report", "funnel")
+    assert (funnel["summary"]["avg_cycle_days"], funnel["rows"][0]["avg_days_in_stage"]) == (21.0, 21.0)
+    assert query(isolated, "SELECT stage_id, deal_id, days FROM _stage_stay") == [(1, 1, 21.0)]
+
+
+def test_imports_refuse_dates_in_the_future(cli, isolated, tmp_path):
+    seed(isolated)
+    before = counts(isolated)
+    deals = write(tmp_path / "d.csv", "title,customer,amount,stage,created_at,closed_at\n"
+                                      "Soon,Acme Ltd,1,won,2026-11-01,2026-11-24\nNow,Acme Ltd,1,won,2026-11-01,2026-11-23\n")
+    assert "row 2, column closed_at: 2026-11-24 is in the future" in cli.fails("import", "deals", deals)
+    activities = write(tmp_path / "a.csv", "customer,type,done_at,due\nAcme Ltd,call,2026-11-24,\nAcme Ltd,call,,2026-11-24\n")
+    error = cli.fails("import", "activities", activities)
+    assert "row 2, column done_at: 2026-11-24 is in the future" in error and "row 3" not in error
+    payments = write(tmp_path / "p.csv", "deal,amount,paid_on\n2,100,2026-12-01\n")
+    assert "row 2, column paid_on: 2026-12-01 is in the future" in cli.fails("import", "payments", payments)
+    assert counts(isolated) == before
 
 
 def test_activities_and_payments_check_their_deal(cli, isolated, tmp_path):
@@ -438,3 +493,65 @@ def test_many_rows_in_batches(cli, isolated, tmp_path, size, monkeypatch):
     assert query(isolated, "SELECT count(*), min(id), max(id), count(DISTINCT name) FROM customer") == [(size, 1, size, size)]
     duplicate = write(tmp_path / "d.csv", "name\n" + rows + "customer 4500\n")
     assert f"row {size + 2}, column name: duplicates row 4502" in cli.fails("import", "customers", duplicate, "--on-conflict", "skip")
+
+
+# ---------------------------------------------------------------- existing customers and new leads (issue 11)
+
+
+def test_an_imported_customer_list_is_not_a_crowd_of_new_leads(cli, isolated, tmp_path, monkeypatch):
+    cli("rep", "add", "alice", "--region", "north")
+    cli("rep", "add", "bob")
+    cli("customer", "add", "Walk-in", "--owner", "bob")  # a real new customer today, with its First contact
+    cli("target", "set", "new_customers", "10", "--period", "2026-11")
+    source = write(tmp_path / "c.csv", "name,region,owner\nAcme,north,\nBeta,,bob\nGamma,,\nDelta,south,\n")
+    cli("import", "customers", source)
+    # by hand: the 4 imported ones are existing customers; only Walk-in is new this month
+    (target,) = cli.json("report", "targets")["rows"]
+    assert (target["metric"], target["actual"]) == ("new_customers", 1)
+    reps = {r["rep"]: r["new_customers"] for r in cli.json("report", "reps")["rows"]}  # all time
+    assert reps == {"alice": 0, "bob": 1}
+    assert query(isolated, "SELECT name, created_at, owner_id FROM customer WHERE id > 1 ORDER BY id") == [
+        ("Acme", None, None), ("Beta", None, 2), ("Gamma", None, None), ("Delta", None, None)]
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-25")  # two days later: none of them is "uncontacted"
+    rows = cli.json("report", "due")["rows"]
+    assert [(r["bucket"], r["customer"]) for r in rows] == [("overdue", "Walk-in")]  # its First contact, due 11-24
+    cli("activity", "log", "walk-in", "--type", "call")
+    cli("report", "due", "--check")  # exit status 0: nothing overdue, nobody uncontacted
+    # the round trip keeps them existing customers: the export's created_at is empty
+    cli("export", "customers", "--output", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text().splitlines()[2].endswith(",,2026-11-23 12:00:00")  # Acme
+
+
+def test_import_customers_as_new_leads_or_with_owners_assigned(cli, isolated, tmp_path):
+    cli("rep", "add", "alice", "--region", "north")
+    cli("rep", "add", "bob")
+    cli("target", "set", "new_customers", "10", "--period", "2026-11")
+    leads = write(tmp_path / "leads.csv",
+                  "name,region,owner,created_at\nL1,north,,\nL2,,,\nL3,,bob,\nL4,,,2026-11-02 09:00:00\n")
+    cli("import", "customers", leads, "--leads")
+    # owners by the rules, one at a time: L1 north → alice; L2 fewest (alice 1, bob 0) → bob;
+    # L3 bob by the file (bob 2); L4 → alice (alice 1 < bob 2). Created now, unless the file says.
+    assert query(isolated, "SELECT c.name, r.handle, c.created_at FROM customer c JOIN rep r ON r.id = c.owner_id "
+                           "ORDER BY c.id") == [
+        ("L1", "alice", "2026-11-23 12:00:00"), ("L2", "bob", "2026-11-23 12:00:00"),
+        ("L3", "bob", "2026-11-23 12:00:00"), ("L4", "alice", "2026-11-02 09:00:00")]
+    # a First contact each, for its owner, due 24 hours after it was created
+    assert [(a["customer"], a["summary"], a["owner"], a["due"]) for a in cli.json("activity", "list")] == [
+        ("L4", "First contact", "alice", "2026-11-03"), ("L1", "First contact", "alice", "2026-11-24"),
+        ("L2", "First contact", "bob", "2026-11-24"), ("L3", "First contact", "bob", "2026-11-24")]
+    (target,) = cli.json("report", "targets")["rows"]
+    assert target["actual"] == 4  # all four are new in November
+    # --assign alone: owners for the empty ones, but they stay existing customers (no date, no task)
+    more = write(tmp_path / "more.csv", "name,region,owner\nM1,north,\nM2,,\nL2,,\n")
+    cli("import", "customers", more, "--assign", "--on-conflict", "update")
+    # loads now alice 2 (L1 L4), bob 2 (L2 L3): M1 north → alice (3); M2: alice 3, bob 2 → bob (3);
+    # L2 (updated, owner cell empty): alice 3, bob 3 → alice (a tie: the lower handle); its open
+    # First contact goes along with it
+    assert query(isolated, "SELECT c.name, r.handle, c.created_at FROM customer c JOIN rep r ON r.id = c.owner_id "
+                           "WHERE c.name IN ('M1', 'M2', 'L2') ORDER BY c.id") == [
+        ("L2", "alice", "2026-11-23 12:00:00"), ("M1", "alice", None), ("M2", "bob", None)]
+    assert query(isolated, "SELECT count(*) FROM activity") == [(4,)]
+    assert query(isolated, "SELECT r.handle FROM activity a JOIN rep r ON r.id = a.owner_id "
+                           "WHERE a.customer_id = 2") == [("alice",)]
+    error = cli.fails("import", "deals", more, "--leads", code=2)
+    assert "--leads and --assign are for importing customers" in error

@@ -114,3 +114,40 @@ def test_a_new_file_gets_every_migration_and_every_capture_trigger(cli, isolated
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'history%'")}
     assert triggers == {f"history_{t}_{op}" for t in tables for op in ("insert", "update", "delete")}
     assert conn.execute("SELECT * FROM history_state").fetchall() == [(None,)]
+
+
+def test_an_upgraded_file_takes_existing_customers_without_a_creation_date(cli, v1, tmp_path):
+    before = dump(FIXTURE, M001_TABLES)
+    source = tmp_path / "c.csv"
+    source.write_text("name\nOld Friend\n", encoding="utf-8")
+    cli("import", "customers", source)  # migration m005 lets created_at be NULL
+    conn = sqlite3.connect(v1)
+    assert conn.execute("SELECT created_at FROM customer WHERE name = 'Old Friend'").fetchall() == [(None,)]
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert conn.execute("SELECT count(*) FROM customer_tag").fetchone() == (2,)  # tags survive the change
+    cli("undo")
+    assert dump(v1, M001_TABLES) == before
+
+
+def test_an_old_file_counts_each_first_contact_once(cli, v1):
+    """m006: the First contact tasks an older salescli ticked off beside the contact go, and so
+    do open ones of customers already contacted; one done by hand, or still needed, stays."""
+    conn = sqlite3.connect(v1)
+    with conn:
+        conn.execute("INSERT INTO customer (id, name, created_at, updated_at) VALUES (3, 'New Co', "
+                     "'2026-11-20 09:00:00', '2026-11-20 09:00:00'), (4, 'Quiet Co', "
+                     "'2026-11-20 09:00:00', '2026-11-20 09:00:00')")
+        conn.executemany(
+            "INSERT INTO activity (id, customer_id, type, summary, due, done_at, notes, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, '2026-11-20 09:00:00')",
+            [
+                (3, 3, "task", "First contact", "2026-11-21", "2026-11-21", "completed by activity #4"),  # twice
+                (4, 3, "call", "Intro", None, "2026-11-21", None),
+                (5, 1, "task", "First contact", "2026-04-01", None, None),  # Acme: visited, and a deal won
+                (6, 2, "task", "First contact", "2026-11-01", "2026-11-02", None),  # done by hand: the contact
+                (7, 4, "task", "First contact", "2026-11-21", None, None),  # nobody called yet: still due
+            ],
+        )
+    conn.close()
+    # by hand: 7 activities, less #3 (a second count of call #4) and #5 (Acme was contacted) = 5
+    assert sorted(a["id"] for a in cli.json("activity", "list")) == [1, 2, 4, 6, 7]

@@ -183,3 +183,51 @@ def test_cron_quiet_and_check(isolated):
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     bad = run_as_cron(isolated, "--days", "-3")
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr == "Error: --days must be at least 0, not -3\n"
+
+
+# ---------------------------------------------------------------- first contact means contact (issue 11)
+
+
+def test_a_won_deal_is_a_first_contact(cli, isolated, monkeypatch):
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-10-01")
+    cli("customer", "add", "Buyer")  # First contact #1, due 10-02
+    cli("customer", "add", "Walk-in", "--no-followup")  # no task at all
+    cli("customer", "add", "Waiting")  # First contact #2, due 10-02: nobody calls
+    cli("deal", "add", "Order", "--customer", "buyer", "--amount", "1k")
+    result = cli("deal", "win", "1", "--on", "2026-10-01")
+    assert "removed the open 'First contact' task #1" in result.stderr
+    cli("deal", "add", "Counter sale", "--customer", "walk-in", "--amount", "50", "--stage", "won")
+    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-16")  # 45 days later
+    # by hand: Buyer and Walk-in bought (contacted); only Waiting's task is overdue, 10-02 → 11-16 = -45
+    rows = cli.json("report", "due")["rows"]
+    assert [(r["bucket"], r["customer"], r["summary"], r["days"]) for r in rows] == [
+        ("overdue", "Waiting", "First contact", -45)]
+
+
+def test_merge_keeps_at_most_one_first_contact_and_none_once_contacted(cli, isolated):
+    cli("customer", "add", "Acme Ltd")  # First contact #1, due 11-24
+    cli("activity", "log", "acme ltd", "--type", "call")  # #2: answers #1
+    cli("customer", "add", "ACME Limited")  # #3
+    out = cli("customer", "merge", "acme limited", "acme ltd").stdout
+    assert "removed open 'First contact' task #3 (the customer has been contacted)" in out
+    assert cli.json("activity", "list", "--open") == []
+    # two customers nobody has contacted yet: one first contact is enough, the one due first
+    cli("config", "set", "first_contact_hours", "48")
+    cli("customer", "add", "Beta")  # #3 (the ids of the removed tasks are free again), due 11-25
+    cli("config", "set", "first_contact_hours", "24")
+    cli("customer", "add", "Beta Co")  # #4, due 11-24
+    out = cli("customer", "merge", "beta", "beta co").stdout
+    assert "removed open 'First contact' task #3 (one is enough)" in out
+    assert [(a["id"], a["customer"], a["due"]) for a in cli.json("activity", "list", "--open")] == [
+        (4, "Beta Co", "2026-11-24")]
+
+
+def test_a_customer_with_a_won_deal_is_never_uncontacted(cli, isolated):
+    b = Builder(isolated)
+    b.customer("Bought", created="2026-11-01 09:00:00")  # no activity at all, but a deal won
+    b.deal("Order", customer="Bought", amount=10_000, history=[("lead", "2026-11-02"), ("won", "2026-11-05")])
+    b.customer("Lost one", created="2026-11-01 09:00:00")  # a deal lost is no contact to count on
+    b.deal("Nope", customer="Lost one", amount=10_000, history=[("lead", "2026-11-02"), ("lost", "2026-11-05")])
+    rows = cli.json("report", "due")["rows"]
+    assert [(r["bucket"], r["customer"]) for r in rows] == [("uncontacted", "Lost one")]
+    assert cli("report", "due", "--check", code=1)

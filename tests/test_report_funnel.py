@@ -41,9 +41,10 @@ def b(isolated):
     return builder
 
 
-def row(stage, probability, reached, reached_value, conversion, open_, open_value, avg_days):
+def row(stage, probability, reached, reached_value, conversion, open_, open_value, avg_days, lost=0):
     return {"stage": stage, "probability": probability, "reached": reached, "reached_value": reached_value,
-            "conversion": conversion, "open": open_, "open_value": open_value, "avg_days_in_stage": avg_days}
+            "conversion": conversion, "lost": None if stage == "won" else lost, "open": open_,
+            "open_value": open_value, "avg_days_in_stage": avg_days}
 
 
 def test_all_time_funnel_worked_by_hand(cli, b):
@@ -61,7 +62,7 @@ def test_all_time_funnel_worked_by_hand(cli, b):
     assert report["rows"] == [
         row("lead", 0.1, 8, 10900, 0.875, 1, 300, 4.7),
         row("contacted", 0.2, 7, 10600, 0.7143, 2, 1600, 6.5),
-        row("qualified", 0.4, 5, 9000, 0.8, 0, 0, 7.5),
+        row("qualified", 0.4, 5, 9000, 0.8, 0, 0, 7.5, lost=1),  # D3
         row("proposal", 0.6, 4, 8500, 0.75, 2, 3500, 5.0),
         row("negotiation", 0.8, 3, 6500, 0.6667, 0, 0, 10.0),
         row("won", 1.0, 2, 5000, None, None, None, None),
@@ -109,7 +110,7 @@ def test_owner_filter(cli, b):
     assert report["rows"] == [
         row("lead", 0.1, 4, 5700, 0.75, 1, 300, 4.5),
         row("contacted", 0.2, 3, 5400, 0.6667, 1, 900, 8.0),
-        row("qualified", 0.4, 2, 4500, 0.5, 0, 0, 8.0),
+        row("qualified", 0.4, 2, 4500, 0.5, 0, 0, 8.0, lost=1),  # D3
         row("proposal", 0.6, 1, 4000, 1.0, 0, 0, None),
         row("negotiation", 0.8, 1, 4000, 1.0, 0, 0, None),
         row("won", 1.0, 1, 4000, None, None, None, None),
@@ -171,3 +172,46 @@ def test_bad_input(cli, b):
         "report", "funnel", "--period", "2026", "--from", "2026-01-01", "--to", "2026-02-01", code=2)
     assert "no rep 'zed'" in cli.fails("report", "funnel", "--owner", "zed")
     assert "unknown format" in cli.fails("report", "funnel", "-f", "xml", code=2)
+
+
+def test_where_deals_drop_and_stages_not_yet_decided(cli, isolated):
+    b = Builder(isolated)
+    b.customer("Acme")
+    # L1 lost at lead; L2 and L3 lost after reaching qualified (L3 went back to contacted
+    # first: its furthest stage is still qualified); W won; P1 P2 still at proposal.
+    b.deal("L1", customer="Acme", amount=10_000, history=[("lead", "2026-11-01"), ("lost", "2026-11-02")])
+    b.deal("L2", customer="Acme", amount=20_000, history=[("lead", "2026-11-01"), ("qualified", "2026-11-03"), ("lost", "2026-11-09")])
+    b.deal("L3", customer="Acme", amount=30_000, history=[
+        ("lead", "2026-11-01"), ("qualified", "2026-11-03"), ("contacted", "2026-11-05"), ("lost", "2026-11-09")])
+    b.deal("W", customer="Acme", amount=40_000, history=[("lead", "2026-11-01"), ("won", "2026-11-10")])
+    b.deal("P1", customer="Acme", amount=50_000, history=[("lead", "2026-11-01"), ("proposal", "2026-11-04")])
+    b.deal("P2", customer="Acme", amount=60_000, history=[("lead", "2026-11-01"), ("proposal", "2026-11-06")])
+    report = cli.json("report", "funnel")
+    # reached: lead 6; contacted 5 (all but L1); qualified 5 (L2 L3 W P1 P2); proposal 3 (W P1 P2);
+    # negotiation 1 (W); won 1. Lost at: lead 1 (L1), qualified 2 (L2, L3); 1 + 2 = summary lost 3.
+    # negotiation: its one deal (W) left it for won → 1/1; proposal 1/3 (P1, P2 undecided)
+    got = [(r["stage"], r["reached"], r["lost"], r["open"], r["conversion"]) for r in report["rows"]]
+    assert got == [
+        ("lead", 6, 1, 0, 0.8333),
+        ("contacted", 5, 0, 0, 1.0),
+        ("qualified", 5, 2, 0, 0.6),
+        ("proposal", 3, 0, 2, 0.3333),
+        ("negotiation", 1, 0, 0, 1.0),
+        ("won", 1, None, None, None),
+    ]
+    assert report["summary"]["lost"] == 3
+    # A cohort whose deals all still sit in one open stage: no drop is known there yet
+    report = cli.json("report", "funnel", "--period", "2026-12")  # empty: nothing known anywhere
+    assert [r["conversion"] for r in report["rows"]] == [None] * 6
+    b.deal("Fresh", customer="Acme", amount=70_000, history=[("lead", "2026-11-20"), ("proposal", "2026-11-21")],
+           created="2026-11-20 09:00:00")
+    report = cli.json("report", "funnel", "--from", "2026-11-20", "--to", "2026-11-23")
+    # reached lead … proposal 1; at proposal it is still there: not a 0 % conversion
+    assert [(r["stage"], r["conversion"]) for r in report["rows"][:4]] == [
+        ("lead", 1.0), ("contacted", 1.0), ("qualified", 1.0), ("proposal", None)]
+    plain = cli("report", "funnel", "--from", "2026-11-20", "--to", "2026-11-23").stdout.splitlines()
+    proposal = next(line for line in plain if line.startswith("proposal"))
+    # stage, probability, reached, reached value, (no conversion), lost, open, open value, (no days)
+    assert proposal.split() == ["proposal", "60.0%", "1", "$700.00", "0", "1", "$700.00"]
+    assert cli("report", "funnel", "-f", "csv").stdout.splitlines()[0] == (
+        "stage,probability,reached,reached_value,conversion,lost,open,open_value,avg_days_in_stage")

@@ -176,3 +176,25 @@ def test_bad_input(cli, b):
     assert "no rep 'zed'" in cli.fails("report", "targets", "--rep", "zed")
     assert "ends (2026-01-01) before it starts" in cli.fails(
         "report", "targets", "--from", "2026-02-01", "--to", "2026-01-01", code=2)
+
+
+def test_a_rate_target_is_not_met_before_its_period_ends(cli, isolated):
+    b = Builder(isolated)
+    b.customer("Acme")
+    # November (running, 23 of 30 days): scores 5, 4, 4, 2 → 3 of 4 are ≥ 4 = 0.75 ≥ 0.6,
+    # but the rate can still fall: ahead, not met. October (over): 5, 1 → 1 of 2 = 0.5.
+    for day, score in (("2026-11-02", 5), ("2026-11-09", 4), ("2026-11-16", 4), ("2026-11-20", 2)):
+        b.activity("Acme", done=day, score=score)
+    b.activity("Acme", done="2026-10-05", score=5)
+    b.activity("Acme", done="2026-10-06", score=1)
+    b.target("satisfaction", "2026-11", 6000)
+    b.target("satisfaction", "2026-10", 4000)  # 0.5 ≥ 0.4 with October over: met
+    b.target("satisfaction", "2026-W43", 6000)  # Oct 19–25: no scores at all, over: missed
+    rows = cli.json("report", "targets", "--period", "2026-Q4")["rows"]
+    assert [(r["period"], r["actual"], r["status"]) for r in rows] == [
+        ("2026-10", 0.5, "met"),
+        ("2026-W43", None, "missed"),
+        ("2026-11", 0.75, "ahead"),
+    ]
+    cli("target", "set", "satisfaction", "80%", "--period", "2026-11")  # 0.75 < 0.8 with a week to go
+    assert [r["status"] for r in cli.json("report", "targets")["rows"]] == ["behind"]

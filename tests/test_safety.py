@@ -285,7 +285,7 @@ def test_undo_takes_back_an_import_exactly_and_redo_brings_it_back(cli, isolated
     deals = tmp_path / "d.csv"
     deals.write_text(
         "id,title,customer,amount,stage,created_at,closed_at\n"
-        "1,Widgets for Acme,Acme Ltd,4000,won,,2026-11-20\n"  # update: won, a stage history row added
+        "1,Widgets for Acme,Acme Ltd,4000,won,,2026-11-20\n"  # update: won, its stage history rebuilt (2 out, 2 in)
         ",New deal,Delta,100,qualified,2026-11-01,\n"
         ",Won deal,Gamma GmbH,200,won,2026-10-01,2026-11-02\n",
         encoding="utf-8",
@@ -297,9 +297,10 @@ def test_undo_takes_back_an_import_exactly_and_redo_brings_it_back(cli, isolated
         [("customer", 6, 10), ("customer_tag", 3, 10)],
         [("customer", 3), ("customer_tag", '[1,"partner"]'), ("customer_tag", '[1,"vip"]')],
     )
-    assert ranges_and_captured_inserts(isolated, 2) == ([("deal", 4, 5), ("stage_history", 7, 10)], [])
+    assert ranges_and_captured_inserts(isolated, 2) == ([("deal", 4, 5), ("stage_history", 7, 11)], [])
     assert log_lines(cli) == [
-        (2, f"import deals {deals} --on-conflict update", "2 deals and 4 stage history entries created; 1 deal updated", False),
+        (2, f"import deals {deals} --on-conflict update",
+         "2 deals and 5 stage history entries created; 1 deal updated; 2 stage history entries deleted", False),
         (1, f"import customers {customers} --on-conflict update",
          # (1, 'vip') was deleted and put back: "updated"
          "3 customers and 5 customer tags created; 2 customers and 1 customer tag updated; 1 customer tag deleted", False),
@@ -322,7 +323,8 @@ def test_undo_takes_back_an_import_exactly_and_redo_brings_it_back(cli, isolated
     assert [(e["id"], e["changes"], e["undone"]) for e in cli.json("log")][:2] == [
         (8, "undid #1: 1 customer tag restored; 1 customer tag and 2 customers changed back; "
             "5 customer tags and 3 customers removed", False),
-        (7, "undid #2: 1 deal changed back; 4 stage history entries and 2 deals removed", False),
+        (7, "undid #2: 2 stage history entries restored; 1 deal changed back; 5 stage history entries and 2 deals removed",
+         False),
     ]
 
 

@@ -23,7 +23,7 @@ from salescli.commands.common import (
 )
 from salescli.errors import UsageError
 from salescli.output import Column
-from salescli.store import activities, refs
+from salescli.store import activities, customers, refs
 
 app = App(help="Activities: log calls and visits, plan follow-ups (also recurring ones), tick them off.")
 
@@ -67,7 +67,10 @@ def _what(activity: sqlite3.Row) -> str:
 def _first_contact_note(closed: list[int]) -> None:
     if closed:
         ids = ", ".join(f"#{activity_id}" for activity_id in closed)
-        output.message(f"Also completed the open '{activities.FIRST_CONTACT}' task {ids}: the customer has been contacted.")
+        output.message(
+            f"This was the first contact: removed the open '{customers.FIRST_CONTACT}' task {ids} "
+            "(the contact is the activity that counts)."
+        )
 
 
 @app.command("log")
@@ -86,7 +89,7 @@ def log(
 ) -> None:
     """Log an activity that happened; plan the next step in the same go with --next and --due.
 
-    A call, email, meeting or visit also completes the customer's open 'First contact' task.
+    A call, email, meeting or visit answers the customer's open 'First contact' task, which goes.
     """
     kind = activities.parse_type(kind)
     done_on = happened_on(on)

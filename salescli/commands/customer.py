@@ -282,9 +282,10 @@ def edit(
     fields = _fields(field)
     with session.write() as conn:
         customer = refs.customer(conn, ref)
+        new_owner = refs.rep(conn, owner) if owner and owner.strip() else None
         if owner is not None:
-            changes["owner_id"] = customers.owner_id(conn, refs.rep(conn, owner) if owner.strip() else None)
-        changed = customers.edit(
+            changes["owner_id"] = customers.owner_id(conn, new_owner)
+        moved = customers.edit(
             conn,
             customer["id"],
             changes,
@@ -293,8 +294,18 @@ def edit(
             remove_tags=remove_tag or [],
             fields=fields,
         )
+    if moved is None:
+        output.done("Nothing to change.")
+        return
     name = changes.get("name", customer["name"])
-    output.done(f"Updated customer {name} (#{customer['id']})" if changed else "Nothing to change.")
+    work = _counted(moved)
+    whom = f"went along to {new_owner['handle']}" if new_owner else "has no owner now either"
+    handed = f"; its open work {whom}: {work}" if work else ""
+    output.done(f"Updated customer {name} (#{customer['id']}){handed}")
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids)
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -309,7 +320,7 @@ def _counted(counts: dict[str, int]) -> str:
         "activities": ("logged activity", "logged activities"),
         "follow_ups": ("open follow-up", "open follow-ups"),
     }
-    return ", ".join(_count(counts[key], *pair) for key, pair in words.items() if counts[key])
+    return ", ".join(_count(counts[key], *pair) for key, pair in words.items() if counts.get(key))
 
 
 @app.command("delete")
@@ -353,7 +364,9 @@ def merge(
         _count(merged["tags"], "tag", "tags"),
     ])
     filled = f"; filled in {', '.join(merged['filled'])}" if merged["filled"] else ""
-    dropped = "; dropped its first-contact task (already planned)" if merged["dropped_follow_ups"] else ""
+    removed = merged["first_contact_removed"]
+    why = "the customer has been contacted" if merged["contacted"] else "one is enough"
+    dropped = f"; removed open 'First contact' task {_ids(removed)} ({why})" if removed else ""
     output.done(
         f"Merged {duplicate['name']} (#{duplicate['id']}) into {target['name']} (#{target['id']}): "
         f"moved {moved}{filled}{dropped}"

@@ -156,6 +156,7 @@ def add(
         output.warn(warning)
     output.created("deal", outcome.deal_id, title.strip())
     warn_if_past(expected, "expected close")
+    _first_contact_note(outcome)
 
 
 @app.command("list")
@@ -311,6 +312,13 @@ def win(
     for warning in outcome.warnings:
         output.warn(warning)
     output.done(f"Won deal {deal['id']} '{deal['title']}' on {day}")
+    _first_contact_note(outcome)
+
+
+def _first_contact_note(outcome: deals.Outcome) -> None:
+    if outcome.first_contact:
+        ids = ", ".join(f"#{activity_id}" for activity_id in outcome.first_contact)
+        output.message(f"A customer who has bought has been contacted: removed the open 'First contact' task {ids}.")
 
 
 @app.command("lose")

@@ -41,6 +41,17 @@ def import_(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Import the valid rows; write the others, with an error column, to FILE.rejects.csv.")
     ] = False,
+    leads: Annotated[
+        bool,
+        typer.Option(
+            "--leads",
+            help="Customers: the rows are new leads (created now unless the file says when, an owner by the "
+            "assignment rules, a first-contact task each). Without it, a customer with no created_at is an existing one.",
+        ),
+    ] = False,
+    assign: Annotated[
+        bool, typer.Option("--assign", help="Customers: give rows with an empty owner one by the assignment rules.")
+    ] = False,
 ) -> None:
     """Import records from a CSV file: every row is checked first, and one bad row writes nothing.
 
@@ -51,7 +62,9 @@ def import_(
     from salescli.transfer import entities, importer
 
     spec = entities.entity(entity)
-    job = importer.Import(spec, file, encoding=encoding, mapping=mapping or [], on_conflict=on_conflict)
+    job = importer.Import(
+        spec, file, encoding=encoding, mapping=mapping or [], on_conflict=on_conflict, leads=leads, assign=assign
+    )
     if job.layout.ignored:
         output.warn(
             f"ignoring column{'s' if len(job.layout.ignored) > 1 else ''} "

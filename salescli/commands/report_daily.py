@@ -30,6 +30,7 @@ FUNNEL = [
     Column("reached", kind="int", bar=True),
     Column("reached_value", "reached value", kind="money"),
     Column("conversion", kind="ratio"),
+    Column("lost", kind="int"),
     Column("open", kind="int"),
     Column("open_value", "open value", kind="money"),
     Column("avg_days_in_stage", "avg days in stage", kind="number"),

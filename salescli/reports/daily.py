@@ -40,7 +40,9 @@ def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Re
     stays:  per stage: ``stays`` in it that ended, and the ``days`` they lasted in all.
 
     Rows: one per open stage, then ``won``. A deal reached an open stage when its furthest
-    open stage is at or after it; a won deal reached every open stage.
+    open stage is at or after it; a won deal reached every open stage. ``lost``: the deals
+    lost while that stage was their furthest (where deals drop out). ``conversion`` is not
+    known yet (None) for a stage whose deals have all stayed in it so far.
     """
     kinds = {s["id"]: s["kind"] for s in stages}
     cohort = [dict(row) for row in groups]
@@ -52,6 +54,11 @@ def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Re
     left = {row["stage_id"]: dict(row) for row in stays}
     open_stages = [s for s in stages if s["kind"] == "open"]
     won_stages = [s for s in stages if s["kind"] == "won"]
+    lost_at: Counter[Any] = Counter()  # furthest open position → deals lost there
+    first_position = open_stages[0]["position"] if open_stages else None
+    for group in cohort:
+        if kinds.get(group["stage_id"]) == "lost":  # never in an open stage: lost at the first
+            lost_at[group["furthest"] if group["furthest"] is not None else first_position] += group["deals"]
 
     def reached_at(position: int | None) -> tuple[int, int]:
         """Deals (and their value) that got to ``position`` or beyond (None: won deals only)."""
@@ -73,6 +80,7 @@ def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Re
                 "probability": stage["probability"] / 100,
                 "reached": deals,
                 "reached_value": value,
+                "lost": lost_at[stage["position"]],
                 "open": here.get("deals", 0),
                 "open_value": here.get("value", 0),
                 "avg_days_in_stage": mean_days(stay.get("days"), stay.get("stays")),
@@ -86,13 +94,15 @@ def funnel(stages: list[Row], groups: Iterable[Row], stays: Iterable[Row]) -> Re
             "probability": 1.0,
             "reached": won_deals,
             "reached_value": won_value,
+            "lost": None,
             "open": None,  # won deals are closed: the won row counts them under `reached`
             "open_value": None,
             "avg_days_in_stage": mean_days(sum(s["days"] for s in won_stays), sum(s["stays"] for s in won_stays)),
         }
     )
     for row, following in zip(rows, rows[1:] + [None]):
-        row["conversion"] = ratio(following["reached"], row["reached"]) if following else None
+        undecided = row["open"] == row["reached"]  # no deal has left the stage yet: no drop known
+        row["conversion"] = ratio(following["reached"], row["reached"]) if following and not undecided else None
     return Report(rows, _funnel_summary(stages, now))
 
 
@@ -176,7 +186,9 @@ def targets(targets: Iterable[Row], actuals: Iterable[Iterable[Row]], today: dt.
     actuals: the per-day, per-owner sources of a ``Ledger`` covering those periods.
 
     Satisfaction is a rate, not a running total: its expected value is the target itself,
-    its projection is the rate so far, and it needs no amount per day.
+    its projection is the rate so far, and it needs no amount per day. A rate can still
+    fall while its period runs, so it is ``met`` (or ``missed``) only once the period is
+    over; until then it is ``ahead`` or ``behind``.
     """
     order = {metric: index for index, metric in enumerate(METRICS)}
     ordered = sorted(
@@ -217,9 +229,10 @@ def _target_row(target: Row, ledger: Ledger, today: dt.date) -> dict[str, Any]:
         projected = pace(got * days, so_far) if so_far and got is not None else None
     remaining = max(value - got, 0) if got is not None else None
     per_day = pace(remaining, left) if unit != "ratio" and left and remaining is not None else None
-    if got is not None and got >= value:
-        status = "met"
-    elif end < today:
+    ended = end < today
+    if got is not None and got >= value and (ended or unit != "ratio"):
+        status = "met"  # a rate can still fall until its period is over
+    elif ended:
         status = "missed"
     elif start > today:
         status = "not-started"

@@ -3,8 +3,9 @@
 
 A recurring plan keeps its rule in ``recurrence``; completing it inserts the next
 occurrence as a new open row (``salescli.recurrence``), so a series has one open row.
-Logging or completing a contact (call, email, meeting, visit) with a customer also
-completes that customer's open "First contact" task: the reminder has been answered.
+Logging or completing a contact (call, email, meeting, visit) with a customer answers
+that customer's open "First contact" task, which goes: the contact is the one activity
+that counts (``customers.close_first_contact``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 
 from salescli import parse, recurrence
 from salescli.errors import Invalid, UsageError
-from salescli.store.customers import FIRST_CONTACT  # the task `customer add` plans
+from salescli.store.customers import CONTACT_TYPES, close_first_contact
 
 TYPES = ("call", "email", "meeting", "visit", "note", "task")
-CONTACT_TYPES = ("call", "email", "meeting", "visit")
 
 LIST_SQL = """
 SELECT a.id, c.name AS customer, a.deal_id AS deal, a.type, a.summary, r.handle AS owner,
@@ -77,24 +77,9 @@ def _insert(conn: sqlite3.Connection, **values: Any) -> int:
     return int(cursor.lastrowid or 0)
 
 
-def _complete_first_contact(conn: sqlite3.Connection, customer_id: int, kind: str, on: str, by: int) -> list[int]:
-    """Close the customer's open "First contact" task once they have been contacted."""
-    if kind not in CONTACT_TYPES:
-        return []
-    ids = [
-        row[0]
-        for row in conn.execute(
-            "SELECT id FROM activity WHERE customer_id = ? AND done_at IS NULL AND type = 'task' "
-            "AND summary = ? COLLATE NOCASE",
-            [customer_id, FIRST_CONTACT],
-        )
-    ]
-    for activity_id in ids:
-        conn.execute(
-            "UPDATE activity SET done_at = ?, notes = ? WHERE id = ?",
-            [on, f"completed by activity #{by}", activity_id],
-        )
-    return ids
+def _answer_first_contact(conn: sqlite3.Connection, customer_id: int, kind: str) -> list[int]:
+    """A contact with the customer answers its open "First contact" task (removed)."""
+    return close_first_contact(conn, customer_id) if kind in CONTACT_TYPES else []
 
 
 def log(
@@ -112,7 +97,7 @@ def log(
     """Record an activity that happened and, with ``follow_up`` (summary, due), plan the
     next step (a task for the same customer, deal and owner) in the same go.
 
-    Returns ``{"id", "next_id", "first_contact"}`` (the ids of First-contact tasks closed).
+    Returns ``{"id", "next_id", "first_contact"}`` (the ids of First-contact tasks answered).
     """
     deal_id = _check_deal(conn, customer, deal)
     done_at = _check_done_on(done_on)
@@ -140,8 +125,7 @@ def log(
             owner_id=owner_id,
             due=follow_up[1].isoformat(),
         )
-    closed = _complete_first_contact(conn, customer["id"], kind, done_at, activity_id)
-    return {"id": activity_id, "next_id": next_id, "first_contact": closed}
+    return {"id": activity_id, "next_id": next_id, "first_contact": _answer_first_contact(conn, customer["id"], kind)}
 
 
 def plan(
@@ -218,9 +202,7 @@ def done(
                 recurrence=rule,
             )
             result["next"] = {"id": next_id, "due": next_due, "every": recurrence.describe(rule)}
-    result["first_contact"] = _complete_first_contact(
-        conn, activity["customer_id"], activity["type"], done_at, activity["id"]
-    )
+    result["first_contact"] = _answer_first_contact(conn, activity["customer_id"], activity["type"])
     return result
 
 

@@ -26,9 +26,11 @@ def _on_dates(column: str, period: Period | None) -> Clause:
 
 
 def _on_timestamps(column: str, period: Period | None) -> Clause:
-    """``column`` (a ``YYYY-MM-DD HH:MM:SS`` timestamp) within the period; index-friendly."""
+    """``column`` (a ``YYYY-MM-DD HH:MM:SS`` timestamp) within the period; index-friendly.
+    A NULL (a customer imported as an existing one: created before salescli knew it) is
+    in no period, all time included."""
     if period is None:
-        return "1", []
+        return f"{column} IS NOT NULL", []
     after_end = period.end + dt.timedelta(days=1)
     return f"{column} >= ? AND {column} < ?", [period.start.isoformat(), after_end.isoformat()]
 

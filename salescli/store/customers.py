@@ -26,6 +26,8 @@ DETAILS = (
     "tier", "credit_limit", "notes",
 )
 FIRST_CONTACT = "First contact"
+CONTACT_TYPES = ("call", "email", "meeting", "visit")
+_OPEN_FIRST_CONTACT = "done_at IS NULL AND type = 'task' AND summary = ? COLLATE NOCASE"
 
 SELECT = """
 SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
@@ -159,6 +161,33 @@ def add(
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# ---------------------------------------------------------------- first contact
+
+
+def close_first_contact(conn: sqlite3.Connection, customer_id: int) -> list[int]:
+    """Remove the customer's open "First contact" tasks, once a contact is logged or a deal
+    won: the reminder is answered, and the contact itself is the one activity that counts
+    (a task ticked off beside it would count the same contact twice). Return their ids."""
+    ids = [row[0] for row in conn.execute(
+        f"SELECT id FROM activity WHERE customer_id = ? AND {_OPEN_FIRST_CONTACT} ORDER BY id", [customer_id, FIRST_CONTACT]
+    )]
+    conn.executemany("DELETE FROM activity WHERE id = ?", [(activity_id,) for activity_id in ids])
+    return ids
+
+
+def _contacted(conn: sqlite3.Connection, customer_id: int) -> bool:
+    """Whether the customer has had its first contact: a contact logged (or its First
+    contact task done), or a deal won."""
+    types = {f"type{number}": kind for number, kind in enumerate(CONTACT_TYPES)}
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM activity WHERE customer_id = :customer AND done_at IS NOT NULL "
+        f"  AND (type IN ({', '.join(':' + key for key in types)}) OR type = 'task' AND summary = :task COLLATE NOCASE)) "
+        "OR EXISTS (SELECT 1 FROM deal d JOIN stage s ON s.id = d.stage_id "
+        "  WHERE d.customer_id = :customer AND s.kind = 'won')",
+        {"customer": customer_id, "task": FIRST_CONTACT, **types},
+    ).fetchone()[0] == 1
 
 
 # ---------------------------------------------------------------- list and search
@@ -303,10 +332,12 @@ def edit(
     add_tags: Iterable[str] = (),
     remove_tags: Iterable[str] = (),
     fields: dict[str, str] | None = None,
-) -> bool:
+) -> dict[str, int] | None:
     """Apply ``changes`` (column → value, incl. ``name`` and ``owner_id``), replace the
     tags with ``tags`` if given, add / remove tags, set or (empty value) remove custom
-    fields. Return whether anything was asked for; ``updated_at`` is refreshed if so."""
+    fields; ``updated_at`` is refreshed. A new owner takes over the customer's open work
+    (``hand_over``). Return what was handed over (``{"deals", "follow_ups"}``), or None
+    when nothing was asked for."""
     changes = dict(changes)
     if "name" in changes:
         changes["name"] = check_name(conn, changes["name"], exclude=customer_id)
@@ -324,12 +355,33 @@ def edit(
         conn.execute(
             "DELETE FROM customer_tag WHERE customer_id = ? AND tag = ? COLLATE NOCASE", [customer_id, tag]
         )
-    asked = bool(changes or tags is not None or add_tags or remove_tags)
-    if asked:
-        changes["updated_at"] = parse.timestamp()
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        conn.execute(f"UPDATE customer SET {assignments} WHERE id = ?", [*changes.values(), customer_id])
-    return asked
+    if not (changes or tags is not None or add_tags or remove_tags):
+        return None
+    moved = hand_over(conn, [(customer_id, changes["owner_id"])]) if "owner_id" in changes else {"deals": 0, "follow_ups": 0}
+    changes["updated_at"] = parse.timestamp()
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(f"UPDATE customer SET {assignments} WHERE id = ?", [*changes.values(), customer_id])
+    return moved
+
+
+def hand_over(conn: sqlite3.Connection, moves: list[tuple[int, int | None]]) -> dict[str, int]:
+    """Before customers change owner — ``moves``: (customer id, new owner id) — hand each
+    one's open deals and open follow-ups that its current owner holds to the new owner:
+    work follows its owner. (Work a customer's owner does not hold stays where it is.)
+    Return how many deals and follow-ups moved."""
+    current = "(SELECT owner_id FROM customer WHERE id = :customer)"
+    params = [{"customer": customer_id, "owner": owner_id} for customer_id, owner_id in moves]
+    deals = conn.executemany(
+        f"UPDATE deal SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
+        "AND owner_id IS NOT :owner AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
+        params,
+    ).rowcount
+    follow_ups = conn.executemany(
+        f"UPDATE activity SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
+        "AND owner_id IS NOT :owner AND done_at IS NULL",
+        params,
+    ).rowcount
+    return {"deals": max(deals, 0), "follow_ups": max(follow_ups, 0)}
 
 
 # ---------------------------------------------------------------- delete
@@ -387,8 +439,10 @@ def merge(conn: sqlite3.Connection, duplicate_id: int, into_id: int) -> dict[str
 
     Deals (with their payments and stage history), activities and tags move over
     unchanged; empty fields of ``into`` are filled from the duplicate (notes are joined),
-    custom fields are merged (``into`` wins a clash), the earlier ``created_at`` is kept.
-    The duplicate's open first-contact task is dropped when ``into`` already has one.
+    custom fields are merged (``into`` wins a clash), the earlier ``created_at`` is kept
+    (none at all, an existing customer's, is the earliest).
+    Afterwards at most one open first-contact task is left (the one due first), and none
+    when the merged customer has been contacted (``close_first_contact``).
     """
     if duplicate_id == into_id:
         raise Invalid("a customer cannot be merged into itself")
@@ -403,18 +457,8 @@ def merge(conn: sqlite3.Connection, duplicate_id: int, into_id: int) -> dict[str
     fields = {**json.loads(duplicate["fields"]), **json.loads(into["fields"])}
     if fields != json.loads(into["fields"]):
         changes["fields"] = _json(fields)
-    if duplicate["created_at"] < into["created_at"]:
-        changes["created_at"] = duplicate["created_at"]
-    dropped = 0
-    has_first_contact = conn.execute(
-        "SELECT 1 FROM activity WHERE customer_id = ? AND done_at IS NULL AND summary = ?",
-        [into_id, FIRST_CONTACT],
-    ).fetchone()
-    if has_first_contact:
-        dropped = conn.execute(
-            "DELETE FROM activity WHERE customer_id = ? AND done_at IS NULL AND summary = ? AND type = 'task'",
-            [duplicate_id, FIRST_CONTACT],
-        ).rowcount
+    if into["created_at"] is not None and (duplicate["created_at"] or "") < into["created_at"]:
+        changes["created_at"] = duplicate["created_at"]  # NULL, an existing customer's, is the earliest
     moved = {
         "deals": conn.execute(
             "UPDATE deal SET customer_id = ? WHERE customer_id = ?", [into_id, duplicate_id]
@@ -423,6 +467,8 @@ def merge(conn: sqlite3.Connection, duplicate_id: int, into_id: int) -> dict[str
             "UPDATE activity SET customer_id = ? WHERE customer_id = ?", [into_id, duplicate_id]
         ).rowcount,
     }
+    contacted = _contacted(conn, into_id)
+    dropped = close_first_contact(conn, into_id) if contacted else _one_first_contact(conn, into_id)
     tags = [row[0] for row in conn.execute("SELECT tag FROM customer_tag WHERE customer_id = ?", [duplicate_id])]
     moved["tags"] = _add_tags(conn, into_id, tags)
     conn.execute("DELETE FROM customer_tag WHERE customer_id = ?", [duplicate_id])
@@ -431,7 +477,17 @@ def merge(conn: sqlite3.Connection, duplicate_id: int, into_id: int) -> dict[str
     assignments = ", ".join(f"{column} = ?" for column in changes)
     conn.execute(f"UPDATE customer SET {assignments} WHERE id = ?", [*changes.values(), into_id])
     filled = [c.removesuffix("_id") for c in changes if c not in ("updated_at", "created_at")]
-    return {**moved, "filled": filled, "dropped_follow_ups": dropped}
+    return {**moved, "filled": filled, "first_contact_removed": dropped, "contacted": contacted}
+
+
+def _one_first_contact(conn: sqlite3.Connection, customer_id: int) -> list[int]:
+    """Keep only the customer's open first-contact task due first; return the ids removed."""
+    ids = [row[0] for row in conn.execute(
+        f"SELECT id FROM activity WHERE customer_id = ? AND {_OPEN_FIRST_CONTACT} ORDER BY due, id",
+        [customer_id, FIRST_CONTACT],
+    )][1:]
+    conn.executemany("DELETE FROM activity WHERE id = ?", [(activity_id,) for activity_id in ids])
+    return ids
 
 
 # ---------------------------------------------------------------- likely duplicates

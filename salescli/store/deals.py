@@ -19,6 +19,7 @@ from typing import Any
 from salescli import parse, store
 from salescli.errors import Invalid
 from salescli.store import stages
+from salescli.store.customers import close_first_contact
 
 SELECT = """
 SELECT d.id, d.title, c.name AS customer, d.amount, d.cost, p.sku AS product, d.quantity,
@@ -65,6 +66,7 @@ class Outcome:
 
     deal_id: int
     warnings: list[str] = field(default_factory=list)
+    first_contact: list[int] = field(default_factory=list)  # open "First contact" tasks a win answered
 
 
 def _money(conn: sqlite3.Connection, cents: int) -> str:
@@ -270,7 +272,7 @@ def add(
     )
     deal_id = int(cursor.lastrowid or 0)
     _record_stage(conn, deal_id, stage["id"], created.date())
-    return Outcome(deal_id, warnings)
+    return Outcome(deal_id, warnings, _won(conn, customer["id"], stage))
 
 
 def edit(conn: sqlite3.Connection, deal: sqlite3.Row, changes: dict[str, Any]) -> None:
@@ -411,7 +413,13 @@ def win(
     final = amount if amount is not None else deal["amount"]
     warnings = credit_warning(conn, customer, final, exclude_deal=deal["id"])
     _enter(conn, deal, stage, on, amount=amount)
-    return Outcome(deal["id"], warnings)
+    return Outcome(deal["id"], warnings, _won(conn, customer["id"], stage))
+
+
+def _won(conn: sqlite3.Connection, customer_id: int, stage: sqlite3.Row) -> list[int]:
+    """A customer who has bought has been contacted: a won deal answers its open
+    first-contact task (``customers.close_first_contact``)."""
+    return close_first_contact(conn, customer_id) if stage["kind"] == "won" else []
 
 
 def lose(

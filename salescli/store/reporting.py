@@ -210,7 +210,9 @@ def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | Non
 
 def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | None) -> Iterator[sqlite3.Row]:
     """Customers added before ``added_before`` with no activity at all — none done and no
-    follow-up open (every activity is one or the other) — oldest first, streaming.
+    follow-up open (every activity is one or the other) — and no deal won (a customer who
+    has bought has been contacted), oldest first, streaming. A customer with no
+    ``created_at`` (an existing customer brought in by an import) is never one of them.
 
     The customers are read in id order and each is looked up in ``activity_customer``
     (customer_id order too), so the lookups walk that index from start to end rather than
@@ -218,13 +220,15 @@ def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | Non
     """
     params: Params = []
     owned = _owned_by("c.owner_id", owner_id, params)
-    params.append(added_before)
+    won, won_params = _among([s["id"] for s in stages(conn) if s["kind"] == "won"])
+    params += [added_before, *won_params]
     in_id_order = "NOT INDEXED" if owner_id is None else "INDEXED BY customer_owner"  # (owner_id, id)
     return conn.execute(
         f"""
         SELECT c.name AS customer, c.created_at, r.handle AS owner
         FROM customer c {in_id_order} LEFT JOIN rep r ON r.id = c.owner_id
         WHERE {owned} AND c.id NOT IN (SELECT customer_id FROM activity) AND c.created_at < ?
+          AND NOT EXISTS (SELECT 1 FROM deal d WHERE d.customer_id = c.id AND d.stage_id {won})
         ORDER BY c.created_at, c.id
         """,
         params,

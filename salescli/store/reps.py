@@ -94,10 +94,40 @@ def edit(conn: sqlite3.Connection, rep_id: int, changes: dict[str, Any]) -> None
     store.update(conn, "rep", rep_id, changes)
 
 
+SHOWN = 5  # open items named per kind when a deactivation is refused
+
+OPEN_WORK = {
+    "customers": "SELECT name FROM customer WHERE owner_id = ? ORDER BY name COLLATE NOCASE",
+    "open deals": "SELECT '#' || d.id || ' ' || d.title FROM deal d JOIN stage s ON s.id = d.stage_id "
+    "WHERE d.owner_id = ? AND s.kind = 'open' ORDER BY d.id",
+    "open follow-ups": "SELECT '#' || a.id || ' ' || coalesce(a.summary, a.type) || ' (' || c.name || ')' "
+    "FROM activity a JOIN customer c ON c.id = a.customer_id WHERE a.owner_id = ? AND a.done_at IS NULL "
+    "ORDER BY a.due, a.id",
+}
+
+
+def _open_work(conn: sqlite3.Connection, rep_id: int) -> str:
+    """What a rep still holds — ``2 customers (Acme, Beta); 1 open deal (#3 Pumps)`` — or ''."""
+    parts = []
+    for kind, sql in OPEN_WORK.items():
+        names = [row[0] for row in conn.execute(sql, [rep_id])]
+        if names:
+            shown = ", ".join(names[:SHOWN]) + (f", … {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+            parts.append(f"{len(names)} {kind.rstrip('s') if len(names) == 1 else kind} ({shown})")
+    return "; ".join(parts)
+
+
 def deactivate(conn: sqlite3.Connection, rep_id: int, reassign_to: int | None) -> dict[str, int]:
-    """Mark a rep inactive and hand their customers, open deals and open follow-ups over."""
+    """Mark a rep inactive and hand their customers, open deals and open follow-ups over.
+    Without someone to hand them to, a rep who still holds any is refused: work would be
+    stranded with a rep nobody sees."""
     moved = {"customers": 0, "deals": 0, "activities": 0}
-    if reassign_to is not None:
+    if reassign_to is None:
+        work = _open_work(conn, rep_id)
+        if work:
+            handle = conn.execute("SELECT handle FROM rep WHERE id = ?", [rep_id]).fetchone()[0]
+            raise Invalid(f"rep '{handle}' still has {work}: hand them over with --reassign-to REP")
+    else:
         if reassign_to == rep_id:
             raise Invalid("a rep cannot be reassigned to themselves")
         moved["customers"] = conn.execute(
@@ -117,26 +147,50 @@ def deactivate(conn: sqlite3.Connection, rep_id: int, reassign_to: int | None) -
 
 
 def choose_owner(conn: sqlite3.Connection, region: str | None, industry: str | None) -> int | None:
-    """The rep a new customer goes to (SPEC §4): an active rep whose regions / industries
-    match (both matching beats one), else the active rep with the fewest open customers
-    (customers with an open deal or no deal closed yet), ties to the lowest handle."""
-    reps = conn.execute(
-        "SELECT r.id, r.handle, r.regions, r.industries, "
-        "(SELECT count(*) FROM customer c WHERE c.owner_id = r.id AND NOT EXISTS ("
-        "  SELECT 1 FROM deal d JOIN stage s ON s.id = d.stage_id"
-        "  WHERE d.customer_id = c.id AND s.kind = 'won')) AS load "
-        "FROM rep r WHERE r.active = 1"
-    ).fetchall()
-    if not reps:
-        return None
+    """The rep a new customer goes to (SPEC §4); see ``Assigner``."""
+    return Assigner(conn).choose(region, industry)
 
-    def matches(row: sqlite3.Row) -> int:
-        regions = {value.casefold() for value in json.loads(row["regions"])}
-        industries = {value.casefold() for value in json.loads(row["industries"])}
-        return int(bool(region) and region.casefold() in regions) + int(
-            bool(industry) and industry.casefold() in industries
-        )
 
-    best = max(matches(row) for row in reps)
-    pool = [row for row in reps if matches(row) == best]
-    return min(pool, key=lambda row: (row["load"], row["handle"]))["id"]
+class Assigner:
+    """Owners for new customers by the assignment rules (SPEC §4): an active rep whose
+    regions / industries match (both matching beats one), else the active rep with the
+    fewest open customers (customers with an open deal or no deal closed yet), ties to the
+    lowest handle. The reps and their loads are read once; each customer given out adds
+    to its rep's load, so a whole import is spread as one customer at a time would be."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.reps = [
+            {
+                "id": row["id"],
+                "handle": row["handle"],
+                "regions": {value.casefold() for value in json.loads(row["regions"])},
+                "industries": {value.casefold() for value in json.loads(row["industries"])},
+                "load": row["load"],
+            }
+            for row in conn.execute(
+                "SELECT r.id, r.handle, r.regions, r.industries, "
+                "(SELECT count(*) FROM customer c WHERE c.owner_id = r.id AND NOT EXISTS ("
+                "  SELECT 1 FROM deal d JOIN stage s ON s.id = d.stage_id"
+                "  WHERE d.customer_id = c.id AND s.kind = 'won')) AS load "
+                "FROM rep r WHERE r.active = 1"
+            )
+        ]
+
+    def choose(self, region: str | None, industry: str | None) -> int | None:
+        if not self.reps:
+            return None
+        region, industry = (region or "").casefold(), (industry or "").casefold()
+
+        def matches(rep: dict[str, Any]) -> int:
+            return int(bool(region) and region in rep["regions"]) + int(bool(industry) and industry in rep["industries"])
+
+        best = max(map(matches, self.reps))
+        chosen = min((rep for rep in self.reps if matches(rep) == best), key=lambda rep: (rep["load"], rep["handle"]))
+        chosen["load"] += 1
+        return int(chosen["id"])
+
+    def took(self, rep_id: int) -> None:
+        """A new customer went to ``rep_id`` otherwise (the file named its owner)."""
+        for rep in self.reps:
+            if rep["id"] == rep_id:
+                rep["load"] += 1

@@ -351,3 +351,59 @@ def m004_report_speed(db: Database) -> None:
 
 MIGRATIONS.append(m004_report_speed)  # (this file grows at the end: see the top)
 NAMES.append(m004_report_speed.__name__)
+
+
+# m005: a customer's ``created_at`` may be NULL — an existing customer brought in by an
+# import without a creation date: it was never a new lead in salescli, so it counts as
+# new in no period and is never "uncontacted" (issue 11). Dropping a NOT NULL constraint
+# changes nothing on disk, so it is done the way SQLite documents for exactly that
+# (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes"):
+# edit the table's definition in place and bump the schema version, inside the
+# migration's transaction. Rebuilding the table instead would, with foreign keys on,
+# delete every customer's tags (ON DELETE CASCADE) on the way.
+NOT_NULL_CREATED = "created_at TEXT NOT NULL,\n    updated_at"
+
+
+def m005_customer_created_at_may_be_unknown(db: Database) -> None:
+    conn = db.conn
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customer'").fetchone()
+    if NOT_NULL_CREATED not in sql:
+        raise sqlite3.DatabaseError("the customer table is not as salescli made it: cannot upgrade it")
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'customer'",
+        [sql.replace(NOT_NULL_CREATED, NOT_NULL_CREATED.replace(" NOT NULL", ""))],
+    )
+    conn.execute(f"PRAGMA schema_version = {version + 1}")
+    conn.execute("PRAGMA writable_schema = OFF")
+
+
+MIGRATIONS.append(m005_customer_created_at_may_be_unknown)
+NAMES.append(m005_customer_created_at_may_be_unknown.__name__)
+
+
+# m006: one contact is one activity (issue 11). Until now a contact that answered a
+# customer's "First contact" task also marked the task done ("completed by activity #N"),
+# so every first contact counted twice; and a task stayed open for customers already
+# contacted or with a deal won. Such tasks go, as they now do when the contact is logged
+# (``customers.close_first_contact``). A First contact task done by hand stays: it is the
+# one record of that contact.
+FIRST_CONTACT_ANSWERED = """
+DELETE FROM activity
+WHERE type = 'task' AND summary = 'First contact' COLLATE NOCASE AND (
+    done_at IS NOT NULL AND notes LIKE 'completed by activity #%'
+    OR done_at IS NULL AND (
+        EXISTS (SELECT 1 FROM activity c WHERE c.customer_id = activity.customer_id AND c.done_at IS NOT NULL
+                AND c.type IN ('call', 'email', 'meeting', 'visit'))
+        OR EXISTS (SELECT 1 FROM deal d JOIN stage s ON s.id = d.stage_id
+                   WHERE d.customer_id = activity.customer_id AND s.kind = 'won')))
+"""
+
+
+def m006_first_contact_answered_once(db: Database) -> None:
+    db.execute(FIRST_CONTACT_ANSWERED)
+
+
+MIGRATIONS.append(m006_first_contact_answered_once)
+NAMES.append(m006_first_contact_answered_once.__name__)

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from salescli import store
+
 _CHUNK = 500  # keys per IN (...) query
 
 
@@ -59,16 +61,21 @@ def existing_ids(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> se
 
 
 def deals_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Deal id → its customer, stage and stage kind."""
+    """Deal id → its customer, stage (``stage_id``, ``kind``, and the whole ``stage``) and
+    dates (``created_at``, ``closed_at``)."""
     found: dict[int, dict[str, Any]] = {}
     wanted = sorted(set(ids))
     for chunk in _chunks(wanted):
         sql = (
-            "SELECT d.id, d.customer_id, d.stage_id, s.kind FROM deal d JOIN stage s ON s.id = d.stage_id "
-            f"WHERE d.id IN ({_marks(len(chunk))})"
+            "SELECT d.id, d.customer_id, d.stage_id, s.kind, s.name, s.position, d.created_at, d.closed_at "
+            f"FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.id IN ({_marks(len(chunk))})"
         )
-        for row in conn.execute(sql, chunk):
-            found[row[0]] = {"id": row[0], "customer_id": row[1], "stage_id": row[2], "kind": row[3]}
+        for deal_id, customer_id, stage_id, kind, name, position, created_at, closed_at in conn.execute(sql, chunk):
+            stage = {"id": stage_id, "name": name, "kind": kind, "position": position}
+            found[deal_id] = {
+                "id": deal_id, "customer_id": customer_id, "stage_id": stage_id, "kind": kind, "stage": stage,
+                "created_at": created_at, "closed_at": closed_at,
+            }
     return found
 
 
@@ -169,6 +176,24 @@ def clear_tags(conn: sqlite3.Connection, customers: Sequence[int]) -> None:
 def add_tags(conn: sqlite3.Connection, tags: Sequence[tuple[int, str]]) -> None:
     """``(customer id, tag)`` pairs."""
     conn.executemany("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
+
+
+def plan_first_contacts(conn: sqlite3.Connection, rows: Sequence[tuple[int, int | None, str]]) -> None:
+    """A first-contact task for each ``(customer id, owner id, created_at)`` of customers
+    imported as new leads, due ``first_contact_hours`` after they were created (as
+    ``customer add`` plans it)."""
+    from salescli.store.customers import FIRST_CONTACT
+
+    later = f"+{int(store.setting(conn, 'first_contact_hours'))} hours"
+    conn.executemany(
+        "INSERT INTO activity (customer_id, type, summary, owner_id, due, created_at) "
+        "VALUES (?, 'task', ?, ?, date(?, ?), ?)",
+        [(customer_id, FIRST_CONTACT, owner_id, created, later, created) for customer_id, owner_id, created in rows],
+    )
+
+
+def clear_stage_history(conn: sqlite3.Connection, deal_ids: Sequence[int]) -> None:
+    conn.executemany("DELETE FROM stage_history WHERE deal_id = ?", [(deal_id,) for deal_id in deal_ids])
 
 
 def add_stage_history(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, str]]) -> None:

@@ -7,8 +7,14 @@
    write it in batches of ``executemany``, inside the caller's one transaction.
 
 An import writes only what the file says: no first-contact follow-ups, no owner
-assignment. Matching is by ``id``, else by natural key (customer name, rep handle,
-product sku, target metric + period + rep); deals, activities and payments by id only.
+assignment — unless asked: customers imported ``--leads`` are new leads (created now when
+the file has no date, owners by the assignment rules, a first-contact task each), and
+``--assign`` gives customers with an empty owner one by the assignment rules. A customer
+imported without ``created_at`` (and not as a lead) is an existing customer: its
+``created_at`` stays NULL, so it is new in no period and never uncontacted. A customer
+whose owner changes hands its open work to the new owner, as ``customer edit`` does.
+Matching is by ``id``, else by natural key (customer name, rep handle, product sku,
+target metric + period + rep); deals, activities and payments by id only.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any, TypeVar
 from salescli import files, parse
 from salescli.errors import Invalid, UsageError
 from salescli.store import backup as backups
-from salescli.store import history
+from salescli.store import customers, history, reps
 from salescli.store import transfer as store
 from salescli.transfer import records
 from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, fold, read_text
@@ -145,8 +151,14 @@ class Import:
         encoding: str | None = None,
         mapping: Iterable[str] = (),
         on_conflict: str = "error",
+        leads: bool = False,
+        assign: bool = False,
     ) -> None:
+        if (leads or assign) and entity.name != "customers":
+            raise UsageError(f"--leads and --assign are for importing customers, not {entity.name}")
         self.entity = entity
+        self.leads = leads
+        self.assign = assign or leads
         self.on_conflict = parse.parse_choice(on_conflict, CONFLICT_MODES, what="--on-conflict mode")
         self.mapping = parse_mapping(entity, mapping)
         self.source = Source.open(Path(path), encoding)
@@ -173,7 +185,7 @@ class Import:
     ) -> Outcome:
         """Check the whole file, then (unless a dry run, or rows are invalid without
         ``skip_invalid``) call ``before_write`` and write. ``problem`` hears every problem."""
-        ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn))
+        ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
             rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
             outcome = self.check(conn, ctx, problem=problem, rejects=rejects, progress=progress)
@@ -223,6 +235,7 @@ class Import:
         entity = self.entity
         next_id = max(store.max_id(conn, entity.table), outcome.max_id) + 1
         keep = records.KEEP_IF_EMPTY[entity.name]
+        owners = reps.Assigner(conn) if self.assign else None
         with _NewRows(conn) as new_rows:
             for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
                 creates, updates = [], []
@@ -235,11 +248,16 @@ class Import:
                         creates.append(row)
                     elif row.action == "update":
                         updates.append(row)
-                updated = [self.shape.columns(row, ctx, creating=False) for row in updates]
+                updated = [self._columns(row, ctx, owners, creating=False) for row in updates]
+                if entity.name == "customers" and "owner" in self.present:
+                    customers.hand_over(conn, [(row.match or 0, u["owner_id"]) for u, row in zip(updated, updates, strict=True)])
                 try:
                     for group in new_rows.groups(entity.table, creates, key=lambda row: row.values["id"]):
-                        created = [self.shape.columns(row, ctx, creating=True) for row in group]
+                        created = [self._columns(row, ctx, owners, creating=True) for row in group]
                         store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
+                        if self.leads:
+                            new_rows.open("activity")  # new ids, given by SQLite: always above the largest
+                            store.plan_first_contacts(conn, [(c["id"], c["owner_id"], c["created_at"]) for c in created])
                     if updated:
                         store.update_rows(
                             conn, entity.table, list(updated[0]),
@@ -248,6 +266,16 @@ class Import:
                 except sqlite3.IntegrityError as error:
                     raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
                 self._write_extras(conn, ctx, creates, updates, new_rows)
+
+    def _columns(self, row: Row, ctx: Context, owners: reps.Assigner | None, *, creating: bool) -> dict[str, Any]:
+        """The row's database columns; with ``--assign`` (or ``--leads``), a customer left
+        without an owner gets one by the assignment rules."""
+        columns = self.shape.columns(row, ctx, creating=creating)
+        if owners is not None and columns.get("owner_id", 0) is None:
+            columns["owner_id"] = owners.choose(row.values.get("region"), row.values.get("industry"))
+        elif owners is not None and creating:
+            owners.took(columns["owner_id"])
+        return columns
 
     def _write_extras(
         self, conn: sqlite3.Connection, ctx: Context, creates: list[Row], updates: list[Row], new_rows: _NewRows
@@ -261,6 +289,7 @@ class Import:
         if self.entity.name == "deals":
             history = [h for row in creates for h in records.stage_history(row, row.values["id"], ctx, creating=True)]
             history += [h for row in updates for h in records.stage_history(row, row.match or 0, ctx, creating=False)]
+            store.clear_stage_history(conn, [row.match or 0 for row in updates if records.rebuilds_history(row)])
             if history:
                 new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
                 store.add_stage_history(conn, history)
@@ -278,7 +307,7 @@ class Import:
             rows = [self._read(number, cells) for number, cells in batch]
             self._resolve(conn, ctx, rows)
             for row in rows:
-                records.check(self.entity.name, row)
+                records.check(self.entity.name, row, ctx)
             self._match(conn, rows)
             yield rows
 

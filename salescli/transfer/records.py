@@ -28,6 +28,7 @@ class Context:
     now: str  # timestamp for rows without created_at
     today: str
     stages: list[dict[str, Any]]
+    leads: bool = False  # customers are new leads (import --leads): created now if the file has no date
 
     @property
     def first_open_stage(self) -> dict[str, Any]:
@@ -83,11 +84,24 @@ def natural_key(entity: str, row: Row) -> Any:
 # ---------------------------------------------------------------- checks
 
 
-def check(entity: str, row: Row) -> None:
+def check(entity: str, row: Row, ctx: Context) -> None:
     """The rules a row must keep beyond its single cells."""
+    for name, what in _PAST_DATES.get(entity, ()):
+        day = row.values.get(name)
+        if day is not None and day > ctx.today:
+            row.fail(name, f"{day} is in the future: {what}")
     rule = _CHECKS.get(entity)
     if rule is not None:
         rule(row)
+
+
+# Dates of what has happened: never after today (as ``deal win``, ``activity log`` and
+# ``deal pay`` refuse them too).
+_PAST_DATES = {
+    "deals": (("closed_at", "a deal is won or lost on or before today"),),
+    "activities": (("done_at", "an activity is done on or before today"),),
+    "payments": (("paid_on", "a payment is recorded once it is received"),),
+}
 
 
 def _check_deal(row: Row) -> None:
@@ -217,8 +231,8 @@ class Shape:
         for column, default in self.defaults.items():
             if out[column] is None:
                 out[column] = default
-        if out.get("created_at", "") is None:
-            out["created_at"] = ctx.now
+        if out.get("created_at", "") is None and (self.entity != "customers" or ctx.leads):
+            out["created_at"] = ctx.now  # a customer without one is an existing customer: it stays NULL
         if self.entity == "reps" and out["name"] is None:
             out["name"] = values["handle"].title()
         if self.entity == "deals" and out["stage_id"] is None:
@@ -232,21 +246,38 @@ class Shape:
 
 
 def stage_history(row: Row, record_id: int, ctx: Context, *, creating: bool) -> list[tuple[int, int, str]]:
-    """Stage-history rows for an imported deal: its stage entered on the day it was created,
-    or, for a won or lost deal, the first open stage then and the closing stage at closed_at.
-    An update that moves a deal to another stage adds the stage it entered."""
-    stage = row.refs.get("stage")
-    created_on = (row.values.get("created_at") or ctx.now)[:10]
-    closed_on = row.values.get("closed_at")
-    if creating:
-        if stage is None:
-            return [(record_id, ctx.first_open_stage["id"], created_on)]
-        if stage["kind"] == "open":
-            return [(record_id, stage["id"], created_on)]
-        return [(record_id, ctx.first_open_stage["id"], created_on), (record_id, stage["id"], closed_on or created_on)]
-    if stage is None or stage["id"] == row.existing.get("stage_id"):
+    """Stage-history rows for an imported deal: its stage entered on the day it was
+    created, or, for a won or lost deal, the first open stage then and the closing stage
+    at closed_at. An updated deal whose stage, created_at or closed_at changes gets its
+    history afresh the same way (``rebuilds_history``: the old one goes), so the history
+    never disagrees with the columns; an update that changes none of them keeps its own."""
+    existing = {} if creating else row.existing
+    if not creating and not rebuilds_history(row):
         return []
-    return [(record_id, stage["id"], closed_on if stage["kind"] != "open" and closed_on else ctx.today)]
+    stage = row.refs.get("stage") or existing.get("stage")
+    created_on = (row.values.get("created_at") or existing.get("created_at") or ctx.now)[:10]
+    closed_on = _closed_at(row) if not creating else row.values.get("closed_at")
+    if stage is None:
+        return [(record_id, ctx.first_open_stage["id"], created_on)]
+    if stage["kind"] == "open":
+        return [(record_id, stage["id"], created_on)]
+    return [(record_id, ctx.first_open_stage["id"], created_on), (record_id, stage["id"], closed_on or created_on)]
+
+
+def _closed_at(row: Row) -> str | None:
+    """An updated deal's closed_at after the update (``Shape.columns`` sets it with the stage)."""
+    return row.values.get("closed_at") if "stage" in row.values else row.existing.get("closed_at")
+
+
+def rebuilds_history(row: Row) -> bool:
+    """Whether an update changes what a deal's history follows: its stage or its dates."""
+    existing, stage = row.existing, row.refs.get("stage")
+    created = row.values.get("created_at")
+    return (
+        (stage is not None and stage["id"] != existing.get("stage_id"))
+        or (created is not None and created[:10] != (existing.get("created_at") or "")[:10])
+        or _closed_at(row) != existing.get("closed_at")
+    )
 
 
 def tags(row: Row, record_id: int) -> list[tuple[int, str]]:
