@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,6 +52,11 @@ class Column:
     this cell, for columns whose rows mix units (money in one row, counts in the next).
     ``missing`` is what people see where the value is missing (``(no source)``); programs
     (JSON, CSV) get null / an empty cell, so that a real value of that text stays apart.
+
+    ``priority`` says what a table too wide for the terminal gives up first: 1 is always
+    shown, 2 (the default) is left out after every 3. ``tone`` gives a row's cell its
+    meaning on a terminal, ``"bad"`` (red), ``"warn"`` (yellow) or ``"good"`` (green), or
+    None (see ``tones``).
     """
 
     key: str
@@ -60,6 +66,8 @@ class Column:
     mark: str | None = None
     kind_key: str | None = None
     missing: str = ""
+    priority: int = 2
+    tone: Callable[[Mapping[str, Any]], str | None] | None = None
 
     @property
     def title(self) -> str:
@@ -72,6 +80,14 @@ class Column:
     def kind_of(self, row: Mapping[str, Any]) -> str:
         """This cell's kind: the row's own (``kind_key``) if it names one, else the column's."""
         return (row.get(self.kind_key) if self.kind_key else None) or self.kind
+
+
+TONES = {"bad": "red", "warn": "yellow", "good": "green"}  # a cell's meaning → its colour
+
+
+def tones(key: str, **meanings: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """A ``Column.tone`` reading the row's ``key``: ``tones("status", behind="bad", met="good")``."""
+    return lambda row: meanings.get(row.get(key))  # type: ignore[arg-type]
 
 
 def stdout_isatty() -> bool:
@@ -140,6 +156,36 @@ def _plain_text(value: Any) -> str:
     return str(value)
 
 
+# C0 controls but tab and newline, DEL, and C1 controls (ESC and CSI among them).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def safe_text(text: str) -> str:
+    """``text`` with its control characters shown as escapes (ESC as ``\\x1b``), newlines
+    and tabs kept: nothing a name contains can drive the terminal (colours, title,
+    clipboard, screen clearing)."""
+    return text if text.isprintable() else _CONTROLS.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """``safe_text`` on one line, for a cell: a newline shows as ⏎, a tab as a space."""
+    if text.isprintable():
+        return text
+    return _CONTROLS.sub(_escape, text.replace("\r\n", "\n")).replace("\n", "⏎").replace("\t", " ")
+
+
+def _shown_text(value: Any) -> str:
+    """A text value as people see it, on one line, nothing that drives the terminal; a
+    missing one as nothing. (On the streaming path: one check for most cells.)"""
+    if value.__class__ is str:
+        return value if value.isprintable() else one_line(value)
+    return "" if value is None or value == [] or value == {} else one_line(_plain_text(value))
+
+
 def display_value(value: Any, kind: str, *, missing: str = "") -> str:
     """The human form, for table / plain / markdown."""
     if value is None or value == [] or value == "" or value == {}:
@@ -163,12 +209,12 @@ def _display_cell(kind: str) -> Callable[[Any], str]:
     if kind == "int":
         return lambda v: f"{v:,}"
     if kind == "list":
-        return lambda v: ", ".join(str(item) for item in v)
+        return lambda v: one_line(", ".join(str(item) for item in v))
     if kind == "object":
-        return lambda v: ", ".join(f"{key}={item}" for key, item in v.items())
+        return lambda v: one_line(", ".join(f"{key}={item}" for key, item in v.items()))
     if kind == "bool":
         return lambda v: "yes" if v else "no"
-    return _plain_text
+    return _shown_text
 
 
 def _cells(
@@ -192,6 +238,8 @@ def _labelled(convert: Callable[[Any], str], label: str) -> Callable[[Any], str]
 
 def _display_or_missing(kind: str) -> Callable[[Any], str]:
     present = _display_cell(kind)
+    if present is _shown_text:  # shows a missing value as nothing itself
+        return present
     return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
@@ -225,6 +273,7 @@ def render(
     empty: str = "Nothing to show.",
     quiet_if_empty: bool = False,
     total: int | None = None,
+    wide: bool = False,
 ) -> int:
     """Write ``rows`` in ``fmt``; return how many rows there were.
 
@@ -232,7 +281,8 @@ def render(
     all is printed when there are no rows (for cron). ``total``: how many rows there are
     in all when ``rows`` holds only the first ``limit`` (a table then says "N more"
     without reading the rest). ``summary`` is read only after the last row is written, so
-    a streaming report may fill it in as its rows go past.
+    a streaming report may fill it in as its rows go past. A table fits the terminal
+    unless ``wide`` (``_fit``).
     """
     fmt = choose_format(fmt)
     iterator = iter(rows)
@@ -248,9 +298,9 @@ def render(
     if fmt in ("csv", "tsv"):
         return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
     if fmt == "table":
-        return _write_rich(
-            all_rows, columns, title, limit or TABLE_ROWS, summary, summary_columns, empty if first is None else None, total
-        )
+        shown = limit or TABLE_ROWS
+        empty_text = empty if first is None else None
+        return _write_rich(all_rows, columns, title, shown, summary, summary_columns, empty_text, total, wide)
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 
 
@@ -304,6 +354,7 @@ def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
 
 
 def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
+    title = title and one_line(title)
     if empty:
         if title:
             out.write(f"{title}\n")
@@ -384,77 +435,159 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, total=None) -> int:
+GAP = 2  # cells between two columns of a table (plain text too)
+MIN_CUT = 20  # long text is cut no narrower than this (or its title) before columns go
+MIN_BAR = 5  # the narrowest bar still worth drawing
+
+
+@dataclass
+class _Fit:
+    """How a table fits the terminal: the width of each column shown (by index, in
+    order), and the titles of those left out and of those cut short."""
+
+    widths: dict[int, int]
+    left_out: list[str]
+    cut: list[str]
+
+
+def _fit(columns: Sequence[Column], texts: list[list[str]], room: int | None) -> _Fit:
+    """Fit the columns, whose cells read ``texts``, into ``room`` cells (None: no limit).
+
+    Long text gives way first, then bars narrow: the least important columns (highest
+    ``priority``) and then the widest, none below its least width (numbers, dates and
+    short values keep theirs). When even the least widths are too wide, columns are left
+    out, least important and rightmost first; priority 1 always stays.
+    """
+    natural: dict[int, int] = {}
+    least: dict[int, int] = {}
+    for i, column in enumerate(columns):
+        title = text_width(column.title)
+        value = max((text_width(line[i]) for line in texts), default=0)
+        if column.bar:
+            natural[i] = max(title, value + 1 + BAR_WIDTH)
+            least[i] = max(title, value + 1 + MIN_BAR)
+        else:
+            natural[i] = max(title, value)
+            least[i] = natural[i] if column.numeric else min(natural[i], max(title, MIN_CUT))
+    if room is None:
+        return _Fit(natural, [], [])
+
+    def needed(widths: dict[int, int]) -> int:
+        return sum(widths.values()) + GAP * (len(widths) - 1)
+
+    while needed(least) > room and (droppable := [i for i in least if columns[i].priority > 1]):
+        del least[max(droppable, key=lambda i: (columns[i].priority, i))]
+    widths = {i: natural[i] for i in least}
+    excess = needed(widths) - room
+    for priority in sorted({columns[i].priority for i in widths}, reverse=True):
+        tier = [i for i in widths if columns[i].priority == priority]
+        while excess > 0 and (slack := [i for i in tier if widths[i] > least[i]]):
+            widths[max(slack, key=widths.__getitem__)] -= 1
+            excess -= 1
+    return _Fit(
+        widths,
+        left_out=[c.title for i, c in enumerate(columns) if i not in widths],
+        cut=[columns[i].title for i, width in widths.items() if width < natural[i] and not columns[i].bar],
+    )
+
+
+def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, total=None, wide=False) -> int:
+    """A rich table that fits the terminal (``_fit``), or any width with ``wide``."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     out = console()
+    if title:
+        out.print(f"[bold]{escape(one_line(title))}[/bold]")
     if empty:
-        if title:
-            out.print(f"[bold]{title}[/bold]")
-        out.print(f"[dim]{empty}[/dim]")
+        out.print(f"[dim]{escape(empty)}[/dim]")
         return 0
     shown = list(islice(rows, limit))
     more = sum(1 for _ in rows) if total is None else max(total - len(shown), 0)
-    scales = {
-        c.key: max((row.get(c.key) or 0 for row in shown), default=0)
-        for c in columns
-        if c.bar and c.kind != "ratio"
-    }
-    cells = [[_rich_cell(row, c, scales.get(c.key)) for c in columns] for row in shown]
-    # Numbers, dates and other short values are never cut or wrapped; only long text
-    # wraps. When even that cannot fit the terminal, the rows print as plain text (the
-    # terminal wraps long lines, but nothing is lost).
-    plain = [_cells(columns, _display_or_missing, labelled=True)(row) for row in shown]
-    widest = [max([0] + [text_width(line[i]) for line in plain]) for i in range(len(columns))]
-    fixed = [c.numeric or c.bar or widest[i] <= 12 for i, c in enumerate(columns)]
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
-    for i, c in enumerate(columns):
-        table.add_column(c.title, justify="right" if c.numeric and not c.bar else "left", no_wrap=fixed[i])
-    for line in cells:
-        table.add_row(*line)
-    needed = 3 * len(columns) + 1  # SIMPLE_HEAD: a space either side of each column, one at the edge
-    for i, c in enumerate(columns):
-        if fixed[i]:
-            needed += max(text_width(c.title), widest[i] + (BAR_WIDTH + 1 if c.bar else 0))
-        else:  # wraps at spaces: as narrow as its longest word
-            words = c.title.split() + [word for line in plain for word in line[i].split()]
-            needed += max((text_width(word) for word in words), default=1)
-    if needed > out.width:
-        if title:
-            out.print(f"[bold]{title}[/bold]")
-        _write_plain(out.file, shown, columns)
-        out.file.flush()
-    else:
-        out.print(table)
+    texts = [[display_value(row.get(c.key), c.kind_of(row), missing=c.missing or "—") for c in columns] for row in shown]
+    fit = _fit(columns, texts, None if wide else out.width)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    bars = {}
+    for i, width in fit.widths.items():
+        column = columns[i]
+        table.add_column(
+            column.title,
+            justify="right" if column.numeric and not column.bar else "left",
+            width=width,
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        if column.bar:
+            bars[i] = (width - 1 - max(text_width(line[i]) for line in texts), _bar_scale(column, shown))
+    for row, line in zip(shown, texts):
+        cells = (_cut(line[i], width) for i, width in fit.widths.items())
+        table.add_row(*(_rich_cell(row, columns[i], text, *bars.get(i, (0, None))) for i, text in zip(fit.widths, cells)))
+    if wide:
+        out.width = max(out.width, sum(fit.widths.values()) + GAP * (len(fit.widths) - 1))
+    out.print(table)
     if more:
         out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
     lines = _summary_lines(summary, summary_columns)
     if lines:
-        grid = Table.grid(padding=(0, 2))
+        grid = Table.grid(padding=(0, GAP))
         grid.add_column(style="bold")
         grid.add_column(justify="right")
         for key, value in lines:
-            grid.add_row(key, value)
+            grid.add_row(escape(key), escape(value))
+        out.print()
         out.print(grid)
+    parts = []
+    if fit.left_out:
+        parts.append(f"Left out: {', '.join(fit.left_out)}")
+    if fit.cut:
+        parts.append(f"cut: {', '.join(fit.cut)}")
+    if parts:  # for people: stderr
+        console(stderr=True).print(f"[dim]{escape('; '.join(parts))} (--wide or -f plain shows all)[/dim]")
     return len(shown) + more
 
 
-def _rich_cell(row: Mapping[str, Any], column: Column, scale: float | None = None) -> str:
+def _cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` display cells, ending in … when anything was cut."""
+    if text_width(text) <= width:
+        return text
+    kept, used = [], 1  # the … takes one cell
+    for char in text:
+        used += text_width(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
+
+
+def _bar_scale(column: Column, shown: list[Mapping[str, Any]]) -> float | None:
+    """What a full bar stands for: a ratio is its own scale (None); a count or an amount
+    is drawn relative to the largest one shown."""
+    if column.kind == "ratio":
+        return None
+    return max((row.get(column.key) or 0 for row in shown), default=0)
+
+
+def _rich_cell(row: Mapping[str, Any], column: Column, text: str, width: int, scale: float | None) -> str:
+    """One cell as rich markup: the text escaped, in its tone's colour; a bar of
+    ``width`` cells before it in a bar column."""
     from rich.markup import escape
 
+    text = escape(text)
+    tone = column.tone(row) if column.tone else None
+    if tone:
+        text = f"[{TONES[tone]}]{text}[/]"
     value = row.get(column.key)
-    text = escape(display_value(value, column.kind_of(row), missing=column.missing or "—"))
     if not column.bar or value is None:
         return text
-    if scale is not None:  # a count or amount, drawn relative to the largest shown
+    if scale is not None:
         value = value / scale if scale else 0.0
-    cells = bar(value)
+    cells = bar(value, width)
     mark = row.get(column.mark) if column.mark else None
     if mark is None:
         return f"[cyan]{cells}[/cyan] {text}"
     at = min(len(cells) - 1, int(max(0.0, min(1.0, mark)) * len(cells)))
-    return f"[cyan]{cells[:at]}[/cyan][bold yellow]┃[/bold yellow][cyan]{cells[at + 1:]}[/cyan] {text}"
+    return f"[cyan]{cells[:at]}[/cyan][bold]┃[/bold][cyan]{cells[at + 1:]}[/cyan] {text}"
 
 
 def render_card(
@@ -466,12 +599,13 @@ def render_card(
     sections: Sequence[tuple[str, str, Sequence[Mapping[str, Any]], Sequence[Column]]] = (),
     summary: Mapping[str, Any] | None = None,
     summary_columns: Sequence[Column] = (),
+    wide: bool = False,
 ) -> None:
     """One record as a card of ``field: value`` lines, then listings under it.
 
     ``sections`` are ``(key, title, rows, columns)``; in JSON they become nested arrays
     under ``key`` of the one object printed. ``summary`` is one closing line (in JSON an
-    object under ``"summary"``; omitted in CSV).
+    object under ``"summary"``; omitted in CSV). ``wide`` as for ``render``.
     """
     fmt = choose_format(fmt)
     if fmt == "json":
@@ -486,8 +620,9 @@ def render_card(
     if fmt in ("csv", "tsv"):
         render([record], fields, fmt=fmt)
         return
-    lines = [(c.title, display_value(record.get(c.key), c.kind)) for c in fields]
-    lines = [(k, v) for k, v in lines if v]
+    values = [(c, display_value(record.get(c.key), c.kind)) for c in fields]
+    shown = [(c, value) for c, value in values if value]
+    title = title and one_line(title)
     if fmt == "table":
         from rich.markup import escape
         from rich.table import Table
@@ -495,8 +630,8 @@ def render_card(
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
-        for key, value in lines:
-            grid.add_row(escape(key), escape(value))
+        for column, value in shown:
+            grid.add_row(escape(column.title), _rich_cell(record, column, value, 0, None))
         out = console()
         if title:
             out.print(f"[bold underline]{escape(title)}[/bold underline]")
@@ -505,13 +640,12 @@ def render_card(
     else:
         if title:
             sys.stdout.write(f"## {title}\n\n" if fmt == "markdown" else f"{title}\n")
-        width = max((len(k) for k, _ in lines), default=0)
-        sys.stdout.writelines(f"{k.ljust(width)}  {v}\n" for k, v in lines)
+        width = max((len(c.title) for c, _ in shown), default=0)
+        sys.stdout.writelines(f"{c.title.ljust(width)}  {value}\n" for c, value in shown)
         sys.stdout.write("\n")
     for _, section_title, rows, columns in sections:
-        render(rows, columns, fmt=fmt, title=section_title, empty="None.")
-        if fmt != "table":
-            sys.stdout.write("\n")
+        render(rows, columns, fmt=fmt, title=section_title, empty="None.", wide=wide)
+        sys.stdout.write("\n")
     line = " · ".join(f"{key}: {value}" for key, value in _summary_lines(summary, summary_columns))
     if line:
         sys.stdout.write(f"{line}\n")
@@ -523,19 +657,19 @@ def render_card(
 def created(kind: str, record_id: int, detail: str = "") -> None:
     """What every ``add`` prints: a sentence on a terminal, the bare id when piped."""
     if stdout_isatty():
-        console().print(f"Added {kind} {record_id}" + (f": {detail}" if detail else ""), markup=False)
+        console().print(f"Added {kind} {record_id}" + (f": {one_line(detail)}" if detail else ""), markup=False)
     else:
         sys.stdout.write(f"{record_id}\n")
 
 
 def message(text: str) -> None:
     """A sentence for people (stderr), e.g. what a command did."""
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(safe_text(text) + "\n")
 
 
 def done(text: str) -> None:
     """The result of a write command that creates nothing (stdout: what happened)."""
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(safe_text(text) + "\n")
 
 
 def stderr_isatty() -> bool:
@@ -568,10 +702,11 @@ def progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[str, int
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"Warning: {text}\n")
+    sys.stderr.write(f"Warning: {safe_text(text)}\n")
 
 
 def error(text: str) -> None:
+    text = safe_text(text)
     if os.environ.get("NO_COLOR") is None and sys.stderr.isatty():
         sys.stderr.write(f"\x1b[31mError:\x1b[0m {text}\n")
     else:

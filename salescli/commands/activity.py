@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Optional
+from collections.abc import Mapping
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -15,6 +16,7 @@ from salescli.commands.common import (
     LimitOption,
     PeriodOption,
     ToOption,
+    WideOption,
     YesOption,
     ahead,
     confirm,
@@ -27,19 +29,30 @@ from salescli.store import activities, customers, refs
 
 app = App(help="Activities: log calls and visits, plan follow-ups (also recurring ones), tick them off.")
 
+
+def _due_tone(row: Mapping[str, Any]) -> str | None:
+    """An open follow-up's due date: bad when overdue, a warning when due today."""
+    if row["done_at"] or not row["due"]:
+        return None
+    due, today = str(row["due"]), parse.today().isoformat()
+    return "bad" if due < today else "warn" if due == today else None
+
+
 COLUMNS = [
-    Column("id"),
-    Column("customer"),
-    Column("deal"),
+    Column("id", priority=1),
+    Column("customer", priority=1),
+    Column("deal", priority=3),
     Column("type"),
-    Column("summary"),
+    Column("summary", priority=1),
     Column("owner"),
-    Column("due", kind="date"),
+    Column("due", kind="date", priority=1, tone=_due_tone),
     Column("done_at", "done", kind="date"),
-    Column("score", kind="int"),
-    Column("recurrence", "repeats"),
-    Column("created_at", "created"),
+    Column("score", kind="int", priority=3),
+    Column("recurrence", "repeats", priority=3),
+    Column("created_at", "created", priority=3),
 ]
+
+
 
 CustomerArgument = Annotated[str, typer.Argument(help="The customer: id, name, or the start of a unique name.")]
 IdArgument = Annotated[str, typer.Argument(help="The activity's id.", show_default=False)]
@@ -204,6 +217,7 @@ def list_(
     end: ToOption = None,
     limit: LimitOption = None,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """List activities: open ones by due date, then done ones, most recent first.
 
@@ -223,7 +237,7 @@ def list_(
         kind=kind,
         period=span,
     )
-    output.render(rows, COLUMNS, fmt=fmt, limit=limit, empty="No activities.")
+    output.render(rows, COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No activities.")
 
 
 @app.command("delete")

@@ -59,7 +59,7 @@ def confirm(question: str, *, yes: bool) -> None:
         return
     if not stdin_isatty():
         raise Invalid(f"{question.rstrip('?')}: not at a terminal to confirm, so nothing was done (add --yes)")
-    if not typer.confirm(question, default=False, err=True):
+    if not typer.confirm(output.safe_text(question), default=False, err=True):
         raise SalesError("cancelled: nothing was done")
 
 
@@ -119,6 +119,16 @@ LimitOption = Annotated[
         show_default=False,
         help="Show this many rows (default: a table shows 50 and says how many more; other formats show all).",
     ),
+]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column in full, even when the table is wider than the terminal (table format only).",
+    ),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet-if-empty", help="Print nothing at all when there is nothing to show (for cron).")
 ]
 PeriodOption = Annotated[
     Optional[str],

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from salescli import output, parse, session, store
-from salescli.commands.common import App, FormatOption
+from salescli.commands.common import App, FormatOption, WideOption
 from salescli.errors import UsageError
 
 app = App(help="Settings: currency symbol, first-contact hours, stale-deal days.")
@@ -50,11 +50,11 @@ def set_(key: Annotated[str, typer.Argument(help=", ".join(SETTINGS))], value: s
 
 
 @app.command("list")
-def list_(fmt: FormatOption = None) -> None:
+def list_(fmt: FormatOption = None, wide: WideOption = False) -> None:
     """Every setting with its value."""
     values = store.settings(session.connection())
     rows = [{"key": k, "value": values[k], "meaning": meaning} for k, meaning in SETTINGS.items()]
-    output.render(rows, [output.Column("key"), output.Column("value"), output.Column("meaning")], fmt=fmt)
+    output.render(rows, [output.Column("key"), output.Column("value"), output.Column("meaning")], fmt=fmt, wide=wide)
 
 
 @app.command("path")

@@ -13,6 +13,7 @@ from salescli.commands.common import (
     FormatOption,
     LimitOption,
     OwnerOption,
+    WideOption,
     YesOption,
     confirm,
     happened_on,
@@ -23,25 +24,25 @@ from salescli.store import customers, refs
 app = App(help="Customers: who you sell to, their owner, tags, deals and follow-ups.")
 
 COLUMNS = [
-    Column("id", kind="id"),
-    Column("name"),
+    Column("id", kind="id", priority=1),
+    Column("name", priority=1),
     Column("company"),
     Column("title"),
-    Column("contact"),
+    Column("contact", priority=3),
     Column("phone"),
     Column("email"),
     Column("industry"),
     Column("region"),
     Column("size"),
-    Column("source"),
-    Column("tier"),
-    Column("tags", kind="list"),
+    Column("source", priority=3),
+    Column("tier", priority=3),
+    Column("tags", kind="list", priority=3),
     Column("owner"),
     Column("credit_limit", "credit limit", kind="money"),
-    Column("notes"),
-    Column("fields", kind="object"),
-    Column("created_at", "created"),
-    Column("updated_at", "updated"),
+    Column("notes", priority=3),
+    Column("fields", kind="object", priority=3),
+    Column("created_at", "created", priority=3),
+    Column("updated_at", "updated", priority=3),
 ]
 # What a human-readable listing shows; csv, tsv and json carry every column.
 TABLE_COLUMNS = [
@@ -50,7 +51,7 @@ TABLE_COLUMNS = [
 DEAL_COLUMNS = [
     Column("id", kind="id"),
     Column("title"),
-    Column("stage"),
+    Column("stage", tone=output.tones("kind", won="good", lost="bad")),
     Column("amount", kind="money"),
     Column("expected_close", "expected close"),
     Column("owner"),
@@ -69,7 +70,7 @@ FOLLOW_UP_COLUMNS = [
     Column("type"),
     Column("summary"),
     Column("owner"),
-    Column("days_overdue", "days overdue", kind="int"),
+    Column("days_overdue", "days overdue", kind="int", tone=lambda row: "bad" if row["days_overdue"] else None),
 ]
 SUMMARY_COLUMNS = [
     Column("open_pipeline", "open pipeline", kind="money"),
@@ -207,6 +208,7 @@ def list_(
     ] = None,
     limit: LimitOption = None,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """List customers, sorted by name."""
     fmt = output.choose_format(fmt)
@@ -227,13 +229,13 @@ def list_(
     if fmt == "table":  # the first rows, and how many there are in all
         limit = limit or output.TABLE_ROWS
         rows = customers.listing(conn, where, limit=limit)
-        output.render(rows, columns, fmt=fmt, limit=limit, total=customers.count(conn, where), empty=empty)
+        output.render(rows, columns, fmt=fmt, wide=wide, limit=limit, total=customers.count(conn, where), empty=empty)
     else:
-        output.render(customers.listing(conn, where, limit=limit), columns, fmt=fmt, empty=empty)
+        output.render(customers.listing(conn, where, limit=limit), columns, fmt=fmt, wide=wide, empty=empty)
 
 
 @app.command("show")
-def show(ref: RefArgument, fmt: FormatOption = None) -> None:
+def show(ref: RefArgument, fmt: FormatOption = None, wide: WideOption = False) -> None:
     """A customer's card: details, deals, activity timeline, open follow-ups, summary."""
     conn = session.connection()
     card = customers.card(conn, refs.customer(conn, ref)["id"])
@@ -242,6 +244,7 @@ def show(ref: RefArgument, fmt: FormatOption = None) -> None:
         record,
         COLUMNS,
         fmt=fmt,
+        wide=wide,
         title=f"{record['name']} (#{record['id']})",
         sections=[
             ("deals", "Deals", card["deals"], DEAL_COLUMNS),
@@ -374,7 +377,7 @@ def merge(
 
 
 @app.command("duplicates")
-def duplicates(fmt: FormatOption = None, limit: LimitOption = None) -> None:
+def duplicates(fmt: FormatOption = None, wide: WideOption = False, limit: LimitOption = None) -> None:
     """Likely duplicates: the same name, phone or e-mail.
 
     Names are compared ignoring case, spaces, punctuation and company suffixes (Ltd, Inc,
@@ -382,4 +385,4 @@ def duplicates(fmt: FormatOption = None, limit: LimitOption = None) -> None:
     Fold a duplicate into the customer that stays with 'customer merge REF INTO'.
     """
     rows = customers.duplicates(session.connection())
-    output.render(rows, DUPLICATE_COLUMNS, fmt=fmt, limit=limit, empty="No likely duplicates.")
+    output.render(rows, DUPLICATE_COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No likely duplicates.")

@@ -13,6 +13,7 @@ from salescli.commands.common import (
     FormatOption,
     LimitOption,
     OwnerOption,
+    WideOption,
     YesOption,
     ahead,
     confirm,
@@ -27,20 +28,20 @@ app = App(help="Deals: the pipeline from first lead to won (or lost), and the pa
 
 # deal list: every field for programs (json, csv, tsv), the ones that fit a screen for people.
 COLUMNS = [
-    Column("id", kind="int"),
-    Column("title"),
-    Column("customer"),
-    Column("amount", kind="money"),
+    Column("id", kind="int", priority=1),
+    Column("title", priority=1),
+    Column("customer", priority=1),
+    Column("amount", kind="money", priority=1),
     Column("cost", kind="money"),
     Column("product"),
     Column("quantity", kind="int"),
-    Column("stage"),
+    Column("stage", priority=1, tone=output.tones("kind", won="good", lost="bad")),
     Column("probability", kind="ratio"),
     Column("expected_close", "expected close"),
     Column("owner"),
     Column("source"),
     Column("created_at", "created"),
-    Column("closed_at", "closed"),
+    Column("closed_at", "closed", priority=3),
     Column("lost_reason", "lost reason"),
 ]
 
@@ -173,6 +174,7 @@ def list_(
     ] = None,
     limit: LimitOption = None,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """List deals: open ones first, soonest expected close first; then closed ones, latest first."""
     kinds = [kind for kind, wanted in (("open", open_), ("won", won), ("lost", lost)) if wanted]
@@ -188,11 +190,11 @@ def list_(
         closing=period,
     )
     columns = COLUMNS if output.for_programs(fmt) else SCREEN_COLUMNS
-    output.render(deals.listing(conn, where), columns, fmt=fmt, limit=limit, empty="No deals.")
+    output.render(deals.listing(conn, where), columns, fmt=fmt, wide=wide, limit=limit, empty="No deals.")
 
 
 @app.command("show")
-def show(deal_id: IdArgument, fmt: FormatOption = None) -> None:
+def show(deal_id: IdArgument, fmt: FormatOption = None, wide: WideOption = False) -> None:
     """Show a deal: its fields, weighted value and margin, stage history, payments and activities."""
     conn = session.connection()
     deal = deals.card(conn, refs.deal(conn, deal_id)["id"])
@@ -200,6 +202,7 @@ def show(deal_id: IdArgument, fmt: FormatOption = None) -> None:
         deal,
         CARD,
         fmt=fmt,
+        wide=wide,
         title=f"Deal {deal['id']}: {deal['title']}",
         sections=[
             ("history", "Stage history", deal["history"], HISTORY),

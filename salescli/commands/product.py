@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, LimitOption
+from salescli.commands.common import App, FormatOption, LimitOption, WideOption
 from salescli.output import Column
 from salescli.store import products, refs
 
@@ -59,22 +59,29 @@ def add(
 @app.command("list")
 def list_(
     fmt: FormatOption = None,
+    wide: WideOption = False,
     limit: LimitOption = None,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Include inactive products.")] = False,
 ) -> None:
     """List the products (active ones unless --all)."""
     rows = products.listing(session.connection(), include_inactive=all_)
     output.render(
-        rows, COLUMNS, fmt=fmt, limit=limit, empty="No products: add one with 'salescli product add SKU NAME --price P'."
+        rows,
+        COLUMNS,
+        fmt=fmt,
+        wide=wide,
+        limit=limit,
+        empty="No products: add one with 'salescli product add SKU NAME --price P'.",
     )
 
 
 @app.command("show")
-def show(sku: SkuArgument, fmt: FormatOption = None) -> None:
+def show(sku: SkuArgument, fmt: FormatOption = None, wide: WideOption = False) -> None:
     """Show a product with its unit margin and what it has sold."""
     conn = session.connection()
     product = refs.product(conn, sku)
-    output.render_card(products.card(conn, product["id"]), CARD, fmt=fmt, title=f"{product['sku']} {product['name']}")
+    card = products.card(conn, product["id"])
+    output.render_card(card, CARD, fmt=fmt, wide=wide, title=f"{product['sku']} {product['name']}")
 
 
 @app.command("edit")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption
+from salescli.commands.common import App, FormatOption, WideOption
 from salescli.errors import Invalid
 from salescli.output import Column
 from salescli.store import refs, reps
@@ -15,13 +15,13 @@ from salescli.store import refs, reps
 app = App(help="Sales reps: who owns customers, deals and follow-ups.")
 
 COLUMNS = [
-    Column("handle"),
-    Column("name"),
+    Column("handle", priority=1),
+    Column("name", priority=1),
     Column("email"),
-    Column("active", kind="bool"),
-    Column("commission_rate", "commission", kind="ratio"),
-    Column("regions", kind="list"),
-    Column("industries", kind="list"),
+    Column("active", kind="bool", priority=3),
+    Column("commission_rate", "commission", kind="ratio", priority=3),
+    Column("regions", kind="list", priority=3),
+    Column("industries", kind="list", priority=3),
     Column("customers", kind="int"),
     Column("open_deals", kind="int"),
 ]
@@ -58,18 +58,19 @@ def add(
 @app.command("list")
 def list_(
     fmt: FormatOption = None,
+    wide: WideOption = False,
     active: Annotated[bool, typer.Option("--active", help="Only active reps.")] = False,
 ) -> None:
     """List the reps with their customers and open deals."""
     rows = reps.listing(session.connection(), include_inactive=not active)
-    output.render(rows, COLUMNS, fmt=fmt, empty="No reps yet: add one with 'salescli rep add HANDLE'.")
+    output.render(rows, COLUMNS, fmt=fmt, wide=wide, empty="No reps yet: add one with 'salescli rep add HANDLE'.")
 
 
 @app.command("show")
-def show(handle: str, fmt: FormatOption = None) -> None:
+def show(handle: str, fmt: FormatOption = None, wide: WideOption = False) -> None:
     """Show one rep."""
     conn = session.connection()
-    output.render_card(reps.get(conn, refs.rep(conn, handle)["id"]), COLUMNS, fmt=fmt, title=handle)
+    output.render_card(reps.get(conn, refs.rep(conn, handle)["id"]), COLUMNS, fmt=fmt, wide=wide, title=handle)
 
 
 @app.command("edit")

@@ -17,7 +17,9 @@ from salescli.commands.common import (
     LimitOption,
     OwnerOption,
     PeriodOption,
+    QuietOption,
     ToOption,
+    WideOption,
 )
 from salescli.output import Column
 from salescli.parse import Period
@@ -28,16 +30,16 @@ from salescli.store import refs
 RepOption = Annotated[Optional[str], typer.Option("--rep", help="Only this rep (handle).", show_default=False)]
 
 REPS = [
-    Column("rep", missing="(unassigned)"),
-    Column("won_deals", "won", kind="int"),
-    Column("revenue", kind="money"),
+    Column("rep", missing="(unassigned)", priority=1),
+    Column("won_deals", "won", kind="int", priority=1),
+    Column("revenue", kind="money", priority=1),
     Column("margin", kind="money"),
-    Column("margin_rate", "margin %", kind="ratio"),
-    Column("new_customers", "new cust.", kind="int"),
-    Column("activities", kind="int"),
+    Column("margin_rate", "margin %", kind="ratio", priority=3),
+    Column("new_customers", "new cust.", kind="int", priority=3),
+    Column("activities", kind="int", priority=3),
     Column("win_rate", "win rate", kind="ratio"),
-    Column("avg_deal", "avg deal", kind="money"),
-    Column("avg_cycle_days", "cycle days", kind="number"),
+    Column("avg_deal", "avg deal", kind="money", priority=3),
+    Column("avg_cycle_days", "cycle days", kind="number", priority=3),
     Column("open_weighted", "open weighted", kind="money"),
     Column("commission", kind="money"),
 ]
@@ -45,13 +47,13 @@ REPS_SUMMARY = [Column("reps", kind="int"), *REPS[1:], Column("revenue_per_rep",
 
 CUSTOMERS = [
     Column("id", kind="id"),
-    Column("customer"),
+    Column("customer", priority=1),
     Column("owner"),
-    Column("tier"),
+    Column("tier", priority=1),
     Column("recency_days", "recency (days)", kind="int"),
     Column("frequency", kind="int"),
-    Column("monetary", kind="money"),
-    Column("share", kind="ratio"),
+    Column("monetary", kind="money", priority=1),
+    Column("share", kind="ratio", priority=3),
     Column("cumulative_share", "cumulative", kind="ratio", bar=True),
 ]
 TIER_SUMMARY = [
@@ -65,17 +67,17 @@ TIER_SUMMARY = [
 
 CLASSIFY = [
     Column("id", kind="id"),
-    Column("customer"),
-    Column("revenue", kind="money"),
-    Column("share", kind="ratio"),
-    Column("cumulative_share", "cumulative", kind="ratio"),
-    Column("tier"),
-    Column("current_tier", "current"),
+    Column("customer", priority=1),
+    Column("revenue", kind="money", priority=1),
+    Column("share", kind="ratio", priority=3),
+    Column("cumulative_share", "cumulative", kind="ratio", priority=3),
+    Column("tier", priority=1),
+    Column("current_tier", "current", priority=1),
 ]
 CLASSIFY_APPLIED = [Column("tier", missing="(none)"), Column("before", kind="int"), Column("after", kind="int")]
 
 SOURCES = [
-    Column("source", missing="(no source)"),
+    Column("source", missing="(no source)", priority=1),
     Column("customers", kind="int"),
     Column("deals", kind="int"),
     Column("won", kind="int"),
@@ -86,32 +88,32 @@ SOURCES = [
 
 PRODUCTS = [
     Column("sku"),
-    Column("name", missing="(no product)"),
+    Column("name", missing="(no product)", priority=1),
     Column("units", kind="int"),
-    Column("revenue", kind="money"),
+    Column("revenue", kind="money", priority=1),
     Column("share", kind="ratio", bar=True),
     Column("margin", kind="money"),
-    Column("margin_rate", "margin %", kind="ratio"),
+    Column("margin_rate", "margin %", kind="ratio", priority=3),
 ]
 
 LOST = [
-    Column("reason", missing="(no reason)"),
+    Column("reason", missing="(no reason)", priority=1),
     Column("deals", kind="int"),
-    Column("value", kind="money"),
+    Column("value", kind="money", priority=1),
     Column("share", "share of value", kind="ratio", bar=True),
 ]
 
 RECEIVABLES = [
-    Column("customer"),
-    Column("billed", kind="money"),
-    Column("paid", kind="money"),
-    Column("outstanding", kind="money"),
+    Column("customer", priority=1),
+    Column("billed", kind="money", priority=3),
+    Column("paid", kind="money", priority=3),
+    Column("outstanding", kind="money", priority=1),
     Column("0_30", "0–30 days", kind="money"),
     Column("31_60", "31–60", kind="money"),
     Column("61_90", "61–90", kind="money"),
     Column("over_90", "over 90", kind="money"),
-    Column("credit_limit", "credit limit", kind="money"),
-    Column("over_limit", "over limit", kind="bool"),
+    Column("credit_limit", "credit limit", kind="money", priority=3),
+    Column("over_limit", "over limit", kind="bool", priority=1),
 ]
 RECEIVABLES_SUMMARY = [
     Column("customers", kind="int"),
@@ -142,6 +144,8 @@ def reps(
     end: ToOption = None,
     rep: RepOption = None,
     fmt: FormatOption = None,
+    quiet_if_empty: QuietOption = False,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Leaderboard: each rep's won deals, revenue, margin, win rate, cycle, pipeline and commission.
@@ -154,6 +158,8 @@ def reps(
         rows,
         REPS,
         fmt=fmt,
+        quiet_if_empty=quiet_if_empty,
+        wide=wide,
         limit=limit,
         title=_title("Reps", when),
         report="reps",
@@ -170,6 +176,8 @@ def customers(
     end: ToOption = None,
     owner: OwnerOption = None,
     fmt: FormatOption = None,
+    quiet_if_empty: QuietOption = False,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Customer value: ABC tiers by revenue won in the period, and recency, frequency, monetary.
@@ -184,6 +192,8 @@ def customers(
         rows,
         CUSTOMERS,
         fmt=fmt,
+        quiet_if_empty=quiet_if_empty,
+        wide=wide,
         limit=limit,
         title=_title("Customers", when),
         report="customers",
@@ -200,6 +210,7 @@ def classify(
     end: ToOption = None,
     apply: Annotated[bool, typer.Option("--apply", help="Store the computed tiers on the customers.")] = False,
     fmt: FormatOption = None,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Tier the customers A/B/C by revenue won in the period (ABC: 80 % / 95 %); --apply stores them.
@@ -215,6 +226,7 @@ def classify(
             rows,
             CLASSIFY,
             fmt=fmt,
+        wide=wide,
             limit=limit,
             title=title,
             report="classify",
@@ -231,6 +243,7 @@ def classify(
         reports.tier_counts(rows),
         CLASSIFY_APPLIED,
         fmt=fmt,
+        wide=wide,
         title=title,
         report="classify",
         period=when,
@@ -304,6 +317,8 @@ def _period_and_owner_command(spec: _Report) -> Callable[..., None]:
         end: ToOption = None,
         owner: OwnerOption = None,
         fmt: FormatOption = None,
+        wide: WideOption = False,
+        quiet_if_empty: QuietOption = False,
         limit: LimitOption = None,
     ) -> None:
         when = _period(period, start, end)
@@ -313,6 +328,8 @@ def _period_and_owner_command(spec: _Report) -> Callable[..., None]:
             rows,
             spec.columns,
             fmt=fmt,
+            wide=wide,
+            quiet_if_empty=quiet_if_empty,
             limit=limit,
             title=_title(spec.title, when),
             report=spec.name,
@@ -332,6 +349,8 @@ def receivables(
         Optional[str], typer.Option("--owner", help="Only customers this rep owns (handle).", show_default=False)
     ] = None,
     fmt: FormatOption = None,
+    quiet_if_empty: QuietOption = False,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
@@ -341,6 +360,8 @@ def receivables(
         rows,
         RECEIVABLES,
         fmt=fmt,
+        quiet_if_empty=quiet_if_empty,
+        wide=wide,
         limit=limit,
         title=f"Receivables — {parse.today().isoformat()}",
         report="receivables",

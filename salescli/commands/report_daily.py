@@ -8,7 +8,16 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session, store
-from salescli.commands.common import App, FormatOption, FromOption, LimitOption, PeriodOption, ToOption
+from salescli.commands.common import (
+    App,
+    FormatOption,
+    FromOption,
+    LimitOption,
+    PeriodOption,
+    QuietOption,
+    ToOption,
+    WideOption,
+)
 from salescli.errors import UsageError
 from salescli.output import Column
 from salescli.reports import daily
@@ -25,15 +34,15 @@ RepOption = Annotated[
 ]
 
 FUNNEL = [
-    Column("stage"),
-    Column("probability", kind="ratio"),
-    Column("reached", kind="int", bar=True),
+    Column("stage", priority=1),
+    Column("probability", kind="ratio", priority=3),
+    Column("reached", kind="int", bar=True, priority=1),
     Column("reached_value", "reached value", kind="money"),
-    Column("conversion", kind="ratio"),
+    Column("conversion", kind="ratio", priority=1),
     Column("lost", kind="int"),
     Column("open", kind="int"),
     Column("open_value", "open value", kind="money"),
-    Column("avg_days_in_stage", "avg days in stage", kind="number"),
+    Column("avg_days_in_stage", "avg days in stage", kind="number", priority=3),
 ]
 FUNNEL_SUMMARY = [
     Column("deals", kind="int"),
@@ -48,49 +57,49 @@ FUNNEL_SUMMARY = [
     Column("weighted_value", "weighted value", kind="money"),
 ]
 TARGETS = [
-    Column("metric"),
+    Column("metric", priority=1),
     Column("period"),
-    Column("rep", missing="(team)"),
-    Column("target", kind_key="unit"),
-    Column("actual", kind_key="unit"),
-    Column("progress", kind="ratio", bar=True, mark="expected_progress"),
-    Column("elapsed", kind="ratio"),
-    Column("expected", kind_key="unit"),
+    Column("rep", missing="(team)", priority=1),
+    Column("target", kind_key="unit", priority=1),
+    Column("actual", kind_key="unit", priority=1),
+    Column("progress", kind="ratio", bar=True, mark="expected_progress", priority=1),
+    Column("elapsed", kind="ratio", priority=3),
+    Column("expected", kind_key="unit", priority=3),
     Column("projected", kind_key="unit"),
     Column("remaining", kind_key="unit"),
-    Column("per_day_needed", "per day needed", kind_key="unit"),
-    Column("status"),
+    Column("per_day_needed", "per day needed", kind_key="unit", priority=3),
+    Column("status", priority=1, tone=output.tones("status", behind="bad", missed="bad", ahead="good", met="good")),
 ]
 TARGETS_SUMMARY = [Column(key, kind="int") for key in ("targets", "met", "ahead", "behind", "missed", "not_started")]
 DUE = [
-    Column("bucket"),
+    Column("bucket", priority=1, tone=output.tones("bucket", overdue="bad", today="warn")),
     Column("id", kind="id"),
-    Column("due", kind="date"),
-    Column("days", kind="int"),
-    Column("customer"),
-    Column("deal", kind="id"),
-    Column("type"),
-    Column("summary"),
+    Column("due", kind="date", priority=1),
+    Column("days", kind="int", priority=3),
+    Column("customer", priority=1),
+    Column("deal", kind="id", priority=3),
+    Column("type", priority=3),
+    Column("summary", priority=1),
     Column("owner"),
 ]
 DUE_SUMMARY = [Column(key, kind="int") for key in ("overdue", "today", "upcoming", "uncontacted")]
 FORECAST = [
-    Column("month"),
+    Column("month", priority=1),
     Column("deals", kind="int"),
-    Column("amount", kind="money"),
-    Column("weighted", kind="money", bar=True),
+    Column("amount", kind="money", priority=1),
+    Column("weighted", kind="money", bar=True, priority=1),
     Column("won", kind="money"),
 ]
 FORECAST_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money"), Column("weighted", kind="money"), Column("won", kind="money")]
 STALE = [
-    Column("id", kind="id"),
-    Column("title"),
+    Column("id", kind="id", priority=1),
+    Column("title", priority=1),
     Column("customer"),
     Column("stage"),
-    Column("amount", kind="money"),
+    Column("amount", kind="money", priority=1),
     Column("owner"),
-    Column("last_activity", "last activity", kind="date"),
-    Column("days_idle", "days idle", kind="int"),
+    Column("last_activity", "last activity", kind="date", priority=3),
+    Column("days_idle", "days idle", kind="int", priority=1),
 ]
 STALE_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money")]
 
@@ -113,6 +122,7 @@ def funnel(
     end: ToOption = None,
     owner: OwnerOption = None,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Where is my pipeline: how many deals reached each stage, and where they drop.
 
@@ -126,6 +136,7 @@ def funnel(
         report.rows,
         FUNNEL,
         fmt=fmt,
+        wide=wide,
         title=_title(f"Funnel of deals created {f'in {span.label}' if span else 'at any time'}", owner),
         report="funnel",
         period=span,
@@ -140,6 +151,8 @@ def targets(
     end: ToOption = None,
     rep: RepOption = None,
     fmt: FormatOption = None,
+    quiet_if_empty: QuietOption = False,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Are we on target: each target's actual, pace, projection and status.
@@ -155,6 +168,8 @@ def targets(
         report.rows,
         TARGETS,
         fmt=fmt,
+        quiet_if_empty=quiet_if_empty,
+        wide=wide,
         limit=limit,
         title=_title(f"Targets {f'overlapping {span.label}' if span else f'running on {today}'}", rep),
         report="targets",
@@ -175,6 +190,7 @@ def due(
         bool, typer.Option("--check", help="Exit with status 1 when anything is overdue or uncontacted.")
     ] = False,
     fmt: FormatOption = None,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Who must I call today: follow-ups overdue, due today and coming up, and new customers nobody has contacted.
@@ -198,6 +214,7 @@ def due(
         tally.count(rows),
         DUE,
         fmt=fmt,
+        wide=wide,
         limit=limit,
         title=_title(f"Follow-ups due by {until}", owner),
         report="due",
@@ -214,6 +231,7 @@ def forecast(
     months: Annotated[str, typer.Option("--months", metavar="N", help="How many months to show, starting with this one.")] = "6",
     owner: OwnerOption = None,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Open deals by the month they are expected to close, and what was won this month.
 
@@ -227,6 +245,7 @@ def forecast(
         report.rows,
         FORECAST,
         fmt=fmt,
+        wide=wide,
         title=_title(f"Forecast of open deals, {report.period.label}", owner),
         report="forecast",
         period=report.period,
@@ -242,6 +261,8 @@ def stale(
     ] = None,
     owner: OwnerOption = None,
     fmt: FormatOption = None,
+    quiet_if_empty: QuietOption = False,
+    wide: WideOption = False,
     limit: LimitOption = None,
 ) -> None:
     """Open deals nobody has worked on for N days, most idle first.
@@ -258,6 +279,8 @@ def stale(
         report.rows,
         STALE,
         fmt=fmt,
+        quiet_if_empty=quiet_if_empty,
+        wide=wide,
         limit=limit,
         title=_title(f"Open deals idle for {idle} days or more", owner),
         report="stale",

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from salescli import output, session
-from salescli.commands.common import App, FormatOption, YesOption, confirm
+from salescli.commands.common import App, FormatOption, WideOption, YesOption, confirm
 from salescli.errors import UsageError
 from salescli.output import Column
 
@@ -61,12 +61,13 @@ UNDONE = ("restored", "changed back", "removed")
 def log(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent write commands to list.", min=1)] = 20,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """List recent write commands, newest first: what ran, when, what it changed, whether it was undone."""
     from salescli.store import history
 
     rows = [log_row(entry) for entry in history.log(session.connection(), limit)]
-    output.render(rows, COLUMNS, fmt=fmt, limit=limit, empty="No write commands yet.")
+    output.render(rows, COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No write commands yet.")
 
 
 def undo(

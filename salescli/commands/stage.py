@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption
+from salescli.commands.common import App, FormatOption, WideOption
 from salescli.errors import UsageError
 from salescli.output import Column
 from salescli.store import refs, stages
@@ -47,9 +47,9 @@ def _placement(conn: sqlite3.Connection, after: str | None, before: str | None) 
 
 
 @app.command("list")
-def list_(fmt: FormatOption = None) -> None:
+def list_(fmt: FormatOption = None, wide: WideOption = False) -> None:
     """List the stages in order, with the deals now in each and their value."""
-    output.render(stages.listing(session.connection()), COLUMNS, fmt=fmt)
+    output.render(stages.listing(session.connection()), COLUMNS, fmt=fmt, wide=wide)
 
 
 @app.command("add")

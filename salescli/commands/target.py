@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, LimitOption, PeriodOption
+from salescli.commands.common import App, FormatOption, LimitOption, PeriodOption, WideOption
 from salescli.output import Column
 from salescli.store import refs, targets
 
@@ -87,13 +87,19 @@ def list_(
     rep: Annotated[Optional[str], typer.Option("--rep", help="Only this rep's targets (handle).", show_default=False)] = None,
     limit: LimitOption = None,
     fmt: FormatOption = None,
+    wide: WideOption = False,
 ) -> None:
     """List targets (with --period: those whose period overlaps it)."""
     span = parse.parse_period(period) if period else None
     conn = session.connection()
     rows = targets.listing(conn, period=span, rep_id=refs.rep(conn, rep)["id"] if rep else None)
     output.render(
-        rows, COLUMNS, fmt=fmt, limit=limit, empty="No targets: set one with 'salescli target set METRIC VALUE --period P'."
+        rows,
+        COLUMNS,
+        fmt=fmt,
+        wide=wide,
+        limit=limit,
+        empty="No targets: set one with 'salescli target set METRIC VALUE --period P'.",
     )
 
 

@@ -279,7 +279,7 @@ def card(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     """Everything ``customer show`` prints: the customer, its deals, its activity timeline
     (done, newest first), its open follow-ups (soonest first) and a summary."""
     deals = [dict(row) for row in conn.execute(
-        "SELECT d.id, d.title, s.name AS stage, d.amount, d.expected_close, r.handle AS owner "
+        "SELECT d.id, d.title, s.name AS stage, s.kind, d.amount, d.expected_close, r.handle AS owner "
         "FROM deal d JOIN stage s ON s.id = d.stage_id LEFT JOIN rep r ON r.id = d.owner_id "
         "WHERE d.customer_id = ? ORDER BY d.created_at DESC, d.id DESC",
         [customer_id],
