@@ -41,7 +41,8 @@ class Column:
     """How one key of the rows is shown.
 
     kind: ``text`` | ``id`` (a number shown without separators) | ``int`` | ``money``
-    (cents) | ``ratio`` (fraction) | ``number`` | ``count`` (a whole number, or a
+    (cents) | ``ratio`` (fraction) | ``change`` (a signed fraction: +12.5%) | ``points``
+    (a signed difference of fractions, in percentage points: +3.0) | ``number`` | ``count`` (a whole number, or a
     fractional one such as an expected count) | ``date`` | ``list`` | ``bool`` | ``object``
     (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws the value as a bar in
     ``table`` format: a ratio as itself, any other number relative to the largest value
@@ -63,7 +64,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("id", "int", "money", "ratio", "number", "count") or self.kind_key is not None
+        return self.kind in ("id", "int", "money", "ratio", "change", "points", "number", "count") or self.kind_key is not None
 
     def kind_of(self, row: Mapping[str, Any]) -> str:
         """This cell's kind: the row's own (``kind_key``) if it names one, else the column's."""
@@ -98,7 +99,7 @@ def json_value(value: Any, kind: str) -> Any:
         return None
     if kind == "money":
         return value / 100 if value % 100 else value // 100
-    if kind == "ratio":
+    if kind in ("ratio", "change", "points"):
         return round(value, 4)
     if kind == "bool":
         return bool(value)
@@ -111,7 +112,7 @@ def _csv_cell(kind: str) -> Callable[[Any], str]:
     """The CSV form of one kind, as a function (chosen once per column: big exports)."""
     if kind == "money":
         return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
-    if kind == "ratio":
+    if kind in ("ratio", "change", "points"):
         return lambda v: "" if v is None else f"{round(v, 4)}"
     if kind == "list":
         return lambda v: "" if v is None else "; ".join(str(item) for item in v)
@@ -148,6 +149,10 @@ def _display_cell(kind: str) -> Callable[[Any], str]:
         return lambda v: format_money(v, symbol)
     if kind == "ratio":
         return lambda v: f"{v * 100:.1f}%"
+    if kind == "change":
+        return lambda v: f"{v * 100:+.1f}%"
+    if kind == "points":
+        return lambda v: f"{v * 100:+.1f}"
     if kind == "number":
         return lambda v: f"{v:,.1f}"
     if kind == "count":

@@ -191,6 +191,18 @@ def target_actuals(
     return won, customers, activities
 
 
+def lost_deals(conn: sqlite3.Connection, start: str, end: str, owner_id: int | None) -> list[sqlite3.Row]:
+    """Per day over ``start``…``end``: deals lost (``lost_deals``), by their ``closed_at``."""
+    params: Params = [start, end]
+    return conn.execute(
+        "SELECT d.closed_at AS day, count(*) AS lost_deals "
+        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
+        f"WHERE s.kind = 'lost' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
+        "GROUP BY d.closed_at",
+        params,
+    ).fetchall()
+
+
 # ---------------------------------------------------------------- due
 
 
