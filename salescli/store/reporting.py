@@ -220,6 +220,24 @@ def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | Non
     )
 
 
+def calendar_activities(
+    conn: sqlite3.Connection, until: dt.date, done_since: dt.date, owner_id: int | None
+) -> Iterator[sqlite3.Row]:
+    """Follow-ups for a calendar, by due date: every open one due on or before ``until``,
+    and those done since ``done_since`` (so that a calendar holding them can drop them)."""
+    params: Params = [until.isoformat(), done_since.isoformat(), until.isoformat()]
+    return conn.execute(
+        "SELECT a.id, a.created_at, a.due, a.done_at, a.type, a.summary, a.notes, c.name AS customer, "
+        "c.phone, c.contact, a.deal_id AS deal, d.title AS deal_title, r.handle AS owner "
+        "FROM activity a JOIN customer c ON c.id = a.customer_id "
+        "LEFT JOIN deal d ON d.id = a.deal_id LEFT JOIN rep r ON r.id = a.owner_id "
+        "WHERE a.due IS NOT NULL AND ((a.done_at IS NULL AND a.due <= ?) OR (a.done_at >= ? AND a.due <= ?)) "
+        f"AND {_owned_by('a.owner_id', owner_id, params)} "
+        "ORDER BY a.due, a.id",
+        params,
+    )
+
+
 def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | None) -> Iterator[sqlite3.Row]:
     """Customers added before ``added_before`` with no activity at all — none done and no
     follow-up open (every activity is one or the other) — oldest first, streaming.
