@@ -19,6 +19,7 @@ from salescli.commands import (
     demo,
     io,
     product,
+    remind,
     rep,
     report,
     report_analysis,
@@ -78,7 +79,7 @@ for module, name in (
 ):
     app.add_typer(module.app, name=name)
 
-for module in (config, demo, io, safety):
+for module in (config, demo, io, remind, safety):
     module.register(app)
 report_analysis.register_customer(customer.app)
 

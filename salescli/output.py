@@ -447,6 +447,45 @@ def _rich_cell(row: Mapping[str, Any], column: Column, scale: float | None = Non
     return f"[cyan]{cells[:at]}[/cyan][bold yellow]┃[/bold yellow][cyan]{cells[at + 1:]}[/cyan] {text}"
 
 
+def html_table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    row_class: str | None = None,
+    empty: str = "Nothing to show.",
+) -> str:
+    """A table as an HTML fragment (e-mail, dashboard): the cells as a table shows them,
+    escaped; ``row_class`` names a key whose value becomes each row's CSS class."""
+    from html import escape
+
+    cells = _cells(columns, _display_or_missing)
+    parts = [f"<h2>{escape(title)}</h2>"] if title else []
+    body = []
+    for row in rows:
+        css = f' class="{escape(str(row.get(row_class)))}"' if row_class and row.get(row_class) else ""
+        tds = "".join(
+            f'<td class="num">{escape(v)}</td>' if c.numeric else f"<td>{escape(v)}</td>" for c, v in zip(columns, cells(row))
+        )
+        body.append(f"<tr{css}>{tds}</tr>")
+    if not body:
+        return "".join(parts) + f"<p>{escape(empty)}</p>"
+    head = "".join(f'<th class="num">{escape(c.title)}</th>' if c.numeric else f"<th>{escape(c.title)}</th>" for c in columns)
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return "".join(parts)
+
+
+def text_of(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], **options: Any) -> str:
+    """What ``render(…, fmt="plain")`` prints, as a string (e-mail bodies)."""
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        render(rows, columns, fmt="plain", **options)
+    return buffer.getvalue()
+
+
 def render_card(
     record: Mapping[str, Any],
     fields: Sequence[Column],

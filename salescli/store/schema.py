@@ -30,6 +30,13 @@ DEFAULT_SETTINGS = {
     "currency": "$",
     "first_contact_hours": "24",
     "stale_deal_days": "14",
+    "owner_email": "",
+    "smtp_host": "",
+    "smtp_port": "",
+    "smtp_security": "starttls",
+    "smtp_user": "",
+    "smtp_from": "",
+    "smtp_password_file": "",
 }
 
 INITIAL = """
@@ -351,3 +358,28 @@ def m004_report_speed(db: Database) -> None:
 
 MIGRATIONS.append(m004_report_speed)  # (this file grows at the end: see the top)
 NAMES.append(m004_report_speed.__name__)
+
+
+# m005: reminders sent by `salescli remind` (who, which day, what), so that a rep gets at
+# most one a day and `salescli log` can show them. The leading ``_`` keeps the table out
+# of the undo record: undoing a command never "unsends" an e-mail.
+REMINDERS = """
+CREATE TABLE _reminder (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    day TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    rep_id INTEGER,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL
+);
+CREATE INDEX _reminder_day ON _reminder(day, recipient);
+"""
+
+
+def m005_reminders(db: Database) -> None:
+    for statement in statements(REMINDERS):
+        db.execute(statement)
+
+
+MIGRATIONS.append(m005_reminders)
+NAMES.append(m005_reminders.__name__)
