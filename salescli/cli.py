@@ -15,6 +15,7 @@ from salescli.commands import (
     activity,
     config,
     customer,
+    dashboard,
     deal,
     demo,
     io,
@@ -79,7 +80,7 @@ for module, name in (
 ):
     app.add_typer(module.app, name=name)
 
-for module in (config, demo, io, remind, safety):
+for module in (config, dashboard, demo, io, remind, safety):
     module.register(app)
 report_analysis.register_customer(customer.app)
 

@@ -69,10 +69,10 @@ def build(
     name: str | None,
     title: str,
     team: bool = False,
-    attachment: tuple[str, bytes] | None = None,
+    attachment: tuple[str, str] | None = None,
 ) -> EmailMessage:
     """The message: a text part and an HTML part with the same table, and ``attachment``
-    (file name, HTML bytes) if given."""
+    (file name, HTML page) if given."""
     counts = counts_of(rows)
     message = EmailMessage()
     message["Subject"] = subject(counts, team=team)
@@ -92,8 +92,8 @@ def build(
         cte="quoted-printable",
     )
     if attachment is not None:
-        filename, data = attachment
-        message.add_attachment(data, maintype="text", subtype="html", filename=filename)
+        filename, page = attachment
+        message.add_attachment(page, subtype="html", filename=filename, cte="base64")
     return message
 
 

@@ -167,3 +167,15 @@ def test_nothing_due_nothing_sent(cli, inbox):
     cli("config", "set", "smtp_from", "sales@example.com")
     result = cli("remind")
     assert inbox.envelopes == [] and "No reminders to send" in result.stderr
+
+
+def test_the_owner_can_have_the_dashboard_attached(business, inbox, cli):
+    assert "owner_email" in cli.fails("remind", "--attach-dashboard", code=2)
+    cli("config", "set", "owner_email", "boss@example.com")
+    cli("remind", "--attach-dashboard")
+    (team,) = inbox.to("boss@example.com")
+    (attached,) = list(team.iter_attachments())
+    assert attached.get_filename() == "sales-dashboard-2026-11-23.html"
+    page = attached.get_content()
+    assert page.startswith("<!DOCTYPE html>") and "Sales dashboard — 2026-11-23" in page and "成都天府餐饮" in page
+    assert not any(True for _ in inbox.to("alice@example.com")[0].iter_attachments())

@@ -24,6 +24,9 @@ def remind(
     rep: Annotated[Optional[str], typer.Option("--rep", help="Only this rep (handle); no team summary.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the messages instead of sending them.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Send even to whoever was already reminded today.")] = False,
+    attach_dashboard: Annotated[
+        bool, typer.Option("--attach-dashboard", help="Attach the dashboard (salescli dashboard) to the owner's message.")
+    ] = False,
 ) -> None:
     """E-mail every active rep their overdue, today's and upcoming follow-ups and their uncontacted customers; the owner (setting owner_email) gets the team's.
 
@@ -32,6 +35,7 @@ def remind(
     Examples:
       salescli remind --dry-run
       salescli remind --rep alice --days 3
+      salescli remind --attach-dashboard
       30 7 * * 1-5  salescli remind   (crontab: weekdays at 07:30)
     """
     ahead = parse.parse_count(days, what="--days", minimum=0)
@@ -69,10 +73,20 @@ def remind(
         )
         plan.append(reminders.Reminder(person["email"], person["id"], person["handle"], reminders.counts_of(rows), message))
     owner_email = settings["owner_email"]
+    if attach_dashboard and not (owner_email and rep_id is None):
+        raise UsageError("--attach-dashboard goes to the owner's team summary: set owner_email, and leave out --rep")
     if rep_id is None and owner_email:
         rows = due_rows(None)
-        if rows:
-            message = reminders.build(rows, DUE, sender=sender, recipient=owner_email, name=None, title=f"The team's {title.lower()}", team=True)
+        if rows or attach_dashboard:
+            attachment = None
+            if attach_dashboard:
+                from salescli.commands.dashboard import build as dashboard
+
+                attachment = (f"sales-dashboard-{today}.html", dashboard(today))
+            message = reminders.build(
+                rows, DUE, sender=sender, recipient=owner_email, name=None, title=f"The team's {title.lower()}", team=True,
+                attachment=attachment,
+            )
             plan.append(reminders.Reminder(owner_email, None, "team", reminders.counts_of(rows), message))
     if not force:
         for reminder in [r for r in plan if sent.sent_today(conn, today.isoformat(), r.recipient, r.rep_id)]:
