@@ -37,15 +37,7 @@ def build(today: dt.date) -> str:
 
     funnel = daily.funnel(*reporting.funnel(conn, None, None))
 
-    hours = int(store.setting(conn, "first_contact_hours"))
-    due = list(
-        daily.due(
-            reporting.due_activities(conn, today + dt.timedelta(days=DUE_DAYS), None),
-            reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), None),
-            today,
-            hours,
-        )
-    )
+    due = list(report_daily.due_rows(conn, today, today + dt.timedelta(days=DUE_DAYS), None))
 
     reps, _ = analysis.reps(queries.rep_figures(conn, month, None), every_rep=False)
 
@@ -54,7 +46,7 @@ def build(today: dt.date) -> str:
     start, end = window.start.isoformat(), window.end.isoformat()
     trend = trends.trend(shown, *reporting.target_actuals(conn, start, end, None), reporting.lost_deals(conn, start, end, None))
 
-    owed, ageing = analysis.receivables(queries.won_balances(conn, None), today=today)
+    _, ageing = analysis.receivables(queries.won_balances(conn, None), today=today)
 
     sections = [
         board.Section("targets", f"Targets for {month.label} and {quarter.label}", targets, report_daily.TARGETS,
@@ -71,7 +63,6 @@ def build(today: dt.date) -> str:
         board.Section("receivables", "Receivables by age", [ageing], AGEING_COLUMNS,
                       board.ageing_chart(ageing, report_analysis.RECEIVABLES, currency)),
     ]
-    del owed
     return board.page(f"Sales dashboard — {today.isoformat()}", sections, footer=f"salescli · {session.db_path().name} · {parse.timestamp()}")
 
 

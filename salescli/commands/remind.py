@@ -9,10 +9,10 @@ import typer
 
 from salescli import output, parse, reminders, session, store
 from salescli.commands.common import App
+from salescli.commands import report_daily
 from salescli.commands.report_daily import DUE
 from salescli.errors import SalesError, UsageError
-from salescli.reports import daily
-from salescli.store import refs, reporting
+from salescli.store import refs
 from salescli.store import reminders as sent
 
 MAX_DAYS = 366
@@ -46,18 +46,10 @@ def remind(
     conn = session.connection()
     settings = store.settings(conn)
     rep_id = refs.optional_rep_id(conn, rep)
-    hours = int(settings["first_contact_hours"])
     sender = reminders.sender_of(settings) if not dry_run else (settings["smtp_from"] or settings["owner_email"] or "salescli")
 
     def due_rows(owner_id: int | None) -> list[dict]:
-        return list(
-            daily.due(
-                reporting.due_activities(conn, until, owner_id),
-                reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
-                today,
-                hours,
-            )
-        )
+        return list(report_daily.due_rows(conn, today, until, owner_id))
 
     title = f"Follow-ups due by {until}"
     plan: list[reminders.Reminder] = []
