@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from salescli import output, parse, reminders, session, store
+from salescli import output, parse, session, store
 from salescli.commands.common import App
 from salescli.commands import report_daily
 from salescli.commands.report_daily import DUE
 from salescli.errors import SalesError, UsageError
 from salescli.store import refs
 from salescli.store import reminders as sent
+
+if TYPE_CHECKING:
+    from salescli import reminders
 
 MAX_DAYS = 366
 REP_COLUMNS = [c for c in DUE if c.key != "owner"]
@@ -38,6 +41,8 @@ def remind(
       salescli remind --attach-dashboard
       30 7 * * 1-5  salescli remind   (crontab: weekdays at 07:30)
     """
+    from salescli import reminders  # smtplib, ssl and email: only when reminding
+
     ahead = parse.parse_count(days, what="--days", minimum=0)
     if ahead > MAX_DAYS:
         raise UsageError(f"--days must be at most {MAX_DAYS}, not {ahead}")
@@ -99,6 +104,8 @@ def remind(
 
 def _send(plan: list[reminders.Reminder], server: reminders.Server, today: dt.date) -> None:
     """Send each message, recording it as soon as the server has taken it."""
+    from salescli import reminders
+
     done: list[str] = []
     refused: list[str] = []
     try:
