@@ -15,10 +15,12 @@ from salescli.commands import (
     activity,
     config,
     customer,
+    dashboard,
     deal,
     demo,
     io,
     product,
+    remind,
     rep,
     report,
     report_analysis,
@@ -78,7 +80,7 @@ for module, name in (
 ):
     app.add_typer(module.app, name=name)
 
-for module in (config, demo, io, safety):
+for module in (config, dashboard, demo, io, remind, safety):
     module.register(app)
 report_analysis.register_customer(customer.app)
 

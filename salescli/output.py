@@ -43,7 +43,9 @@ class Column:
 
     kind: ``text`` | ``id`` (a number shown without separators) | ``int`` | ``money``
     (cents) | ``ratio`` (fraction) | ``percent`` (a fraction a user typed as a percentage:
-    ``5%`` in CSV, so that an import reads it back exactly) | ``number`` | ``count`` (a whole number, or a
+    ``5%`` in CSV, so that an import reads it back exactly) | ``change`` (a signed fraction:
+    +12.5%) | ``points`` (a signed difference of fractions, in percentage points: +3.0) |
+    ``number`` | ``count`` (a whole number, or a
     fractional one such as an expected count) | ``date`` | ``list`` | ``bool`` | ``object``
     (a dict: ``key=value`` pairs; JSON text in CSV). ``bar`` draws the value as a bar in
     ``table`` format: a ratio as itself, any other number relative to the largest value
@@ -75,7 +77,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("id", "int", "money", "ratio", "percent", "number", "count") or self.kind_key is not None
+        return self.kind in ("id", "int", "money", "ratio", "percent", "change", "points", "number", "count") or self.kind_key is not None
 
     def kind_of(self, row: Mapping[str, Any]) -> str:
         """This cell's kind: the row's own (``kind_key``) if it names one, else the column's."""
@@ -118,7 +120,7 @@ def json_value(value: Any, kind: str) -> Any:
         return None
     if kind == "money":
         return value / 100 if value % 100 else value // 100
-    if kind == "ratio":
+    if kind in ("ratio", "change", "points"):
         return round(value, 4)
     if kind == "bool":
         return bool(value)
@@ -131,7 +133,7 @@ def _csv_cell(kind: str) -> Callable[[Any], str]:
     """The CSV form of one kind, as a function (chosen once per column: big exports)."""
     if kind == "money":
         return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
-    if kind == "ratio":
+    if kind in ("ratio", "change", "points"):
         return lambda v: "" if v is None else f"{round(v, 4)}"
     if kind == "percent":
         from salescli.parse import format_rate
@@ -202,6 +204,10 @@ def _display_cell(kind: str) -> Callable[[Any], str]:
         return lambda v: format_money(v, symbol)
     if kind in ("ratio", "percent"):
         return lambda v: f"{v * 100:.1f}%"
+    if kind == "change":
+        return lambda v: f"{v * 100:+.1f}%"
+    if kind == "points":
+        return lambda v: f"{v * 100:+.1f}"
     if kind == "number":
         return lambda v: f"{v:,.1f}"
     if kind == "count":
@@ -588,6 +594,45 @@ def _rich_cell(row: Mapping[str, Any], column: Column, text: str, width: int, sc
         return f"[cyan]{cells}[/cyan] {text}"
     at = min(len(cells) - 1, int(max(0.0, min(1.0, mark)) * len(cells)))
     return f"[cyan]{cells[:at]}[/cyan][bold]┃[/bold][cyan]{cells[at + 1:]}[/cyan] {text}"
+
+
+def html_table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    row_class: str | None = None,
+    empty: str = "Nothing to show.",
+) -> str:
+    """A table as an HTML fragment (e-mail, dashboard): the cells as a table shows them,
+    escaped; ``row_class`` names a key whose value becomes each row's CSS class."""
+    from html import escape
+
+    cells = _cells(columns, _display_or_missing)
+    parts = [f"<h2>{escape(title)}</h2>"] if title else []
+    body = []
+    for row in rows:
+        css = f' class="{escape(str(row.get(row_class)))}"' if row_class and row.get(row_class) else ""
+        tds = "".join(
+            f'<td class="num">{escape(v)}</td>' if c.numeric else f"<td>{escape(v)}</td>" for c, v in zip(columns, cells(row))
+        )
+        body.append(f"<tr{css}>{tds}</tr>")
+    if not body:
+        return "".join(parts) + f"<p>{escape(empty)}</p>"
+    head = "".join(f'<th class="num">{escape(c.title)}</th>' if c.numeric else f"<th>{escape(c.title)}</th>" for c in columns)
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return "".join(parts)
+
+
+def text_of(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], **options: Any) -> str:
+    """What ``render(…, fmt="plain")`` prints, as a string (e-mail bodies)."""
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        render(rows, columns, fmt="plain", **options)
+    return buffer.getvalue()
 
 
 def render_card(

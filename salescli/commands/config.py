@@ -16,10 +16,29 @@ SETTINGS = {
     "currency": "the currency symbol shown before amounts (e.g. $, €, ¥)",
     "first_contact_hours": "hours after a customer is added by which first contact is due",
     "stale_deal_days": "days without activity after which an open deal is stale",
+    "owner_email": "who gets the team's reminders (salescli remind)",
+    "smtp_host": "the mail server reminders are sent through",
+    "smtp_port": "its port (default: 587 for starttls, 465 for ssl, 25 for none)",
+    "smtp_security": "starttls, ssl or none",
+    "smtp_user": "the login at the mail server (the password: SALESCLI_SMTP_PASSWORD or smtp_password_file)",
+    "smtp_from": "the sender of reminders (default: owner_email)",
+    "smtp_password_file": "a file holding the mail server password (the password itself is never stored)",
 }
+TEXT_SETTINGS = ("owner_email", "smtp_host", "smtp_user", "smtp_from", "smtp_password_file")
 
 
 def _check(key: str, value: str) -> str:
+    if key in TEXT_SETTINGS:
+        value = value.strip()
+        if key.endswith(("email", "from")) and value and "@" not in value:
+            raise UsageError(f"{key} must be an e-mail address, not '{value}'")
+        return value
+    if key == "smtp_security":
+        from salescli.reminders import check_security
+
+        return check_security(value)
+    if key == "smtp_port":
+        return "" if not value.strip() else str(_port(value))
     if key == "currency":
         value = value.strip()
         if len(value) > 5:
@@ -29,8 +48,21 @@ def _check(key: str, value: str) -> str:
     return str(parse.parse_count(value, what=key, minimum=minimum))
 
 
+def _port(value: str) -> int:
+    port = parse.parse_count(value, what="smtp_port", minimum=1)
+    if port > 65535:
+        raise UsageError(f"smtp_port must be 1 to 65535, not {port}")
+    return port
+
+
 def _key(key: str) -> str:
-    return parse.parse_choice(key.replace("-", "_"), tuple(SETTINGS), what="setting")
+    key = key.replace("-", "_")
+    if key.strip().lower() in ("smtp_password", "password"):
+        raise UsageError(
+            "the SMTP password is never stored in the database: set SALESCLI_SMTP_PASSWORD, "
+            "or put it in a private file and `salescli config set smtp_password_file PATH`"
+        )
+    return parse.parse_choice(key, tuple(SETTINGS), what="setting")
 
 
 @app.command("get")

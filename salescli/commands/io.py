@@ -10,12 +10,15 @@ import typer
 
 from salescli import output, parse, session
 from salescli.commands.common import App
-from salescli.errors import Invalid, SalesError
+from salescli.errors import Invalid, SalesError, UsageError
 
 ENTITY_HELP = "customers, deals, activities, targets, reps, products or payments."
 PROGRESS_FROM_BYTES = 1 << 20  # files smaller than this finish before a bar is worth drawing
 PROBLEMS_IN_DRY_RUN = 20
 IMPORT_BACKUPS_KEPT = 3  # an import backs the database up first; older import backups are deleted
+CALENDAR_DAYS = 90  # how far ahead `export calendar` looks by default
+CALENDAR_DONE_DAYS = 30  # follow-ups done this recently are exported as cancelled
+MAX_DAYS = 36_600
 
 
 def register(app: App) -> None:
@@ -138,15 +141,25 @@ def export(
         Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    owner: Annotated[
+        Optional[str], typer.Option("--owner", "--rep", help="calendar: only this rep's follow-ups.", show_default=False)
+    ] = None,
+    days: Annotated[
+        str, typer.Option("--days", metavar="N", help="calendar: follow-ups due up to N days ahead (and every overdue one).")
+    ] = str(CALENDAR_DAYS),
 ) -> None:
-    """Export every record of one kind, in the columns `import` reads back.
+    """Export every record of one kind, in the columns `import` reads back; or (`export calendar`) the open follow-ups as an iCalendar file.
 
     With --output the file is private (mode 0600) and appears only once complete; never the database.
+    A calendar has one all-day event per open follow-up with a reminder at 09:00; importing a newer file updates the events (follow-ups done since are cancelled).
     """
     from salescli import files
     from salescli.store import backup as backups
     from salescli.transfer import entities, exporter
 
+    if entity.strip().lower() in ("calendar", "ics"):
+        _export_calendar(output_file, owner, days)
+        return
     spec = entities.entity(entity)
     fmt = parse.parse_choice(fmt, ("csv", "json"), what="export format")
     columns, rows = exporter.export(session.connection(), spec, fmt)
@@ -157,3 +170,33 @@ def export(
     with files.writing(output_file, database=database, what="the export") as out, redirect_stdout(out):
         count = output.render(rows, columns, fmt=fmt)
     output.message(f"Exported {count} {spec.name} to {output_file}")
+
+
+def _export_calendar(output_file: Path | None, owner: str | None, days: str) -> None:
+    import datetime as dt
+    import sys
+
+    from salescli import ical
+    from salescli.store import refs, reporting
+
+    ahead = parse.parse_count(days, what="--days", minimum=0)
+    if ahead > MAX_DAYS:
+        raise UsageError(f"--days must be at most {MAX_DAYS}, not {ahead}")
+    today = parse.today()
+    conn = session.connection()
+    owner_id = refs.optional_rep_id(conn, owner)
+    rows = reporting.calendar_activities(
+        conn, today + dt.timedelta(days=ahead), today - dt.timedelta(days=CALENDAR_DONE_DAYS), owner_id
+    )
+    name = "salescli follow-ups" + (f" ({owner.strip().lower()})" if owner else "")
+    data, count = ical.calendar(rows, name=name, now=parse.now())
+    if output_file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from salescli import files
+    from salescli.store import backup as backups
+
+    with files.writing(output_file, database=backups.database_file(conn), what="the calendar") as out:
+        out.write(data.decode("utf-8"))
+    output.message(f"Exported {count} open follow-up{'' if count == 1 else 's'} to {output_file}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Optional
+import sqlite3
+from collections.abc import Iterator
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -201,15 +203,8 @@ def due(
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
-    owner_id = refs.optional_rep_id(conn, owner)
-    hours = int(store.setting(conn, "first_contact_hours"))
     tally = daily.Tally()
-    rows = daily.due(
-        reporting.due_activities(conn, until, owner_id),
-        reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
-        today,
-        hours,
-    )
+    rows = due_rows(conn, today, until, refs.optional_rep_id(conn, owner))
     output.render(
         tally.count(rows),
         DUE,
@@ -225,6 +220,17 @@ def due(
     )
     if check and tally.needs_action:
         raise typer.Exit(1)
+
+
+def due_rows(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[dict[str, Any]]:
+    """What `report due` lists (also what `remind` mails and the dashboard shows), streamed."""
+    hours = int(store.setting(conn, "first_contact_hours"))
+    return daily.due(
+        reporting.due_activities(conn, until, owner_id),
+        reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
+        today,
+        hours,
+    )
 
 
 def forecast(

@@ -63,10 +63,16 @@ def log(
     fmt: FormatOption = None,
     wide: WideOption = False,
 ) -> None:
-    """List recent write commands, newest first: what ran, when, what it changed, whether it was undone."""
-    from salescli.store import history
+    """List recent write commands, newest first: what ran, when, what it changed, whether it was undone; and the reminders e-mailed."""
+    from salescli.store import history, reminders
 
-    rows = [log_row(entry) for entry in history.log(session.connection(), limit)]
+    conn = session.connection()
+    rows = [log_row(entry) for entry in history.log(conn, limit)]
+    rows += [
+        {"at": m["at"], "command": "remind", "changes": f"e-mailed {m['recipient']} ({m['rep'] or 'team'}): {m['subject']}"}
+        for m in reminders.sent(conn, limit)
+    ]
+    rows = sorted(rows, key=lambda row: row["at"], reverse=True)[:limit]
     output.render(rows, COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No write commands yet.")
 
 

@@ -191,6 +191,18 @@ def target_actuals(
     return won, customers, activities
 
 
+def lost_deals(conn: sqlite3.Connection, start: str, end: str, owner_id: int | None) -> list[sqlite3.Row]:
+    """Per day over ``start``…``end``: deals lost (``lost_deals``), by their ``closed_at``."""
+    params: Params = [start, end]
+    return conn.execute(
+        "SELECT d.closed_at AS day, count(*) AS lost_deals "
+        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
+        f"WHERE s.kind = 'lost' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
+        "GROUP BY d.closed_at",
+        params,
+    ).fetchall()
+
+
 # ---------------------------------------------------------------- due
 
 
@@ -203,6 +215,24 @@ def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | Non
         "FROM activity a INDEXED BY activity_open_due "
         "JOIN customer c ON c.id = a.customer_id LEFT JOIN rep r ON r.id = a.owner_id "
         f"WHERE a.done_at IS NULL AND a.due <= ? AND {_owned_by('a.owner_id', owner_id, params)} "
+        "ORDER BY a.due, a.id",
+        params,
+    )
+
+
+def calendar_activities(
+    conn: sqlite3.Connection, until: dt.date, done_since: dt.date, owner_id: int | None
+) -> Iterator[sqlite3.Row]:
+    """Follow-ups for a calendar, by due date: every open one due on or before ``until``,
+    and those done since ``done_since`` (so that a calendar holding them can drop them)."""
+    params: Params = [until.isoformat(), done_since.isoformat(), until.isoformat()]
+    return conn.execute(
+        "SELECT a.id, a.created_at, a.due, a.done_at, a.type, a.summary, a.notes, c.name AS customer, "
+        "c.phone, c.contact, a.deal_id AS deal, d.title AS deal_title, r.handle AS owner "
+        "FROM activity a JOIN customer c ON c.id = a.customer_id "
+        "LEFT JOIN deal d ON d.id = a.deal_id LEFT JOIN rep r ON r.id = a.owner_id "
+        "WHERE a.due IS NOT NULL AND ((a.done_at IS NULL AND a.due <= ?) OR (a.done_at >= ? AND a.due <= ?)) "
+        f"AND {_owned_by('a.owner_id', owner_id, params)} "
         "ORDER BY a.due, a.id",
         params,
     )

@@ -30,6 +30,13 @@ DEFAULT_SETTINGS = {
     "currency": "$",
     "first_contact_hours": "24",
     "stale_deal_days": "14",
+    "owner_email": "",
+    "smtp_host": "",
+    "smtp_port": "",
+    "smtp_security": "starttls",
+    "smtp_user": "",
+    "smtp_from": "",
+    "smtp_password_file": "",
 }
 
 INITIAL = """
@@ -407,3 +414,28 @@ def m006_first_contact_answered_once(db: Database) -> None:
 
 MIGRATIONS.append(m006_first_contact_answered_once)
 NAMES.append(m006_first_contact_answered_once.__name__)
+
+
+# m007: reminders sent by `salescli remind` (who, which day, what), so that a rep gets at
+# most one a day and `salescli log` can show them. The leading ``_`` keeps the table out
+# of the undo record: undoing a command never "unsends" an e-mail.
+REMINDERS = """
+CREATE TABLE _reminder (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    day TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    rep_id INTEGER,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL
+);
+CREATE INDEX _reminder_day ON _reminder(day, recipient);
+"""
+
+
+def m007_reminders(db: Database) -> None:
+    for statement in statements(REMINDERS):
+        db.execute(statement)
+
+
+MIGRATIONS.append(m007_reminders)
+NAMES.append(m007_reminders.__name__)

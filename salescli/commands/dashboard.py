@@ -1,0 +1,99 @@
+"""`salescli dashboard`: the headline reports as one self-contained HTML page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salescli import output, parse, session, store
+from salescli.commands import report_analysis, report_daily, report_trend
+from salescli.commands.common import App
+from salescli.reports import analysis, daily
+from salescli.reports import trend as trends
+from salescli.store import analysis as queries
+from salescli.store import reporting
+
+TREND_MONTHS = 12
+DUE_DAYS = 7
+
+
+def build(today: dt.date) -> str:
+    """The dashboard page of the open database, as of ``today``."""
+    from salescli import dashboard as board
+
+    conn = session.connection()
+    currency = store.setting(conn, "currency")
+    month, quarter = parse.containing("month", today), parse.containing("quarter", today)
+
+    chosen, actuals = reporting.targets(conn, today, None, None)
+    targets = [row for row in daily.targets(chosen, actuals, today).rows if row["period"] in (month.label, quarter.label)]
+
+    funnel = daily.funnel(*reporting.funnel(conn, None, None))
+
+    due = list(report_daily.due_rows(conn, today, today + dt.timedelta(days=DUE_DAYS), None))
+
+    reps, _ = analysis.reps(queries.rep_figures(conn, month, None), every_rep=False)
+
+    shown = trends.months(today, TREND_MONTHS)
+    window = trends.window(today, TREND_MONTHS)
+    start, end = window.start.isoformat(), window.end.isoformat()
+    trend = trends.trend(shown, *reporting.target_actuals(conn, start, end, None), reporting.lost_deals(conn, start, end, None))
+
+    _, ageing = analysis.receivables(queries.won_balances(conn, None), today=today)
+
+    sections = [
+        board.Section("targets", f"Targets for {month.label} and {quarter.label}", targets, report_daily.TARGETS,
+                      board.targets_chart(targets), row_class="status",
+                      empty="No targets for this month or quarter: salescli target set METRIC VALUE --period this-month"),
+        board.Section("funnel", "Funnel of all deals: how far they got", _with_drop(funnel.rows), FUNNEL_COLUMNS,
+                      board.funnel_chart(funnel.rows), empty="No deals yet."),
+        board.Section("due", f"Follow-ups due by {today + dt.timedelta(days=DUE_DAYS)}", due, report_daily.DUE,
+                      row_class="bucket", empty="Nothing due, and every new customer has been contacted."),
+        board.Section("reps", f"Reps in {month.label}", reps, report_analysis.REPS, board.reps_chart(reps, currency),
+                      empty="No active reps."),
+        board.Section("trend", f"The last {TREND_MONTHS} months against a year earlier", trend.rows, report_trend.TREND,
+                      board.trend_chart(trend.rows, currency)),
+        board.Section("receivables", "Receivables by age", [ageing], AGEING_COLUMNS,
+                      board.ageing_chart(ageing, report_analysis.RECEIVABLES, currency)),
+    ]
+    return board.page(f"Sales dashboard — {today.isoformat()}", sections, footer=f"salescli · {session.db_path().name} · {parse.timestamp()}")
+
+
+FUNNEL_COLUMNS = [*report_daily.FUNNEL[:5], output.Column("drop", "drop-off", kind="ratio"), *report_daily.FUNNEL[5:]]
+AGEING_COLUMNS = [c for c in report_analysis.RECEIVABLES_SUMMARY if c.key != "customers"]
+
+
+def _with_drop(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each stage's drop-off: the share of the deals that reached it and went no further."""
+    return [{**row, "drop": None if row.get("conversion") is None else 1 - row["conversion"]} for row in rows]
+
+
+def dashboard(
+    output_file: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML file to write ('-': standard output).")
+    ] = Path("sales-dashboard.html"),
+) -> None:
+    """Write the dashboard: this month's and quarter's targets with pace, the funnel, follow-ups due, the reps, the 12-month trend and receivables ageing, as one HTML file that opens offline on a laptop or a phone.
+
+    Examples:
+      salescli dashboard -o sales.html
+      salescli remind --attach-dashboard
+    """
+    html = build(parse.today())
+    if str(output_file) == "-":
+        sys.stdout.write(html)
+        return
+    from salescli import files
+    from salescli.store import backup as backups
+
+    with files.writing(output_file, database=backups.database_file(session.connection()), what="the dashboard") as out:
+        out.write(html)
+    output.message(f"Wrote the dashboard to {output_file}")
+
+
+def register(app: App) -> None:
+    app.command("dashboard")(dashboard)

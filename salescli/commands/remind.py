@@ -1,0 +1,133 @@
+"""`salescli remind`: each rep's own follow-ups by e-mail, and the team's to the owner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from salescli import output, parse, session, store
+from salescli.commands.common import App
+from salescli.commands import report_daily
+from salescli.commands.report_daily import DUE
+from salescli.errors import SalesError, UsageError
+from salescli.store import refs
+from salescli.store import reminders as sent
+
+if TYPE_CHECKING:
+    from salescli import reminders
+
+MAX_DAYS = 366
+REP_COLUMNS = [c for c in DUE if c.key != "owner"]
+
+
+def remind(
+    days: Annotated[str, typer.Option("--days", metavar="N", help="Include follow-ups due up to N days ahead.")] = "1",
+    rep: Annotated[Optional[str], typer.Option("--rep", help="Only this rep (handle); no team summary.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the messages instead of sending them.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Send even to whoever was already reminded today.")] = False,
+    attach_dashboard: Annotated[
+        bool, typer.Option("--attach-dashboard", help="Attach the dashboard (salescli dashboard) to the owner's message.")
+    ] = False,
+) -> None:
+    """E-mail every active rep their overdue, today's and upcoming follow-ups and their uncontacted customers; the owner (setting owner_email) gets the team's.
+
+    Nobody with nothing due gets a message, and nobody gets two on one day (unless --force). Settings: smtp_host, smtp_port, smtp_security, smtp_user, smtp_from; the password comes from SALESCLI_SMTP_PASSWORD or the file in smtp_password_file.
+
+    Examples:
+      salescli remind --dry-run
+      salescli remind --rep alice --days 3
+      salescli remind --attach-dashboard
+      30 7 * * 1-5  salescli remind   (crontab: weekdays at 07:30)
+    """
+    from salescli import reminders  # smtplib, ssl and email: only when reminding
+
+    ahead = parse.parse_count(days, what="--days", minimum=0)
+    if ahead > MAX_DAYS:
+        raise UsageError(f"--days must be at most {MAX_DAYS}, not {ahead}")
+    today = parse.today()
+    until = today + dt.timedelta(days=ahead)
+    conn = session.connection()
+    settings = store.settings(conn)
+    rep_id = refs.optional_rep_id(conn, rep)
+    sender = reminders.sender_of(settings) if not dry_run else (settings["smtp_from"] or settings["owner_email"] or "salescli")
+
+    def due_rows(owner_id: int | None) -> list[dict]:
+        return list(report_daily.due_rows(conn, today, until, owner_id))
+
+    title = f"Follow-ups due by {until}"
+    plan: list[reminders.Reminder] = []
+    for person in sent.recipients(conn, rep_id):
+        rows = due_rows(person["id"])
+        if not rows:
+            continue
+        if person["email"] is None:
+            output.warn(f"{person['handle']} has no e-mail address, so is not reminded ({reminders.subject(reminders.counts_of(rows))})")
+            continue
+        message = reminders.build(
+            rows, REP_COLUMNS, sender=sender, recipient=person["email"], name=person["name"] or person["handle"], title=title
+        )
+        plan.append(reminders.Reminder(person["email"], person["id"], person["handle"], reminders.counts_of(rows), message))
+    owner_email = settings["owner_email"]
+    if attach_dashboard and not (owner_email and rep_id is None):
+        raise UsageError("--attach-dashboard goes to the owner's team summary: set owner_email, and leave out --rep")
+    if rep_id is None and owner_email:
+        rows = due_rows(None)
+        if rows or attach_dashboard:
+            attachment = None
+            if attach_dashboard:
+                from salescli.commands.dashboard import build as dashboard
+
+                attachment = (f"sales-dashboard-{today}.html", dashboard(today))
+            message = reminders.build(
+                rows, DUE, sender=sender, recipient=owner_email, name=None, title=f"The team's {title.lower()}", team=True,
+                attachment=attachment,
+            )
+            plan.append(reminders.Reminder(owner_email, None, "team", reminders.counts_of(rows), message))
+    if not force:
+        for reminder in [r for r in plan if sent.sent_today(conn, today.isoformat(), r.recipient, r.rep_id)]:
+            output.message(f"{reminder.who} ({reminder.recipient}) was already reminded today: not sent again (--force sends anyway)")
+            plan.remove(reminder)
+    if not plan:
+        output.message("No reminders to send: nothing is due for anyone who has not had one today.")
+        return
+    if dry_run:
+        for reminder in plan:
+            message = reminder.message
+            body = message.get_body(("plain",))
+            output.done(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{body.get_content() if body else ''}")
+        output.message(f"Dry run: {len(plan)} message{'' if len(plan) == 1 else 's'} not sent.")
+        return
+    _send(plan, reminders.Server.from_settings(settings), today)
+
+
+def _send(plan: list[reminders.Reminder], server: reminders.Server, today: dt.date) -> None:
+    """Send each message, recording it as soon as the server has taken it."""
+    from salescli import reminders
+
+    done: list[str] = []
+    refused: list[str] = []
+    try:
+        with reminders.Mailer(server) as mailer:
+            for reminder in plan:
+                try:
+                    mailer.send(reminder.message)
+                except reminders.Mailer.Refused as why:
+                    refused.append(f"{reminder.who} ({reminder.recipient}): {why}")
+                    output.warn(f"not sent to {reminder.who} ({reminder.recipient}): the server said {why}")
+                    continue
+                with session.write() as conn:
+                    sent.record(conn, today.isoformat(), reminder.recipient, reminder.rep_id, reminder.subject)
+                done.append(reminder.who)
+                output.done(f"Sent to {reminder.who} ({reminder.recipient}): {reminder.subject}")
+    except SalesError as error:
+        left = [r.who for r in plan if r.who not in done and not any(x.startswith(f"{r.who} (") for x in refused)]
+        already = f"sent to {', '.join(done)} (recorded); " if done else "nothing was sent; "
+        raise SalesError(f"{error}: {already}not sent to {', '.join(left)}") from None
+    if refused:
+        raise SalesError(f"{len(refused)} of {len(plan)} reminders not sent: " + "; ".join(refused))
+
+
+def register(app: App) -> None:
+    app.command("remind")(remind)
