@@ -267,7 +267,8 @@ def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[No
 
 
 def range_floor(conn: sqlite3.Connection, table: str) -> int:
-    """The id ``bulk_inserts`` on ``table`` would start now: its rows go above it."""
+    """The id ``bulk_inserts`` on ``table`` would start now: its rows go above it (and above
+    every id the table ever handed out)."""
     return _max(conn, table, _range_column(shape(conn, table)))
 
 
@@ -278,7 +279,11 @@ def _range_column(table: TableShape) -> str:
 
 
 def _max(conn: sqlite3.Connection, table: str, column: str) -> int:
-    return int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
+    """The largest ``column`` the table holds; for its ids, the largest it ever handed out
+    (AUTOINCREMENT: migration m005), so a range never starts at an id used before."""
+    held = int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
+    given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]).fetchone() if column == "rowid" else None
+    return max(held, given[0]) if given else held
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
