@@ -1,0 +1,154 @@
+"""Every command hits the record it names: an id is never handed out twice (not after undo,
+delete, an undone import or demo, nor in a file made by an older salescli)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from salescli.store import history, schema
+
+FIXTURE = Path(__file__).parent / "fixtures" / "v1.db"
+
+
+def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def new_id(result) -> int:
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+ADD = {
+    "customer": lambda cli, name: cli("customer", "add", name),
+    "deal": lambda cli, name: cli("deal", "add", name, "--customer", "Acme", "--amount", "100"),
+    "activity": lambda cli, name: cli("activity", "log", "Acme", "--type", "call", "--summary", name),
+}
+SHOW = {
+    "customer": ("customer", "show"),
+    "deal": ("deal", "show"),
+    "activity": ("activity", "delete", "--yes"),  # activities have no show: a delete must find nothing
+}
+DELETE = {"customer": ("customer", "delete"), "deal": ("deal", "delete"), "activity": ("activity", "delete")}
+
+
+@pytest.fixture
+def acme(cli):
+    cli("customer", "add", "Acme")
+
+
+@pytest.mark.parametrize("noun", ["customer", "deal", "activity"])
+@pytest.mark.parametrize("taken_back_by", ["undo", "delete"])
+def test_an_id_taken_back_is_never_given_again(cli, isolated, acme, noun, taken_back_by):
+    first = new_id(ADD[noun](cli, "Temp"))
+    if taken_back_by == "undo":
+        cli("undo")
+    else:
+        cli(*DELETE[noun], first, "--yes")
+    second = new_id(ADD[noun](cli, "Innocent"))
+    assert second == first + 1
+    log = query(isolated, "SELECT count(*) FROM history_command")
+    error = cli.fails(*SHOW[noun], first)
+    assert f"no {noun} with id {first}" in error or f"no {noun} '{first}'" in error
+    assert query(isolated, "SELECT count(*) FROM history_command") == log  # nothing written
+
+
+def test_winning_an_undone_deal_does_not_win_the_next_one(cli, isolated, acme):
+    """The issue's script: the id printed by `deal add` still names that deal, or none."""
+    deal = new_id(cli("deal", "add", "Temp deal", "--customer", "Acme", "--amount", "100"))
+    cli("undo")
+    bob = new_id(cli("deal", "add", "Bob's deal", "--customer", "Acme", "--amount", "5"))
+    assert bob != deal
+    assert f"no deal with id {deal}" in cli.fails("deal", "win", deal)
+    assert [(d["id"], d["stage"]) for d in cli.json("deal", "list")] == [(bob, "lead")]
+
+
+def test_redo_brings_back_the_original_ids_and_new_ones_go_above(cli, isolated, acme):
+    one = new_id(cli("deal", "add", "One", "--customer", "Acme", "--amount", "1"))
+    two = new_id(cli("deal", "add", "Two", "--customer", "Acme", "--amount", "2"))
+    cli("undo")
+    cli("undo")
+    cli("undo", "--redo")
+    cli("undo", "--redo")
+    assert [(d["id"], d["title"]) for d in cli.json("deal", "list")] == [(one, "One"), (two, "Two")]
+    three = new_id(cli("deal", "add", "Three", "--customer", "Acme", "--amount", "3"))
+    assert three == two + 1
+
+
+def test_an_undone_import_leaves_its_ids_used(cli, isolated, tmp_path):
+    cli("customer", "add", "Acme")  # #1
+    customers = tmp_path / "c.csv"
+    customers.write_text("name\nBeta\nGamma\nDelta\n", encoding="utf-8")
+    cli("import", "customers", customers)
+    imported = {c["name"]: c["id"] for c in cli.json("customer", "list")}
+    assert sorted(imported.values()) == [1, 2, 3, 4]
+    cli("undo")
+    assert new_id(cli("customer", "add", "Epsilon")) == 5
+    assert "no customer" in cli.fails("customer", "show", "3")
+    cli("undo")
+    cli("import", "customers", customers)  # again: above every id given so far
+    assert sorted(c["id"] for c in cli.json("customer", "list")) == [1, 6, 7, 8]
+
+
+def test_every_table_with_an_integer_id_hands_out_new_ids(cli, isolated):
+    cli("rep", "list")
+    conn = sqlite3.connect(isolated)
+    id_tables = [t for t in history.business_tables(conn) if history.shape(conn, t).range_column == "rowid"]
+    assert set(id_tables) >= {"rep", "customer", "product", "stage", "deal", "stage_history", "activity", "target", "payment"}
+    for table in id_tables:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()
+        assert "INTEGER PRIMARY KEY AUTOINCREMENT" in sql, f"{table}: declare its id INTEGER PRIMARY KEY AUTOINCREMENT"
+
+
+def schema_objects(path: Path) -> list[tuple]:
+    return query(
+        path,
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('table', 'index', 'trigger', 'view') "
+        "AND name NOT LIKE '_sqlite_migrations%' ORDER BY type, name",
+    )
+
+
+def test_an_old_file_keeps_its_ids_and_goes_on_above_them(cli, isolated, tmp_path):
+    shutil.copyfile(FIXTURE, isolated)
+    before = {t: query(FIXTURE, f"SELECT id FROM {t} ORDER BY id") for t in ("customer", "deal", "activity", "stage_history")}
+    cli("rep", "list")  # migrates
+    assert {t: query(isolated, f"SELECT id FROM {t} ORDER BY id") for t in before} == before
+    assert query(isolated, "PRAGMA foreign_key_check") == []
+    assert query(isolated, "PRAGMA integrity_check") == [("ok",)]
+    # the migrated file has the schema of a new one: every index and trigger (the undo
+    # capture, the stage stays) is back, and every id table counts from its largest id
+    fresh = tmp_path / "fresh.db"
+    cli("--db", fresh, "rep", "list")
+    assert schema_objects(isolated) == schema_objects(fresh)
+    assert new_id(cli("customer", "add", "Gamma")) == 3
+    assert new_id(cli("deal", "add", "Third", "--customer", "Gamma", "--amount", "1")) == 3
+    cli("deal", "move", 3, "qualified")  # the stage stays follow (m004's triggers)
+    assert query(isolated, "SELECT deal_id, days FROM _stage_stay WHERE deal_id = 3") == [(3, 0.0)]
+
+
+def test_an_old_file_counts_on_from_ids_its_undo_record_still_knows(cli, isolated, monkeypatch):
+    """A deal added and undone before the upgrade keeps its id out of use after it."""
+    upgrade = schema.NAMES.index("m005_ids_never_reused")
+    migrations, names = schema.MIGRATIONS, schema.NAMES
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:upgrade])
+    monkeypatch.setattr(schema, "NAMES", schema.NAMES[:upgrade])
+    cli("customer", "add", "Acme")
+    for title in ("One", "Two", "Three"):
+        cli("deal", "add", title, "--customer", "Acme", "--amount", "1")
+    cli("undo")
+    cli("deal", "delete", "2", "--yes")
+    assert query(isolated, "SELECT id FROM deal") == [(1,)]
+    monkeypatch.setattr(schema, "MIGRATIONS", migrations)  # the upgrade
+    monkeypatch.setattr(schema, "NAMES", names)
+    assert new_id(cli("deal", "add", "Four", "--customer", "Acme", "--amount", "1")) == 4
+    assert "no deal with id 3" in cli.fails("deal", "show", "3")
+    cli("undo")
+    cli("undo")  # the delete: deal 2 comes back with its id
+    assert [d["id"] for d in cli.json("deal", "list")] == [1, 2]
