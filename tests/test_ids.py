@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from salescli import session, store
 from salescli.store import history, schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1.db"
@@ -134,7 +135,8 @@ def test_an_old_file_keeps_its_ids_and_goes_on_above_them(cli, isolated, tmp_pat
 
 
 def test_an_old_file_counts_on_from_ids_its_undo_record_still_knows(cli, isolated, monkeypatch):
-    """A deal added and undone before the upgrade keeps its id out of use after it."""
+    """A deal deleted before the upgrade keeps its id out of use after it (the undo record
+    can bring it back)."""
     upgrade = schema.NAMES.index("m005_ids_never_reused")
     migrations, names = schema.MIGRATIONS, schema.NAMES
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:upgrade])
@@ -142,13 +144,36 @@ def test_an_old_file_counts_on_from_ids_its_undo_record_still_knows(cli, isolate
     cli("customer", "add", "Acme")
     for title in ("One", "Two", "Three"):
         cli("deal", "add", title, "--customer", "Acme", "--amount", "1")
-    cli("undo")
-    cli("deal", "delete", "2", "--yes")
-    assert query(isolated, "SELECT id FROM deal") == [(1,)]
+    cli("deal", "delete", "3", "--yes")
+    assert query(isolated, "SELECT id FROM deal") == [(1,), (2,)]
     monkeypatch.setattr(schema, "MIGRATIONS", migrations)  # the upgrade
     monkeypatch.setattr(schema, "NAMES", names)
     assert new_id(cli("deal", "add", "Four", "--customer", "Acme", "--amount", "1")) == 4
     assert "no deal with id 3" in cli.fails("deal", "show", "3")
     cli("undo")
-    cli("undo")  # the delete: deal 2 comes back with its id
-    assert [d["id"] for d in cli.json("deal", "list")] == [1, 2]
+    cli("undo")  # the delete: deal 3 comes back with its id
+    assert [d["id"] for d in cli.json("deal", "list")] == [1, 2, 3]
+    assert new_id(cli("deal", "add", "Five", "--customer", "Acme", "--amount", "1")) == 5
+
+
+def test_a_hundred_undos_take_back_the_last_hundred_writes(cli, isolated):
+    """Undos do not use up the window: each of 100 undos in a row takes back the next
+    older write; the 101st is refused, naming the real limit, and changes nothing."""
+    # 120 writes, each recorded as a command of its own, made in-process and without
+    # waiting for the disk (the test stays quick); the undos are real commands
+    session.configure(isolated)
+    session.connection().execute("PRAGMA synchronous = OFF")
+    try:
+        for n in range(1, 121):
+            session.remember_command(["config", "set", "stale_deal_days", str(n)])
+            with session.write() as conn:
+                store.set_setting(conn, "stale_deal_days", str(n))
+    finally:
+        session.configure(None)
+    for n in range(120, 20, -1):
+        assert cli("undo").stdout.startswith(f"Undid #{n} `config set stale_deal_days {n}`: 1 setting changed back")
+    assert cli("config", "get", "stale_deal_days").stdout == "20\n"
+    error = cli.fails("undo")
+    assert "cannot undo #20 `config set stale_deal_days 20`: only the last 100 write commands can be undone" in error
+    assert cli("config", "get", "stale_deal_days").stdout == "20\n"
+    assert query(isolated, "SELECT count(*) FROM history_command") == [(220,)]
