@@ -4,12 +4,15 @@ delete, an undone import or demo, nor in a file made by an older salescli)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from salescli import session, store
+from salescli.commands import common
 from salescli.store import history, schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1.db"
@@ -177,3 +180,77 @@ def test_a_hundred_undos_take_back_the_last_hundred_writes(cli, isolated):
     assert "cannot undo #20 `config set stale_deal_days 20`: only the last 100 write commands can be undone" in error
     assert cli("config", "get", "stale_deal_days").stdout == "20\n"
     assert query(isolated, "SELECT count(*) FROM history_command") == [(220,)]
+
+
+# ---------------------------------------------------------------- a confirmed delete
+
+SALESCLI = str(Path(sys.executable).with_name("salescli"))
+
+
+@pytest.fixture
+def meanwhile(isolated, monkeypatch):
+    """``meanwhile(["undo"], …)``: commands another salescli process runs while this one's
+    question waits at the terminal (then the answer "y" comes)."""
+
+    def arrange(*commands: list[str]) -> None:
+        def asked() -> bool:
+            for command in commands:
+                subprocess.run([SALESCLI, "--db", str(isolated), *map(str, command)], check=True, capture_output=True)
+            return True
+
+        monkeypatch.setattr(common, "stdin_isatty", asked)
+
+    return arrange
+
+
+def refused(cli, isolated, *command: str, what: str) -> None:
+    """The confirmed delete changes nothing and says why (the log has only the other
+    process's commands)."""
+    result = cli(*command, input="y\n", code=1)
+    assert f"Error: {what} was changed or deleted while you were asked: nothing was deleted" in result.stderr
+    assert query(isolated, "SELECT count(*) FROM history_command WHERE line LIKE '% delete %'") == [(0,)]
+
+
+def test_a_customer_replaced_while_asked_is_not_deleted(cli, isolated, meanwhile):
+    """The issue's race: the question shows Temp Co (#2); another process undoes it and
+    adds Innocent Co; "y" must not delete Innocent Co."""
+    cli("customer", "add", "Acme")
+    cli("customer", "add", "Temp Co")
+    meanwhile(["undo"], ["customer", "add", "Innocent Co"])
+    refused(cli, isolated, "customer", "delete", "Temp Co", what="customer Temp Co (#2)")
+    assert [c["name"] for c in cli.json("customer", "list")] == ["Acme", "Innocent Co"]
+
+
+def test_a_customer_changed_while_asked_is_not_deleted(cli, isolated, meanwhile):
+    cli("customer", "add", "Temp Co", "--no-followup")
+    meanwhile(["deal", "add", "Big order", "--customer", "Temp Co", "--amount", "900"])  # not in the question
+    refused(cli, isolated, "customer", "delete", "Temp Co", "--cascade", what="customer Temp Co (#1)")
+    meanwhile(["customer", "edit", "Temp Co", "--phone", "555"])
+    refused(cli, isolated, "customer", "delete", "Temp Co", "--cascade", what="customer Temp Co (#1)")
+    assert cli.json("customer", "show", "Temp Co")["phone"] == "555"
+
+
+def test_a_deal_changed_while_asked_is_not_deleted(cli, isolated, meanwhile):
+    cli("customer", "add", "Acme")
+    cli("deal", "add", "Widgets", "--customer", "Acme", "--amount", "100")
+    meanwhile(["deal", "win", "1"], ["deal", "pay", "1", "100"])  # the question said: no payments
+    refused(cli, isolated, "deal", "delete", "1", what="deal 1 'Widgets'")
+    meanwhile(["undo"], ["undo"], ["undo"], ["deal", "add", "Gadgets", "--customer", "Acme", "--amount", "5"])
+    refused(cli, isolated, "deal", "delete", "1", what="deal 1 'Widgets'")
+    assert [(d["id"], d["title"]) for d in cli.json("deal", "list")] == [(2, "Gadgets")]
+
+
+def test_an_activity_changed_while_asked_is_not_deleted(cli, isolated, meanwhile):
+    cli("customer", "add", "Acme", "--no-followup")
+    cli("activity", "plan", "Acme", "Call back", "--type", "call", "--due", "2026-11-30")
+    meanwhile(["activity", "done", "1"])
+    refused(cli, isolated, "activity", "delete", "1", what="activity #1 (call: Call back)")
+    assert cli.json("activity", "list")[0]["done_at"] == "2026-11-23"
+
+
+def test_a_delete_confirmed_with_nothing_changed_deletes(cli, isolated, meanwhile):
+    cli("customer", "add", "Acme")
+    cli("customer", "add", "Temp Co")
+    meanwhile(["customer", "edit", "Acme", "--phone", "555"])  # another record: no matter
+    assert cli("customer", "delete", "Temp Co", input="y\n").stdout.endswith("\nDeleted customer Temp Co (#2) with 1 open follow-up\n")
+    assert [c["name"] for c in cli.json("customer", "list")] == ["Acme"]
