@@ -137,6 +137,22 @@ def test_an_old_file_keeps_its_ids_and_goes_on_above_them(cli, isolated, tmp_pat
     assert query(isolated, "SELECT deal_id, days FROM _stage_stay WHERE deal_id = 3") == [(3, 0.0)]
 
 
+def test_the_upgrade_keeps_views_and_triggers_that_name_a_rebuilt_table(cli, isolated, monkeypatch):
+    def m004b_example(db):  # what a later schema might hold
+        db.execute("CREATE VIEW deal_with_customer AS SELECT d.title, c.name FROM deal d JOIN customer c ON c.id = d.customer_id")
+        db.execute("CREATE TABLE audit (what TEXT)")
+        db.execute("CREATE TRIGGER deal_audit AFTER DELETE ON deal BEGIN INSERT INTO audit VALUES (OLD.title); END")
+
+    upgrade = schema.NAMES.index("m005_ids_never_reused")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS[:upgrade], m004b_example, *schema.MIGRATIONS[upgrade:]])
+    monkeypatch.setattr(schema, "NAMES", [*schema.NAMES[:upgrade], "m004b_example", *schema.NAMES[upgrade:]])
+    cli("customer", "add", "Acme")
+    cli("deal", "add", "Widgets", "--customer", "Acme", "--amount", "1")
+    assert query(isolated, "SELECT * FROM deal_with_customer") == [("Widgets", "Acme")]
+    cli("deal", "delete", "1", "--yes")
+    assert query(isolated, "SELECT * FROM audit") == [("Widgets",)]
+
+
 def test_an_old_file_counts_on_from_ids_its_undo_record_still_knows(cli, isolated, monkeypatch):
     """A deal deleted before the upgrade keeps its id out of use after it (the undo record
     can bring it back)."""

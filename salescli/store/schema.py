@@ -364,9 +364,10 @@ NAMES.append(m004_report_speed.__name__)
 # a copy created with the same definition plus AUTOINCREMENT, every row copied with its id,
 # the old table dropped, the copy renamed, its indexes and triggers created again. Foreign
 # keys are off while migrations run (``store._ensure_schema``), so dropping a table
-# deletes nothing else. The sequence starts above every id the file still knows of:
-# those in the table and those in the undo record (a row undone or deleted lately).
-# The history's own tables are left alone: their ids are never shown before they are final.
+# deletes nothing else; views and other tables' triggers that name it stay as they are.
+# The sequence starts above every id the file still knows of: those in the table and
+# those in the undo record (a row undone or deleted lately). The history's own tables are
+# left alone: their ids are never shown before they are final.
 AUTOINCREMENT_KEY = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)", re.IGNORECASE)
 TABLE_NAME = re.compile(r"^CREATE\s+TABLE\s+(\"[^\"]+\"|\[[^\]]+\]|`[^`]+`|[^\s(]+)", re.IGNORECASE)
 
@@ -375,9 +376,15 @@ def m005_ids_never_reused(db: Database) -> None:
     from salescli.store import history
 
     conn = db.conn
-    for table in history.business_tables(conn):
-        if history.shape(conn, table).range_column == "rowid":
-            _rebuild_with_autoincrement(conn, table)
+    # Renaming the copy must not check or rewrite the views and triggers that name the
+    # table: while it is away they name nothing, and once renamed they name it again.
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        for table in history.business_tables(conn):
+            if history.shape(conn, table).range_column == "rowid":
+                _rebuild_with_autoincrement(conn, table)
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
 
 
 def _rebuild_with_autoincrement(conn: sqlite3.Connection, table: str) -> None:
