@@ -46,7 +46,8 @@ def id_offsets(conn: sqlite3.Connection) -> dict[str, int]:
     """Per record table with an id, the largest id it ever handed out (0 in a new file):
     generated rows numbered from 1 go in above it (``insert(..., offsets=)``), so that no
     id is used twice, even after the records were cleared."""
-    return {table: history.range_floor(conn, table) for table in RECORD_TABLES if history.shape(conn, table).range_column == "rowid"}
+    with_ids = [table for table in RECORD_TABLES if history.shape(conn, table).range_column == "rowid"]
+    return {table: history.range_floor(conn, table) for table in with_ids}
 
 
 def insert(

@@ -210,8 +210,9 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     INTEGER PRIMARY KEY, or a key whose first column is an INTEGER) are recorded as one
     range of ids (of that first column) instead of one change each.
 
-    The rows must get ids above the table's largest, which the block is given
-    (``with bulk_inserts(conn, "customer") as above:``): no id, or a larger one. A row
+    The rows must get ids above the largest the table holds or ever handed out, which the
+    block is given (``with bulk_inserts(conn, "customer") as above:``): no id (SQLite's
+    AUTOINCREMENT then goes above it), or a larger one. A row
     given an id at or below it raises ``ValueError``, which rolls the command back.
     Updates and deletes in the block are recorded as usual. Outside a command (a bulk
     generator with its own transaction) nothing is recorded, and the block is as fast.
