@@ -91,10 +91,14 @@ def fill(conn: sqlite3.Connection, shape: Shape, *, seed: int, today: dt.date, r
     business = Business(shape, seed, today, ladder, first_contact_hours)
     with bulk.derived_deferred(conn):
         bulk.clear_records(conn)
+        offsets = bulk.id_offsets(conn)  # the business is numbered from 1; in the file, above every id used before
         with bulk.indexes_deferred(conn):
-            created = {table: bulk.insert(conn, table, columns, rows) for table, columns, rows in business.tables()}
+            created = {
+                table: bulk.insert(conn, table, columns, rows, offsets=offsets) for table, columns, rows in business.tables()
+            }
     basis = (today - dt.timedelta(days=TARGET_BASIS_DAYS)).isoformat(), (today - dt.timedelta(days=1)).isoformat()
-    created["target"] = bulk.insert(conn, "target", TARGET_COLUMNS, business.targets(bulk.recent_performance(conn, *basis)))
+    performance = {rep - offsets["rep"]: actuals for rep, actuals in bulk.recent_performance(conn, *basis).items()}
+    created["target"] = bulk.insert(conn, "target", TARGET_COLUMNS, business.targets(performance), offsets=offsets)
     created["open_followups"] = shape.open_followups  # the newest customers' first contacts, and the plans
     return created
 

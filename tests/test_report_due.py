@@ -213,13 +213,13 @@ def test_merge_keeps_at_most_one_first_contact_and_none_once_contacted(cli, isol
     assert cli.json("activity", "list", "--open") == []
     # two customers nobody has contacted yet: one first contact is enough, the one due first
     cli("config", "set", "first_contact_hours", "48")
-    cli("customer", "add", "Beta")  # #3 (the ids of the removed tasks are free again), due 11-25
+    cli("customer", "add", "Beta")  # #4 (ids are never given twice), due 11-25
     cli("config", "set", "first_contact_hours", "24")
-    cli("customer", "add", "Beta Co")  # #4, due 11-24
+    cli("customer", "add", "Beta Co")  # #5, due 11-24
     out = cli("customer", "merge", "beta", "beta co").stdout
-    assert "removed open 'First contact' task #3 (one is enough)" in out
+    assert "removed open 'First contact' task #4 (one is enough)" in out
     assert [(a["id"], a["customer"], a["due"]) for a in cli.json("activity", "list", "--open")] == [
-        (4, "Beta Co", "2026-11-24")]
+        (5, "Beta Co", "2026-11-24")]
 
 
 def test_a_customer_with_a_won_deal_is_never_uncontacted(cli, isolated):

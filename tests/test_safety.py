@@ -418,15 +418,22 @@ def test_bulk_inserts_outside_a_command_record_nothing(cli, isolated):
     assert [r["handle"] for r in cli.json("rep", "list")] == ["alice", "b", "c"]
 
 
-def test_only_the_last_commands_keep_their_changes(cli, monkeypatch):
+def test_only_the_last_commands_keep_their_changes(cli, isolated, monkeypatch):
     monkeypatch.setattr(history, "KEEP_COMMANDS", 3)
     for handle in ("a", "b", "c", "d", "e"):
         cli("rep", "add", handle)
     cli("undo")
     cli("undo")
-    error = cli.fails("undo")  # #3 was the oldest kept when #5 ran; the two undos pushed it out
-    assert "cannot undo #3 `rep add c`: only the last 3 write commands keep what they changed" in error
-    assert [r["handle"] for r in cli.json("rep", "list")] == ["a", "b", "c"]
+    cli("undo")  # #3 was the oldest kept when #5 ran; undos do not push it out
+    error = cli.fails("undo")
+    assert "cannot undo #2 `rep add b`: only the last 3 write commands can be undone, undos and redos not counted" in error
+    assert [r["handle"] for r in cli.json("rep", "list")] == ["a", "b"]
+    # what can no longer be replayed is forgotten: the undone commands' changes, then (a
+    # new command: no redo) the undos' own
+    kept = "SELECT c.id FROM history_command c WHERE EXISTS (SELECT 1 FROM history_change h WHERE h.command_id = c.id)"
+    assert [row[0] for row in sqlite3.connect(isolated).execute(kept)] == [6, 7, 8]
+    cli("rep", "add", "f")
+    assert [row[0] for row in sqlite3.connect(isolated).execute(kept)] == [9]
 
 
 def test_triggers_follow_tables_and_columns_added_by_later_migrations(cli, isolated, monkeypatch):

@@ -21,6 +21,7 @@ from salescli.commands.common import (
     ahead,
     confirm,
     happened_on,
+    still_as_shown,
     warn_if_past,
 )
 from salescli.errors import UsageError
@@ -247,5 +248,6 @@ def delete(activity_id: IdArgument, yes: YesOption = False) -> None:
     what = _what(activity)
     confirm(f"Delete activity #{activity['id']} ({what})?", yes=yes)
     with session.write() as conn:
-        activities.delete(conn, refs.activity(conn, activity_id)["id"])
+        still_as_shown(f"activity #{activity['id']} ({what})", dict(activity), refs.as_now(conn, "activity", activity["id"]))
+        activities.delete(conn, activity["id"])
     output.done(f"Deleted activity #{activity['id']} ({what})")

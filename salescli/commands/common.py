@@ -63,6 +63,17 @@ def confirm(question: str, *, yes: bool) -> None:
         raise SalesError("cancelled: nothing was done")
 
 
+def still_as_shown(what: str, shown: object, now: object) -> None:
+    """Inside the write that follows a ``confirm``: the record, and what the question said
+    about it, must be as they were shown. While the question waited, another process may
+    have changed or deleted it (or undone it and added another); then nothing is done."""
+    if now != shown:
+        raise Invalid(
+            f"{what} was changed or deleted while you were asked: nothing was deleted "
+            "(run the command again to see it as it is now)"
+        )
+
+
 class App(typer.Typer):
     """A Typer app whose commands all pass through ``guarded``."""
 

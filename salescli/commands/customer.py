@@ -17,6 +17,7 @@ from salescli.commands.common import (
     YesOption,
     confirm,
     happened_on,
+    still_as_shown,
 )
 from salescli.output import Column
 from salescli.store import customers, refs
@@ -342,7 +343,9 @@ def delete(
     along = _counted(counts)
     confirm(f"Delete customer {label}" + (f" with {along}" if along else "") + "?", yes=yes)
     with session.write() as conn:
-        counts = customers.delete(conn, refs.customer(conn, str(customer["id"]))["id"], cascade=cascade)
+        now = refs.as_now(conn, "customer", customer["id"]), customers.dependents(conn, customer["id"])
+        still_as_shown(f"customer {label}", (dict(customer), counts), now)
+        counts = customers.delete(conn, customer["id"], cascade=cascade)
     along = _counted(counts)
     output.done(f"Deleted customer {label}" + (f" with {along}" if along else ""))
 

@@ -18,6 +18,7 @@ from salescli.commands.common import (
     ahead,
     confirm,
     happened_on,
+    still_as_shown,
     warn_if_past,
 )
 from salescli.errors import UsageError
@@ -275,7 +276,9 @@ def delete(deal_id: IdArgument, yes: YesOption = False) -> None:
         along = f" and its {_count(counts['payments'], 'payment', 'payments')} of {output.display_value(counts['paid'], 'money')}"
     confirm(f"Delete deal {deal['id']} '{deal['title']}'{along}?", yes=yes)
     with session.write() as conn:
-        deals.delete(conn, refs.deal(conn, deal["id"])["id"])
+        now = refs.as_now(conn, "deal", deal["id"]), deals.dependents(conn, deal["id"])
+        still_as_shown(f"deal {deal['id']} '{deal['title']}'", (dict(deal), counts), now)
+        deals.delete(conn, deal["id"])
     detached = f"; {_count(counts['activities'], 'activity', 'activities')} kept without it" if counts["activities"] else ""
     output.done(f"Deleted deal {deal['id']} '{deal['title']}'{along}{detached}")
 

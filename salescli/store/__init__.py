@@ -79,6 +79,9 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
 
     conn.execute("PRAGMA journal_mode = WAL")
     db = Database(conn, execute_plugins=False)
+    # A migration may rebuild a table (m008): dropping the old one must not cascade. The
+    # setting is ignored inside a transaction, so it goes off before and back on after.
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
     try:
         schema.migrations().apply(db)
@@ -89,6 +92,8 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.rollback()
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 @contextmanager

@@ -42,24 +42,52 @@ def stage_ladder(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT id, name, position, probability, kind FROM stage ORDER BY position, id").fetchall()
 
 
-def insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def id_offsets(conn: sqlite3.Connection) -> dict[str, int]:
+    """Per record table with an id, the largest id it ever handed out (0 in a new file):
+    generated rows numbered from 1 go in above it (``insert(..., offsets=)``), so that no
+    id is used twice, even after the records were cleared."""
+    with_ids = [table for table in RECORD_TABLES if history.shape(conn, table).range_column == "rowid"]
+    return {table: history.range_floor(conn, table) for table in with_ids}
+
+
+def insert(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    offsets: dict[str, int] | None = None,
+) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) in batches; return how many went in.
 
     ``rows`` may be a generator: at most one batch is held in memory at a time. Inside a
     command (``session.write()``) the rows are recorded for undo as one id range, not one
     change each (``history.bulk_inserts``): their ids (for ``customer_tag``, their
     customer ids) must be above the table's largest. A table with no integer key is
-    captured row by row as usual.
+    captured row by row as usual. ``offsets`` (table → n, from ``id_offsets``) adds n to
+    the table's ids, and to the columns that refer to that table.
     """
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     count = 0
-    iterator = iter(rows)
+    iterator = iter(_shifted(conn, table, columns, rows, offsets or {}))
     ranged = history.shape(conn, table).range_column is not None
     with history.bulk_inserts(conn, table) if ranged else nullcontext():
         while batch := list(islice(iterator, BATCH_ROWS)):
             conn.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def _shifted(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], offsets: dict[str, int]
+) -> Iterable[Sequence[Any]]:
+    """``rows`` with ``offsets`` added to the ids and references (``insert``)."""
+    refers_to = {row["from"]: row["table"] for row in conn.execute(f"PRAGMA foreign_key_list({table})")}
+    refers_to["id"] = table
+    shifts = [offsets.get(refers_to.get(column, ""), 0) for column in columns]
+    if not any(shifts):
+        return rows
+    return (tuple(v if v is None or not n else v + n for v, n in zip(row, shifts)) for row in rows)
 
 
 @contextmanager

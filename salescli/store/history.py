@@ -29,8 +29,10 @@ which is more than the insert itself; so the block drops the table's insert trig
 puts it back, inside the same transaction.)
 
 Values are stored with SQLite's ``quote()`` (exact for reals, text, blobs), as a JSON
-object of column → quoted value. Only the changes of the last ``KEEP_COMMANDS`` commands
-are kept; older commands stay in the log but can no longer be undone.
+object of column → quoted value. Only the changes that can still be replayed are kept:
+those of the last ``KEEP_COMMANDS`` writes in effect (undos and redos do not use up the
+window: 100 undos in a row take back 100 commands) and of the undos that can still be
+redone. Older commands stay in the log but can no longer be undone.
 """
 
 from __future__ import annotations
@@ -208,8 +210,9 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     INTEGER PRIMARY KEY, or a key whose first column is an INTEGER) are recorded as one
     range of ids (of that first column) instead of one change each.
 
-    The rows must get ids above the table's largest, which the block is given
-    (``with bulk_inserts(conn, "customer") as above:``): no id, or a larger one. A row
+    The rows must get ids above the largest the table holds or ever handed out, which the
+    block is given (``with bulk_inserts(conn, "customer") as above:``): no id (SQLite's
+    AUTOINCREMENT then goes above it), or a larger one. A row
     given an id at or below it raises ``ValueError``, which rolls the command back.
     Updates and deletes in the block are recorded as usual. Outside a command (a bulk
     generator with its own transaction) nothing is recorded, and the block is as fast.
@@ -267,7 +270,8 @@ def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[No
 
 
 def range_floor(conn: sqlite3.Connection, table: str) -> int:
-    """The id ``bulk_inserts`` on ``table`` would start now: its rows go above it."""
+    """The id ``bulk_inserts`` on ``table`` would start now: its rows go above it (and above
+    every id the table ever handed out)."""
     return _max(conn, table, _range_column(shape(conn, table)))
 
 
@@ -278,7 +282,11 @@ def _range_column(table: TableShape) -> str:
 
 
 def _max(conn: sqlite3.Connection, table: str, column: str) -> int:
-    return int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
+    """The largest ``column`` the table holds; for its ids, the largest it ever handed out
+    (AUTOINCREMENT: migration m008), so a range never starts at an id used before."""
+    held = int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
+    given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]).fetchone() if column == "rowid" else None
+    return max(held, given[0]) if given else held
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
@@ -339,14 +347,38 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
     return counts
 
 
+# What ``undo`` takes back next: the latest write in effect (a command, or a redo).
+IN_EFFECT = "kind != 'undo' AND reverted_by IS NULL"
+
+
 def _prune(conn: sqlite3.Connection, newest: int) -> None:
-    """Forget the changes of commands older than the last ``KEEP_COMMANDS``."""
+    """Forget the changes nothing can replay any more (memory stays bounded however long
+    you undo and redo): those older than the last ``KEEP_COMMANDS`` writes in effect,
+    and, once ``newest`` is a new command, those of the undos just before it, which can
+    no longer be redone. (An undo or redo forgets the changes it took back: ``_revert``.)"""
     oldest_kept = conn.execute(
-        "SELECT first_change FROM history_command WHERE id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+        f"SELECT first_change FROM history_command WHERE id <= ? AND {IN_EFFECT} ORDER BY id DESC LIMIT 1 OFFSET ?",
         [newest, KEEP_COMMANDS - 1],
     ).fetchone()
     if oldest_kept is not None:
         conn.execute("DELETE FROM history_change WHERE id < ?", [oldest_kept[0]])
+    if conn.execute("SELECT kind FROM history_command WHERE id = ?", [newest]).fetchone()[0] != "command":
+        return
+    previous = conn.execute(
+        "SELECT ifnull(max(id), 0) FROM (SELECT id FROM history_command WHERE id < ? AND kind = 'command' "
+        "ORDER BY id DESC LIMIT 1)",
+        [newest],
+    ).fetchone()[0]
+    for undo in conn.execute(
+        "SELECT id FROM history_command WHERE id > ? AND id < ? AND kind = 'undo' AND reverted_by IS NULL",
+        [previous, newest],
+    ).fetchall():
+        _forget(conn, undo[0])
+
+
+def _forget(conn: sqlite3.Connection, command_id: int) -> None:
+    """Drop the changes of a command that can no longer be replayed."""
+    conn.execute("DELETE FROM history_change WHERE id BETWEEN ? AND ?", _span(conn, command_id))
 
 
 # ---------------------------------------------------------------- the log
@@ -407,8 +439,7 @@ def undo(conn: sqlite3.Connection) -> Reverted:
     Runs inside the command being recorded, which becomes an ``undo`` of it.
     """
     target = conn.execute(
-        "SELECT id FROM history_command WHERE id < ? AND kind != 'undo' AND reverted_by IS NULL "
-        "ORDER BY id DESC LIMIT 1",
+        f"SELECT id FROM history_command WHERE id < ? AND {IN_EFFECT} ORDER BY id DESC LIMIT 1",
         [_require_current(conn)],
     ).fetchone()
     if target is None:
@@ -454,8 +485,8 @@ def _revert(conn: sqlite3.Connection, kind: str, target: int) -> Reverted:
     first, last = _span(conn, target)
     if not conn.execute("SELECT 1 FROM history_change WHERE id BETWEEN ? AND ? LIMIT 1", [first, last]).fetchone():
         raise Invalid(
-            f"cannot {kind} #{about['id']} `{about['line']}`: only the last {KEEP_COMMANDS} write "
-            "commands keep what they changed (restore a backup to go further back)"
+            f"cannot {kind} #{about['id']} `{about['line']}`: only the last {KEEP_COMMANDS} write commands "
+            "can be undone, undos and redos not counted (restore a backup to go further back)"
         )
     try:
         _replay_backwards(conn, first, last)
@@ -466,6 +497,7 @@ def _revert(conn: sqlite3.Connection, kind: str, target: int) -> Reverted:
         ) from None
     conn.execute("UPDATE history_command SET kind = ?, target_id = ? WHERE id = ?", [kind, target, me])
     conn.execute("UPDATE history_command SET reverted_by = ? WHERE id = ?", [me, target])
+    _forget(conn, target)  # taken back: only the reverting command's own changes can bring it back
     return Reverted(about["id"], about["line"], summarize(conn, me))
 
 

@@ -8,6 +8,7 @@ Each function returns the record's row (``sqlite3.Row``) or raises ``NotFound`` 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from salescli.errors import Ambiguous, NotFound, UsageError
 
@@ -109,6 +110,13 @@ def _by_id(conn: sqlite3.Connection, table: str, ref: str | int) -> sqlite3.Row:
     if row is None:
         raise NotFound(f"no {table} with id {text}")
     return row
+
+
+def as_now(conn: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    """The record of ``table`` with this id as it is now (None: gone), to check that it is
+    still the one a question showed (``commands.common.still_as_shown``)."""
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [row_id]).fetchone()
+    return dict(row) if row else None
 
 
 def deal(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:

@@ -7,6 +7,7 @@ current, so this module must not import sqlite-utils at the top (start-up time).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import TYPE_CHECKING, Callable
 
@@ -439,3 +440,69 @@ def m007_reminders(db: Database) -> None:
 
 MIGRATIONS.append(m007_reminders)
 NAMES.append(m007_reminders.__name__)
+
+
+# m008: ids are never handed out twice. Without AUTOINCREMENT, SQLite gives a new row the
+# largest id + 1, so after ``undo`` or ``delete`` of the newest deal the next one got its
+# id, and a script holding the old id (``salescli deal win $id``) hit someone else's deal.
+# With it, SQLite remembers the largest id ever given (``sqlite_sequence``) and goes above.
+#
+# SQLite cannot add AUTOINCREMENT to a table, so each record table with an integer id is
+# rebuilt the way SQLite documents (https://sqlite.org/lang_altertable.html#otheralter):
+# a copy created with the same definition plus AUTOINCREMENT, every row copied with its id,
+# the old table dropped, the copy renamed, its indexes and triggers created again. Foreign
+# keys are off while migrations run (``store._ensure_schema``), so dropping a table
+# deletes nothing else; views and other tables' triggers that name it stay as they are.
+# The sequence starts above every id the file still knows of: those in the table and
+# those in the undo record (a row undone or deleted lately). The history's own tables are
+# left alone: their ids are never shown before they are final.
+AUTOINCREMENT_KEY = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)", re.IGNORECASE)
+TABLE_NAME = re.compile(r"^CREATE\s+TABLE\s+(\"[^\"]+\"|\[[^\]]+\]|`[^`]+`|[^\s(]+)", re.IGNORECASE)
+
+
+def m008_ids_never_reused(db: Database) -> None:
+    from salescli.store import history
+
+    conn = db.conn
+    # Renaming the copy must not check or rewrite the views and triggers that name the
+    # table: while it is away they name nothing, and once renamed they name it again.
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        for table in history.business_tables(conn):
+            if history.shape(conn, table).range_column == "rowid":
+                _rebuild_with_autoincrement(conn, table)
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+
+
+def _rebuild_with_autoincrement(conn: sqlite3.Connection, table: str) -> None:
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+    if "AUTOINCREMENT" in sql.upper():
+        return
+    copy = f"_{table}_autoincrement"
+    sql, keys = AUTOINCREMENT_KEY.subn("INTEGER PRIMARY KEY AUTOINCREMENT", sql, count=1)
+    if not keys:
+        raise RuntimeError(f"m008: {table} has an integer id, but not declared as 'id INTEGER PRIMARY KEY'")
+    dependents = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        [table],
+    ).fetchall()
+    columns = ", ".join(f'"{row[1]}"' for row in conn.execute(f'PRAGMA table_info("{table}")'))
+    conn.execute(TABLE_NAME.sub(f'CREATE TABLE "{copy}"', sql, count=1))
+    conn.execute(f'INSERT INTO "{copy}" ({columns}) SELECT {columns} FROM "{table}"')
+    conn.execute(f'DROP TABLE "{table}"')
+    conn.execute(f'ALTER TABLE "{copy}" RENAME TO "{table}"')
+    for (statement,) in dependents:
+        conn.execute(statement)
+    known = conn.execute(
+        "SELECT max(ifnull(max(CAST(pk AS INTEGER)), 0), ifnull(max(last_pk), 0)) FROM history_change WHERE tbl = ?",
+        [table],
+    ).fetchone()[0]
+    conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", [table])
+    conn.execute(
+        f'INSERT INTO sqlite_sequence (name, seq) SELECT ?, max(ifnull(max(rowid), 0), ?) FROM "{table}"', [table, known]
+    )
+
+
+MIGRATIONS.append(m008_ids_never_reused)
+NAMES.append(m008_ids_never_reused.__name__)

@@ -98,10 +98,6 @@ def target_ids(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, int]]) -
     return found
 
 
-def max_id(conn: sqlite3.Connection, table: str) -> int:
-    return int(conn.execute(f"SELECT IFNULL(max(id), 0) FROM {table}").fetchone()[0])
-
-
 class SeenKeys:
     """The keys of the rows an import has read so far, to find duplicates inside the file.
 

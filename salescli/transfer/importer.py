@@ -233,7 +233,7 @@ class Import:
 
     def write(self, conn: sqlite3.Connection, ctx: Context, outcome: Outcome, *, progress: Progress | None = None) -> None:
         entity = self.entity
-        next_id = max(store.max_id(conn, entity.table), outcome.max_id) + 1
+        next_id = max(history.range_floor(conn, entity.table), outcome.max_id) + 1  # never an id used before
         keep = records.KEEP_IF_EMPTY[entity.name]
         owners = reps.Assigner(conn) if self.assign else None
         with _NewRows(conn) as new_rows:
