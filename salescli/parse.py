@@ -537,3 +537,15 @@ def parse_field(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise UsageError(f"field '{text}' is not KEY=VALUE")
     return key, value.strip()
+
+
+def parse_encoding(text: str) -> str:
+    """A text encoding's name (``--encoding``): ``utf-8``, ``utf-8-sig``, ``gb18030``, ``gbk``, ``latin-1``, …"""
+    import codecs
+
+    try:
+        name = codecs.lookup(text.strip()).name
+        "".encode(name)  # rot13, hex, …: not text encodings
+    except LookupError:
+        raise UsageError(f"unknown encoding '{text}': use utf-8, utf-8-sig, gb18030, gbk, latin-1, …") from None
+    return name

@@ -10,7 +10,7 @@ import typer
 
 from salescli import output, parse, session
 from salescli.commands.common import App
-from salescli.errors import Invalid, SalesError
+from salescli.errors import Invalid, SalesError, UsageError
 
 ENTITY_HELP = "customers, deals, activities, targets, reps, products or payments."
 PROGRESS_FROM_BYTES = 1 << 20  # files smaller than this finish before a bar is worth drawing
@@ -138,10 +138,19 @@ def export(
         Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help='CSV as Excel opens it: UTF-8 with a BOM, CRLF, "0123" and +86 phone numbers kept as text.'),
+    ] = False,
+    encoding: Annotated[
+        Optional[str],
+        typer.Option("--encoding", help="Write CSV in this encoding: utf-8 (default), utf-8-sig (with a BOM), gb18030, …", show_default=False),
+    ] = None,
 ) -> None:
     """Export every record of one kind, in the columns `import` reads back.
 
     With --output the file is private (mode 0600) and appears only once complete; never the database.
+    A text cell starting with = + - @ (a formula to a spreadsheet) is written with a ' before it; import takes it off.
     """
     from salescli import files
     from salescli.store import backup as backups
@@ -149,11 +158,15 @@ def export(
 
     spec = entities.entity(entity)
     fmt = parse.parse_choice(fmt, ("csv", "json"), what="export format")
+    if fmt == "json" and (excel or encoding):
+        raise UsageError(f"{'--excel' if excel else '--encoding'} is for CSV: JSON is always UTF-8")
+    if encoding is not None:
+        encoding = parse.parse_encoding(encoding)
     columns, rows = exporter.export(session.connection(), spec, fmt)
     if output_file is None:
-        output.render(rows, columns, fmt=fmt)
+        output.render(rows, columns, fmt=fmt, excel=excel, encoding=encoding)
         return
     database = backups.database_file(session.connection())
     with files.writing(output_file, database=database, what="the export") as out, redirect_stdout(out):
-        count = output.render(rows, columns, fmt=fmt)
+        count = output.render(rows, columns, fmt=fmt, excel=excel, encoding=encoding)
     output.message(f"Exported {count} {spec.name} to {output_file}")
