@@ -10,6 +10,7 @@ import sys
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from salescli import output, parse
 from salescli.errors import Invalid, SalesError
@@ -63,8 +64,33 @@ def confirm(question: str, *, yes: bool) -> None:
         raise SalesError("cancelled: nothing was done")
 
 
+class Command(TyperCommand):
+    """A command whose usage line and help name arguments and option values in capitals,
+    as a person reads them: ``salescli deal win [OPTIONS] DEAL_ID``, ``--close CLOSE``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.metavar is None and param.name and not getattr(param, "is_flag", False):
+                param.metavar = param.name.upper()
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument" and param.metavar:
+                name = param.metavar + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+def format_examples(*lines: str) -> str:
+    """The end of a command's help: a few command lines to copy (kept as written)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 class App(typer.Typer):
-    """A Typer app whose commands all pass through ``guarded``."""
+    """A Typer app whose commands all pass through ``guarded``, and whose help shows
+    ``examples=(…)`` last."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("no_args_is_help", True)
@@ -73,7 +99,12 @@ class App(typer.Typer):
         kwargs.setdefault("rich_markup_mode", None)
         super().__init__(**kwargs)
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def command(
+        self, *args: Any, examples: tuple[str, ...] = (), **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        kwargs.setdefault("cls", Command)
+        if examples:
+            kwargs.setdefault("epilog", format_examples(*examples))
         register = super().command(*args, **kwargs)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
