@@ -20,6 +20,7 @@ from salescli.commands import (
     customer,
     deal,
     demo,
+    examples,
     io,
     product,
     rep,
@@ -118,6 +119,7 @@ for module, name in (
 for module in (config, demo, io, safety):
     module.register(app)
 report_analysis.register_customer(customer.app)
+examples.attach(app)
 
 
 def main() -> None:

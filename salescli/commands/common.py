@@ -83,14 +83,8 @@ class Command(TyperCommand):
         return pieces
 
 
-def format_examples(*lines: str) -> str:
-    """The end of a command's help: a few command lines to copy (kept as written)."""
-    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
-
-
 class App(typer.Typer):
-    """A Typer app whose commands all pass through ``guarded``, and whose help shows
-    ``examples=(…)`` last."""
+    """A Typer app whose commands all pass through ``guarded``."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("no_args_is_help", True)
@@ -99,12 +93,8 @@ class App(typer.Typer):
         kwargs.setdefault("rich_markup_mode", None)
         super().__init__(**kwargs)
 
-    def command(
-        self, *args: Any, examples: tuple[str, ...] = (), **kwargs: Any
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         kwargs.setdefault("cls", Command)
-        if examples:
-            kwargs.setdefault("epilog", format_examples(*examples))
         register = super().command(*args, **kwargs)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,6 +128,7 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
+        metavar="FORMAT",
         help="table, plain, csv, tsv, json or markdown (default: table on a terminal, plain when piped).",
         show_default=False,
     ),

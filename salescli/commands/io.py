@@ -135,9 +135,9 @@ class _Problems:
 def export(
     entity: Annotated[str, typer.Argument(help=ENTITY_HELP, show_default=False)],
     output_file: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
+        Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.", show_default=False)
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="csv or json.")] = "csv",
     excel: Annotated[
         bool,
         typer.Option("--excel", help='CSV as Excel opens it: UTF-8 with a BOM, CRLF, "0123" and +86 phone numbers kept as text.'),
