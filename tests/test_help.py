@@ -8,6 +8,7 @@ import shlex
 import pytest
 import typer
 
+from salescli import store
 from salescli.cli import app
 from salescli.commands.examples import EXAMPLES
 
@@ -97,3 +98,25 @@ def test_shell_completion_is_offered(cli):
     assert "--install-completion" in text and "--show-completion" in text
     script = cli("--show-completion", "bash").stdout
     assert "complete" in script and "_SALESCLI_COMPLETE" in script.upper()
+
+
+def test_a_near_miss_customer_suggests_the_close_names(cli):
+    for name in ("Acme Tools Ltd", "Acme Bakery", "Atlas Freight", "Zenith Group"):
+        cli("customer", "add", name, "--no-followup")
+    assert cli.fails("customer", "show", "Acme Tols") == (
+        "Error: no customer 'Acme Tols'; did you mean Acme Tools Ltd? ('salescli customer list' shows them)\n"
+    )
+    assert "did you mean Atlas Freight?" in cli.fails("deal", "add", "Crates", "-c", "Atlas Frieght", "--amount", "5k")
+    assert cli.json("deal", "list") == []
+    assert "did you mean" not in cli.fails("customer", "show", "Nothing Like It")
+
+
+def test_the_suggestion_is_found_among_many_customers(cli, isolated):
+    conn = store.connect(isolated)
+    with conn:
+        conn.executemany(
+            "INSERT INTO customer (name, fields, created_at, updated_at) VALUES (?, '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            [(f"Acme {prefix} {n}",) for prefix in ("Alpha", "Beta", "Omega") for n in range(1000)] + [("Acme Tools Ltd",)],
+        )
+    conn.close()
+    assert "did you mean Acme Tools Ltd?" in cli.fails("customer", "show", "Acme Tols Ltd")
