@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import io
+import json
 import os
 import re
 import sys
@@ -30,6 +30,7 @@ from itertools import chain, islice
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
+from salescli.grammar import plural
 
 FORMATS = ("table", "plain", "csv", "tsv", "json", "markdown")
 TABLE_ROWS = 50  # what a table shows without --limit
@@ -616,7 +617,7 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
         out.width = max(out.width, sum(fit.widths.values()) + GAP * (len(fit.widths) - 1))
     out.print(table)
     if more:
-        out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
+        out.print(f"[dim]… {plural(more, 'more row')} (use --limit N, or --format plain to see all)[/dim]")
     lines = _summary_lines(summary, summary_columns)
     if lines:
         grid = Table.grid(padding=(0, GAP))

@@ -11,6 +11,7 @@ import typer
 from salescli import output, parse, session
 from salescli.commands.common import App
 from salescli.errors import Invalid, SalesError, UsageError
+from salescli.grammar import inflect, plural
 
 ENTITY_HELP = "customers, deals, activities, targets, reps, products or payments."
 PROGRESS_FROM_BYTES = 1 << 20  # files smaller than this finish before a bar is worth drawing
@@ -67,7 +68,7 @@ def import_(
     )
     if job.layout.ignored:
         output.warn(
-            f"ignoring column{'s' if len(job.layout.ignored) > 1 else ''} "
+            f"ignoring {inflect(len(job.layout.ignored), 'column')} "
             f"{', '.join(repr(h) for h in job.layout.ignored)}: use --map \"Header=field\" to import one"
         )
     problems = _Problems(PROBLEMS_IN_DRY_RUN if dry_run else None)
@@ -87,9 +88,9 @@ def import_(
             with session.write() as conn:
                 outcome = job.run(conn, problem=problems, skip_invalid=skip_invalid, before_write=backup, progress=progress)
     problems.finish()
-    invalid = _rows(outcome.invalid)
+    invalid = plural(outcome.invalid, "row")
     if dry_run:
-        verdict = f"; {invalid} {'is' if outcome.invalid == 1 else 'are'} invalid" if outcome.invalid else ""
+        verdict = f"; {invalid} {inflect(outcome.invalid, 'is')} invalid" if outcome.invalid else ""
         output.done(
             f"Dry run of {spec.name} from {file}: would create {outcome.created}, update {outcome.updated}, "
             f"skip {outcome.skipped}{verdict}. Nothing was written."
@@ -99,20 +100,16 @@ def import_(
         return
     if outcome.invalid and not skip_invalid:
         valid = outcome.created + outcome.updated + outcome.skipped
-        hint = f", or use --skip-invalid to import the {_rows(valid)} that are valid" if valid else ""
+        hint = f", or use --skip-invalid to import the {plural(valid, 'row')} that {inflect(valid, 'is')} valid" if valid else ""
         raise Invalid(
-            f"{invalid} {'is' if outcome.invalid == 1 else 'are'} invalid, so nothing was written: correct "
-            f"{'it' if outcome.invalid == 1 else 'them'}{hint}"
+            f"{invalid} {inflect(outcome.invalid, 'is')} invalid, so nothing was written: correct "
+            f"{inflect(outcome.invalid, 'it')}{hint}"
         )
     rejected = f"; {outcome.invalid} rejected, see {outcome.rejects}" if outcome.invalid else ""
     output.done(
         f"Imported {spec.name} from {file}: {outcome.created} created, {outcome.updated} updated, "
         f"{outcome.skipped} skipped{rejected}."
     )
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'' if count == 1 else 's'}"
 
 
 class _Problems:
@@ -129,7 +126,7 @@ class _Problems:
 
     def finish(self) -> None:
         if self.limit is not None and self.count > self.limit:
-            output.message(f"… and {self.count - self.limit} more problems")
+            output.message(f"… and {plural(self.count - self.limit, 'more problem')}")
 
 
 def export(

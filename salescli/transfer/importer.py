@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from salescli import files, parse
 from salescli.errors import Invalid, UsageError
+from salescli.grammar import plural
 from salescli.output import csv_safe, csv_text
 from salescli.store import backup as backups
 from salescli.store import customers, history, reps
@@ -318,7 +319,7 @@ class Import:
         values = row.values
         width = len(cells)
         if width > self.layout.width and any(c.strip() for c in cells[self.layout.width:]):
-            row.fail("", f"has {width} cells but the header has {self.layout.width} columns")
+            row.fail("", f"has {plural(width, 'cell')} but the header has {plural(self.layout.width, 'column')}")
         for index, name, reader, required in self.layout.columns:
             text = csv_text(cells[index].strip()) if index < width else ""
             if not text:
