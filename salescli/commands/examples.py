@@ -139,7 +139,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "log": ("salescli log", "salescli log -n 50 -f csv"),
     "undo": ("salescli undo", "salescli undo --redo"),
-    "backup": ("salescli backup", "salescli backup ~/backups/"),
+    "backup": ("salescli backup", "salescli backup ~/backups/ --keep 7 --quiet"),
+    "restore": ("salescli restore ~/backups/sales-20261120-020000.db", "salescli restore old.db --yes"),
 }
 
 
@@ -156,6 +157,8 @@ def attach(app: Any, prefix: tuple[str, ...] = ()) -> None:
         app.info.epilog = "\n\n".join(text for text in (epilog, format_examples(EXAMPLES[path])) if text)
     for command in app.registered_commands:
         name = command.name or command.callback.__name__
-        command.epilog = format_examples(EXAMPLES[" ".join((*prefix, name))])
+        lines = EXAMPLES.get(" ".join((*prefix, name)))  # every command has some: tests/test_help.py
+        if lines:
+            command.epilog = format_examples(lines)
     for group in app.registered_groups:
         attach(group.typer_instance, (*prefix, group.name))
