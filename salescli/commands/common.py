@@ -14,6 +14,7 @@ from typer.core import TyperCommand
 
 from salescli import output, parse
 from salescli.errors import Invalid, SalesError
+from salescli.grammar import plural
 
 
 def debugging() -> bool:
@@ -120,7 +121,7 @@ def warn_if_past(day: dt.date | None, what: str) -> None:
     """A due date or expected close before today is kept as given, with a warning."""
     if day is not None and day < parse.today():
         days = (parse.today() - day).days
-        output.warn(f"{what} {day} is in the past ({days} day{'s' if days != 1 else ''} ago)")
+        output.warn(f"{what} {day} is in the past ({plural(days, 'day')} ago)")
 
 
 FormatOption = Annotated[
