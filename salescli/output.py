@@ -137,6 +137,7 @@ def json_value(value: Any, kind: str) -> Any:
 # take exactly one off again: export → import is exact for every value.
 FORMULA_STARTS = "=+-@\t\r"
 _QUOTED_STARTS = FORMULA_STARTS + "'"
+_RISKY_STARTS = frozenset(_QUOTED_STARTS)
 # What Excel would turn into a number: a leading zero, 12 digits or more (shown as
 # 1.23E+11, exact to 15 only), a phone number with a ``+``. ``--excel`` writes these as
 # ``="0123"``, which Excel shows as the text 0123.
@@ -168,7 +169,15 @@ def _csv_cell(kind: str, excel: bool = False) -> Callable[[Any], str]:
     Text (and lists) go through ``csv_safe``; numbers, negative ones too, stay numbers."""
     if kind in ("text", "list"):
         plain = _plain_text if kind == "text" else _csv_list
-        return lambda v: csv_safe(plain(v), excel)
+        if excel:
+            return lambda v: csv_safe(plain(v), True)
+
+        def safe(value: Any) -> str:  # csv_safe, called only for the few cells it may change
+            if value.__class__ is not str:
+                value = plain(value)
+            return csv_safe(value) if value[:1] in _RISKY_STARTS else value
+
+        return safe
     if kind == "money":
         return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
     if kind == "ratio":
@@ -389,15 +398,16 @@ def _write_csv(out, rows, columns, delimiter: str, excel: bool = False, encoding
 
 
 def _write_csv_rows(out, rows, columns, delimiter: str, excel: bool) -> int:
-    # csv quotes a cell holding \r only if \r is in its line ending: write CRLF, and
-    # (unless for Excel) turn each record's own CRLF into \n on the way out.
-    writer = csv.writer(out if excel else _LineFeeds(out), delimiter=delimiter, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
+    # csv quotes a cell holding \r only if \r is in the line ending: a batch with one is
+    # written with CRLF, each record's own CRLF turned into \n on the way out.
+    with_cr = writer if excel else csv.writer(_LineFeeds(out), delimiter=delimiter, lineterminator="\r\n")
     cells = _cells(columns, lambda kind: _csv_cell(kind, excel))
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
     batches = (list(map(cells, batch)) for batch in _batches(rows, 1000))
     for lines in chain([[[c.key for c in columns]]], batches):
         try:
-            writer.writerows(lines)
+            (with_cr if "\r" in "".join(chain.from_iterable(lines)) else writer).writerows(lines)
         except UnicodeEncodeError as error:
             row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
             bad = error.object[error.start]
