@@ -152,6 +152,8 @@ def test_an_encoding_that_cannot_write_a_name_says_which(cli, isolated):
     assert "row 3 has '北' (U+5317), which latin-1 cannot write: use --encoding utf-8 or gb18030" in cli.fails(
         "export", "customers", "--encoding", "latin-1"
     )
+    assert "row 3 has '北'" in cli.fails("export", "customers", "--encoding", "latin-1", "-o", isolated.parent / "out.csv")
+    assert not (isolated.parent / "out.csv").exists()  # a failed export leaves no file
     cli("customer", "edit", "Café Zoë", "--field", "微信=x")
     assert "row 1 has '微' (U+5FAE)" in cli.fails("export", "customers", "--encoding", "ascii")
     assert "unknown encoding 'rot13'" in cli.fails("export", "customers", "--encoding", "rot13", code=2)
