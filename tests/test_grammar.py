@@ -70,3 +70,11 @@ def test_a_stage_with_one_deal(cli):
 
 def test_stale_report_for_one_day(cli):
     assert cli("report", "stale", "--days", "1").stdout == "Open deals idle for 1 day or more\nNo open deal has been idle for 1 day or more.\n"
+
+
+def test_export_counts_what_it_wrote(cli, tmp_path):
+    cli("customer", "add", "Acme")
+    cli("deal", "add", "Pumps", "-c", "Acme", "--amount", "5")
+    assert cli("export", "deals", "-o", tmp_path / "d.csv").stderr == f"Exported 1 deal to {tmp_path / 'd.csv'}\n"
+    cli("activity", "log", "Acme", "-t", "call")
+    assert "Exported 2 activities to" in cli("export", "activities", "-o", tmp_path / "a.csv").stderr

@@ -166,4 +166,4 @@ def export(
     database = backups.database_file(session.connection())
     with files.writing(output_file, database=database, what="the export") as out, redirect_stdout(out):
         count = output.render(rows, columns, fmt=fmt, excel=excel, encoding=encoding)
-    output.message(f"Exported {count} {spec.name} to {output_file}")
+    output.message(f"Exported {plural(count, spec.noun)} to {output_file}")
