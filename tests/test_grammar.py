@@ -76,5 +76,7 @@ def test_export_counts_what_it_wrote(cli, tmp_path):
     cli("customer", "add", "Acme")
     cli("deal", "add", "Pumps", "-c", "Acme", "--amount", "5")
     assert cli("export", "deals", "-o", tmp_path / "d.csv").stderr == f"Exported 1 deal to {tmp_path / 'd.csv'}\n"
-    cli("activity", "log", "Acme", "-t", "call")
-    assert "Exported 2 activities to" in cli("export", "activities", "-o", tmp_path / "a.csv").stderr
+    cli("customer", "add", "Zenith", "--no-followup")
+    cli("activity", "log", "Zenith", "-t", "call")
+    cli("activity", "log", "Zenith", "-t", "visit")
+    assert "Exported 3 activities to" in cli("export", "activities", "-o", tmp_path / "a.csv").stderr
