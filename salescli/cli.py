@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -18,6 +21,7 @@ from salescli.commands import (
     dashboard,
     deal,
     demo,
+    examples,
     io,
     product,
     remind,
@@ -31,13 +35,45 @@ from salescli.commands import (
 from salescli.commands.common import App
 
 
+# The usage error of typer's bundled Click (unknown option, missing argument, …), reached
+# through typer's public BadParameter, one of its kinds.
+_ClickUsageError = typer.BadParameter.__mro__[1]
+
+
 class RootGroup(TyperGroup):
     """The root group: remembers the command line after the global options (the same
-    under the console script and under ``typer.testing.CliRunner``) for the command log."""
+    under the console script and under ``typer.testing.CliRunner``) for the command log,
+    and says a usage error in two lines."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         session.remember_command(args)
         return super().resolve_command(ctx, args)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _short_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _short_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _short_usage_errors() -> Iterator[None]:
+    """Click shows a usage error as the usage line, a hint, a blank line and the error:
+    show it as ``Error: …`` and what to try instead (help asked for by a bare group is left alone)."""
+    try:
+        yield
+    except _ClickUsageError as error:
+        if type(error).show is _ClickUsageError.show:
+            error.show = functools.partial(_show_usage_error, error)
+        raise
+
+
+def _show_usage_error(error: Any, file: Any = None) -> None:
+    output.error(error.format_message())
+    if error.ctx is not None:
+        output.message(f"Try '{error.ctx.command_path} -h' for help and examples.")
 
 
 app = App(
@@ -45,6 +81,8 @@ app = App(
     cls=RootGroup,
     help="A sales tracker for small businesses: customers, deals, follow-ups and targets in one SQLite file.",
     epilog="Exit status: 0 success, 1 a failed operation (or `report due --check` found work), 2 a usage error, 130 interrupted.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
 )
 
 
@@ -58,7 +96,7 @@ def _show_version(value: bool) -> None:
 def root(
     db: Annotated[
         Optional[Path],
-        typer.Option("--db", envvar="SALESCLI_DB", help="The database file (default: sales.db in the app directory).", show_default=False),
+        typer.Option("--db", envvar="SALESCLI_DB", metavar="FILE", help="The database file (default: sales.db in the app directory).", show_default=False),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
@@ -83,6 +121,7 @@ for module, name in (
 for module in (config, dashboard, demo, io, remind, safety):
     module.register(app)
 report_analysis.register_customer(customer.app)
+examples.attach(app)
 
 
 def main() -> None:

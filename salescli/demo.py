@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from salescli import parse, store
 from salescli.errors import Invalid
+from salescli.grammar import plural
 from salescli.store import bulk
 
 CUSTOMER_DAYS = 365  # customers were added over the last year
@@ -85,8 +86,8 @@ def fill(conn: sqlite3.Connection, shape: Shape, *, seed: int, today: dt.date, r
     if bulk.has_records(conn) and not replace:
         held = bulk.record_counts(conn)
         raise Invalid(
-            f"this file already holds records ({held['customer']} customers, {held['deal']} deals, "
-            f"{held['rep']} reps): use --force to replace them with the demo, or --db to choose another file"
+            f"this file already holds records ({plural(held['customer'], 'customer')}, {plural(held['deal'], 'deal')}, "
+            f"{plural(held['rep'], 'rep')}): use --force to replace them with the demo, or --db to choose another file"
         )
     business = Business(shape, seed, today, ladder, first_contact_hours)
     with bulk.derived_deferred(conn):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
 
-from salescli.errors import UsageError
+from salescli.errors import Invalid, UsageError
+from salescli.grammar import plural
 
 FORMATS = ("table", "plain", "csv", "tsv", "json", "markdown")
 TABLE_ROWS = 50  # what a table shows without --limit
@@ -129,8 +131,55 @@ def json_value(value: Any, kind: str) -> Any:
     return value
 
 
-def _csv_cell(kind: str) -> Callable[[Any], str]:
-    """The CSV form of one kind, as a function (chosen once per column: big exports)."""
+# ---------------------------------------------------------------- CSV cells a spreadsheet opens safely
+
+# A text cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+# injection"): CSV and TSV put a ``'`` before it. A value already starting with ``'``
+# and then one of these (or another ``'``) gets one more, so that ``csv_text`` below can
+# take exactly one off again: export → import is exact for every value.
+FORMULA_STARTS = "=+-@\t\r"
+_QUOTED_STARTS = FORMULA_STARTS + "'"
+_RISKY_STARTS = frozenset(_QUOTED_STARTS)
+# What Excel would turn into a number: a leading zero, 12 digits or more (shown as
+# 1.23E+11, exact to 15 only), a phone number with a ``+``. ``--excel`` writes these as
+# ``="0123"``, which Excel shows as the text 0123.
+_EXCEL_NUMBER_LIKE = re.compile(r"0\d+|\d{12,}|\+[\d ()./-]*\d[\d ()./-]*")
+_EXCEL_TEXT = re.compile(r'="([^"]*)"')
+
+
+def csv_safe(value: str, excel: bool = False) -> str:
+    """A text cell as CSV writes it: ``'=HYPERLINK(…)``, ``''=x`` for ``'=x``, and with
+    ``excel`` ``="0123"`` for what Excel would otherwise read as a number."""
+    if excel and _EXCEL_NUMBER_LIKE.fullmatch(value):
+        return f'="{value}"'
+    if value and (value[0] in FORMULA_STARTS or (value[0] == "'" and value[1:2] and value[1] in _QUOTED_STARTS)):
+        return "'" + value
+    return value
+
+
+def csv_text(cell: str) -> str:
+    """The value of a CSV cell written by ``csv_safe`` (what ``import`` reads)."""
+    if cell[:1] == "'" and cell[1:2] and cell[1] in _QUOTED_STARTS:
+        return cell[1:]
+    if cell[:2] == '="' and (match := _EXCEL_TEXT.fullmatch(cell)):
+        return match[1]
+    return cell
+
+
+def _csv_cell(kind: str, excel: bool = False) -> Callable[[Any], str]:
+    """The CSV form of one kind, as a function (chosen once per column: big exports).
+    Text (and lists) go through ``csv_safe``; numbers, negative ones too, stay numbers."""
+    if kind in ("text", "list"):
+        plain = _plain_text if kind == "text" else _csv_list
+        if excel:
+            return lambda v: csv_safe(plain(v), True)
+
+        def safe(value: Any) -> str:  # csv_safe, called only for the few cells it may change
+            if value.__class__ is not str:
+                value = plain(value)
+            return csv_safe(value) if value[:1] in _RISKY_STARTS else value
+
+        return safe
     if kind == "money":
         return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
     if kind in ("ratio", "change", "points"):
@@ -139,13 +188,15 @@ def _csv_cell(kind: str) -> Callable[[Any], str]:
         from salescli.parse import format_rate
 
         return lambda v: "" if v is None else format_rate(v)
-    if kind == "list":
-        return lambda v: "" if v is None else "; ".join(str(item) for item in v)
     if kind == "object":
         return lambda v: json.dumps(v, ensure_ascii=False) if v else ""
     if kind == "bool":
         return lambda v: "" if v is None else ("true" if v else "false")
     return _plain_text
+
+
+def _csv_list(value: list[Any] | None) -> str:
+    return "" if value is None else "; ".join(str(item) for item in value)
 
 
 def _plain_text(value: Any) -> str:
@@ -280,6 +331,8 @@ def render(
     quiet_if_empty: bool = False,
     total: int | None = None,
     wide: bool = False,
+    excel: bool = False,
+    encoding: str | None = None,
 ) -> int:
     """Write ``rows`` in ``fmt``; return how many rows there were.
 
@@ -288,7 +341,7 @@ def render(
     in all when ``rows`` holds only the first ``limit`` (a table then says "N more"
     without reading the rest). ``summary`` is read only after the last row is written, so
     a streaming report may fill it in as its rows go past. A table fits the terminal
-    unless ``wide`` (``_fit``).
+    unless ``wide`` (``_fit``). ``excel`` and ``encoding`` are for CSV and TSV (``_write_csv``).
     """
     fmt = choose_format(fmt)
     iterator = iter(rows)
@@ -302,7 +355,7 @@ def render(
     if fmt == "json":
         return _write_json(out, all_rows, columns, report, period, summary, summary_columns)
     if fmt in ("csv", "tsv"):
-        return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t")
+        return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t", excel, encoding)
     if fmt == "table":
         shown = limit or TABLE_ROWS
         empty_text = empty if first is None else None
@@ -331,15 +384,62 @@ def _write_json(out, rows, columns, report, period, summary, summary_columns) ->
     return count
 
 
-def _write_csv(out, rows, columns, delimiter: str) -> int:
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow([c.key for c in columns])
-    cells = _cells(columns, _csv_cell)
-    count = 0
-    for batch in _batches(rows, 1000):
-        writer.writerows([cells(row) for row in batch])
-        count += len(batch)
-    return count
+def _write_csv(out, rows, columns, delimiter: str, excel: bool = False, encoding: str | None = None) -> int:
+    """CSV or TSV; with ``excel`` as Excel opens it best (UTF-8 with a BOM unless
+    ``encoding`` says otherwise, CRLF line ends, ``="0123"``); with ``encoding`` the
+    bytes of that encoding, whatever ``out`` was opened with."""
+    if excel and encoding is None:
+        encoding = "utf-8-sig"
+    if encoding is None:
+        return _write_csv_rows(out, rows, columns, delimiter, excel)
+    out.flush()
+    encoded = io.TextIOWrapper(out.buffer, encoding=encoding, newline="")
+    try:
+        return _write_csv_rows(encoded, rows, columns, delimiter, excel)
+    finally:
+        try:
+            encoded.flush()
+        finally:
+            encoded.detach()  # leave ``out`` open: the caller closes it
+
+
+def _write_csv_rows(out, rows, columns, delimiter: str, excel: bool) -> int:
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
+    # csv quotes a cell holding \r only if \r is in the line ending: a batch with one is
+    # written with CRLF, each record's own CRLF turned into \n on the way out.
+    with_cr = writer if excel else csv.writer(_LineFeeds(out), delimiter=delimiter, lineterminator="\r\n")
+    cells = _cells(columns, lambda kind: _csv_cell(kind, excel))
+    written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
+    batches = (list(map(cells, batch)) for batch in _batches(rows, 1000))
+    for lines in chain([[[c.key for c in columns]]], batches):
+        try:
+            (with_cr if "\r" in "".join(chain.from_iterable(lines)) else writer).writerows(lines)
+        except UnicodeEncodeError as error:
+            row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
+            bad = error.object[error.start]
+            raise Invalid(
+                f"row {row} has '{bad}' (U+{ord(bad):04X}), which {error.encoding} cannot write: use --encoding utf-8 or gb18030"
+            ) from None
+        written += len(lines)
+    return written - 1
+
+
+class _LineFeeds:
+    """A file whose writer's records end in CRLF, written with LF (cells keep theirs)."""
+
+    def __init__(self, out) -> None:
+        self._write = out.write
+
+    def write(self, record: str) -> int:
+        return self._write(record[:-2] + "\n")
+
+
+def _encodes(cells: list[str], encoding: str) -> bool:
+    try:
+        "".join(cells).encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -533,7 +633,7 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
         out.width = max(out.width, sum(fit.widths.values()) + GAP * (len(fit.widths) - 1))
     out.print(table)
     if more:
-        out.print(f"[dim]… {more:,} more rows (use --limit N, or --format plain to see all)[/dim]")
+        out.print(f"[dim]… {plural(more, 'more row')} (use --limit N, or --format plain to see all)[/dim]")
     lines = _summary_lines(summary, summary_columns)
     if lines:
         grid = Table.grid(padding=(0, GAP))

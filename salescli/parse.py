@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, TypeVar
 
 from salescli.errors import UsageError
+from salescli.grammar import article
 
 T = TypeVar("T")
 
@@ -439,7 +440,7 @@ def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount"
         raise UsageError(f"{what} '{raw}' has fractions of a cent: use at most two decimals")
     cents = int(value) * (-1 if match["sign"] else 1)
     if cents < 0 and not allow_negative:
-        raise UsageError(f"{what} '{raw}' is negative: a {what} cannot be below zero")
+        raise UsageError(f"{what} '{raw}' is negative: {article(what)} cannot be below zero")
     if abs(cents) >= 10**15:
         raise UsageError(f"{what} '{raw}' is too large")
     return cents
@@ -537,3 +538,15 @@ def parse_field(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise UsageError(f"field '{text}' is not KEY=VALUE")
     return key, value.strip()
+
+
+def parse_encoding(text: str) -> str:
+    """A text encoding's name (``--encoding``): ``utf-8``, ``utf-8-sig``, ``gb18030``, ``gbk``, ``latin-1``, …"""
+    import codecs
+
+    try:
+        name = codecs.lookup(text.strip()).name
+        "".encode(name)  # rot13, hex, …: not text encodings
+    except LookupError:
+        raise UsageError(f"unknown encoding '{text}': use utf-8, utf-8-sig, gb18030, gbk, latin-1, …") from None
+    return name

@@ -45,6 +45,6 @@ def test_deactivating_a_rep_with_open_work_needs_someone_to_take_it(cli, isolate
     )
     assert sqlite3.connect(isolated).execute("SELECT handle, active FROM rep ORDER BY id").fetchall() == before
     out = cli("rep", "deactivate", "wang", "--reassign-to", "bob").stdout
-    assert out == "Deactivated rep wang; 2 customers, 1 open deals and 1 open follow-ups moved to bob\n"
+    assert out == "Deactivated rep wang; 2 customers, 1 open deal and 1 open follow-up moved to bob\n"
     cli("rep", "add", "idle")
     assert cli("rep", "deactivate", "idle").stdout == "Deactivated rep idle\n"  # nothing open: no one needed

@@ -10,9 +10,11 @@ import sys
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from salescli import output, parse
 from salescli.errors import Invalid, SalesError
+from salescli.grammar import plural
 
 
 def debugging() -> bool:
@@ -74,6 +76,25 @@ def still_as_shown(what: str, shown: object, now: object) -> None:
         )
 
 
+class Command(TyperCommand):
+    """A command whose usage line and help name arguments and option values in capitals,
+    as a person reads them: ``salescli deal win [OPTIONS] DEAL_ID``, ``--close CLOSE``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.metavar is None and param.name and not getattr(param, "is_flag", False):
+                param.metavar = param.name.upper()
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument" and param.metavar:
+                name = param.metavar + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
 class App(typer.Typer):
     """A Typer app whose commands all pass through ``guarded``."""
 
@@ -85,6 +106,7 @@ class App(typer.Typer):
         super().__init__(**kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        kwargs.setdefault("cls", Command)
         register = super().command(*args, **kwargs)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,7 +132,7 @@ def warn_if_past(day: dt.date | None, what: str) -> None:
     """A due date or expected close before today is kept as given, with a warning."""
     if day is not None and day < parse.today():
         days = (parse.today() - day).days
-        output.warn(f"{what} {day} is in the past ({days} day{'s' if days != 1 else ''} ago)")
+        output.warn(f"{what} {day} is in the past ({plural(days, 'day')} ago)")
 
 
 FormatOption = Annotated[
@@ -118,6 +140,7 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
+        metavar="FORMAT",
         help="table, plain, csv, tsv, json or markdown (default: table on a terminal, plain when piped).",
         show_default=False,
     ),

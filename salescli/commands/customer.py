@@ -19,6 +19,7 @@ from salescli.commands.common import (
     happened_on,
     still_as_shown,
 )
+from salescli.grammar import plural
 from salescli.output import Column
 from salescli.store import customers, refs
 
@@ -312,19 +313,10 @@ def _ids(ids: list[int]) -> str:
     return ", ".join(f"#{i}" for i in ids)
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _counted(counts: dict[str, int]) -> str:
     """``2 deals, 1 payment, 3 logged activities`` (what is not there is left out)."""
-    words = {
-        "deals": ("deal", "deals"),
-        "payments": ("payment", "payments"),
-        "activities": ("logged activity", "logged activities"),
-        "follow_ups": ("open follow-up", "open follow-ups"),
-    }
-    return ", ".join(_count(counts[key], *pair) for key, pair in words.items() if counts.get(key))
+    nouns = {"deals": "deal", "payments": "payment", "activities": "logged activity", "follow_ups": "open follow-up"}
+    return ", ".join(plural(counts[key], noun) for key, noun in nouns.items() if counts.get(key))
 
 
 @app.command("delete")
@@ -365,9 +357,9 @@ def merge(
         target = refs.customer(conn, into)
         merged = customers.merge(conn, duplicate["id"], target["id"])
     moved = ", ".join([
-        _count(merged["deals"], "deal", "deals"),
-        _count(merged["activities"], "activity", "activities"),
-        _count(merged["tags"], "tag", "tags"),
+        plural(merged["deals"], "deal"),
+        plural(merged["activities"], "activity"),
+        plural(merged["tags"], "tag"),
     ])
     filled = f"; filled in {', '.join(merged['filled'])}" if merged["filled"] else ""
     removed = merged["first_contact_removed"]

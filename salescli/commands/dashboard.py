@@ -78,10 +78,6 @@ def dashboard(
     ] = Path("sales-dashboard.html"),
 ) -> None:
     """Write the dashboard: this month's and quarter's targets with pace, the funnel, follow-ups due, the reps, the 12-month trend and receivables ageing, as one HTML file that opens offline on a laptop or a phone.
-
-    Examples:
-      salescli dashboard -o sales.html
-      salescli remind --attach-dashboard
     """
     html = build(parse.today())
     if str(output_file) == "-":

@@ -22,6 +22,7 @@ from salescli.commands.common import (
     warn_if_past,
 )
 from salescli.errors import UsageError
+from salescli.grammar import plural
 from salescli.output import Column
 from salescli.store import deals, refs
 
@@ -101,10 +102,6 @@ StageNameOption = Annotated[Optional[str], typer.Option("--stage", help="Stage n
 
 def _money(text: str | None, what: str) -> int | None:
     return parse.parse_money(text, what=what) if text is not None else None
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
 
 
 def _quantity(text: str | None) -> int | None:
@@ -273,13 +270,13 @@ def delete(deal_id: IdArgument, yes: YesOption = False) -> None:
     counts = deals.dependents(conn, deal["id"])
     along = ""
     if counts["payments"]:
-        along = f" and its {_count(counts['payments'], 'payment', 'payments')} of {output.display_value(counts['paid'], 'money')}"
+        along = f" and its {plural(counts['payments'], 'payment')} of {output.display_value(counts['paid'], 'money')}"
     confirm(f"Delete deal {deal['id']} '{deal['title']}'{along}?", yes=yes)
     with session.write() as conn:
         now = refs.as_now(conn, "deal", deal["id"]), deals.dependents(conn, deal["id"])
         still_as_shown(f"deal {deal['id']} '{deal['title']}'", (dict(deal), counts), now)
         deals.delete(conn, deal["id"])
-    detached = f"; {_count(counts['activities'], 'activity', 'activities')} kept without it" if counts["activities"] else ""
+    detached = f"; {plural(counts['activities'], 'activity')} kept without it" if counts["activities"] else ""
     output.done(f"Deleted deal {deal['id']} '{deal['title']}'{along}{detached}")
 
 

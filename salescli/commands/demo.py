@@ -8,6 +8,7 @@ import typer
 
 from salescli import output, parse, session
 from salescli.commands.common import App
+from salescli.grammar import plural
 
 
 def register(app: App) -> None:
@@ -39,10 +40,11 @@ def demo(
     with bulk.fast_writes(conn), session.write():
         created = sample.fill(conn, shape, seed=seed, today=parse.today(), replace=force)
     output.message(
-        f"Demo business in {session.db_path()}: {created['rep']:,} reps, {created['product']:,} products, "
-        f"{created['customer']:,} customers, {created['deal']:,} deals ({created['stage_history']:,} stage changes), "
-        f"{created['activity']:,} activities ({created['open_followups']:,} open follow-ups), "
-        f"{created['payment']:,} payments, {created['target']:,} targets."
+        f"Demo business in {session.db_path()}: {plural(created['rep'], 'rep')}, {plural(created['product'], 'product')}, "
+        f"{plural(created['customer'], 'customer')}, {plural(created['deal'], 'deal')} "
+        f"({plural(created['stage_history'], 'stage change')}), {plural(created['activity'], 'activity')} "
+        f"({plural(created['open_followups'], 'open follow-up')}), {plural(created['payment'], 'payment')}, "
+        f"{plural(created['target'], 'target')}."
     )
     show_headline_reports()
 

@@ -11,6 +11,7 @@ import typer
 from salescli import output, parse, session
 from salescli.commands.common import App
 from salescli.errors import Invalid, SalesError, UsageError
+from salescli.grammar import inflect, plural
 
 ENTITY_HELP = "customers, deals, activities, targets, reps, products or payments."
 PROGRESS_FROM_BYTES = 1 << 20  # files smaller than this finish before a bar is worth drawing
@@ -70,7 +71,7 @@ def import_(
     )
     if job.layout.ignored:
         output.warn(
-            f"ignoring column{'s' if len(job.layout.ignored) > 1 else ''} "
+            f"ignoring {inflect(len(job.layout.ignored), 'column')} "
             f"{', '.join(repr(h) for h in job.layout.ignored)}: use --map \"Header=field\" to import one"
         )
     problems = _Problems(PROBLEMS_IN_DRY_RUN if dry_run else None)
@@ -90,9 +91,9 @@ def import_(
             with session.write() as conn:
                 outcome = job.run(conn, problem=problems, skip_invalid=skip_invalid, before_write=backup, progress=progress)
     problems.finish()
-    invalid = _rows(outcome.invalid)
+    invalid = plural(outcome.invalid, "row")
     if dry_run:
-        verdict = f"; {invalid} {'is' if outcome.invalid == 1 else 'are'} invalid" if outcome.invalid else ""
+        verdict = f"; {invalid} {inflect(outcome.invalid, 'is')} invalid" if outcome.invalid else ""
         output.done(
             f"Dry run of {spec.name} from {file}: would create {outcome.created}, update {outcome.updated}, "
             f"skip {outcome.skipped}{verdict}. Nothing was written."
@@ -102,20 +103,16 @@ def import_(
         return
     if outcome.invalid and not skip_invalid:
         valid = outcome.created + outcome.updated + outcome.skipped
-        hint = f", or use --skip-invalid to import the {_rows(valid)} that are valid" if valid else ""
+        hint = f", or use --skip-invalid to import the {plural(valid, 'row')} that {inflect(valid, 'is')} valid" if valid else ""
         raise Invalid(
-            f"{invalid} {'is' if outcome.invalid == 1 else 'are'} invalid, so nothing was written: correct "
-            f"{'it' if outcome.invalid == 1 else 'them'}{hint}"
+            f"{invalid} {inflect(outcome.invalid, 'is')} invalid, so nothing was written: correct "
+            f"{inflect(outcome.invalid, 'it')}{hint}"
         )
     rejected = f"; {outcome.invalid} rejected, see {outcome.rejects}" if outcome.invalid else ""
     output.done(
         f"Imported {spec.name} from {file}: {outcome.created} created, {outcome.updated} updated, "
         f"{outcome.skipped} skipped{rejected}."
     )
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'' if count == 1 else 's'}"
 
 
 class _Problems:
@@ -132,15 +129,23 @@ class _Problems:
 
     def finish(self) -> None:
         if self.limit is not None and self.count > self.limit:
-            output.message(f"… and {self.count - self.limit} more problems")
+            output.message(f"… and {plural(self.count - self.limit, 'more problem')}")
 
 
 def export(
     entity: Annotated[str, typer.Argument(help=ENTITY_HELP, show_default=False)],
     output_file: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
+        Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.", show_default=False)
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="csv or json.")] = "csv",
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help='CSV as Excel opens it: UTF-8 with a BOM, CRLF, "0123" and +86 phone numbers kept as text.'),
+    ] = False,
+    encoding: Annotated[
+        Optional[str],
+        typer.Option("--encoding", help="Write CSV in this encoding: utf-8 (default), utf-8-sig (with a BOM), gb18030, …", show_default=False),
+    ] = None,
     owner: Annotated[
         Optional[str], typer.Option("--owner", "--rep", help="calendar: only this rep's follow-ups.", show_default=False)
     ] = None,
@@ -151,6 +156,7 @@ def export(
     """Export every record of one kind, in the columns `import` reads back; or (`export calendar`) the open follow-ups as an iCalendar file.
 
     With --output the file is private (mode 0600) and appears only once complete; never the database.
+    A text cell starting with = + - @ (a formula to a spreadsheet) is written with a ' before it; import takes it off.
     A calendar has one all-day event per open follow-up with a reminder at 09:00; importing a newer file updates the events (follow-ups done since are cancelled).
     """
     from salescli import files
@@ -162,14 +168,18 @@ def export(
         return
     spec = entities.entity(entity)
     fmt = parse.parse_choice(fmt, ("csv", "json"), what="export format")
+    if fmt == "json" and (excel or encoding):
+        raise UsageError(f"{'--excel' if excel else '--encoding'} is for CSV: JSON is always UTF-8")
+    if encoding is not None:
+        encoding = parse.parse_encoding(encoding)
     columns, rows = exporter.export(session.connection(), spec, fmt)
     if output_file is None:
-        output.render(rows, columns, fmt=fmt)
+        output.render(rows, columns, fmt=fmt, excel=excel, encoding=encoding)
         return
     database = backups.database_file(session.connection())
     with files.writing(output_file, database=database, what="the export") as out, redirect_stdout(out):
-        count = output.render(rows, columns, fmt=fmt)
-    output.message(f"Exported {count} {spec.name} to {output_file}")
+        count = output.render(rows, columns, fmt=fmt, excel=excel, encoding=encoding)
+    output.message(f"Exported {plural(count, spec.noun)} to {output_file}")
 
 
 def _export_calendar(output_file: Path | None, owner: str | None, days: str) -> None:
@@ -199,4 +209,4 @@ def _export_calendar(output_file: Path | None, owner: str | None, days: str) -> 
 
     with files.writing(output_file, database=backups.database_file(conn), what="the calendar") as out:
         out.write(data.decode("utf-8"))
-    output.message(f"Exported {count} open follow-up{'' if count == 1 else 's'} to {output_file}")
+    output.message(f"Exported {plural(count, 'open follow-up')} to {output_file}")

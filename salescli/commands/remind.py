@@ -34,12 +34,6 @@ def remind(
     """E-mail every active rep their overdue, today's and upcoming follow-ups and their uncontacted customers; the owner (setting owner_email) gets the team's.
 
     Nobody with nothing due gets a message, and nobody gets two on one day (unless --force). Settings: smtp_host, smtp_port, smtp_security, smtp_user, smtp_from; the password comes from SALESCLI_SMTP_PASSWORD or the file in smtp_password_file.
-
-    Examples:
-      salescli remind --dry-run
-      salescli remind --rep alice --days 3
-      salescli remind --attach-dashboard
-      30 7 * * 1-5  salescli remind   (crontab: weekdays at 07:30)
     """
     from salescli import reminders  # smtplib, ssl and email: only when reminding
 

@@ -9,6 +9,7 @@ import typer
 from salescli import output, parse, session
 from salescli.commands.common import App, FormatOption, WideOption
 from salescli.errors import Invalid
+from salescli.grammar import plural
 from salescli.output import Column
 from salescli.store import refs, reps
 
@@ -123,8 +124,8 @@ def deactivate(
             raise Invalid(f"rep '{other['handle']}' is inactive: reassign to an active rep")
         moved = reps.deactivate(conn, rep["id"], other["id"] if other is not None else None)
     detail = (
-        f"; {moved['customers']} customers, {moved['deals']} open deals and "
-        f"{moved['activities']} open follow-ups moved to {other['handle']}"
+        f"; {plural(moved['customers'], 'customer')}, {plural(moved['deals'], 'open deal')} and "
+        f"{plural(moved['activities'], 'open follow-up')} moved to {other['handle']}"
         if other is not None
         else ""
     )

@@ -21,6 +21,7 @@ from salescli.commands.common import (
     ToOption,
     WideOption,
 )
+from salescli.grammar import plural
 from salescli.output import Column
 from salescli.parse import Period
 from salescli.reports import analysis as reports
@@ -250,7 +251,7 @@ def classify(
         summary={"changed": changed},
         summary_columns=[Column("changed", kind="int")],
     )
-    output.message(f"Classified {len(rows)} customers: {changed} changed tier.")
+    output.message(f"Classified {plural(len(rows), 'customer')}: {changed} changed tier.")
 
 
 @dataclass(frozen=True)

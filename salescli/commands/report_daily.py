@@ -21,6 +21,7 @@ from salescli.commands.common import (
     WideOption,
 )
 from salescli.errors import UsageError
+from salescli.grammar import plural
 from salescli.output import Column
 from salescli.reports import daily
 from salescli.store import refs, reporting
@@ -288,11 +289,11 @@ def stale(
         quiet_if_empty=quiet_if_empty,
         wide=wide,
         limit=limit,
-        title=_title(f"Open deals idle for {idle} days or more", owner),
+        title=_title(f"Open deals idle for {plural(idle, 'day')} or more", owner),
         report="stale",
         summary=report.summary,
         summary_columns=STALE_SUMMARY,
-        empty=f"No open deal has been idle for {idle} days or more.",
+        empty=f"No open deal has been idle for {plural(idle, 'day')} or more.",
     )
 
 

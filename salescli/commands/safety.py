@@ -11,6 +11,7 @@ import typer
 from salescli import output, session
 from salescli.commands.common import App, FormatOption, WideOption, YesOption, confirm
 from salescli.errors import UsageError
+from salescli.grammar import plural
 from salescli.output import Column
 
 COLUMNS = [
@@ -21,17 +22,12 @@ COLUMNS = [
     Column("undone", kind="bool"),
 ]
 
-NOUNS = {
-    "activity": ("activity", "activities"),
-    "customer_tag": ("customer tag", "customer tags"),
-    "stage_history": ("stage history entry", "stage history entries"),
-}
+NOUNS = {"stage_history": "stage history entry"}  # the other tables are their nouns ("customer_tag": customer tag)
 
 
 def count_of(table: str, n: int) -> str:
     """``3 deals``, ``1 activity``, ``2 customer tags``."""
-    singular, plural = NOUNS.get(table, (table.replace("_", " "), table.replace("_", " ") + "s"))
-    return f"{n} {singular if n == 1 else plural}"
+    return plural(n, NOUNS.get(table, table.replace("_", " ")))
 
 
 def describe(changes: dict[str, list[int]], verbs: tuple[str, str, str] = ("created", "updated", "deleted")) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from salescli import parse, store
 from salescli.errors import Invalid, UsageError
+from salescli.grammar import plural
 from salescli.store import reps
 
 # The plain columns a user sets with an option of the same name.
@@ -406,9 +407,10 @@ def check_delete(conn: sqlite3.Connection, customer_id: int, *, cascade: bool = 
     counts = dependents(conn, customer_id)
     if (counts["deals"] or counts["activities"]) and not cascade:
         name = conn.execute("SELECT name FROM customer WHERE id = ?", [customer_id]).fetchone()[0]
+        nouns = {"deals": "deal", "activities": "logged activity"}
+        has = " and ".join(plural(counts[key], noun) for key, noun in nouns.items() if counts[key])
         raise Invalid(
-            f"customer {name} (#{customer_id}) has deals ({counts['deals']}) or logged activities "
-            f"({counts['activities']}): add --cascade to delete them too, or fold it into another "
+            f"customer {name} (#{customer_id}) has {has}: add --cascade to delete them too, or fold it into another "
             "customer with 'customer merge'"
         )
     return counts

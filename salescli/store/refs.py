@@ -48,12 +48,33 @@ def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
         return matches[0]
     if matches:
         raise Ambiguous("customer", text, [f"{m['name']} (#{m['id']})" for m in matches])
-    similar = conn.execute(
-        "SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT 5",
-        [_like_inner(text)],
-    ).fetchall()
-    hint = f"; did you mean {', '.join(r[0] for r in similar)}?" if similar else ""
+    similar = _similar_names(conn, text)
+    hint = f"; did you mean {', '.join(similar)}?" if similar else ""
     raise NotFound(f"no customer '{text}'{hint} ('salescli customer list' shows them)")
+
+
+NEAR_MISS_CANDIDATES = 500  # names on each side of a mistyped one compared with it (difflib: ~10 µs each)
+
+
+def _similar_names(conn: sqlite3.Connection, text: str) -> list[str]:
+    """Up to five names a mistyped one may have meant: those containing it, then the
+    closest (difflib) of its neighbours in name order and of the names sharing its first
+    letters, all read from the name index, so that the work stays bounded however many
+    customers there are ("Acme Tols" → Acme Tools Ltd)."""
+    import difflib
+
+    containing = [r[0] for r in conn.execute(
+        "SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT 5", [_like_inner(text)]
+    )]
+    start = text[: 2 if len(text) >= 4 else 1]
+    candidates = {r[0].casefold(): r[0] for r in conn.execute(
+        "SELECT * FROM (SELECT name FROM customer WHERE name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE DESC LIMIT ?)"
+        " UNION SELECT * FROM (SELECT name FROM customer WHERE name >= ? COLLATE NOCASE ORDER BY name COLLATE NOCASE LIMIT ?)"
+        " UNION SELECT * FROM (SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' LIMIT ?)",
+        [text, NEAR_MISS_CANDIDATES, text, NEAR_MISS_CANDIDATES, _like_prefix(start), NEAR_MISS_CANDIDATES],
+    )}
+    close = [candidates[name] for name in difflib.get_close_matches(text.casefold(), candidates, n=5, cutoff=0.6)]
+    return list(dict.fromkeys(containing + close))[:5]
 
 
 def rep(conn: sqlite3.Connection, handle: str) -> sqlite3.Row:

@@ -13,6 +13,7 @@ from typing import Any
 
 from salescli import parse, store
 from salescli.errors import Invalid
+from salescli.grammar import inflect, plural
 
 KINDS = ("open", "won", "lost")
 SPACING = 10
@@ -133,22 +134,18 @@ def edit(
         _place(conn, stage["id"], stage["kind"], after=after, before=before)
 
 
-def _deals(number: int) -> str:
-    return f"{number} deal{'' if number == 1 else 's'}"
-
-
 def delete(conn: sqlite3.Connection, stage: sqlite3.Row) -> None:
     """Delete a stage no deal is in or has passed through; never the last of its kind."""
     name = stage["name"]
     deals = conn.execute("SELECT count(*) FROM deal WHERE stage_id = ?", [stage["id"]]).fetchone()[0]
     if deals:
-        raise Invalid(f"stage '{name}' has {_deals(deals)} in it: move them to another stage first")
+        raise Invalid(f"stage '{name}' has {plural(deals, 'deal')} in it: move {inflect(deals, 'it')} to another stage first")
     passed = conn.execute(
         "SELECT count(DISTINCT deal_id) FROM stage_history WHERE stage_id = ?", [stage["id"]]
     ).fetchone()[0]
     if passed:
         raise Invalid(
-            f"stage '{name}' is in the stage history of {_deals(passed)}, which the reports read: "
+            f"stage '{name}' is in the stage history of {plural(passed, 'deal')}, which the reports read: "
             "rename it with 'salescli stage edit' instead"
         )
     same_kind = conn.execute("SELECT count(*) FROM stage WHERE kind = ?", [stage["kind"]]).fetchone()[0]

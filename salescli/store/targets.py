@@ -23,6 +23,7 @@ from typing import Any
 
 from salescli import parse
 from salescli.errors import Invalid, NotFound, UsageError
+from salescli.grammar import article
 
 # metric → unit: how its value is typed, stored and shown
 METRICS = {
@@ -60,7 +61,7 @@ def parse_value(metric: str, text: str) -> int:
     else:
         value = parse.parse_count(text, what=f"{metric} target")
     if value <= 0:
-        raise UsageError(f"a {metric} target must be above zero (to remove one: salescli target delete)")
+        raise UsageError(f"{article(metric)} target must be above zero (to remove one: salescli target delete)")
     return value
 
 

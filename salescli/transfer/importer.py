@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 
 from salescli import files, parse
 from salescli.errors import Invalid, UsageError
+from salescli.grammar import plural
+from salescli.output import csv_safe, csv_text
 from salescli.store import backup as backups
 from salescli.store import customers, history, reps
 from salescli.store import transfer as store
@@ -39,6 +41,7 @@ from salescli.transfer.reading import Source, normalise
 from salescli.transfer.records import Context, Row
 
 BATCH = 2000
+REJECTS_COLUMN = "error"  # what FILE.rejects.csv adds: ignored when it is imported again, corrected
 CONFLICT_MODES = ("error", "skip", "update")
 
 Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
@@ -97,7 +100,7 @@ def layout(source: Source, entity: Entity, mapping: dict[str, tuple[str, str]]) 
         else:
             name = entity.field_for(header)
         if not name:
-            if header and key not in mapping:
+            if header and key not in mapping and key != REJECTS_COLUMN:
                 ignored.append(header)
             continue
         if name in headers:
@@ -316,9 +319,9 @@ class Import:
         values = row.values
         width = len(cells)
         if width > self.layout.width and any(c.strip() for c in cells[self.layout.width:]):
-            row.fail("", f"has {width} cells but the header has {self.layout.width} columns")
+            row.fail("", f"has {plural(width, 'cell')} but the header has {plural(self.layout.width, 'column')}")
         for index, name, reader, required in self.layout.columns:
-            text = cells[index].strip() if index < width else ""
+            text = csv_text(cells[index].strip()) if index < width else ""
             if not text:
                 values[name] = None
                 if required:
@@ -527,7 +530,9 @@ class _Rejects(ExitStack):
                 )
             )
             self.writer = csv.writer(out, delimiter=source.delimiter, lineterminator="\r\n")
-            self.writer.writerow([*source.header, "error"])
+            self.writer.writerow([*source.header, REJECTS_COLUMN])
         cells = (row.cells + [""] * len(source.header))[: max(len(source.header), len(row.cells))]
-        self.writer.writerow([*cells, "; ".join(problems)])
+        # A cell as it was, unless a spreadsheet would run it as a formula (import reads both the same).
+        cells = [cell if csv_text(cell) != cell else csv_safe(cell) for cell in cells]
+        self.writer.writerow([*cells, csv_safe("; ".join(problems))])
         return self.job.rejects_path

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from salescli.errors import Invalid, UsageError
+from salescli.errors import Invalid
+from salescli.parse import parse_encoding
 
 DELIMITERS = (",", ";", "\t")
 _CHUNK = 1 << 20
@@ -51,10 +52,7 @@ def detect_encoding(path: Path, forced: str | None = None) -> str:
         head = raw.read(4)
     has_bom = head.startswith(codecs.BOM_UTF8)
     if forced:
-        try:
-            name = codecs.lookup(forced).name
-        except LookupError:
-            raise UsageError(f"unknown encoding '{forced}': use utf-8, gb18030, gbk, latin-1, …") from None
+        name = parse_encoding(forced)
         return "utf-8-sig" if name == "utf-8" and has_bom else name
     if has_bom:
         return "utf-8-sig"
