@@ -24,7 +24,8 @@ def demo(
         typer.Option(
             "--customers",
             min=10,
-            help="Build a larger business of N customers (2.5 N deals, 10 N activities), e.g. for benchmarks.",
+            max=1_000_000,
+            help="Build a larger business of N customers, 10 to 1,000,000 (2.5 N deals, 10 N activities), e.g. for benchmarks.",
             show_default=False,
         ),
     ] = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from salescli import parse
 from salescli.errors import Ambiguous, NotFound, UsageError
 
 
@@ -26,8 +27,9 @@ def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
     text = str(ref).strip()
     if not text:
         raise UsageError("a customer is required: give its id or name")
-    if text.isdigit():
-        row = conn.execute("SELECT * FROM customer WHERE id = ?", [int(text)]).fetchone()
+    number = parse.id_number(text)
+    if number is not None:
+        row = conn.execute("SELECT * FROM customer WHERE id = ?", [number]).fetchone()
         if row:
             return row
     row = conn.execute(
@@ -103,9 +105,10 @@ def stage(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
 
 def _by_id(conn: sqlite3.Connection, table: str, ref: str | int) -> sqlite3.Row:
     text = str(ref).strip().lstrip("#")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise UsageError(f"{table} id '{ref}' is not a number")
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [int(text)]).fetchone()
+    number = parse.check_count(int(text), what=f"{table} id", maximum=parse.MAX_ID)
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [number]).fetchone()
     if row is None:
         raise NotFound(f"no {table} with id {text}")
     return row

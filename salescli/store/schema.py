@@ -38,6 +38,9 @@ DEFAULT_SETTINGS = {
     "smtp_from": "",
     "smtp_password_file": "",
 }
+MAX_DAYS = 36_600  # a hundred years: any further (from today, which is at most 2999) and dates run off the calendar
+# the numeric settings' ranges (README "Ranges")
+SETTING_RANGES = {"first_contact_hours": (0, 24 * 365), "stale_deal_days": (1, MAX_DAYS)}
 
 INITIAL = """
 CREATE TABLE setting (
