@@ -574,7 +574,7 @@ def check_count(value: int, *, what: str, maximum: int | None = None) -> int:
     """``value`` if it is at most ``maximum`` (default ``MAX_COUNT``)."""
     maximum = MAX_COUNT if maximum is None else maximum
     if value > maximum:
-        raise UsageError(f"{what} must be at most {maximum}, not {value}")
+        raise UsageError(f"{what} must be at most {maximum:,}, not {value:,}")
     return value
 
 

@@ -27,9 +27,8 @@ def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
     text = str(ref).strip()
     if not text:
         raise UsageError("a customer is required: give its id or name")
-    number = parse.id_number(text)
-    if number is not None:
-        row = conn.execute("SELECT * FROM customer WHERE id = ?", [number]).fetchone()
+    if text.isascii() and text.isdigit():
+        row = conn.execute("SELECT * FROM customer WHERE id = ?", [_id(text, "customer")]).fetchone()
         if row:
             return row
     row = conn.execute(
@@ -103,12 +102,15 @@ def stage(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
     raise NotFound(f"no stage '{name}': the stages are {names}")
 
 
+def _id(digits: str, table: str) -> int:
+    return parse.check_count(int(digits), what=f"{table} id", maximum=parse.MAX_ID)
+
+
 def _by_id(conn: sqlite3.Connection, table: str, ref: str | int) -> sqlite3.Row:
     text = str(ref).strip().lstrip("#")
     if not (text.isascii() and text.isdigit()):
         raise UsageError(f"{table} id '{ref}' is not a number")
-    number = parse.check_count(int(text), what=f"{table} id", maximum=parse.MAX_ID)
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [number]).fetchone()
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [_id(text, table)]).fetchone()
     if row is None:
         raise NotFound(f"no {table} with id {text}")
     return row
