@@ -552,7 +552,9 @@ MAX_COUNT = 10**9  # a quantity, or any other count
 MAX_TARGET_CENTS = 1000 * MAX_CENTS  # a revenue or margin target
 MAX_TARGET_COUNT = 1000 * MAX_COUNT  # a won-deals, units, new-customers or activities target
 MAX_ID = 10**12  # a record's id
-TODAY_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))  # with the largest offsets, dates stay in the calendar
+MAX_DAYS = 36_600  # a hundred years: how far a report looks ahead or back
+MAX_MONTHS = 120  # how many months a forecast shows
+TODAY_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))  # so that today ± MAX_DAYS stays in the calendar
 
 
 def id_number(text: str) -> int | None:
@@ -579,6 +581,7 @@ def check_count(value: int, *, what: str, maximum: int | None = None) -> int:
 
 
 def check_today(moment: dt.datetime) -> dt.datetime:
+    """``moment`` if its date is within ``TODAY_RANGE``."""
     first, last = TODAY_RANGE
     if not first <= moment.date() <= last:
         raise UsageError(f"SALESCLI_TODAY={moment.date()} is out of range: use a date from {first} to {last}")

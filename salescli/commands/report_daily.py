@@ -22,9 +22,7 @@ from salescli.commands.common import (
 )
 from salescli.output import Column
 from salescli.reports import daily
-from salescli.store import refs, reporting, schema
-
-MAX_MONTHS = 120
+from salescli.store import refs, reporting
 
 OwnerOption = Annotated[
     Optional[str], typer.Option("--owner", "--rep", help="Only this rep's (handle).", show_default=False)
@@ -189,7 +187,7 @@ def due(
 
     --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
     """
-    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=schema.MAX_DAYS)
+    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=parse.MAX_DAYS)
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
@@ -233,7 +231,7 @@ def forecast(
 
     Rows: overdue (expected close is past), each month, later (after the months shown), undated (no expected close).
     """
-    count = parse.parse_count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
+    count = parse.parse_count(months, what="--months", minimum=1, maximum=parse.MAX_MONTHS)
     today = parse.today()
     conn = session.connection()
     report = daily.forecast(*reporting.forecast(conn, today, refs.optional_rep_id(conn, owner)), today, count)
@@ -265,7 +263,7 @@ def stale(
 
     Work is an activity done on the deal, or on its customer without naming a deal, or a stage move.
     """
-    idle = parse.parse_count(days, what="--days", minimum=0, maximum=schema.MAX_DAYS) if days is not None else None
+    idle = parse.parse_count(days, what="--days", minimum=0, maximum=parse.MAX_DAYS) if days is not None else None
     today = parse.today()
     conn = session.connection()
     if idle is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Callable
 
+from salescli import parse
+
 if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
@@ -38,9 +40,8 @@ DEFAULT_SETTINGS = {
     "smtp_from": "",
     "smtp_password_file": "",
 }
-MAX_DAYS = 36_600  # a hundred years: any further (from today, which is at most 2999) and dates run off the calendar
 # the numeric settings' ranges (README "Ranges")
-SETTING_RANGES = {"first_contact_hours": (0, 24 * 365), "stale_deal_days": (1, MAX_DAYS)}
+SETTING_RANGES = {"first_contact_hours": (0, 24 * 365), "stale_deal_days": (1, parse.MAX_DAYS)}
 
 INITIAL = """
 CREATE TABLE setting (
