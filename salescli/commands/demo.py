@@ -25,7 +25,7 @@ def demo(
             "--customers",
             min=10,
             max=1_000_000,
-            help="Build a larger business of N customers, 10 to 1,000,000 (2.5 N deals, 10 N activities), e.g. for benchmarks.",
+            help="Build a larger business of N customers (2.5 N deals, 10 N activities), e.g. for benchmarks.",
             show_default=False,
         ),
     ] = None,
