@@ -287,9 +287,16 @@ OPTIONS = [
     ("report", "due", "--days", "{}"),
     ("report", "forecast", "--months", "{}"),
     ("report", "stale", "--days", "{}"),
+    # added at the end, so that the examples above keep their indexes
+    ("deal", "add", "Chairs", "-c", "Acme", "--amount", "1k", "--created", "{}"),
+    ("customer", "add", "Newcomer", "--created", "{}"),
+    ("config", "set", "smtp_port", "{}"),
+    ("report", "trend", "--months", "{}"),
+    ("export", "calendar", "--days", "{}"),
 ]
 REPORTS = [
-    ("report", name) for name in ("funnel", "targets", "due", "forecast", "stale", "reps", "customers", "sources", "products", "lost", "receivables")
+    ("report", name)
+    for name in ("funnel", "targets", "due", "forecast", "stale", "reps", "customers", "sources", "products", "lost", "receivables", "trend")
 ] + [("stage", "list"), ("customer", "show", "Acme"), ("deal", "show", "1"), ("product", "show", "CH"), ("deal", "list"), ("activity", "list")]
 
 

@@ -50,10 +50,7 @@ def _check(key: str, value: str) -> str:
 
 
 def _port(value: str) -> int:
-    port = parse.parse_count(value, what="smtp_port", minimum=1)
-    if port > 65535:
-        raise UsageError(f"smtp_port must be 1 to 65535, not {port}")
-    return port
+    return parse.parse_count(value, what="smtp_port", minimum=1, maximum=65535)
 
 
 def _key(key: str) -> str:
