@@ -82,7 +82,7 @@ def fill(conn: sqlite3.Connection, shape: Shape, *, seed: int, today: dt.date, r
     (and ``open_followups``). A file that already holds records is refused unless
     ``replace``, which deletes them first (stages and settings stay)."""
     ladder = Ladder.of(bulk.stage_ladder(conn))
-    first_contact_hours = int(store.setting(conn, "first_contact_hours"))
+    first_contact_hours = store.number_setting(conn, "first_contact_hours")
     if bulk.has_records(conn) and not replace:
         held = bulk.record_counts(conn)
         raise Invalid(
@@ -307,9 +307,9 @@ class Calendar:
         return self.dates[ago + self.FUTURE]
 
     def stamp(self, ago: int, clock: int) -> str:
-        """The timestamp ``ago`` days before today at ``CLOCK[clock]`` (today: mornings only)."""
-        if ago <= 0:
-            clock %= self.MORNING
+        """The timestamp ``ago`` days before today at ``CLOCK[clock]``, ``clock`` taken round
+        the clock as often as it needs (today: round the morning only)."""
+        clock %= self.MORNING if ago <= 0 else len(self.CLOCK)
         return f"{self.dates[ago + self.FUTURE]} {self.CLOCK[clock]}"
 
 

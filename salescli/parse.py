@@ -69,12 +69,14 @@ def now() -> dt.datetime:
         return dt.datetime.now().replace(microsecond=0)
     try:
         if len(fixed) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(fixed), dt.time(12, 0))
-        return dt.datetime.fromisoformat(fixed).replace(microsecond=0, tzinfo=None)
+            moment = dt.datetime.combine(dt.date.fromisoformat(fixed), dt.time(12, 0))
+        else:
+            moment = dt.datetime.fromisoformat(fixed).replace(microsecond=0, tzinfo=None)
     except ValueError:
         raise UsageError(
             f"SALESCLI_TODAY={fixed!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
         ) from None
+    return check_today(moment)
 
 
 def backdated(day: dt.date | None) -> dt.datetime:
@@ -422,9 +424,10 @@ _MONEY = re.compile(
 _COMMA_NUMBER = re.compile(r"\d,\d")
 
 
-def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount") -> int:
+def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount", maximum: int | None = None) -> int:
     """Parse money as typed (``12k``, ``12,000.50``, ``$1.5m``, ``1.2万``, ``12000元``) into
-    integer cents. A comma only separates thousands: ``12,50`` is an error, not 12.50."""
+    integer cents, at most ``maximum`` (default ``MAX_CENTS``) either way. A comma only
+    separates thousands: ``12,50`` is an error, not 12.50."""
     raw = text
     cleaned = unicodedata.normalize("NFKC", text).strip().lower()
     match = _MONEY.match(cleaned)
@@ -441,9 +444,7 @@ def parse_money(text: str, *, allow_negative: bool = False, what: str = "amount"
     cents = int(value) * (-1 if match["sign"] else 1)
     if cents < 0 and not allow_negative:
         raise UsageError(f"{what} '{raw}' is negative: {article(what)} cannot be below zero")
-    if abs(cents) >= 10**15:
-        raise UsageError(f"{what} '{raw}' is too large")
-    return cents
+    return check_money(cents, raw, what=what, maximum=maximum)
 
 
 def format_money(cents: int, symbol: str = "") -> str:
@@ -493,15 +494,15 @@ def parse_probability(text: str) -> int:
     return int(percent)
 
 
-def parse_count(text: str | int, *, what: str = "number", minimum: int = 0) -> int:
-    """A whole number, at least ``minimum``."""
+def parse_count(text: str | int, *, what: str = "number", minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number from ``minimum`` to ``maximum`` (default ``MAX_COUNT``)."""
     try:
         value = int(str(text).strip().replace(",", "").replace("_", ""))
     except ValueError:
         raise UsageError(f"{what} '{text}' is not a whole number") from None
     if value < minimum:
         raise UsageError(f"{what} must be at least {minimum}, not {value}")
-    return value
+    return check_count(value, what=what, maximum=maximum)
 
 
 def require_text(text: str | None, *, what: str) -> str:
@@ -550,3 +551,63 @@ def parse_encoding(text: str) -> str:
     except LookupError:
         raise UsageError(f"unknown encoding '{text}': use utf-8, utf-8-sig, gb18030, gbk, latin-1, …") from None
     return name
+
+
+# ---------------------------------------------------------------- ranges
+#
+# Every number salescli stores stays within a range (README "Ranges"), chosen so that all
+# a report computes from stored values fits SQLite's 64-bit integers (2**63 - 1, about
+# 9.2e18). The largest is Σ amount × probability (cents × percent): 9,000,000 deals of the
+# largest amount make 9.0e18. Targets are never summed in SQL, so they may be larger.
+
+MAX_CENTS = 10**10  # 100,000,000.00: one amount (deal amount or cost, price, payment, credit limit)
+MAX_COUNT = 10**9  # a quantity, or any other count
+MAX_TARGET_CENTS = 1000 * MAX_CENTS  # a revenue or margin target
+MAX_TARGET_COUNT = 1000 * MAX_COUNT  # a won-deals, units, new-customers or activities target
+MAX_ID = 10**12  # a record's id
+MAX_DAYS = 36_600  # a hundred years: how far a report looks ahead or back
+MAX_MONTHS = 120  # how many months a forecast shows
+TODAY_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))  # so that today ± MAX_DAYS stays in the calendar
+
+
+def id_number(text: str) -> int | None:
+    """The id ``text`` names, or None when it cannot name one (not ASCII digits, or above ``MAX_ID``)."""
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
+def check_money(cents: int, raw: str, *, what: str, maximum: int | None = None) -> int:
+    """``cents`` if it is within ±``maximum`` (default ``MAX_CENTS``)."""
+    maximum = MAX_CENTS if maximum is None else maximum
+    if abs(cents) > maximum:
+        raise UsageError(f"{what} '{raw}' is too large: the most is {format_money(maximum)}")
+    return cents
+
+
+def check_count(value: int, *, what: str, maximum: int | None = None) -> int:
+    """``value`` if it is at most ``maximum`` (default ``MAX_COUNT``)."""
+    maximum = MAX_COUNT if maximum is None else maximum
+    if value > maximum:
+        raise UsageError(f"{what} must be at most {maximum:,}, not {value:,}")
+    return value
+
+
+def check_today(moment: dt.datetime) -> dt.datetime:
+    """``moment`` if its date is within ``TODAY_RANGE``."""
+    first, last = TODAY_RANGE
+    if not first <= moment.date() <= last:
+        raise UsageError(f"SALESCLI_TODAY={moment.date()} is out of range: use a date from {first} to {last}")
+    return moment
+
+
+def check_utf8(text: str) -> str:
+    """``text`` if it is Unicode through and through. An argument holding bytes that are
+    not UTF-8 reaches Python as lone surrogates (``'caf\\udce9'``), which can be neither
+    stored nor printed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(f"'{shown}' is not UTF-8 text: give every argument in UTF-8") from None
+    return text

@@ -3,11 +3,19 @@ contracts the reports read (stage history, follow-ups, payments, targets)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import TODAY
+
+SALESCLI = Path(sys.executable).parent / "salescli"
 
 SAMPLE_COUNTS = {
     "rep": 3,
@@ -297,3 +305,54 @@ def test_demo_follows_the_stages_in_the_file(cli, isolated):
     cli("demo")
     assert query(isolated, "SELECT count(*) FROM stage_history h JOIN stage s ON s.id = h.stage_id WHERE s.name = 'demo'")[0][0] > 0
     check_stage_history(isolated)
+
+
+def test_a_million_customers_keep_every_reps_clock_on_the_clock():
+    """`demo --customers N` gives N // 2000 reps; from 62 reps (N = 124,000) the reps'
+    created_at times ran past the clock's table (IndexError). Cheaply: the plan and rows
+    of a small business with the reps of a million customers, written nowhere."""
+    from salescli import demo
+    from salescli.store import schema
+
+    shape = dataclasses.replace(demo.scaled(100), reps=demo.scaled(1_000_000).reps)
+    ladder = demo.Ladder.of([
+        {"id": n, "name": name, "position": n, "probability": p, "kind": kind}
+        for n, (name, p, kind) in enumerate(schema.DEFAULT_STAGES, start=1)
+    ])
+    business = demo.Business(shape, 1, dt.date.fromisoformat(TODAY), ladder, first_contact_hours=24)
+    tables = {table: list(rows) for table, _, rows in business.tables()}
+    reps = tables["rep"]
+    assert len(reps) == 500
+    created = [dt.datetime.fromisoformat(rep[-1]) for rep in reps]
+    assert all(dt.time(8) <= moment.time() < dt.time(19) for moment in created)
+    assert len({moment.time() for moment in created}) > 400  # spread round the clock, not stuck at one time
+    assert (len(tables["customer"]), len(tables["deal"]), len(tables["activity"])) == (100, 250, 1000)
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace watches the file being synced")
+def test_the_finished_demo_is_synced_to_disk(isolated, tmp_path):
+    """The build writes without fsync (synchronous off); once done, the file must be as
+    durable as after any other command: its last write is followed by a sync of it."""
+    trace = tmp_path / "trace"
+    calls = "trace=openat,close,write,pwrite64,fsync,fdatasync,ftruncate"
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", calls, "-o", str(trace), str(SALESCLI), "--db", str(isolated), "demo"],
+        capture_output=True, text=True,
+    )
+    if done.returncode and "ptrace" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    events, open_fds = [], set()
+    for line in trace.read_text().splitlines():
+        call = re.match(r"\d+\s+(\w+)\((\d+|AT_FDCWD, \"([^\"]*)\")", line)
+        if not call:
+            continue
+        name, target, path = call[1], call[2], call[3]
+        if name == "openat" and path == str(isolated):
+            open_fds.add(line.rsplit("= ", 1)[1])
+        elif name == "close":
+            open_fds.discard(target)
+        elif target in open_fds:
+            events.append("sync" if name in ("fsync", "fdatasync") else "write")
+    assert "write" in events
+    assert events[-1] == "sync", events[-5:]

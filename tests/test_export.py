@@ -10,7 +10,7 @@ from fixtures.sample import ORDER, seed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from salescli import store
+from salescli import parse, store
 
 CUSTOMERS_CSV = (
     "id,name,company,title,contact,phone,email,industry,region,size,source,tier,tags,owner,"
@@ -150,7 +150,7 @@ _customer = st.fixed_dictionaries(
         "phone": st.none() | _text,
         "notes": st.none() | _text,
         "tier": st.sampled_from([None, "A", "B", "C"]),
-        "credit_limit": st.none() | st.integers(0, 10**12),
+        "credit_limit": st.none() | st.integers(0, parse.MAX_CENTS),
         "tags": st.lists(_tag, max_size=3),
         "fields": st.dictionaries(st.sampled_from(["vat", "微信", "birthday", "note, with comma"]), _text, max_size=2),
     }

@@ -68,7 +68,7 @@ def test_period_options(period, start, end):
 @given(TEXT, st.booleans())
 def test_money(text, allow_negative):
     cents = only_usage_errors(parse.parse_money, text, allow_negative=allow_negative)
-    assert cents is None or (isinstance(cents, int) and abs(cents) < 10**15 and (allow_negative or cents >= 0))
+    assert cents is None or (isinstance(cents, int) and abs(cents) <= parse.MAX_CENTS and (allow_negative or cents >= 0))
 
 
 @FUZZ
@@ -237,3 +237,131 @@ def test_import_customers_from_any_bytes(db, tmp_path, content, options):
     source = tmp_path / "fuzz.csv"
     source.write_bytes(content)
     run(db, "import", "customers", str(source), *options)
+
+
+# ---------------------------------------------------------------- every number and date a record command stores
+
+# Numbers of every size (beyond SQLite's 64 bits too), dates at the ends of the calendar,
+# and arguments that are not UTF-8 (a byte from the shell arrives as a lone surrogate).
+NUMBERS = st.one_of(
+    TEXT,
+    st.integers(-(10**25), 10**25).map(str),
+    st.integers(0, 10**20).map(lambda n: f"{n:,}"),
+    st.sampled_from(["9999-12-31", "0001-01-01", "+9999y", "-9999y", "+9999d", "1e400", "100000000.01", "caf\udce9", "\udcff"]),
+)
+# each numeric or date option of the record commands and the settings; "{}" is the value
+OPTIONS = [
+    ("deal", "add", "Chairs", "-c", "Acme", "--product", "CH", "--quantity", "{}"),
+    ("deal", "add", "Chairs", "-c", "Acme", "--amount", "{}", "--cost", "{}"),
+    ("deal", "add", "Chairs", "-c", "Acme", "--amount", "1k", "--close", "{}"),
+    ("deal", "edit", "{}", "--amount", "{}"),
+    ("deal", "edit", "1", "--quantity", "{}"),
+    ("deal", "edit", "1", "--cost", "{}", "--close", "{}"),
+    ("deal", "move", "1", "proposal", "--on", "{}"),
+    ("deal", "win", "1", "--amount", "{}", "--on", "{}"),
+    ("deal", "lose", "1", "--reason", "price", "--on", "{}"),
+    ("deal", "pay", "2", "{}", "--on", "{}"),
+    ("deal", "show", "{}"),
+    ("customer", "add", "{}", "--credit-limit", "{}"),
+    ("customer", "edit", "Acme", "--credit-limit", "{}"),
+    ("customer", "show", "{}"),
+    ("product", "add", "P2", "Desk", "--price", "{}", "--cost", "{}"),
+    ("product", "edit", "CH", "--price", "{}", "--cost", "{}"),
+    ("stage", "add", "demo", "--probability", "{}"),
+    ("stage", "edit", "proposal", "--probability", "{}"),
+    ("rep", "edit", "alice", "--commission-rate", "{}"),
+    ("activity", "log", "Acme", "--type", "visit", "--score", "{}", "--on", "{}"),
+    ("activity", "log", "Acme", "--type", "call", "--deal", "{}", "--next", "Call back", "--due", "{}"),
+    ("activity", "plan", "Acme", "Check in", "--due", "{}", "--every", "{}"),
+    ("activity", "done", "{}", "--on", "{}", "--score", "{}"),
+    ("activity", "reschedule", "2", "{}"),
+    ("target", "set", "revenue", "{}", "--period", "{}", "--split", "weeks"),
+    ("target", "set", "units", "{}", "--period", "2026"),
+    ("target", "set", "satisfaction", "{}", "--period", "this-quarter"),
+    ("config", "set", "first_contact_hours", "{}"),
+    ("config", "set", "stale_deal_days", "{}"),
+    ("config", "set", "currency", "{}"),
+    ("customer", "list", "--limit", "{}"),
+    ("deal", "list", "--limit", "{}", "--closing", "{}"),
+    ("log", "--limit", "{}"),
+    ("report", "due", "--days", "{}"),
+    ("report", "forecast", "--months", "{}"),
+    ("report", "stale", "--days", "{}"),
+    # added at the end, so that the examples above keep their indexes
+    ("deal", "add", "Chairs", "-c", "Acme", "--amount", "1k", "--created", "{}"),
+    ("customer", "add", "Newcomer", "--created", "{}"),
+    ("config", "set", "smtp_port", "{}"),
+    ("report", "trend", "--months", "{}"),
+    ("export", "calendar", "--days", "{}"),
+]
+REPORTS = [
+    ("report", name)
+    for name in ("funnel", "targets", "due", "forecast", "stale", "reps", "customers", "sources", "products", "lost", "receivables", "trend")
+] + [("stage", "list"), ("customer", "show", "Acme"), ("deal", "show", "1"), ("product", "show", "CH"), ("deal", "list"), ("activity", "list")]
+
+
+@pytest.fixture
+def records(db, cli):
+    """A customer, a product, an open deal (1), a won deal (2) and a weekly follow-up."""
+    cli("customer", "add", "Acme", "--owner", "alice")
+    cli("product", "add", "CH", "Chair", "--price", "120", "--cost", "80")
+    cli("deal", "add", "Chairs", "-c", "Acme", "--product", "CH", "--quantity", "2")
+    cli("deal", "add", "Desk", "-c", "Acme", "--amount", "500")
+    cli("deal", "win", "2")
+    cli("activity", "plan", "Acme", "Check in", "--due", "2026-11-30", "--every", "week")
+    return db
+
+
+def run_then_report(db: Path, args: tuple[str, ...], value: str) -> None:
+    """Run a command with ``value`` at its "{}"s; when it wrote something, every report still runs."""
+    if run(db, *(value if arg == "{}" else arg for arg in args)) == 0:
+        for report in REPORTS:
+            assert run(db, *report) == 0, report
+
+
+@settings(FUZZ_COMMANDS, max_examples=300)  # a few for each option
+@given(st.sampled_from(OPTIONS), NUMBERS)
+# what used to end in "unexpected OverflowError / ValueError / UnicodeEncodeError"
+@example(OPTIONS[0], "15000000000000")
+@example(OPTIONS[0], "9223372036854775807")
+@example(OPTIONS[4], "99999999999999999999")
+@example(OPTIONS[10], "9223372036854775808")
+@example(OPTIONS[20], "99999999999999999999")
+@example(OPTIONS[22], "99999999999999999999")
+@example(OPTIONS[25], "9223372036854775808")
+@example(OPTIONS[27], "99999999")
+@example(OPTIONS[27], "9223372036854775808")
+@example(OPTIONS[30], "99999999999999999999")
+@example(OPTIONS[31], "9223372036854775808")
+@example(OPTIONS[32], "99999999999999999999")
+@example(OPTIONS[11], "caf\udce9")
+@example(OPTIONS[13], "\udcff")
+@example(OPTIONS[29], "caf\udce9")
+def test_numbers_and_dates_at_every_option(records, args, value):
+    run_then_report(records, args, value)
+
+
+TODAY_COMMANDS = [
+    ("customer", "add", "Newcomer"),
+    ("report", "due", "--days", "36600"),
+    ("report", "targets"),
+    ("report", "forecast", "--months", "120"),
+    ("report", "stale", "--days", "36600"),
+    ("target", "set", "revenue", "1k", "--period", "this-month", "--split", "weeks"),
+    ("activity", "plan", "Acme", "Check in", "--due", "tomorrow", "--every", "month"),
+    ("deal", "win", "1"),
+]
+
+
+@FUZZ_COMMANDS
+@given(st.one_of(st.dates().map(str), st.datetimes().map(lambda t: t.isoformat(timespec="minutes"))), st.sampled_from(TODAY_COMMANDS))
+@example("9999-12-31", TODAY_COMMANDS[0])
+@example("9999-12-31", TODAY_COMMANDS[1])
+@example("9999-12-31T23:59", TODAY_COMMANDS[5])
+def test_any_today_at_commands(records, today, args):
+    old = os.environ["SALESCLI_TODAY"]
+    os.environ["SALESCLI_TODAY"] = today
+    try:
+        run_then_report(records, args, "")
+    finally:
+        os.environ["SALESCLI_TODAY"] = old

@@ -79,7 +79,7 @@ def test_usage_lines_name_the_arguments_in_capitals(cli):
          "Try 'salescli customer add -h' for help and examples."),
         (("deal", "win"), "Error: Missing argument 'DEAL_ID'.", "Try 'salescli deal win -h' for help and examples."),
         (("dael", "list"), "Error: No such command 'dael'. Did you mean 'deal'?", "Try 'salescli -h' for help and examples."),
-        (("report", "due", "--limit", "0"), "Error: Invalid value for '--limit': 0 is not in the range x>=1.",
+        (("report", "due", "--limit", "0"), "Error: Invalid value for '--limit': 0 is not in the range 1<=x<=1000000000.",
          "Try 'salescli report due -h' for help and examples."),
     ],
 )

@@ -150,7 +150,7 @@ def test_bad_input(cli, b, isolated):
     assert "no rep 'zed': known reps are alice, bob" in cli.fails("report", "due", "--owner", "zed")
     assert "unknown format" in cli.fails("report", "due", "-f", "yaml", code=2)
     assert cli.fails("report", "due", "--days", "week", code=2) == "Error: --days 'week' is not a whole number\n"
-    assert "--days must be at most 36600" in cli.fails("report", "due", "--days", "3000000", code=2)
+    assert "--days must be at most 36,600" in cli.fails("report", "due", "--days", "3000000", code=2)
 
 
 # ---------------------------------------------------------------- as cron runs it

@@ -7,6 +7,7 @@ import functools
 import os
 import sqlite3
 import sys
+from pathlib import PurePath
 from typing import Annotated, Any, Callable, Optional
 
 import typer
@@ -30,6 +31,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _check_utf8(kwargs.values())
             return func(*args, **kwargs)
         except typer.Exit:
             raise
@@ -47,6 +49,15 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _check_utf8(arguments: Any) -> None:
+    """Every argument (text, path, or a list of them) must be UTF-8, or it can be neither
+    stored nor printed."""
+    for value in arguments:
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, (str, PurePath)):
+                parse.check_utf8(str(item))
 
 
 def stdin_isatty() -> bool:
@@ -150,6 +161,7 @@ LimitOption = Annotated[
     typer.Option(
         "--limit",
         min=1,
+        max=parse.MAX_COUNT,
         show_default=False,
         help="Show this many rows (default: a table shows 50 and says how many more; other formats show all).",
     ),

@@ -9,6 +9,7 @@ import typer
 from salescli import output, parse, session, store
 from salescli.commands.common import App, FormatOption, WideOption
 from salescli.errors import UsageError
+from salescli.store import schema
 
 app = App(help="Settings: currency symbol, first-contact hours, stale-deal days.")
 
@@ -44,15 +45,12 @@ def _check(key: str, value: str) -> str:
         if len(value) > 5:
             raise UsageError("currency must be a short symbol such as $, €, ¥ or CHF")
         return value
-    minimum = 1 if key == "stale_deal_days" else 0
-    return str(parse.parse_count(value, what=key, minimum=minimum))
+    minimum, maximum = schema.SETTING_RANGES[key]
+    return str(parse.parse_count(value, what=key, minimum=minimum, maximum=maximum))
 
 
 def _port(value: str) -> int:
-    port = parse.parse_count(value, what="smtp_port", minimum=1)
-    if port > 65535:
-        raise UsageError(f"smtp_port must be 1 to 65535, not {port}")
-    return port
+    return parse.parse_count(value, what="smtp_port", minimum=1, maximum=65535)
 
 
 def _key(key: str) -> str:

@@ -25,6 +25,7 @@ def demo(
         typer.Option(
             "--customers",
             min=10,
+            max=1_000_000,
             help="Build a larger business of N customers (2.5 N deals, 10 N activities), e.g. for benchmarks.",
             show_default=False,
         ),

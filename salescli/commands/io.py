@@ -19,7 +19,6 @@ PROBLEMS_IN_DRY_RUN = 20
 IMPORT_BACKUPS_KEPT = 3  # an import backs the database up first; older import backups are deleted
 CALENDAR_DAYS = 90  # how far ahead `export calendar` looks by default
 CALENDAR_DONE_DAYS = 30  # follow-ups done this recently are exported as cancelled
-MAX_DAYS = 36_600
 
 
 def register(app: App) -> None:
@@ -189,9 +188,7 @@ def _export_calendar(output_file: Path | None, owner: str | None, days: str) -> 
     from salescli import ical
     from salescli.store import refs, reporting
 
-    ahead = parse.parse_count(days, what="--days", minimum=0)
-    if ahead > MAX_DAYS:
-        raise UsageError(f"--days must be at most {MAX_DAYS}, not {ahead}")
+    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=parse.MAX_DAYS)
     today = parse.today()
     conn = session.connection()
     owner_id = refs.optional_rep_id(conn, owner)

@@ -37,9 +37,7 @@ def remind(
     """
     from salescli import reminders  # smtplib, ssl and email: only when reminding
 
-    ahead = parse.parse_count(days, what="--days", minimum=0)
-    if ahead > MAX_DAYS:
-        raise UsageError(f"--days must be at most {MAX_DAYS}, not {ahead}")
+    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=MAX_DAYS)
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()

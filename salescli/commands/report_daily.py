@@ -20,14 +20,10 @@ from salescli.commands.common import (
     ToOption,
     WideOption,
 )
-from salescli.errors import UsageError
 from salescli.grammar import plural
 from salescli.output import Column
 from salescli.reports import daily
 from salescli.store import refs, reporting
-
-MAX_DAYS = 36_600  # a hundred years: any further and dates run off the calendar
-MAX_MONTHS = 120
 
 OwnerOption = Annotated[
     Optional[str], typer.Option("--owner", "--rep", help="Only this rep's (handle).", show_default=False)
@@ -105,14 +101,6 @@ STALE = [
     Column("days_idle", "days idle", kind="int", priority=1),
 ]
 STALE_SUMMARY = [Column("deals", kind="int"), Column("amount", kind="money")]
-
-
-def _count(text: str, *, what: str, minimum: int, maximum: int) -> int:
-    """A whole number given to an option, within bounds."""
-    value = parse.parse_count(text, what=what, minimum=minimum)
-    if value > maximum:
-        raise UsageError(f"{what} must be at most {maximum}, not {value}")
-    return value
 
 
 def _title(text: str, owner: str | None) -> str:
@@ -200,7 +188,7 @@ def due(
 
     --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
     """
-    ahead = _count(days, what="--days", minimum=0, maximum=MAX_DAYS)
+    ahead = parse.parse_count(days, what="--days", minimum=0, maximum=parse.MAX_DAYS)
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
@@ -225,7 +213,7 @@ def due(
 
 def due_rows(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[dict[str, Any]]:
     """What `report due` lists (also what `remind` mails and the dashboard shows), streamed."""
-    hours = int(store.setting(conn, "first_contact_hours"))
+    hours = store.number_setting(conn, "first_contact_hours")
     return daily.due(
         reporting.due_activities(conn, until, owner_id),
         reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
@@ -244,7 +232,7 @@ def forecast(
 
     Rows: overdue (expected close is past), each month, later (after the months shown), undated (no expected close).
     """
-    count = _count(months, what="--months", minimum=1, maximum=MAX_MONTHS)
+    count = parse.parse_count(months, what="--months", minimum=1, maximum=parse.MAX_MONTHS)
     today = parse.today()
     conn = session.connection()
     report = daily.forecast(*reporting.forecast(conn, today, refs.optional_rep_id(conn, owner)), today, count)
@@ -276,11 +264,11 @@ def stale(
 
     Work is an activity done on the deal, or on its customer without naming a deal, or a stage move.
     """
-    idle = _count(days, what="--days", minimum=0, maximum=MAX_DAYS) if days is not None else None
+    idle = parse.parse_count(days, what="--days", minimum=0, maximum=parse.MAX_DAYS) if days is not None else None
     today = parse.today()
     conn = session.connection()
     if idle is None:
-        idle = int(store.setting(conn, "stale_deal_days"))
+        idle = store.number_setting(conn, "stale_deal_days")
     report = daily.stale(*reporting.stale(conn, refs.optional_rep_id(conn, owner)), today, idle)
     output.render(
         report.rows,

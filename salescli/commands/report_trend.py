@@ -9,12 +9,10 @@ import typer
 
 from salescli import output, parse, session
 from salescli.commands.common import App, FormatOption, WideOption
-from salescli.errors import UsageError
 from salescli.output import Column
 from salescli.reports import trend as reports
 from salescli.store import refs, reporting
 
-MAX_MONTHS = 120
 
 # People see each figure and its change; programs get the year-ago figures too.
 _FIGURES = (
@@ -50,9 +48,7 @@ def trend(
 
     Counted as `report targets` counts them: revenue and deals by the day a deal was won; win rate = won ÷ (won + lost) of the deals closed that month. ± is the change against a year earlier (in percentage points for the win rate).
     """
-    count = parse.parse_count(months, what="--months", minimum=1)
-    if count > MAX_MONTHS:
-        raise UsageError(f"--months must be at most {MAX_MONTHS}, not {count}")
+    count = parse.parse_count(months, what="--months", minimum=1, maximum=parse.MAX_MONTHS)
     today = parse.today()
     shown = reports.months(today, count)
     span = reports.window(today, count)

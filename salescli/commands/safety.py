@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from salescli import output, session
+from salescli import output, parse, session
 from salescli.commands.common import App, FormatOption, WideOption, YesOption, confirm
 from salescli.errors import UsageError
 from salescli.grammar import plural
@@ -55,7 +55,7 @@ UNDONE = ("restored", "changed back", "removed")
 
 
 def log(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent write commands to list.", min=1)] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent write commands to list.", min=1, max=parse.MAX_COUNT)] = 20,
     fmt: FormatOption = None,
     wide: WideOption = False,
 ) -> None:

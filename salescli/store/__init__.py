@@ -154,6 +154,12 @@ def setting(conn: sqlite3.Connection, key: str) -> str:
     return settings(conn)[key]
 
 
+def number_setting(conn: sqlite3.Connection, key: str) -> int:
+    """A numeric setting, within its range (a file written before the ranges may hold more)."""
+    low, high = schema.SETTING_RANGES[key]
+    return min(max(int(setting(conn, key)), low), high)
+
+
 def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute(
         "INSERT INTO setting (key, value) VALUES (?, ?) "

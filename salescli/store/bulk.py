@@ -94,11 +94,12 @@ def _shifted(
 def fast_writes(conn: sqlite3.Connection, *, cache_mib: int = 64) -> Iterator[None]:
     """Around one big build's transaction: a larger page cache, temporary data in memory,
     no fsync and no foreign-key lookups while writing (the generator's rows are consistent
-    by construction, and its tests check them with ``PRAGMA foreign_key_check``); then fold
-    the write-ahead log into the file and shrink it.
+    by construction, and its tests check them with ``PRAGMA foreign_key_check``); then,
+    with the settings put back, fold the write-ahead log into the file and shrink it.
 
-    Entered outside the transaction (SQLite ignores or refuses these settings inside one);
-    they are put back afterwards, so later writes on this connection are as safe as ever.
+    Entered outside the transaction (SQLite ignores or refuses these settings inside one).
+    The checkpoint runs with ``synchronous`` as it was, so it syncs the log and then the
+    file: once the build is done it is as durable as any other command's writes.
     """
     names = ("cache_size", "temp_store", "synchronous", "foreign_keys")
     saved = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
@@ -108,10 +109,10 @@ def fast_writes(conn: sqlite3.Connection, *, cache_mib: int = 64) -> Iterator[No
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         for name, value in saved.items():
             conn.execute(f"PRAGMA {name} = {value}")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextmanager

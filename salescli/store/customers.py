@@ -149,7 +149,7 @@ def add(
     _add_tags(conn, customer_id, tags)
     due = None
     if followup:
-        hours = int(store.setting(conn, "first_contact_hours"))
+        hours = store.number_setting(conn, "first_contact_hours")
         due = (moment + dt.timedelta(hours=hours)).date()
         conn.execute(
             "INSERT INTO activity (customer_id, type, summary, owner_id, due, created_at) "

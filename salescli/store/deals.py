@@ -245,9 +245,9 @@ def add(
     if amount is None:
         if product is None:
             raise Invalid("a deal needs an amount, or a product to price it from")
-        amount = product["price"] * quantity
+        amount = _times(product["price"], quantity, "amount")
     if cost is None and product is not None and product["cost"] is not None:
-        cost = product["cost"] * quantity
+        cost = _times(product["cost"], quantity, "cost")
     stage = stage if stage is not None else stages.first(conn, "open")
     created = store.created_moment(created_on, "a deal")
     warnings = credit_warning(conn, customer, amount)
@@ -298,7 +298,7 @@ def edit(conn: sqlite3.Connection, deal: sqlite3.Row, changes: dict[str, Any]) -
     if ("product" in changes or "quantity" in changes) and "cost" not in changes:
         product = changes["product"] if "product" in changes else _product(conn, deal["product_id"])
         if product is not None and product["cost"] is not None:
-            values["cost"] = product["cost"] * changes.get("quantity", deal["quantity"])
+            values["cost"] = _times(product["cost"], changes.get("quantity", deal["quantity"]), "cost")
     received = paid(conn, deal["id"])
     if values.get("amount", deal["amount"]) < received:
         raise Invalid(
@@ -307,6 +307,11 @@ def edit(conn: sqlite3.Connection, deal: sqlite3.Row, changes: dict[str, Any]) -
     store.update(conn, "deal", deal["id"], values)
     if "customer_id" in values:
         conn.execute("UPDATE activity SET customer_id = ? WHERE deal_id = ?", [values["customer_id"], deal["id"]])
+
+
+def _times(unit: int, quantity: int, what: str) -> int:
+    """A product's price or cost × quantity: an amount, within the range of one."""
+    return parse.check_money(unit * quantity, f"{parse.format_money(unit)} × {quantity}", what=what)
 
 
 def _product(conn: sqlite3.Connection, product_id: int | None) -> sqlite3.Row | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from salescli import parse
 from salescli.errors import Ambiguous, NotFound, UsageError
 
 
@@ -27,8 +28,8 @@ def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
     text = str(ref).strip()
     if not text:
         raise UsageError("a customer is required: give its id or name")
-    if text.isdigit():
-        row = conn.execute("SELECT * FROM customer WHERE id = ?", [int(text)]).fetchone()
+    if text.isascii() and text.isdigit():
+        row = conn.execute("SELECT * FROM customer WHERE id = ?", [_id(text, "customer")]).fetchone()
         if row:
             return row
     row = conn.execute(
@@ -123,11 +124,15 @@ def stage(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
     raise NotFound(f"no stage '{name}': the stages are {names}")
 
 
+def _id(digits: str, table: str) -> int:
+    return parse.check_count(int(digits), what=f"{table} id", maximum=parse.MAX_ID)
+
+
 def _by_id(conn: sqlite3.Connection, table: str, ref: str | int) -> sqlite3.Row:
     text = str(ref).strip().lstrip("#")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise UsageError(f"{table} id '{ref}' is not a number")
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [int(text)]).fetchone()
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", [_id(text, table)]).fetchone()
     if row is None:
         raise NotFound(f"no {table} with id {text}")
     return row

@@ -11,6 +11,8 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING, Callable
 
+from salescli import parse
+
 if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
@@ -39,6 +41,8 @@ DEFAULT_SETTINGS = {
     "smtp_from": "",
     "smtp_password_file": "",
 }
+# the numeric settings' ranges (README "Ranges")
+SETTING_RANGES = {"first_contact_hours": (0, 24 * 365), "stale_deal_days": (1, parse.MAX_DAYS)}
 
 INITIAL = """
 CREATE TABLE setting (

@@ -55,11 +55,11 @@ def parse_value(metric: str, text: str) -> int:
     """A target value as typed, in the metric's stored unit (cents, count, basis points)."""
     unit = METRICS[metric]
     if unit == "money":
-        value = parse.parse_money(text, what=f"{metric} target")
+        value = parse.parse_money(text, what=f"{metric} target", maximum=parse.MAX_TARGET_CENTS)
     elif unit == "rate":
         value = round(parse.parse_rate(text, what=f"{metric} target") * BASIS_POINTS)
     else:
-        value = parse.parse_count(text, what=f"{metric} target")
+        value = parse.parse_count(text, what=f"{metric} target", maximum=parse.MAX_TARGET_COUNT)
     if value <= 0:
         raise UsageError(f"{article(metric)} target must be above zero (to remove one: salescli target delete)")
     return value

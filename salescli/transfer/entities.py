@@ -48,11 +48,11 @@ def read_text(text: str) -> str:
     return text
 
 
-def read_money(text: str) -> int:
+def read_money(text: str, maximum: int | None = None) -> int:
     """Money as ``parse.parse_money`` reads it on the command line (a comma only separates
     thousands: ``12,50`` is an error, as it is in ``--amount``)."""
     try:
-        return parse.parse_money(text, what="amount")
+        return parse.parse_money(text, what="amount", maximum=maximum)
     except UsageError as error:
         if parse.MONEY_FORMS in str(error):
             raise UsageError(f"'{text}' is not an amount of money: use 12000.50") from None
@@ -121,7 +121,7 @@ def read_count(text: str) -> int:
 
 
 def read_id(text: str) -> int:
-    return parse.parse_count(text.lstrip("#"), what="id", minimum=1)
+    return parse.parse_count(text.lstrip("#"), what="id", minimum=1, maximum=parse.MAX_ID)
 
 
 def read_score(text: str) -> int:
@@ -174,10 +174,10 @@ def choice(choices: tuple[str, ...], what: str) -> Callable[[str], str]:
 def read_target_value(metric: str, text: str) -> int:
     """A target in its metric's unit: cents, a count, or basis points of a share."""
     if metric in MONEY_METRICS:
-        return read_money(text)
+        return read_money(text, maximum=parse.MAX_TARGET_CENTS)
     if metric == "satisfaction":
         return round(parse.parse_rate(text, what="target") * 10000)
-    return parse.parse_count(text, what="")
+    return parse.parse_count(text, what="", maximum=parse.MAX_TARGET_COUNT)
 
 
 def target_value_text(metric: str, value: int) -> str:

@@ -413,14 +413,20 @@ def _lookup(
     if kind == "customer":
         names = {fold(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", texts).items()}
         found = {t: {"id": names[fold(t)]} for t in texts if fold(t) in names}
-        numbers = {t: int(t.lstrip("#")) for t in texts if t not in found and t.lstrip("#").isdigit()}
+        numbers = _id_numbers(t for t in texts if t not in found)
         known = store.existing_ids(conn, "customer", numbers.values())
         found.update({t: {"id": n} for t, n in numbers.items() if n in known})
         return found, lambda t: f"no customer '{t}' (import customers first, or correct the name)"
-    numbers = {t: int(t.lstrip("#")) for t in texts if t.lstrip("#").isdigit()}
+    numbers = _id_numbers(texts)
     deals = store.deals_by_id(conn, numbers.values())
     found = {t: deals[n] for t, n in numbers.items() if n in deals}
     return found, lambda t: f"no deal with id {t}" if t.lstrip("#").isdigit() else f"'{t}' is not a deal id"
+
+
+def _id_numbers(texts: Iterable[str]) -> dict[str, int]:
+    """The references that are ids (``12``, ``#12``) → the id each names."""
+    numbers = {text: parse.id_number(text.lstrip("#")) for text in texts}
+    return {text: number for text, number in numbers.items() if number is not None}
 
 
 def _key_owners(conn: sqlite3.Connection, entity: str, keys: list[Any]) -> dict[Any, int]:
