@@ -4,6 +4,9 @@ two-line usage errors, shell completion."""
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -96,8 +99,11 @@ def test_a_bare_group_still_shows_its_help(cli):
 def test_shell_completion_is_offered(cli):
     text = cli("-h").stdout
     assert "--install-completion" in text and "--show-completion" in text
-    script = cli("--show-completion", "bash").stdout
-    assert "complete" in script and "_SALESCLI_COMPLETE" in script.upper()
+    # The installed command run from bash (not exec'd in its place): completion detects the shell.
+    salescli = Path(sys.executable).parent / "salescli"
+    shown = subprocess.run(["bash", "-c", f"'{salescli}' --show-completion; exit $?"], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "complete" in shown.stdout and "_SALESCLI_COMPLETE" in shown.stdout.upper()
 
 
 def test_a_near_miss_customer_suggests_the_close_names(cli):
