@@ -211,17 +211,22 @@ def _parse_free_date(raw: str, base: dt.date, looking: str | None) -> dt.date:
     """dateutil's parser, for unambiguous forms only ('Dec 5', '5 Dec 2026', '25/12/2026')."""
     from dateutil import parser
 
-    def read(default_year: int, dayfirst: bool) -> dt.datetime:
-        return parser.parse(raw, default=dt.datetime(default_year, 1, 1), dayfirst=dayfirst)
+    def read(default_year: int, dayfirst: bool, yearfirst: bool = False) -> dt.datetime:
+        return parser.parse(raw, default=dt.datetime(default_year, 1, 1), dayfirst=dayfirst, yearfirst=yearfirst)
 
     try:
         month_first, day_first = read(2000, False), read(2000, True)
+        year_first = {read(2000, False, True), read(2000, True, True)}  # '26/12/5': 2026-12-05?
         undated = read(2004, False) != month_first  # the year came from the default
     except (ValueError, OverflowError):
         raise UsageError(f"cannot read '{raw}' as a date: use {DATE_FORMS}") from None
     if month_first != day_first:
         raise UsageError(
             f"'{raw}' is ambiguous (day and month could swap): use YYYY-MM-DD or 'Dec 5'"
+        )
+    if year_first != {month_first}:
+        raise UsageError(
+            f"'{raw}' is ambiguous (a two-digit year could come first or last): write the year in full, e.g. 2026/12/5"
         )
     if month_first.time() != dt.time(0, 0):
         raise UsageError(f"'{raw}' has a time of day; a date is needed: use {DATE_FORMS}")

@@ -129,6 +129,18 @@ def test_year_first_and_chinese_dates_in_options(cli, text, due):
     assert cli.json("activity", "list")[0]["due"] == due
 
 
+@pytest.mark.parametrize("text", ["26/12/5", "26.12.5", "13/12/26", "5 Dec 26"])
+def test_a_two_digit_year_that_could_come_first_or_last_is_refused(cli, isolated, tmp_path, text):
+    """'26/12/5' was read as 26 December 2005 (day, month, year), a Chinese user's 2026-12-05."""
+    add_acme(cli)
+    before = snapshot(isolated)
+    error = cli.fails("activity", "plan", "Acme", "Call", "--due", text, code=2)
+    assert f"'{text}' is ambiguous (a two-digit year could come first or last)" in error
+    deals = write(tmp_path / "d.csv", f"title,customer,amount,expected_close\nA,Acme,100,{text}\n")
+    assert "row 2, column expected_close:" in cli.fails("import", "deals", deals)
+    assert snapshot(isolated) == before
+
+
 def test_year_first_and_chinese_dates_in_every_csv_column(cli, isolated, tmp_path):
     add_acme(cli)
     deals = write(
