@@ -570,6 +570,9 @@ MAX_COUNT = 10**9  # a quantity, or any other count
 MAX_TARGET_CENTS = 1000 * MAX_CENTS  # a revenue or margin target
 MAX_TARGET_COUNT = 1000 * MAX_COUNT  # a won-deals, units, new-customers or activities target
 MAX_ID = 10**12  # a record's id
+# An import row may give a new record its own id, up to a tenth of MAX_ID: ids go on above
+# the largest ever given, so what salescli adds after it always stays within MAX_ID.
+MAX_GIVEN_ID = MAX_ID // 10
 MAX_DAYS = 36_600  # a hundred years: how far a report looks ahead or back
 MAX_MONTHS = 120  # how many months a forecast shows
 TODAY_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))  # so that today ± MAX_DAYS stays in the calendar

@@ -101,6 +101,25 @@ def test_an_undone_import_leaves_its_ids_used(cli, isolated, tmp_path):
     assert sorted(c["id"] for c in cli.json("customer", "list")) == [1, 6, 7, 8]
 
 
+def test_an_imported_id_leaves_room_for_the_ids_that_follow_it(cli, isolated, acme, tmp_path):
+    """A row with id 1,000,000,000,000 (the most a command accepts) was imported, and the
+    next `deal add` printed 1,000,000,000,001, an id no command would take."""
+    top = tmp_path / "top.csv"
+    top.write_text("id,title,customer,amount\n1000000000000,Top,Acme,5\n", encoding="utf-8")
+    before = query(isolated, "SELECT count(*) FROM history_command")
+    error = cli.fails("import", "deals", top)
+    assert "row 2, column id: a new deal's id must be at most 100,000,000,000, not 1,000,000,000,000" in error
+    assert query(isolated, "SELECT count(*) FROM history_command") == before
+    top.write_text("id,title,customer,amount\n100000000000,Top,Acme,5\n", encoding="utf-8")
+    cli("import", "deals", top)
+    after = new_id(cli("deal", "add", "Next", "--customer", "Acme", "--amount", "1"))
+    assert after == 100_000_000_001
+    cli("deal", "win", after)
+    exported = tmp_path / "deals.csv"
+    cli("export", "deals", "-o", exported)
+    assert "0 created, 2 updated" in cli("import", "deals", exported, "--on-conflict", "update").stdout
+
+
 def test_every_table_with_an_integer_id_hands_out_new_ids(cli, isolated):
     cli("rep", "list")
     conn = sqlite3.connect(isolated)

@@ -379,6 +379,8 @@ class Import:
                 row.match, by = owner, entity.key or "id"
             if row.match is None:
                 row.action = "create"
+                if identifier is not None and identifier > parse.MAX_GIVEN_ID:
+                    row.fail("id", f"a new {entity.noun}'s id must be at most {parse.MAX_GIVEN_ID:,}, not {identifier:,}")
             elif self.on_conflict == "error":
                 row.fail(by, f"{entity.noun} #{row.match} already exists (use --on-conflict skip or update)")
             else:
