@@ -18,6 +18,7 @@ import fcntl
 import os
 import re
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,17 @@ def refuse_database(path: Path, database: Path, what: str) -> None:
     clash = database_clash(path, database)
     if clash:
         raise Invalid(f"{path} is {clash}: write {what} somewhere else")
+
+
+def refuse_special(path: Path, what: str) -> None:
+    """Fail if ``path`` is a device, a pipe or a socket: renaming a file over it would put
+    a file in its place (``backup /dev/null --force``, run as root, replaced /dev/null)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # nothing there (yet)
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise Invalid(f"{path} is not a regular file (a device, pipe or socket): write {what} to a file")
 
 
 def database_clash(path: Path, database: Path) -> str | None:
@@ -132,6 +144,7 @@ def writing(path: Path, *, database: Path, what: str, encoding: str = "utf-8", e
     target = path.resolve()
     if target.is_dir():
         raise Invalid(f"{path} is a directory: give a file name for {what}")
+    refuse_special(target, what)
     with partial(target, what=what) as temporary:
         try:
             out = open(temporary, "w", encoding=encoding, errors=errors, newline="")

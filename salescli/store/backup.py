@@ -94,6 +94,7 @@ def copy(
             folder = destination
         else:
             files.refuse_database(destination, source, "the backup")
+            files.refuse_special(destination, "the backup")
             named = destination.resolve()
             if named.exists() and not replace:
                 raise Invalid(f"{destination} already exists: add --force to replace it")
