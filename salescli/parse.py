@@ -152,6 +152,22 @@ def parse_date(text: str, *, base: dt.date | None = None, looking: str | None = 
     return _parse_free_date(raw, base, looking)
 
 
+_TIME_OF_DAY = re.compile(r"^(.*\S)\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def split_time_of_day(text: str) -> tuple[str, dt.time]:
+    """A date and a time of day as a spreadsheet writes them (``2026/11/3 9:00``,
+    ``2026年11月3日 09:00:05``): the date's text and the time (midnight if none)."""
+    match = _TIME_OF_DAY.match(unicodedata.normalize("NFKC", text).strip())
+    if not match:
+        return text, dt.time()
+    day, hour, minute, second = match.groups()
+    try:
+        return day, dt.time(int(hour), int(minute), int(second or 0))
+    except ValueError:
+        raise UsageError(f"'{text}' has no such time of day: use HH:MM or HH:MM:SS") from None
+
+
 def _calendar_date(
     raw: str, year_number: int | None, month_number: int, day_number: int, base: dt.date, looking: str | None
 ) -> dt.date:

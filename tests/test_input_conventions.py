@@ -163,6 +163,23 @@ def test_year_first_and_chinese_dates_in_every_csv_column(cli, isolated, tmp_pat
     ]
 
 
+def test_created_at_as_excel_writes_a_date_and_time(cli, isolated, tmp_path):
+    """Chinese Excel saves a date-time cell as '2026/11/3 9:00': it was refused as
+    'ambiguous (day and month could swap)', though year first is never ambiguous."""
+    customers = write(
+        tmp_path / "c.csv",
+        "name,created_at\nA,2026/11/3 9:00\nB,2026年11月3日 09:05:07\nC,2026.11.3\nD,11月3日 13:00\n",
+    )
+    cli("import", "customers", customers)
+    assert rows(isolated, "SELECT name, created_at FROM customer ORDER BY id") == [
+        ("A", "2026-11-03 09:00:00"), ("B", "2026-11-03 09:05:07"), ("C", "2026-11-03 00:00:00"), ("D", "2026-11-03 13:00:00")
+    ]
+    before = snapshot(isolated)
+    bad = write(tmp_path / "bad.csv", "name,created_at\nE,2026/11/3 25:00\n")
+    assert "row 2, column created_at: '2026/11/3 25:00' has no such time of day" in cli.fails("import", "customers", bad)
+    assert snapshot(isolated) == before
+
+
 # ---------------------------------------------------------------- 6. money: one parser
 
 

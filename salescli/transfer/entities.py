@@ -79,13 +79,16 @@ read_date_ahead = _date_reader(parse.AHEAD)
 
 
 def read_timestamp(text: str) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` (or ``T``, or minutes only, or a date: midnight)."""
+    """``YYYY-MM-DD HH:MM:SS`` (or ``T``, or minutes only, or a date: midnight), or any
+    date a date column reads with a time of day after it (``2026/11/3 9:00``, as Excel writes)."""
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        moment = dt.datetime.combine(dt.date.fromisoformat(read_date(text)), dt.time())
-    if len(text) == 19 and text[10] == " ":
-        return text  # already as stored
+    except ValueError:  # a date in any form a date column takes, and a time of day if any
+        day, clock = parse.split_time_of_day(text)
+        moment = dt.datetime.combine(dt.date.fromisoformat(read_date(day)), clock)
+    else:
+        if len(text) == 19 and text[10] == " ":
+            return text  # already as stored
     return parse.timestamp(moment.replace(tzinfo=None, microsecond=0))
 
 
