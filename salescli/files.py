@@ -58,8 +58,8 @@ def refuse_database(path: Path, database: Path, what: str) -> None:
 
 
 def refuse_special(path: Path, what: str) -> None:
-    """Fail if ``path`` is a device, a pipe or a socket: renaming a file over it would put
-    a file in its place (``backup /dev/null --force``, run as root, replaced /dev/null)."""
+    """Fail if ``path`` is a device, a pipe or a socket: renaming a finished copy over it
+    would put a file in its place (``backup /dev/null --force``, run as root, replaced /dev/null)."""
     try:
         mode = os.stat(path).st_mode
     except OSError:  # nothing there (yet)
@@ -144,7 +144,6 @@ def writing(path: Path, *, database: Path, what: str, encoding: str = "utf-8", e
     target = path.resolve()
     if target.is_dir():
         raise Invalid(f"{path} is a directory: give a file name for {what}")
-    refuse_special(target, what)
     with partial(target, what=what) as temporary:
         try:
             out = open(temporary, "w", encoding=encoding, errors=errors, newline="")
