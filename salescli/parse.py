@@ -232,7 +232,9 @@ def _parse_free_date(raw: str, base: dt.date, looking: str | None) -> dt.date:
 
     try:
         month_first, day_first = read(2000, False), read(2000, True)
-        year_first = {read(2000, False, True), read(2000, True, True)}  # '26/12/5': 2026-12-05?
+        # digits only ('26/12/5'): a two-digit year may come first (2026-12-05) as well as last
+        numeric = not any(character.isalpha() for character in raw)
+        year_first = {read(2000, False, True), read(2000, True, True)} if numeric else {month_first}
         undated = read(2004, False) != month_first  # the year came from the default
     except (ValueError, OverflowError):
         raise UsageError(f"cannot read '{raw}' as a date: use {DATE_FORMS}") from None
