@@ -1,3 +1,3 @@
-from salescli.cli import main
+from salescli import main
 
 main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from salescli.commands import (
     target,
 )
 from salescli.commands.common import App
+from salescli.errors import INTERRUPTED
 
 
 # The usage error of typer's bundled Click (unknown option, missing argument, …), reached
@@ -80,7 +82,10 @@ app = App(
     name="salescli",
     cls=RootGroup,
     help="A sales tracker for small businesses: customers, deals, follow-ups and targets in one SQLite file.",
-    epilog="Exit status: 0 success, 1 a failed operation (or `report due --check` found work), 2 a usage error, 130 interrupted.",
+    epilog=(
+        "Exit status: 0 success, 1 a failed operation, 2 a usage error, 3 `report due --check` found work, "
+        "130 interrupted (nothing was written)."
+    ),
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=True,
 )
@@ -125,11 +130,12 @@ examples.attach(app)
 
 
 def main() -> None:
-    """The console script: run the app; a broken pipe or Ctrl-C ends quietly."""
+    """Run the app; a broken pipe ends quietly, Ctrl-C with status 130 unless the write is in."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except BrokenPipeError:
         # `salescli … | head`: the reader went away; say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -140,6 +146,13 @@ def main() -> None:
             raise
         output.error(f"unexpected {type(error).__name__}: {error} (run with SALESCLI_DEBUG=1 to see the traceback)")
         sys.exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C stops the command, and its write is rolled back; once that write has reached
+    its commit, the command finishes instead and reports success, which is then the truth."""
+    if not session.committed():
+        raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
 """Domain errors, raised at the bottom and translated into one stderr line at the edge.
 
 Exit statuses (README "Exit codes"): 0 success, 1 a failed operation, 2 a usage error
-(bad option, unparseable date / money / period), 130 interrupted.
+(bad option, unparseable date / money / period), 3 `report due --check` found work,
+130 interrupted (before the command's write was committed: nothing was written).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+WORK_FOUND = 3  # `report due --check`: something is overdue or uncontacted
+INTERRUPTED = 130
 
 
 class SalesError(Exception):
@@ -39,3 +45,13 @@ class Invalid(SalesError):
 
 class SchemaTooNew(SalesError):
     """The file was written by a newer salescli."""
+
+
+class Damaged(SalesError):
+    """The file is not a readable SQLite database (garbage, truncated, corrupt pages)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(
+            f"the database file is damaged ({path}: {reason}); restore a backup "
+            '(README "Your data is safe"), or give another file with --db'
+        )

@@ -2,6 +2,8 @@
 
 The path comes from ``--db``, then ``SALESCLI_DB``, then ``sales.db`` in the per-user
 app directory (``typer.get_app_dir("salescli")``; ``salescli config path`` prints it).
+Commands that only read refuse a missing file; write commands create it, but create a
+missing folder only for the default path.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_state: dict[str, object] = {"path": None, "conn": None, "command": None}
+_state: dict[str, object] = {"path": None, "conn": None, "command": None, "committed": False}
 
 
 def configure(path: Path | None) -> None:
@@ -22,32 +24,57 @@ def configure(path: Path | None) -> None:
     conn = _state["conn"]
     if isinstance(conn, sqlite3.Connection):
         conn.close()
-    _state.update(path=path, conn=None)
+    _state.update(path=path, conn=None, committed=False)
 
 
-def db_path() -> Path:
+def _chosen_path() -> Path | None:
+    """The path given with ``--db`` or ``SALESCLI_DB``, if one was."""
     path = _state["path"]
     if isinstance(path, Path):
         return path.expanduser()
     env = os.environ.get("SALESCLI_DB")
-    if env:
-        return Path(env).expanduser()
+    return Path(env).expanduser() if env else None
+
+
+def db_path() -> Path:
     import typer
 
-    return Path(typer.get_app_dir("salescli")) / "sales.db"
+    return _chosen_path() or Path(typer.get_app_dir("salescli")) / "sales.db"
 
 
-def connection() -> sqlite3.Connection:
-    """The open, migrated connection (opened on first use)."""
+def connection(*, create: bool = False) -> sqlite3.Connection:
+    """The open, migrated connection (opened on first use). A missing file is an error,
+    unless ``create`` (a write command): then it is created, with the app directory
+    (mode 0700) when it is the default path."""
     conn = _state["conn"]
     if isinstance(conn, sqlite3.Connection):
         return conn
     from salescli import output, store
 
-    conn = store.connect(db_path())
+    path = db_path()
+    if create and _chosen_path() is None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    conn = store.connect(path, create=create, waiting=_say_waiting)
     output.CURRENCY["symbol"] = store.setting(conn, "currency")
     _state["conn"] = conn
     return conn
+
+
+def _say_waiting() -> None:
+    from salescli import output
+
+    if output.stderr_isatty():
+        output.message("Waiting for another salescli command to finish…")
+
+
+def committed() -> bool:
+    """Whether this invocation's write has reached its commit: from there on, Ctrl-C no
+    longer stops it (the change is in, and the command says so)."""
+    return bool(_state["committed"])
+
+
+def _committing() -> None:
+    _state["committed"] = True
 
 
 def remember_command(args: list[str]) -> None:
@@ -78,6 +105,6 @@ def write() -> Iterator[sqlite3.Connection]:
     from salescli import store
     from salescli.store import history
 
-    conn = connection()
-    with store.transaction(conn), history.recording(conn, command_line()):
+    conn = connection(create=True)
+    with store.transaction(conn, waiting=_say_waiting, committing=_committing), history.recording(conn, command_line()):
         yield conn

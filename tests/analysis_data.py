@@ -25,7 +25,7 @@ class Book:
     """``Book(path)`` opens (creating and migrating) the database at ``path``."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = store.connect(path)
+        self.conn = store.connect(path, create=True)
         self.stages = {row["name"]: row["id"] for row in self.conn.execute("SELECT * FROM stage")}
         self.reps: dict[str, int] = {}
         self.customers: dict[str, int] = {}

@@ -29,7 +29,7 @@ _OWNER = object()  # "the customer's owner", the default owner of deals and acti
 
 class Builder:
     def __init__(self, path: Path) -> None:
-        self.conn = store.connect(path)
+        self.conn = store.connect(path, create=True)
         self.conn.isolation_level = None  # autocommit: the CLI under test sees every row
         self.reps: dict[str, int] = {}
         self.customers: dict[str, int] = {}

@@ -53,6 +53,8 @@ def test_parallel_writers_readers_and_backups_on_a_new_file(isolated, tmp_path):
 
     def read(_: int) -> list[tuple]:
         results = []
+        while not isolated.exists():  # a read refuses a missing file: it waits for the first write to create it
+            time.sleep(0.01)
         while len(done) < WRITERS and len(results) < 16:
             for command in (["rep", "list", "-f", "json"], ["log", "-f", "json", "--limit", "1000"]):
                 result = salescli(*command)

@@ -115,6 +115,7 @@ def test_list_is_sorted_by_name_and_filters(cli, reps, isolated):
 
 
 def test_list_limit_and_plain_columns(cli):
+    cli("init")
     assert cli("customer", "list").stdout == "No customers yet: add one with 'salescli customer add NAME'.\n"
     for name in ("Delta", "Alpha", "Charlie", "Bravo"):
         cli("customer", "add", name, "--tier", "C", "--tag", "x")

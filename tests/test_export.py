@@ -90,6 +90,7 @@ def test_json_keys_and_values(cli, isolated):
 
 
 def test_empty_export_is_a_header_or_an_empty_array(cli):
+    cli("init")
     assert cli("export", "payments").stdout == "id,deal,amount,paid_on,created_at\n"
     assert cli.json("export", "activity") == []
 
@@ -172,7 +173,7 @@ def _unique_by_name(customers: list[dict]) -> list[dict]:
 def test_customers_round_trip_property(cli, customers):
     with tempfile.TemporaryDirectory() as folder:
         first = Path(folder) / "first.db"
-        conn = store.connect(first)
+        conn = store.connect(first, create=True)
         with conn:
             for number, c in enumerate(customers, start=1):
                 conn.execute(

@@ -153,6 +153,7 @@ def test_dry_run_counts_and_writes_nothing(cli, isolated, tmp_path):
 
 
 def test_dry_run_shows_only_the_first_problems(cli, tmp_path):
+    cli("init")
     rows = "".join(f"Name {n},{'x' if n % 2 else 'A'}\n" for n in range(60))
     error = cli.fails("import", "customers", write(tmp_path / "c.csv", "name,tier\n" + rows), "--dry-run")
     problems = [line for line in error.splitlines() if line.startswith("row ")]

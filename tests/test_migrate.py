@@ -105,7 +105,7 @@ def test_a_file_from_a_newer_salescli_is_refused_and_left_alone(cli, v1):
 
 def test_a_new_file_gets_every_migration_and_every_capture_trigger(cli, isolated):
     assert not isolated.exists()
-    cli("rep", "list")
+    cli("rep", "add", "alice")
     assert applied(isolated) == schema.NAMES
     conn = sqlite3.connect(isolated)
     tables = history.business_tables(conn)

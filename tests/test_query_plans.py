@@ -69,7 +69,7 @@ def assert_uses_index(conn: sqlite3.Connection, sql: str, params: tuple = (), *,
 def small_file(tmp_path_factory) -> Path:
     """A demo business of 400 customers (1,000 deals, 4,000 activities)."""
     path = tmp_path_factory.mktemp("plans") / "small.db"
-    conn = store.connect(path)
+    conn = store.connect(path, create=True)
     with bulk.fast_writes(conn), store.transaction(conn):
         demo.fill(conn, demo.scaled(400), seed=1, today=dt.date(2026, 11, 23))
     conn.close()
@@ -177,8 +177,8 @@ def traced(monkeypatch, small_file: Path, *args: str) -> list[str] | None:
     statements: list[str] = []
     connect = store.connect
 
-    def tracing_connect(path):
-        conn = connect(path)
+    def tracing_connect(path, **options):
+        conn = connect(path, **options)
         conn.set_trace_callback(statements.append)
         return conn
 

@@ -129,17 +129,18 @@ def test_check_exit_status(cli, isolated):
     b.activity("Acme", due="2026-11-23", summary="Today")
     assert "Soon" in cli("report", "due", "--check").stdout
     assert "Soon" in cli("report", "due", "--check", "--quiet-if-empty").stdout
-    # a customer nobody contacted: 1
+    # a customer nobody contacted: 3, a status no error has
     b.customer("Neu", created="2026-11-01 09:00:00")
-    assert "Neu" in cli("report", "due", "--check", code=1).stdout
+    assert "Neu" in cli("report", "due", "--check", code=3).stdout
     b.activity("Neu", done="2026-11-02")
     cli("report", "due", "--check")
-    # something overdue: 1
+    # something overdue: 3
     b.activity("Acme", due="2026-11-22", summary="Yesterday")
-    assert "Yesterday" in cli("report", "due", "--check", "-f", "json", code=1).stdout
+    assert "Yesterday" in cli("report", "due", "--check", "-f", "json", code=3).stdout
 
 
 def test_quiet_if_empty_prints_nothing(cli, isolated):
+    cli("init")
     for fmt in ("plain", "table", "json", "csv"):
         result = cli("report", "due", "--quiet-if-empty", "--check", "-f", fmt)
         assert result.stdout == "" and result.stderr == ""
@@ -173,7 +174,7 @@ def test_cron_gets_plain_text(b, isolated):
     assert "\x1b" not in result.stdout
     assert not [ch for ch in result.stdout if unicodedata.name(ch, "").startswith(("BOX DRAWINGS", "FULL BLOCK"))]
     assert "北京烤鸭" in result.stdout and "Send quote" in result.stdout
-    assert run_as_cron(isolated, "--check").returncode == 1
+    assert run_as_cron(isolated, "--check").returncode == 3
     assert json.loads(run_as_cron(isolated, "-f", "json").stdout)["summary"]["overdue"] == 2
 
 

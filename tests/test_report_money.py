@@ -293,6 +293,7 @@ def test_receivables_unknown_owner(cli, book):
 
 
 def test_empty_book(cli):
+    cli("init")
     assert cli("report", "lost").stdout == "Lost deals — all time\nNo deals lost in this period.\n"
     assert cli.json("report", "receivables") == {
         "report": "receivables", "period": None, "rows": [],

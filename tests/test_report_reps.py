@@ -196,7 +196,7 @@ def test_commission_and_means_round_half_up_to_the_cent():
 
 
 def test_a_file_from_before_the_activity_index_gains_it(cli, isolated):
-    cli("report", "reps")  # creates the file, fully migrated
+    cli("init")  # creates the file, fully migrated
     conn = sqlite3.connect(isolated)
     conn.execute("DROP INDEX activity_owner_done")
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_activity_owner_done'")

@@ -68,6 +68,7 @@ def test_write_commands_are_logged_with_their_changes(cli):
 
 
 def test_log_on_a_new_file_says_so(cli):
+    cli("init")
     assert cli("log").stdout == "No write commands yet.\n"
     assert cli.json("log") == []
 

@@ -12,6 +12,11 @@ DEFAULT = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def database(cli):
+    cli("init")  # commands that only read refuse a missing file
+
+
 def order(cli):
     return [(s["name"], s["position"], s["kind"]) for s in cli.json("stage", "list")]
 

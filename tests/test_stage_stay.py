@@ -36,7 +36,7 @@ def recomputed(conn: sqlite3.Connection) -> list[tuple]:
 @pytest.fixture
 def shop(tmp_path: Path) -> sqlite3.Connection:
     """A migrated file with one customer and three deals (ids 1–3), autocommit."""
-    conn = store.connect(tmp_path / "stays.db")
+    conn = store.connect(tmp_path / "stays.db", create=True)
     conn.isolation_level = None
     conn.execute("INSERT INTO customer (id, name, created_at, updated_at) VALUES (1, 'Acme', ?, ?)", [NOON, NOON])
     for deal in (1, 2, 3):

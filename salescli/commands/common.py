@@ -13,8 +13,8 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 from typer.core import TyperCommand
 
-from salescli import output, parse
-from salescli.errors import Invalid, SalesError
+from salescli import output, parse, session, store
+from salescli.errors import INTERRUPTED, Damaged, Invalid, SalesError
 from salescli.grammar import plural
 
 
@@ -35,18 +35,14 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
-        except SalesError as error:
-            if debugging():
-                raise
-            output.error(str(error))
-            raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-        except sqlite3.OperationalError as error:
-            if debugging():
+            raise typer.Exit(INTERRUPTED) from None
+        except (SalesError, sqlite3.DatabaseError) as error:
+            failure = error if isinstance(error, SalesError) else _database_failure(error)
+            if failure is None or debugging():
                 raise
-            output.error(f"the database could not be used: {error} (try again in a moment)")
-            raise typer.Exit(1) from None
+            output.error(str(failure))
+            raise typer.Exit(failure.exit_code) from None
 
     return wrapper
 
@@ -58,6 +54,19 @@ def _check_utf8(arguments: Any) -> None:
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if isinstance(item, (str, PurePath)):
                 parse.check_utf8(str(item))
+
+
+def _database_failure(error: sqlite3.DatabaseError) -> SalesError | None:
+    """What SQLite's error means for the user; None for one that is a bug (a broken
+    constraint, ...), left to ``cli.main()``."""
+    path = session.db_path()
+    if store.is_damage(error):
+        return Damaged(path, str(error))
+    if store.is_busy(error):
+        return SalesError(f"{path} is locked by another program ({error}): try again when it is done")
+    if isinstance(error, sqlite3.OperationalError):
+        return SalesError(f"the database {path} could not be used: {error}")
+    return None
 
 
 def stdin_isatty() -> bool:
@@ -72,7 +81,13 @@ def confirm(question: str, *, yes: bool) -> None:
         return
     if not stdin_isatty():
         raise Invalid(f"{question.rstrip('?')}: not at a terminal to confirm, so nothing was done (add --yes)")
-    if not typer.confirm(output.safe_text(question), default=False, err=True):
+    try:
+        agreed = typer.confirm(output.safe_text(question), default=False, err=True)
+    except typer.Abort as abort:  # Ctrl-C is an interruption (130); the end of input, a no
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        agreed = False
+    if not agreed:
         raise SalesError("cancelled: nothing was done")
 
 

@@ -94,9 +94,9 @@ def path() -> None:
 
 
 def init() -> None:
-    """Create the database file (every command also creates it on demand)."""
+    """Create the database file (write commands also create it when it is missing)."""
     existed = session.db_path().exists()
-    session.connection()
+    session.connection(create=True)
     output.done(f"{'Database is ready' if existed else 'Created'}: {session.db_path()}")
 
 

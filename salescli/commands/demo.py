@@ -37,7 +37,7 @@ def demo(
     from salescli.store import bulk
 
     shape = sample.SAMPLE if customers is None else sample.scaled(customers)
-    conn = session.connection()
+    conn = session.connection(create=True)
     with bulk.fast_writes(conn), session.write():
         created = sample.fill(conn, shape, seed=seed, today=parse.today(), replace=force)
     output.message(

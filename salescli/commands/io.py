@@ -84,11 +84,16 @@ def import_(
         return copy
 
     with output.progress(2 * job.source.size, enabled=job.source.size >= PROGRESS_FROM_BYTES) as progress:
-        if dry_run:
-            outcome = job.run(session.connection(), problem=problems, dry_run=True, skip_invalid=skip_invalid, progress=progress)
-        else:
-            with session.write() as conn:
-                outcome = job.run(conn, problem=problems, skip_invalid=skip_invalid, before_write=backup, progress=progress)
+        # the file is checked and the database backed up before the write lock is taken
+        outcome = job.run(
+            session.connection(create=not dry_run),
+            problem=problems,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            before_write=backup,
+            writing=session.write,
+            progress=progress,
+        )
     problems.finish()
     invalid = plural(outcome.invalid, "row")
     if dry_run:

@@ -20,6 +20,7 @@ from salescli.commands.common import (
     ToOption,
     WideOption,
 )
+from salescli.errors import WORK_FOUND
 from salescli.grammar import plural
 from salescli.output import Column
 from salescli.reports import daily
@@ -178,7 +179,7 @@ def due(
         bool, typer.Option("--quiet-if-empty", help="Print nothing at all when nothing is due (for cron).")
     ] = False,
     check: Annotated[
-        bool, typer.Option("--check", help="Exit with status 1 when anything is overdue or uncontacted.")
+        bool, typer.Option("--check", help="Exit with status 3 when anything is overdue or uncontacted (errors exit 1 or 2).")
     ] = False,
     fmt: FormatOption = None,
     wide: WideOption = False,
@@ -186,7 +187,7 @@ def due(
 ) -> None:
     """Who must I call today: follow-ups overdue, due today and coming up, and new customers nobody has contacted.
 
-    --check exits with status 1 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
+    --check exits with status 3 when anything is overdue or uncontacted; --quiet-if-empty prints nothing when nothing is due.
     """
     ahead = parse.parse_count(days, what="--days", minimum=0, maximum=parse.MAX_DAYS)
     today = parse.today()
@@ -208,7 +209,7 @@ def due(
         quiet_if_empty=quiet_if_empty,
     )
     if check and tally.needs_action:
-        raise typer.Exit(1)
+        raise typer.Exit(WORK_FOUND)
 
 
 def due_rows(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[dict[str, Any]]:

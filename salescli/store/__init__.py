@@ -1,10 +1,12 @@
 """The store: the only code that speaks SQL.
 
-``connect()`` opens (creating on demand, mode 0600) the SQLite file in WAL mode with a
-busy timeout, and brings its schema up to date through ``sqlite_utils.Migrations``.
-``transaction()`` wraps one command's writes. Per-noun modules (``store.customers``,
-``store.deals``, ...) hold the queries; they take a ``sqlite3.Connection`` and return
-plain dicts or rows, and raise the domain errors of ``salescli.errors``.
+``connect()`` opens the SQLite file in WAL mode and brings its schema up to date through
+``sqlite_utils.Migrations``; it refuses, before anything in it changes, a file that is
+missing (unless asked to create it), damaged, or another application's.
+``transaction()`` wraps one command's writes, waiting as long as it takes for another
+command's write to finish. Per-noun modules (``store.customers``, ``store.deals``, ...)
+hold the queries; they take a ``sqlite3.Connection`` and return plain dicts or rows, and
+raise the domain errors of ``salescli.errors``.
 
 Reads run on the plain ``sqlite3`` connection; sqlite-utils is imported only to migrate
 and to write, so read-only commands start fast.
@@ -15,43 +17,92 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from salescli import parse
-from salescli.errors import Invalid, SalesError, SchemaTooNew
+from salescli.errors import Damaged, Invalid, SalesError, SchemaTooNew
 from salescli.store import schema
 
-BUSY_TIMEOUT_SECONDS = 10.0
+BUSY_TIMEOUT_SECONDS = 10.0  # a read, or the switch to WAL, meeting a lock held for a moment
+LOCK_TRY_SECONDS = 0.2  # one try for the write lock; Ctrl-C is heard between tries
+WAIT_NOTICE_SECONDS = 1.0  # waiting longer than this for the write lock is worth saying
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+Notice = Callable[[], None]
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database at ``path``, creating and migrating it as needed."""
+def connect(path: Path, *, create: bool = False, waiting: Notice | None = None) -> sqlite3.Connection:
+    """Open the salescli database at ``path``, migrating it as needed.
+
+    A missing file is an error unless ``create`` (write commands), and then only the file
+    is created (mode 0600), never its folder. A damaged file, or an SQLite file of another
+    application, is refused before anything in it changes. ``waiting`` is called once
+    when a migration has waited a moment for another command's write to finish.
+    """
     path = Path(path).expanduser()
     if not path.exists():
+        if not create:
+            raise SalesError(f"no database at {path}; `salescli init` creates one")
         _create_private_file(path)
+    _check_header(path)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         # INSERT OR REPLACE fires delete triggers only with this on: the undo record needs them.
         conn.execute("PRAGMA recursive_triggers = ON")
-        _ensure_schema(conn)
-    except sqlite3.DatabaseError as error:
-        raise SalesError(f"cannot open {path} as a salescli database: {error}") from None
+        _ensure_schema(conn, path, waiting)
+    except BaseException as error:
+        conn.close()
+        if isinstance(error, sqlite3.DatabaseError) and is_damage(error):
+            raise Damaged(path, str(error)) from None
+        if isinstance(error, sqlite3.DatabaseError):
+            raise SalesError(f"cannot open {path} as a salescli database: {error}") from None
+        raise
     return conn
 
 
 def _create_private_file(path: Path) -> None:
-    from salescli import files
-
-    files.make_private_dir(path.parent)
     try:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except FileNotFoundError:
+        raise SalesError(f"cannot create the database file {path}: there is no folder {path.parent}") from None
     except OSError as error:
         raise SalesError(f"cannot create the database file {path}: {error.strerror}") from None
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not an SQLite database, or is shorter than its header says.
+
+    An empty file is a new one. The length is checked only without a ``-wal`` file: while
+    a checkpoint grows the file, its first page runs ahead of its length."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(100)
+        size = path.stat().st_size
+    except OSError as error:
+        raise SalesError(f"cannot read the database file {path}: {error.strerror}") from None
+    if not header:
+        return
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        raise Damaged(path, "it is not an SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    pages = int.from_bytes(header[28:32], "big")
+    counted = pages and header[24:28] == header[92:96]  # the header's page count is current
+    if counted and size < pages * (65536 if page_size == 1 else page_size) and not Path(f"{path}-wal").exists():
+        raise Damaged(path, "it is shorter than its header says: truncated")
+
+
+def is_damage(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite found the file corrupt, or not a database at all."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:
@@ -65,8 +116,10 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _ensure_schema(conn: sqlite3.Connection) -> None:
+def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None) -> None:
     applied = applied_migrations(conn)
+    if not applied:
+        _refuse_foreign(conn, path)
     unknown = [name for name in applied if name not in schema.NAMES]
     if unknown:
         raise SchemaTooNew(
@@ -82,7 +135,7 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
     # A migration may rebuild a table (m008): dropping the old one must not cascade. The
     # setting is ignored inside a transaction, so it goes off before and back on after.
     conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
+    begin_immediate(conn, waiting)  # one process migrates; the others wait, then see it done
     try:
         schema.migrations().apply(db)
         from salescli.store import history
@@ -96,21 +149,62 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA foreign_keys = ON")
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """A file without salescli's migrations must be empty: salescli does not take over
+    another application's database (nor add its tables and triggers to it)."""
+    names = [
+        row[0]
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name")
+    ]
+    if names:
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        raise SalesError(
+            f"{path} is not a salescli database (it holds {shown}), so it was left as it is: "
+            "give the path of a salescli database, or of a new file to start one"
+        )
+
+
+def begin_immediate(conn: sqlite3.Connection, waiting: Notice | None = None) -> None:
+    """Take the write lock, waiting as long as another command holds it (calling
+    ``waiting`` once, after a moment). Tries in short steps, so Ctrl-C is heard."""
+    conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TRY_SECONDS * 1000)}")
+    notice_at = time.monotonic() + WAIT_NOTICE_SECONDS
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+            if waiting is not None and time.monotonic() >= notice_at:
+                waiting()
+                waiting = None
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(
+    conn: sqlite3.Connection, *, waiting: Notice | None = None, committing: Notice | None = None
+) -> Iterator[sqlite3.Connection]:
     """One command's writes: all of them, or (on any error) none.
 
-    ``BEGIN IMMEDIATE`` takes the write lock up front, so a command that reads before it
-    writes cannot fail with "database is locked" when another process wrote in between;
+    ``BEGIN IMMEDIATE`` takes the write lock up front, waiting for another command's write
+    to finish however long it takes (``waiting`` hears when that is more than a moment),
+    so a command that reads before it writes cannot fail with "database is locked";
     sqlite-utils' ``atomic()`` inside it gives the rollback-on-error semantics.
+    ``committing`` is called just before ``COMMIT``: from there on the write counts as done.
     """
     from sqlite_utils import Database
 
     db = Database(conn, execute_plugins=False)
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn, waiting)
     try:
         with db.atomic():
             yield conn
+        if committing is not None:
+            committing()
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

@@ -3,8 +3,10 @@
 1. **Check**: read every row, resolve its references and match it against the database a
    batch at a time, and report every problem as ``row N, column C: what is wrong``. Only
    the keys needed to find duplicates inside the file are kept, so memory stays flat.
-2. **Write** (when nothing was wrong, or with ``--skip-invalid``): read the file again and
-   write it in batches of ``executemany``, inside the caller's one transaction.
+   This pass takes no lock: other commands go on writing meanwhile.
+2. **Write** (when nothing was wrong, or with ``--skip-invalid``): read the file again,
+   match each row again, and write it in batches of ``executemany``, inside the caller's
+   one transaction.
 
 An import writes only what the file says: no first-contact follow-ups, no owner
 assignment — unless asked: customers imported ``--leads`` are new leads (created now when
@@ -22,8 +24,8 @@ from __future__ import annotations
 import csv
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -184,19 +186,26 @@ class Import:
         dry_run: bool = False,
         skip_invalid: bool = False,
         before_write: Callable[[], Path] | None = None,
+        writing: Callable[[], AbstractContextManager[sqlite3.Connection]] | None = None,
         progress: Progress | None = None,
     ) -> Outcome:
-        """Check the whole file, then (unless a dry run, or rows are invalid without
-        ``skip_invalid``) call ``before_write`` and write. ``problem`` hears every problem."""
+        """Check the whole file against ``conn``, taking no lock; then (unless a dry run,
+        or rows are invalid without ``skip_invalid``) call ``before_write`` and write inside
+        ``writing()``, the command's transaction. ``problem`` hears every problem.
+
+        The write pass matches every row again against the database as it is once the
+        write lock is held (another command may have written since the check), and the
+        outcome counts what it did."""
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
             rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
             outcome = self.check(conn, ctx, problem=problem, rejects=rejects, progress=progress)
-            if dry_run or (outcome.invalid and not skip_invalid):
+            if dry_run or writing is None or (outcome.invalid and not skip_invalid):
                 return outcome
             if outcome.writes and before_write is not None:
                 outcome.backup = before_write()
-            self.write(conn, ctx, outcome, progress=progress)
+            with writing() as conn:
+                self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, progress=progress)
         return outcome
 
     def check(
@@ -239,18 +248,26 @@ class Import:
         next_id = max(history.range_floor(conn, entity.table), outcome.max_id) + 1  # never an id used before
         keep = records.KEEP_IF_EMPTY[entity.name]
         owners = reps.Assigner(conn) if self.assign else None
+        outcome.created = outcome.updated = outcome.skipped = 0
         with _NewRows(conn) as new_rows:
             for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
                 creates, updates = [], []
                 for row in rows:
-                    if row.errors:  # cannot happen: the first pass found none, inside the same transaction
-                        raise Invalid(f"row {row.number}: {row.errors[0][1]} (found while writing): nothing was written")
+                    if row.errors:  # another command wrote in between, e.g. a customer of the same name
+                        raise Invalid(
+                            f"{self._describe(row)[0]}: the database changed while the file was being checked, "
+                            "so nothing was written; run the import again"
+                        )
                     if row.action == "create":
                         if row.values.get("id") is None:
                             row.values["id"], next_id = next_id, next_id + 1
                         creates.append(row)
                     elif row.action == "update":
                         updates.append(row)
+                    else:
+                        outcome.skipped += 1
+                outcome.created += len(creates)
+                outcome.updated += len(updates)
                 updated = [self._columns(row, ctx, owners, creating=False) for row in updates]
                 if entity.name == "customers" and "owner" in self.present:
                     customers.hand_over(conn, [(row.match or 0, u["owner_id"]) for u, row in zip(updated, updates, strict=True)])
