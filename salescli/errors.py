@@ -52,6 +52,6 @@ class Damaged(SalesError):
 
     def __init__(self, path: Path, reason: str):
         super().__init__(
-            f"the database file is damaged ({path}: {reason}); restore a backup "
-            '(README "Your data is safe"), or give another file with --db'
+            f"the database file is damaged ({path}: {reason}): restore a backup "
+            '(README "Your data is safe"), or give the right file with --db'
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import sqlite3
 import subprocess
@@ -95,7 +96,7 @@ def test_parallel_writers_readers_and_backups_on_a_new_file(isolated, tmp_path):
 
 
 HOLD_THE_WRITE_LOCK = """
-import sys, time
+import sys
 from pathlib import Path
 from salescli import session
 from salescli.store import reps
@@ -103,21 +104,33 @@ from salescli.store import reps
 session.configure(Path(sys.argv[1]))
 session.remember_command(["long", "write"])
 with session.write() as conn:
-    print("started", flush=True)
     for i in range(int(sys.argv[2])):
         reps.add(conn, f"bulk{i}")
-    print("inserted", flush=True)
-    time.sleep(float(sys.argv[3]))
+    for sql in sys.argv[3:]:
+        conn.execute(sql)
+    print("holding the write lock", flush=True)
+    sys.stdin.readline()  # until the test lets go
 print("committed", flush=True)
 """
 
 
-def long_write(db: Path, rows: int, sleep: float) -> subprocess.Popen[str]:
-    """A write command that inserts ``rows`` reps in one transaction, then holds it ``sleep`` s."""
-    return subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(db), str(rows), str(sleep)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+def long_write(db: Path, rows: int, *sql: str) -> subprocess.Popen[str]:
+    """A write command that inserts ``rows`` reps (and runs ``sql``) in one transaction,
+    then holds it, and the write lock, until ``let_go()``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(db), str(rows), *sql],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    wait_for(holder, "holding the write lock")
+    return holder
+
+
+def let_go(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("\n")
+    holder.stdin.close()
+    wait_for(holder, "committed")
+    assert holder.wait(10) == 0
 
 
 def wait_for(process: subprocess.Popen[str], line: str) -> None:
@@ -125,19 +138,88 @@ def wait_for(process: subprocess.Popen[str], line: str) -> None:
     assert process.stdout.readline().strip() == line, process.stderr.read() if process.stderr else ""
 
 
-def test_a_write_waits_for_another_and_a_read_does_not(isolated):
+def on_a_terminal(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """salescli with stderr on a pseudo-terminal (stdout a pipe); returns it and the pty's reading end."""
+    reading, writing = pty.openpty()
+    process = subprocess.Popen([SALESCLI, *args], stdout=subprocess.PIPE, stderr=writing, text=True)
+    os.close(writing)
+    return process, reading
+
+
+def terminal_text(reading: int) -> str:
+    """Everything written to the pseudo-terminal, once its process has ended."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(reading, 4096)
+        except OSError:  # EIO: the other end is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(reading)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_a_write_waits_for_another_however_long_and_a_read_does_not(isolated):
     assert salescli("rep", "add", "alice").returncode == 0
-    holder = long_write(isolated, 10, 6.0)
-    wait_for(holder, "started")
-    wait_for(holder, "inserted")
+    holder = long_write(isolated, 10)
     read = salescli("rep", "list", "-f", "json")
     assert holder.poll() is None  # the read did not wait for the writer to finish
     assert read.returncode == 0 and [r["handle"] for r in json.loads(read.stdout)] == ["alice"]  # the last commit
-    write = salescli("rep", "add", "bob")  # waits (busy timeout 10 s) instead of failing
-    assert holder.poll() == 0  # it returned only once the other write had committed
-    assert (write.returncode, write.stderr) == (0, "")
+    piped = subprocess.Popen([SALESCLI, "rep", "add", "bob"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen, terminal = on_a_terminal("rep", "add", "carol")
+    time.sleep(11)  # longer than the busy timeout that used to give up with "database is locked"
+    assert (piped.poll(), seen.poll()) == (None, None)  # both still waiting
+    let_go(holder)
+    out, err = piped.communicate(timeout=60)
+    assert out in ("12\n", "13\n") and err == ""  # said nothing on stderr: a pipe is not a person
+    assert seen.wait(60) == 0
+    assert terminal_text(terminal) == "Waiting for another salescli command to finish…\n"
     handles = [r["handle"] for r in json.loads(salescli("rep", "list", "-f", "json").stdout)]
-    assert len(handles) == 12 and "bob" in handles
+    assert len(handles) == 13 and {"bob", "carol"} <= set(handles)
+
+
+def test_an_import_checks_and_backs_up_before_it_waits_for_the_write_lock(isolated, tmp_path):
+    assert salescli("rep", "add", "alice").returncode == 0
+    file = big_customers_file(tmp_path / "customers.csv", 3000)
+    holder = long_write(isolated, 1)
+    importing = subprocess.Popen([SALESCLI, "import", "customers", str(file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert importing.stderr is not None
+    backed_up = importing.stderr.readline()  # the file is checked and the database copied while the other write holds the lock
+    assert backed_up == f"Backed up the database to {tmp_path / 'sales-import-20261123-120000.db'}\n"
+    assert salescli("import", "customers", str(file), "--dry-run").returncode == 0  # a dry run only reads: no wait
+    assert importing.poll() is None  # the import itself waits for the write lock
+    let_go(holder)
+    assert importing.communicate(timeout=120) == (
+        f"Imported customers from {file}: 3000 created, 0 updated, 0 skipped.\n", ""
+    )
+    assert salescli("rep", "list", "-f", "json").stdout.count("handle") == 2  # alice and bulk0
+    conn = sqlite3.connect(tmp_path / "sales-import-20261123-120000.db")  # as it was before the import
+    assert conn.execute("SELECT count(*) FROM customer").fetchone() == (0,)
+    conn.close()
+
+
+def test_an_import_whose_rows_another_write_took_meanwhile_writes_nothing(isolated, tmp_path):
+    assert salescli("rep", "add", "alice").returncode == 0
+    file = big_customers_file(tmp_path / "customers.csv", 3000)
+    # while the import checks the file, another command adds a customer the file has too
+    holder = long_write(
+        isolated, 0,
+        "INSERT INTO customer (name, created_at, updated_at) VALUES ('Kunde 002500', '2026-11-23 11:00:00', '2026-11-23 11:00:00')",
+    )
+    importing = subprocess.Popen([SALESCLI, "import", "customers", str(file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert importing.stderr is not None and importing.stderr.readline().startswith("Backed up the database to ")
+    let_go(holder)
+    out, err = importing.communicate(timeout=120)
+    assert (importing.returncode, out) == (1, "")
+    assert err == (
+        "Error: row 2502, column name: customer #1 already exists (use --on-conflict skip or update): the database "
+        "changed while the file was being checked, so nothing was written; run the import again\n"
+    )
+    conn = sqlite3.connect(isolated)
+    assert conn.execute("SELECT name FROM customer").fetchall() == [("Kunde 002500",)]
+    conn.close()
 
 
 def big_customers_file(path: Path, rows: int) -> Path:

@@ -88,12 +88,13 @@ def _check_header(path: Path) -> None:
     if not header:
         return
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise Damaged(path, "it is not an SQLite database")
+        raise Damaged(path, "it is not an SQLite file")
     page_size = int.from_bytes(header[16:18], "big")
     pages = int.from_bytes(header[28:32], "big")
     counted = pages and header[24:28] == header[92:96]  # the header's page count is current
-    if counted and size < pages * (65536 if page_size == 1 else page_size) and not Path(f"{path}-wal").exists():
-        raise Damaged(path, "it is shorter than its header says: truncated")
+    expected = pages * (65536 if page_size == 1 else page_size)
+    if counted and size < expected and not Path(f"{path}-wal").exists():
+        raise Damaged(path, f"it is cut short: {size:,} of its {expected:,} bytes are there")
 
 
 def is_damage(error: sqlite3.DatabaseError) -> bool:
@@ -152,14 +153,14 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None)
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
     """A file without salescli's migrations must be empty: salescli does not take over
     another application's database (nor add its tables and triggers to it)."""
-    names = [
-        row[0]
-        for row in conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name")
-    ]
-    if names:
-        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    objects = conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY type <> 'table', name"
+    ).fetchall()
+    if objects:
+        tables = [name for kind, name in objects if kind == "table"]
+        holds = f"table{'s' if len(tables) > 1 else ''} {', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}" if tables else "a schema of its own"
         raise SalesError(
-            f"{path} is not a salescli database (it holds {shown}), so it was left as it is: "
+            f"{path} is not a salescli database (it has {holds}), so it was left as it is: "
             "give the path of a salescli database, or of a new file to start one"
         )
 
