@@ -49,11 +49,11 @@ def connection(*, create: bool = False) -> sqlite3.Connection:
     conn = _state["conn"]
     if isinstance(conn, sqlite3.Connection):
         return conn
-    from salescli import output, store
+    from salescli import files, output, store
 
     path = db_path()
     if create and _chosen_path() is None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.make_private_dir(path.parent)
     conn = store.connect(path, create=create, waiting=_say_waiting)
     output.CURRENCY["symbol"] = store.setting(conn, "currency")
     _state["conn"] = conn

@@ -107,6 +107,7 @@ def test_keep_prunes_only_salescli_backups_of_this_database(cli, isolated, tmp_p
     cli("backup", folder / "other.db")
     for _ in range(4):
         cli("backup", folder)  # -10 to -13: after the highest number there
+    cli("--db", tmp_path / "crm.db", "init")
     cli("--db", tmp_path / "crm.db", "backup", folder)  # another database's copy
     assert cli("backup", folder, "--keep", "2", "--quiet").stdout == ""
     assert names(folder) == sorted([

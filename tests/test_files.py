@@ -127,10 +127,15 @@ def test_an_import_that_fails_leaves_no_rejects_file(cli, isolated, tmp_path, mo
     assert (tmp_path / "c.csv.rejects.csv").read_bytes() == b"name,tier,error\r\nBad Co,Z,\"column tier: tier 'Z' is not A, B or C\"\r\n"
 
 
-def test_every_file_and_directory_salescli_makes_is_private(cli, isolated, tmp_path, umask_000):
-    new_db = tmp_path / "new" / "place" / "s.db"
-    cli("--db", new_db, "customer", "add", "Acme")
-    assert [mode(new_db), mode(new_db.parent), mode(new_db.parent.parent)] == [0o600, 0o700, 0o700]
+def test_every_file_and_directory_salescli_makes_is_private(cli, isolated, tmp_path, umask_000, monkeypatch):
+    monkeypatch.delenv("SALESCLI_DB")  # the default file's folders are made (a --db path's folder must exist)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "new" / "place"))
+    new_db = tmp_path / "new" / "place" / "salescli" / "sales.db"
+    cli("customer", "add", "Acme")
+    assert [mode(new_db), mode(new_db.parent), mode(new_db.parent.parent), mode(new_db.parent.parent.parent)] == [
+        0o600, 0o700, 0o700, 0o700
+    ]
+    monkeypatch.setenv("SALESCLI_DB", str(isolated))
 
     cli("customer", "add", "Acme")
     replaced = tmp_path / "old.csv"

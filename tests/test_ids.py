@@ -121,7 +121,7 @@ def test_an_imported_id_leaves_room_for_the_ids_that_follow_it(cli, isolated, ac
 
 
 def test_every_table_with_an_integer_id_hands_out_new_ids(cli, isolated):
-    cli("rep", "list")
+    cli("init")
     conn = sqlite3.connect(isolated)
     id_tables = [t for t in history.business_tables(conn) if history.shape(conn, t).range_column == "rowid"]
     assert set(id_tables) >= {"rep", "customer", "product", "stage", "deal", "stage_history", "activity", "target", "payment"}
@@ -148,7 +148,7 @@ def test_an_old_file_keeps_its_ids_and_goes_on_above_them(cli, isolated, tmp_pat
     # the migrated file has the schema of a new one: every index and trigger (the undo
     # capture, the stage stays) is back, and every id table counts from its largest id
     fresh = tmp_path / "fresh.db"
-    cli("--db", fresh, "rep", "list")
+    cli("--db", fresh, "init")
     assert schema_objects(isolated) == schema_objects(fresh)
     assert new_id(cli("customer", "add", "Gamma")) == 3
     assert new_id(cli("deal", "add", "Third", "--customer", "Gamma", "--amount", "1")) == 3
@@ -200,7 +200,7 @@ def test_a_hundred_undos_take_back_the_last_hundred_writes(cli, isolated):
     # 120 writes, each recorded as a command of its own, made in-process and without
     # waiting for the disk (the test stays quick); the undos are real commands
     session.configure(isolated)
-    session.connection().execute("PRAGMA synchronous = OFF")
+    session.connection(create=True).execute("PRAGMA synchronous = OFF")
     try:
         for n in range(1, 121):
             session.remember_command(["config", "set", "stale_deal_days", str(n)])

@@ -231,4 +231,4 @@ def test_a_customer_with_a_won_deal_is_never_uncontacted(cli, isolated):
     b.deal("Nope", customer="Lost one", amount=10_000, history=[("lead", "2026-11-02"), ("lost", "2026-11-05")])
     rows = cli.json("report", "due")["rows"]
     assert [(r["bucket"], r["customer"]) for r in rows] == [("uncontacted", "Lost one")]
-    assert cli("report", "due", "--check", code=1)
+    assert cli("report", "due", "--check", code=3)

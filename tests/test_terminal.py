@@ -213,6 +213,7 @@ def test_no_escape_sequence_reaches_a_coloured_terminal(tmp_path, cli):
 
 
 def test_error_messages_do_not_pass_escapes_through(cli):
+    cli("init")
     stderr = cli.fails("customer", "show", "\x1b]0;owned\x07\x1b[2Jnobody")
     assert "\x1b" not in stderr and "\x07" not in stderr
     assert "\\x1b]0;owned\\x07\\x1b[2Jnobody" in stderr
@@ -223,6 +224,7 @@ def test_error_messages_do_not_pass_escapes_through(cli):
     ["targets", "reps", "customers", "sources", "products", "lost", "receivables", "stale"],
 )
 def test_reports_are_quiet_if_empty(cli, report):
+    cli("init")
     assert cli("report", report).stdout.strip()  # says there is nothing …
     for fmt in ("plain", "table", "json"):  # … or says nothing at all
         assert cli("report", report, "--quiet-if-empty", "-f", fmt).stdout == ""
