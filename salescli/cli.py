@@ -146,6 +146,8 @@ def main() -> None:
             raise
         output.error(f"unexpected {type(error).__name__}: {error} (run with SALESCLI_DEBUG=1 to see the traceback)")
         sys.exit(1)
+    finally:  # the command is over: Ctrl-C must not kill Python's shutdown, and change its status
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _interrupt(signum: int, frame: object) -> None:
