@@ -69,6 +69,7 @@ def test_a_stage_with_one_deal(cli):
 
 
 def test_stale_report_for_one_day(cli):
+    cli("init")
     assert cli("report", "stale", "--days", "1").stdout == "Open deals idle for 1 day or more\nNo open deal has been idle for 1 day or more.\n"
 
 

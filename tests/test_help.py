@@ -118,7 +118,7 @@ def test_a_near_miss_customer_suggests_the_close_names(cli):
 
 
 def test_the_suggestion_is_found_among_many_customers(cli, isolated):
-    conn = store.connect(isolated)
+    conn = store.connect(isolated, create=True)
     with conn:
         conn.executemany(
             "INSERT INTO customer (name, fields, created_at, updated_at) VALUES (?, '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
