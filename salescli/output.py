@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -26,7 +27,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
+from operator import itemgetter
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -114,6 +116,10 @@ def for_programs(fmt: str | None) -> bool:
 
 
 # ---------------------------------------------------------------- values
+
+
+def _json_cell(kind: str) -> Callable[[Any], Any]:
+    return functools.partial(json_value, kind=kind)
 
 
 def json_value(value: Any, kind: str) -> Any:
@@ -344,6 +350,11 @@ def render(
     unless ``wide`` (``_fit``). ``excel`` and ``encoding`` are for CSV and TSV (``_write_csv``).
     """
     fmt = choose_format(fmt)
+    keys = None
+    if isinstance(rows, Records):
+        keys, rows = rows.keys, rows.rows
+        if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
+            rows, keys = (dict(zip(keys, row)) for row in rows), None
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None and quiet_if_empty:
@@ -352,10 +363,11 @@ def render(
     if limit is not None and fmt != "table":
         all_rows = islice(all_rows, limit)
     out = sys.stdout
-    if fmt == "json":
-        return _write_json(out, all_rows, columns, report, period, summary, summary_columns)
-    if fmt in ("csv", "tsv"):
-        return _write_csv(out, all_rows, columns, "," if fmt == "csv" else "\t", excel, encoding)
+    if fmt in ("csv", "tsv", "json"):
+        tuples = _tuples(all_rows, columns, keys)
+        if fmt == "json":
+            return _write_json(out, tuples, columns, report, period, summary, summary_columns)
+        return _write_csv(out, tuples, columns, "," if fmt == "csv" else "\t", excel, encoding)
     if fmt == "table":
         shown = limit or TABLE_ROWS
         empty_text = empty if first is None else None
@@ -363,17 +375,19 @@ def render(
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 
 
-def _write_json(out, rows, columns, report, period, summary, summary_columns) -> int:
+def _write_json(out, batches, columns, report, period, summary, summary_columns) -> int:
     count = 0
     if report is not None:
         period_json = period.as_json() if hasattr(period, "as_json") else period
         out.write('{"report": %s, "period": %s, "rows": [' % (json.dumps(report), json.dumps(period_json)))
     else:
         out.write("[")
-    for row in rows:
-        item = {c.key: json_value(row.get(c.key), c.kind_of(row)) for c in columns}
-        out.write(("," if count else "") + "\n  " + json.dumps(item, ensure_ascii=False))
-        count += 1
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    keys = [c.key for c in columns]
+    for batch in _converted(batches, columns, _json_cell, _JSON_AS_IS):
+        items = map(encode, map(dict, map(zip, repeat(keys), batch)))
+        out.write(("," if count else "") + "\n  " + ",\n  ".join(items))
+        count += len(batch)
     out.write("\n" if count else "")
     if report is not None:
         kinds = {c.key: c.kind for c in summary_columns}
@@ -403,23 +417,32 @@ def _write_csv(out, rows, columns, delimiter: str, excel: bool = False, encoding
             encoded.detach()  # leave ``out`` open: the caller closes it
 
 
-def _write_csv_rows(out, rows, columns, delimiter: str, excel: bool) -> int:
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
-    # csv quotes a cell holding \r only if \r is in the line ending: a batch with one is
-    # written with CRLF, each record's own CRLF turned into \n on the way out.
-    with_cr = writer if excel else csv.writer(_LineFeeds(out), delimiter=delimiter, lineterminator="\r\n")
-    cells = _cells(columns, lambda kind: _csv_cell(kind, excel))
+def _write_csv_rows(out, batches, columns, delimiter: str, excel: bool) -> int:
+    """The header, then each batch written to a buffer in one go and checked: a batch
+    with a \r in a cell is written again with CRLF (csv quotes a cell holding \r only if
+    \r is in the line ending), each record's own CRLF turned into \n on the way out."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
+    with_cr = writer if excel else csv.writer(_LineFeeds(buffer), delimiter=delimiter, lineterminator="\r\n")
+    cell = functools.partial(_csv_cell, excel=excel)
+    checked = () if excel else ("text",)  # with --excel every text cell is looked at (="0123")
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
-    batches = (list(map(cells, batch)) for batch in _batches(rows, 1000))
-    for lines in chain([[[c.key for c in columns]]], batches):
+    for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, cell, _CSV_AS_IS, checked)):
+        writer.writerows(lines)
+        if not excel and "\r" in buffer.getvalue():
+            buffer.seek(0)
+            buffer.truncate()
+            with_cr.writerows(lines)
         try:
-            (with_cr if "\r" in "".join(chain.from_iterable(lines)) else writer).writerows(lines)
+            out.write(buffer.getvalue())
         except UnicodeEncodeError as error:
             row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
             bad = error.object[error.start]
             raise Invalid(
                 f"row {row} has '{bad}' (U+{ord(bad):04X}), which {error.encoding} cannot write: use --encoding utf-8 or gb18030"
             ) from None
+        buffer.seek(0)
+        buffer.truncate()
         written += len(lines)
     return written - 1
 
@@ -434,12 +457,97 @@ class _LineFeeds:
         return self._write(record[:-2] + "\n")
 
 
-def _encodes(cells: list[str], encoding: str) -> bool:
+def _encodes(cells: Sequence[Any], encoding: str) -> bool:
     try:
-        "".join(cells).encode(encoding)
+        "".join(cell for cell in cells if cell.__class__ is str).encode(encoding)
     except UnicodeEncodeError:
         return False
     return True
+
+
+# ---------------------------------------------------------------- streaming for programs
+#
+# CSV, TSV and JSON write every row of big listings and exports, so their cells are
+# converted a batch of rows at a time, one column at a time, and only where needed: a
+# batch whose values are all str, int, float or None leaves the cells of most kinds as
+# they are (the csv module and JSON write those as ``_csv_cell`` / ``json_value`` would);
+# a text column is looked at cell by cell only when one of its cells starts with a
+# character a spreadsheet could run (``csv_safe``). Anything else takes the slow path.
+
+
+@dataclass(frozen=True)
+class Records:
+    """Rows as tuples with the key of each position (``keys``): what a big query streams
+    to ``render`` without making a dict of every row. Each column's key must be a key."""
+
+    keys: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+
+
+_SIMPLE = frozenset((str, int, float, type(None)))
+_CSV_AS_IS = frozenset(("id", "int", "number", "count", "date"))  # kinds whose simple values CSV writes as they are
+_JSON_AS_IS = frozenset(("text", "id", "int", "number", "count", "date", "list", "object", "percent"))  # and JSON
+_first_char = itemgetter(0)
+
+
+def _tuples(rows: Iterable[Any], columns: Sequence[Column], keys: Sequence[str] | None) -> Iterator[list[Any]]:
+    """``rows`` (dicts, or tuples in ``keys`` order) as batches of tuples in the order of
+    ``columns``; rows whose columns have kinds of their own (``kind_key``) stay dicts."""
+    wanted = [c.key for c in columns]
+    if any(c.kind_key for c in columns):
+        yield from _batches(rows if keys is None else (dict(zip(keys, row)) for row in rows), 1000)
+        return
+    if keys is not None and list(keys) == wanted:
+        yield from _batches(rows, 1000)
+        return
+    if keys is not None:
+        index = {key: i for i, key in enumerate(keys)}
+        get = itemgetter(*(index[key] for key in wanted))
+    else:
+        get = itemgetter(*wanted)
+    for batch in _batches(rows, 1000):
+        try:
+            yield list(map(get, batch)) if len(wanted) > 1 else [(get(row),) for row in batch]
+        except KeyError:  # a row without some key: missing there
+            yield [tuple(map(row.get, wanted)) for row in batch]
+
+
+def _converted(
+    batches: Iterable[list[Any]],
+    columns: Sequence[Column],
+    cell: Callable[[str], Callable[[Any], Any]],
+    as_is: frozenset[str],
+    checked: Sequence[str] = (),
+) -> Iterator[list[Any]]:
+    """Each batch (of ``_tuples``) as rows of cells; ``cell(kind)`` converts one value.
+
+    In a batch of simple values (str, int, float, None), a column of a kind in ``as_is``
+    is kept as it is, and so is one of a ``checked`` kind whose cells are all strings
+    starting with no risky character (``csv_safe``); the others are converted column by
+    column. Any other batch is converted cell by cell."""
+    convert = [cell(c.kind) for c in columns]
+    always = [i for i, c in enumerate(columns) if c.kind not in as_is and c.kind not in checked]
+    looked_at = [i for i, c in enumerate(columns) if c.kind in checked]
+    for batch in batches:
+        if isinstance(batch[0], dict):
+            yield [[cell(c.kind_of(row))(row.get(c.key)) for c in columns] for row in batch]
+        elif not _SIMPLE.issuperset(map(type, chain.from_iterable(batch))):
+            yield [[f(value) for f, value in zip(convert, row)] for row in batch]
+        elif marked := always + [i for i in looked_at if not _plain_strings(batch, i)]:
+            table: list[Iterable[Any]] = list(zip(*batch))
+            for i in marked:
+                table[i] = map(convert[i], table[i])
+            yield list(zip(*table))
+        else:
+            yield batch
+
+
+def _plain_strings(batch: list[Sequence[Any]], i: int) -> bool:
+    """Whether column ``i`` holds only strings (or nothing) starting with no risky character."""
+    try:
+        return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, map(itemgetter(i), batch))))
+    except TypeError:  # a value that is not a string
+        return False
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -8,9 +8,8 @@ so neither side holds a whole table in memory.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from salescli import store
@@ -202,9 +201,8 @@ def add_stage_history(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, s
 EXPORT_SQL = {
     "customers": """
         SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
-               c.size, c.source, c.tier,
-               (SELECT json_group_array(t.tag) FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
-               r.handle AS owner, c.credit_limit, c.notes, c.fields, c.created_at, c.updated_at
+               c.size, c.source, c.tier, {tags} AS tags,
+               r.handle AS owner, c.credit_limit, c.notes, {fields}, c.created_at, c.updated_at
         FROM customer c LEFT JOIN rep r ON r.id = c.owner_id ORDER BY c.id""",
     "deals": """
         SELECT d.id, d.title, c.name AS customer, d.amount, d.cost, p.sku AS product, d.quantity,
@@ -227,27 +225,38 @@ EXPORT_SQL = {
     "products": "SELECT id, sku, name, price, cost, active FROM product ORDER BY id",
     "payments": "SELECT id, deal_id AS deal, amount, paid_on, created_at FROM payment ORDER BY id",
 }
-_JSON_COLUMNS = {"tags", "fields", "regions", "industries"}
+JSON_COLUMNS = {"tags", "fields", "regions", "industries"}  # JSON text, unless spread (``export_rows``)
+_TAGS_JSON = "(SELECT json_group_array(t.tag) FROM customer_tag t WHERE t.customer_id = c.id)"
+# sorted as ``customer show`` sorts them (casefold, then as stored), one text as CSV writes a list
+_TAGS_TEXT = (
+    "(SELECT group_concat(tag, '; ') FROM "
+    "(SELECT t.tag FROM customer_tag t WHERE t.customer_id = c.id ORDER BY casefold(t.tag), t.tag))"
+)
 
 
-def export_rows(conn: sqlite3.Connection, entity: str) -> Iterator[dict[str, Any]]:
-    """Every record of ``entity`` as a dict keyed by the export's field names, streamed.
+def export_rows(
+    conn: sqlite3.Connection, entity: str, *, spread: Mapping[str, str] | None = None
+) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    """The names and the streamed rows (tuples) of every record of ``entity``.
 
-    Lists (tags, regions, industries) and a customer's ``fields`` come back decoded;
-    tags sorted as ``customer show`` sorts them.
+    Lists (tags, regions, industries) and a customer's ``fields`` are JSON text
+    (``JSON_COLUMNS``) — unless ``spread`` ({column name: custom field key}) is given:
+    then a customer's tags are one text (``a; b``) and its custom fields are those
+    columns, one per key, instead of ``fields``.
     """
-    cursor = conn.execute(EXPORT_SQL[entity])
-    names = [d[0] for d in cursor.description]
-    decoded = [(index, name) for index, name in enumerate(names) if name in _JSON_COLUMNS]
-    empty = {"[]": [], "{}": {}}
-    for row in cursor:
-        item = dict(zip(names, row, strict=True))
-        for index, name in decoded:
-            text = row[index]
-            item[name] = (empty[text].copy() if text in empty else json.loads(text)) if text is not None else None
-        if "tags" in item:
-            item["tags"] = sorted(item["tags"], key=str.casefold)
-        yield item
+    sql, parameters = EXPORT_SQL[entity], list((spread or {}).values())
+    if entity == "customers" and spread is None:
+        sql = sql.format(tags=_TAGS_JSON, fields="c.fields")
+    elif entity == "customers":
+        conn.create_function("casefold", 1, str.casefold, deterministic=True)
+        columns = [f"(SELECT value FROM json_each(c.fields) WHERE key = ?) AS {_name(name)}" for name in spread]
+        sql = sql.format(tags=_TAGS_TEXT, fields=", ".join(columns) or "NULL AS fields")
+    cursor = conn.execute(sql, parameters)
+    return [d[0] for d in cursor.description], cursor
+
+
+def _name(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def custom_field_keys(conn: sqlite3.Connection) -> list[str]:

@@ -8,11 +8,12 @@ or a share (``80%`` in CSV, ``0.8`` in JSON).
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from salescli.output import Column
+from salescli.output import Column, Records
 from salescli.store import transfer as store
 from salescli.transfer.entities import (
     CUSTOM_FIELD_PREFIX,
@@ -22,30 +23,41 @@ from salescli.transfer.entities import (
 )
 
 
-def export(conn: sqlite3.Connection, entity: Entity, fmt: str) -> tuple[list[Column], Iterator[dict[str, Any]]]:
+def export(conn: sqlite3.Connection, entity: Entity, fmt: str) -> tuple[list[Column], Records]:
     """The columns and the streamed rows of ``entity`` for ``fmt`` (``csv`` or ``json``)."""
     columns = [Column(f.name, kind=f.kind) for f in entity.fields]
-    rows = store.export_rows(conn, entity.name)
+    spread = None
     if entity.custom_fields and fmt == "json":
         after_notes = [c.key for c in columns].index("notes") + 1
         columns.insert(after_notes, Column("fields"))  # where `customer list` has it
-    elif entity.custom_fields:
-        keys = store.custom_field_keys(conn)
-        columns += [Column(CUSTOM_FIELD_PREFIX + key) for key in keys]
-        rows = _spread_fields(rows)
+    elif entity.custom_fields:  # tags as one text, a column per custom field: SQLite does the work
+        spread = {CUSTOM_FIELD_PREFIX + key: key for key in store.custom_field_keys(conn)}
+        columns = [Column(c.key, kind="text") if c.kind == "list" else c for c in columns]
+        columns += [Column(name) for name in spread]
+    names, rows = store.export_rows(conn, entity.name, spread=spread)
+    json_columns = store.JSON_COLUMNS if spread is None else store.JSON_COLUMNS - {"tags", "fields"}
+    decoded = [i for i, name in enumerate(names) if name in json_columns]
+    if decoded:
+        rows = _decoded(rows, decoded)
     if entity.name == "targets":
-        rows = _target_values(rows, target_value_json if fmt == "json" else target_value_text)
-    return columns, rows
+        rows = _changed(rows, names.index("value"), names.index("metric"), target_value_json if fmt == "json" else target_value_text)
+    return columns, Records(names, rows)
 
 
-def _spread_fields(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _decoded(rows: Iterable[tuple[Any, ...]], positions: list[int]) -> Iterator[tuple[Any, ...]]:
+    """Rows with their JSON text at ``positions`` decoded (tags sorted as ``customer show`` sorts them)."""
     for row in rows:
-        for key, value in row.pop("fields").items():
-            row[CUSTOM_FIELD_PREFIX + key] = value if isinstance(value, str) or value is None else str(value)
-        yield row
+        cells = list(row)
+        for i in positions:
+            if cells[i] is not None:
+                cells[i] = json.loads(cells[i])
+                if isinstance(cells[i], list):
+                    cells[i].sort(key=str.casefold)
+        yield tuple(cells)
 
 
-def _target_values(rows: Iterator[dict[str, Any]], shown: Any) -> Iterator[dict[str, Any]]:
+def _changed(rows: Iterable[tuple[Any, ...]], value: int, metric: int, shown: Callable[[str, int], Any]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
-        row["value"] = shown(row["metric"], row["value"])
-        yield row
+        cells = list(row)
+        cells[value] = shown(cells[metric], cells[value])
+        yield tuple(cells)
