@@ -350,9 +350,9 @@ def render(
     unless ``wide`` (``_fit``). ``excel`` and ``encoding`` are for CSV and TSV (``_write_csv``).
     """
     fmt = choose_format(fmt)
-    keys = None
+    keys, simple = None, False
     if isinstance(rows, Records):
-        keys, rows = rows.keys, rows.rows
+        keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
             rows, keys = (dict(zip(keys, row)) for row in rows), None
     iterator = iter(rows)
@@ -366,8 +366,8 @@ def render(
     if fmt in ("csv", "tsv", "json"):
         tuples = _tuples(all_rows, columns, keys)
         if fmt == "json":
-            return _write_json(out, tuples, columns, report, period, summary, summary_columns)
-        return _write_csv(out, tuples, columns, "," if fmt == "csv" else "\t", excel, encoding)
+            return _write_json(out, tuples, columns, simple, report, period, summary, summary_columns)
+        return _write_csv(out, tuples, columns, simple, "," if fmt == "csv" else "\t", excel, encoding)
     if fmt == "table":
         shown = limit or TABLE_ROWS
         empty_text = empty if first is None else None
@@ -375,7 +375,7 @@ def render(
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
 
 
-def _write_json(out, batches, columns, report, period, summary, summary_columns) -> int:
+def _write_json(out, batches, columns, simple, report, period, summary, summary_columns) -> int:
     count = 0
     if report is not None:
         period_json = period.as_json() if hasattr(period, "as_json") else period
@@ -384,7 +384,7 @@ def _write_json(out, batches, columns, report, period, summary, summary_columns)
         out.write("[")
     encode = json.JSONEncoder(ensure_ascii=False).encode
     keys = [c.key for c in columns]
-    for batch in _converted(batches, columns, _json_cell, _JSON_AS_IS):
+    for batch in _converted(batches, columns, simple, _json_cell, _JSON_AS_IS):
         items = map(encode, map(dict, map(zip, repeat(keys), batch)))
         out.write(("," if count else "") + "\n  " + ",\n  ".join(items))
         count += len(batch)
@@ -398,18 +398,18 @@ def _write_json(out, batches, columns, report, period, summary, summary_columns)
     return count
 
 
-def _write_csv(out, rows, columns, delimiter: str, excel: bool = False, encoding: str | None = None) -> int:
+def _write_csv(out, rows, columns, simple: bool, delimiter: str, excel: bool = False, encoding: str | None = None) -> int:
     """CSV or TSV; with ``excel`` as Excel opens it best (UTF-8 with a BOM unless
     ``encoding`` says otherwise, CRLF line ends, ``="0123"``); with ``encoding`` the
     bytes of that encoding, whatever ``out`` was opened with."""
     if excel and encoding is None:
         encoding = "utf-8-sig"
     if encoding is None:
-        return _write_csv_rows(out, rows, columns, delimiter, excel)
+        return _write_csv_rows(out, rows, columns, simple, delimiter, excel)
     out.flush()
     encoded = io.TextIOWrapper(out.buffer, encoding=encoding, newline="")
     try:
-        return _write_csv_rows(encoded, rows, columns, delimiter, excel)
+        return _write_csv_rows(encoded, rows, columns, simple, delimiter, excel)
     finally:
         try:
             encoded.flush()
@@ -417,7 +417,7 @@ def _write_csv(out, rows, columns, delimiter: str, excel: bool = False, encoding
             encoded.detach()  # leave ``out`` open: the caller closes it
 
 
-def _write_csv_rows(out, batches, columns, delimiter: str, excel: bool) -> int:
+def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: bool) -> int:
     """The header, then each batch written to a buffer in one go and checked: a batch
     with a \r in a cell is written again with CRLF (csv quotes a cell holding \r only if
     \r is in the line ending), each record's own CRLF turned into \n on the way out."""
@@ -427,14 +427,16 @@ def _write_csv_rows(out, batches, columns, delimiter: str, excel: bool) -> int:
     cell = functools.partial(_csv_cell, excel=excel)
     checked = () if excel else ("text",)  # with --excel every text cell is looked at (="0123")
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
-    for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, cell, _CSV_AS_IS, checked)):
+    for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
         writer.writerows(lines)
-        if not excel and "\r" in buffer.getvalue():
+        text = buffer.getvalue()
+        if not excel and "\r" in text:
             buffer.seek(0)
             buffer.truncate()
             with_cr.writerows(lines)
+            text = buffer.getvalue()
         try:
-            out.write(buffer.getvalue())
+            out.write(text)
         except UnicodeEncodeError as error:
             row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
             bad = error.object[error.start]
@@ -482,6 +484,7 @@ class Records:
 
     keys: Sequence[str]
     rows: Iterable[Sequence[Any]]
+    simple: bool = False  # every value is a str, int, float or None (as SQLite gives them): not checked again
 
 
 _SIMPLE = frozenset((str, int, float, type(None)))
@@ -515,13 +518,14 @@ def _tuples(rows: Iterable[Any], columns: Sequence[Column], keys: Sequence[str] 
 def _converted(
     batches: Iterable[list[Any]],
     columns: Sequence[Column],
+    simple: bool,
     cell: Callable[[str], Callable[[Any], Any]],
     as_is: frozenset[str],
     checked: Sequence[str] = (),
 ) -> Iterator[list[Any]]:
     """Each batch (of ``_tuples``) as rows of cells; ``cell(kind)`` converts one value.
 
-    In a batch of simple values (str, int, float, None), a column of a kind in ``as_is``
+    In a batch of simple values (str, int, float, None: always, if ``simple``), a column of a kind in ``as_is``
     is kept as it is, and so is one of a ``checked`` kind whose cells are all strings
     starting with no risky character (``csv_safe``); the others are converted column by
     column. Any other batch is converted cell by cell."""
@@ -531,7 +535,7 @@ def _converted(
     for batch in batches:
         if isinstance(batch[0], dict):
             yield [[cell(c.kind_of(row))(row.get(c.key)) for c in columns] for row in batch]
-        elif not _SIMPLE.issuperset(map(type, chain.from_iterable(batch))):
+        elif not (simple or _SIMPLE.issuperset(map(type, chain.from_iterable(batch)))):
             yield [[f(value) for f, value in zip(convert, row)] for row in batch]
         elif marked := always + [i for i in looked_at if not _plain_strings(batch, i)]:
             table: list[Iterable[Any]] = list(zip(*batch))

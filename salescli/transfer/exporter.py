@@ -41,7 +41,7 @@ def export(conn: sqlite3.Connection, entity: Entity, fmt: str) -> tuple[list[Col
         rows = _decoded(rows, decoded)
     if entity.name == "targets":
         rows = _changed(rows, names.index("value"), names.index("metric"), target_value_json if fmt == "json" else target_value_text)
-    return columns, Records(names, rows)
+    return columns, Records(names, rows, simple=not decoded)
 
 
 def _decoded(rows: Iterable[tuple[Any, ...]], positions: list[int]) -> Iterator[tuple[Any, ...]]:
