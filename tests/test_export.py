@@ -195,3 +195,27 @@ def test_customers_round_trip_property(cli, customers):
         cli("--db", second, "import", "customers", csv_file)
         assert cli("--db", second, "export", "customers").stdout == exported
         assert cli.json("--db", second, "export", "customers") == cli.json("--db", first, "export", "customers")
+
+
+def test_a_long_export_looks_at_every_cell_of_every_batch(cli, isolated):
+    """Cells are converted a thousand rows at a time, and only where needed: what needs
+    it far down the file (a formula, a CR, tags to sort, a custom field) is still found."""
+    conn = store.connect(isolated)
+    with conn:
+        conn.executemany(
+            "INSERT INTO customer (id, name, phone, notes, fields, updated_at) VALUES (?, ?, ?, ?, ?, '2026-01-01 10:00:00')",
+            [(n, f"Customer {n}", None, None, "{}") for n in range(1, 2501)],
+        )
+        conn.execute("UPDATE customer SET name = '=HYPERLINK(1)', phone = '+1 555' WHERE id = 2345")
+        conn.execute("UPDATE customer SET notes = 'one' || char(13) || 'two', fields = '{\"vat\": \"DE1\"}' WHERE id = 2346")
+        conn.executemany("INSERT INTO customer_tag VALUES (2347, ?)", [("b",), ("Émile",), ("A",), ("a",)])
+    conn.close()
+    lines = cli("export", "customers").stdout.split("\n")
+    assert lines[0].endswith(",created_at,updated_at,field:vat")
+    assert lines[1] == "1,Customer 1,,,,,,,,,,,,,,,,2026-01-01 10:00:00,"
+    assert lines[2345] == "2345,'=HYPERLINK(1),,,,'+1 555,,,,,,,,,,,,2026-01-01 10:00:00,"
+    assert lines[2346] == '2346,Customer 2346,,,,,,,,,,,,,,"one\rtwo",,2026-01-01 10:00:00,DE1'
+    assert lines[2347] == "2347,Customer 2347,,,,,,,,,,,A; a; b; Émile,,,,,2026-01-01 10:00:00,"
+    assert len(lines) == 2502 and lines[-1] == ""
+    rows = json.loads(cli("export", "customers", "-f", "json").stdout)
+    assert [rows[2344]["name"], rows[2345]["fields"], rows[2346]["tags"]] == ["=HYPERLINK(1)", {"vat": "DE1"}, ["A", "a", "b", "Émile"]]

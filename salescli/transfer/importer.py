@@ -1,12 +1,13 @@
-"""An import, in two streaming passes over the file (SPEC §7).
+"""An import, in one streaming pass over the file and one over what it found (SPEC §7).
 
 1. **Check**: read every row, resolve its references and match it against the database a
    batch at a time, and report every problem as ``row N, column C: what is wrong``. Only
-   the keys needed to find duplicates inside the file are kept, so memory stays flat.
-   This pass takes no lock: other commands go on writing meanwhile.
-2. **Write** (when nothing was wrong, or with ``--skip-invalid``): read the file again,
-   match each row again, and write it in batches of ``executemany``, inside the caller's
-   one transaction.
+   the keys needed to find duplicates inside the file are kept in memory, so it stays
+   flat; the rows as read go to a temporary file (``_Spool``). This pass takes no lock:
+   other commands go on writing meanwhile.
+2. **Write** (when nothing was wrong, or with ``--skip-invalid``): take the valid rows back
+   from the spool (the file is not read or parsed again), match each row again, and write
+   them in batches of ``executemany``, inside the caller's one transaction.
 
 An import writes only what the file says: no first-contact follow-ups, no owner
 assignment — unless asked: customers imported ``--leads`` are new leads (created now when
@@ -22,10 +23,12 @@ target metric + period + rep); deals, activities and payments by id only.
 from __future__ import annotations
 
 import csv
+import pickle
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +48,7 @@ from salescli.transfer.records import Context, Row
 BATCH = 2000
 REJECTS_COLUMN = "error"  # what FILE.rejects.csv adds: ignored when it is imported again, corrected
 CONFLICT_MODES = ("error", "skip", "update")
+_MAYBE_QUOTED = frozenset("'=")  # the first characters of the cells csv_text changes
 
 Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
 T = TypeVar("T")
@@ -137,7 +141,6 @@ class Outcome:
     invalid: int = 0  # rows with a problem (rejected, with --skip-invalid)
     rejects: Path | None = None
     backup: Path | None = None
-    rejected_rows: set[int] = field(default_factory=set)
     max_id: int = 0
 
     @property
@@ -199,13 +202,14 @@ class Import:
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
             rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
-            outcome = self.check(conn, ctx, problem=problem, rejects=rejects, progress=progress)
-            if dry_run or writing is None or (outcome.invalid and not skip_invalid):
+            spool = None if dry_run or writing is None else stack.enter_context(_Spool())
+            outcome = self.check(conn, ctx, problem=problem, rejects=rejects, spool=spool, progress=progress)
+            if spool is None or (outcome.invalid and not skip_invalid):
                 return outcome
             if outcome.writes and before_write is not None:
                 outcome.backup = before_write()
             with writing() as conn:
-                self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, progress=progress)
+                self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, spool, progress=progress)
         return outcome
 
     def check(
@@ -215,20 +219,24 @@ class Import:
         *,
         problem: Callable[[str], None],
         rejects: _Rejects | None = None,
+        spool: _Spool | None = None,
         progress: Progress | None = None,
     ) -> Outcome:
+        """Check every row; the valid ones go to ``spool`` (for ``write``)."""
         outcome = Outcome()
         seen = store.SeenKeys()
         try:
-            for rows in self._batches(conn, ctx, set(), progress, "Checking"):
+            for pairs in self._batches(conn, ctx, progress):
+                rows = [row for row, _ in pairs]
                 _check_duplicates(self.entity, rows, seen)
+                if spool is not None:
+                    spool.add([as_read for row, as_read in pairs if not row.errors])
                 for row in rows:
                     identifier = row.values.get("id")
                     if identifier is not None and identifier > outcome.max_id:
                         outcome.max_id = identifier
                     if row.errors:
                         outcome.invalid += 1
-                        outcome.rejected_rows.add(row.number)
                         for line in self._describe(row):
                             problem(line)
                         if rejects is not None:
@@ -243,14 +251,17 @@ class Import:
             seen.close()
         return outcome
 
-    def write(self, conn: sqlite3.Connection, ctx: Context, outcome: Outcome, *, progress: Progress | None = None) -> None:
+    def write(
+        self, conn: sqlite3.Connection, ctx: Context, outcome: Outcome, spool: _Spool, *, progress: Progress | None = None
+    ) -> None:
         entity = self.entity
         next_id = max(history.range_floor(conn, entity.table), outcome.max_id) + 1  # never an id used before
         keep = records.KEEP_IF_EMPTY[entity.name]
         owners = reps.Assigner(conn) if self.assign else None
         outcome.created = outcome.updated = outcome.skipped = 0
         with _NewRows(conn) as new_rows:
-            for rows in self._batches(conn, ctx, outcome.rejected_rows, progress, "Importing"):
+            for rows in spool.batches(lambda done: progress("Importing", self.source.size * (1 + done)) if progress else None):
+                self._checked(conn, ctx, rows)
                 creates, updates = [], []
                 for row in rows:
                     if row.errors:  # another command wrote in between, e.g. a customer of the same name
@@ -317,19 +328,24 @@ class Import:
     # ------------------------------------------------------------ one batch at a time
 
     def _batches(
-        self, conn: sqlite3.Connection, ctx: Context, leave_out: set[int], progress: Progress | None, phase: str
-    ) -> Iterator[list[Row]]:
-        """The file's rows, read, resolved and matched, ``BATCH`` at a time."""
-        offset = self.source.size if phase == "Importing" else 0
-        report = (lambda done: progress(phase, offset + done)) if progress else None
-        lines = ((n, cells) for n, cells in self.source.rows(report) if n not in leave_out)
+        self, conn: sqlite3.Connection, ctx: Context, progress: Progress | None
+    ) -> Iterator[list[tuple[Row, tuple[int, dict[str, Any]]]]]:
+        """The file's rows, read, resolved and matched, ``BATCH`` at a time; each with its
+        number and values as read (what the write matches again)."""
+        report = (lambda done: progress("Checking", done)) if progress else None
+        lines = self.source.rows(report)
         while batch := list(islice(lines, BATCH)):
             rows = [self._read(number, cells) for number, cells in batch]
-            self._resolve(conn, ctx, rows)
-            for row in rows:
-                records.check(self.entity.name, row, ctx)
-            self._match(conn, rows)
-            yield rows
+            read = [(row.number, row.values.copy()) for row in rows]
+            self._checked(conn, ctx, rows)
+            yield [(row, as_read) for row, as_read in zip(rows, read)]
+
+    def _checked(self, conn: sqlite3.Connection, ctx: Context, rows: list[Row]) -> None:
+        """Resolve, check and match rows as read."""
+        self._resolve(conn, ctx, rows)
+        for row in rows:
+            records.check(self.entity.name, row, ctx)
+        self._match(conn, rows)
 
     def _read(self, number: int, cells: list[str]) -> Row:
         row = Row(number, cells)
@@ -338,7 +354,9 @@ class Import:
         if width > self.layout.width and any(c.strip() for c in cells[self.layout.width:]):
             row.fail("", f"has {plural(width, 'cell')} but the header has {plural(self.layout.width, 'column')}")
         for index, name, reader, required in self.layout.columns:
-            text = csv_text(cells[index].strip()) if index < width else ""
+            text = cells[index].strip() if index < width else ""
+            if text[:1] in _MAYBE_QUOTED:  # written by csv_safe: a ' or an Excel ="…" to take off
+                text = csv_text(text)
             if not text:
                 values[name] = None
                 if required:
@@ -532,6 +550,41 @@ class _NewRows:
     def _close(self, table: str) -> None:
         if table in self.ranges:
             self.ranges.pop(table)[0].close()
+
+
+class _Spool:
+    """The valid rows as read, a batch at a time, in a private temporary file (deleted
+    when closed): the write takes them from here instead of reading the file again."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.count = 0
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *error: Any) -> None:
+        self.file.close()
+
+    def add(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """Rows as read: (row number, values)."""
+        if rows:
+            pickle.dump(rows, self.file, pickle.HIGHEST_PROTOCOL)
+            self.count += len(rows)
+
+    def batches(self, progress: Callable[[float], None] | None) -> Iterator[list[Row]]:
+        """The batches in the order they were added; ``progress`` hears the share done."""
+        self.file.seek(0)
+        done = 0
+        while True:
+            try:
+                rows = [Row.read(number, values) for number, values in pickle.load(self.file)]
+            except EOFError:
+                return
+            done += len(rows)
+            if progress is not None:
+                progress(done / self.count)
+            yield rows
 
 
 class _Rejects(ExitStack):

@@ -52,6 +52,13 @@ class Row:
         self.existing: dict[str, Any] = {}  # what the importer knows of that record (a deal: its stage)
         self.action = ""
 
+    @classmethod
+    def read(cls, number: int, values: dict[str, Any]) -> Row:
+        """A row with the values read from its cells (again, from ``importer._Spool``)."""
+        row = cls(number, [])
+        row.values = values
+        return row
+
     def fail(self, field: str, message: str) -> None:
         self.errors.append((field, message))
 
