@@ -200,7 +200,7 @@ def test_customers_round_trip_property(cli, customers):
 def test_a_long_export_looks_at_every_cell_of_every_batch(cli, isolated):
     """Cells are converted a thousand rows at a time, and only where needed: what needs
     it far down the file (a formula, a CR, tags to sort, a custom field) is still found."""
-    conn = store.connect(isolated)
+    conn = store.connect(isolated, create=True)
     with conn:
         conn.executemany(
             "INSERT INTO customer (id, name, phone, notes, fields, updated_at) VALUES (?, ?, ?, ?, ?, '2026-01-01 10:00:00')",
