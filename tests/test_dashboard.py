@@ -149,3 +149,16 @@ def test_the_file_is_private_and_written_whole(cli, page, tmp_path):
     assert page.stat().st_mode & 0o777 == 0o600
     assert "cannot write" in cli.fails("dashboard", "-o", tmp_path / "missing" / "x.html")
     assert list(tmp_path.glob("*.tmp")) == [] and not (tmp_path / "missing").exists()
+
+
+def test_chart_labels_are_never_cut(cli, tmp_path):
+    """pygal cuts labels it finds long (`$1,…`, `10…` for 100 %, `contact…`): an axis
+    of such labels cannot be read."""
+    import re
+
+    cli("demo")
+    cli("dashboard", "-o", tmp_path / "d.html")
+    page = (tmp_path / "d.html").read_text(encoding="utf-8")
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", page)
+    assert "$1,000" in labels and "100%" in labels and "negotiation" in labels
+    assert [label for label in labels if label.endswith("…")] == []
