@@ -648,8 +648,12 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
         parts.append(f"Left out: {', '.join(fit.left_out)}")
     if fit.cut:
         parts.append(f"cut: {', '.join(fit.cut)}")
-    if parts:  # for people: stderr
-        console(stderr=True).print(f"[dim]{escape('; '.join(parts))} (--wide or -f plain shows all)[/dim]")
+    if parts:  # for people, on stderr, one line: the hint shortened, then the list cut, to fit
+        note = "; ".join(parts)
+        hint = " (--wide or -f plain shows all)"
+        if text_width(note + hint) > out.width:
+            hint = " (--wide shows all)"
+        console(stderr=True).print(f"[dim]{escape(_cut(note, out.width - text_width(hint)) + hint)}[/dim]")
     return len(shown) + more
 
 
