@@ -102,7 +102,7 @@ def funnel_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     chart = _chart("Bar", legend_at_bottom=True)
-    chart.x_labels = [r["stage"] for r in rows]
+    chart.x_labels = [output.one_line(r["stage"]) for r in rows]  # as the tables show it: no control character
     chart.add("deals reached", [r["reached"] for r in rows])
     chart.add("still open", [r["open"] for r in rows])
     return _svg(chart)
