@@ -12,6 +12,7 @@ from salescli.commands.common import App
 from salescli.commands import report_daily
 from salescli.commands.report_daily import DUE
 from salescli.errors import SalesError, UsageError
+from salescli.grammar import plural
 from salescli.store import refs
 from salescli.store import reminders as sent
 
@@ -91,7 +92,7 @@ def remind(
             message = reminder.message
             body = message.get_body(("plain",))
             output.done(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{body.get_content() if body else ''}")
-        output.message(f"Dry run: {len(plan)} message{'' if len(plan) == 1 else 's'} not sent.")
+        output.message(f"Dry run: {plural(len(plan), 'message')} not sent.")
         return
     _send(plan, reminders.Server.from_settings(settings), today)
 
