@@ -528,7 +528,7 @@ def _write_markdown(out, rows, columns) -> int:
     from tabulate import tabulate
 
     cells = _cells(columns, _display_or_missing, labelled=True)
-    table = [cells(row) for row in rows]
+    table = [[cell.replace("|", "\\|") for cell in cells(row)] for row in rows]  # a | would end the cell
     align = ["right" if c.numeric else "left" for c in columns]
     out.write(tabulate(table, headers=[c.title for c in columns], tablefmt="github", colalign=align, disable_numparse=True))
     out.write("\n")

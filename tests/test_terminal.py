@@ -235,3 +235,11 @@ def test_a_question_does_not_pass_escapes_through(cli, monkeypatch):
     monkeypatch.setattr(common, "stdin_isatty", lambda: True)
     stderr = cli("customer", "delete", "1", input="n\n", code=1).stderr
     assert "Delete customer" in stderr and "\\x1b]0;owned\\x07Acme" in stderr and "\x1b" not in stderr
+
+
+def test_a_bar_in_a_name_does_not_break_a_markdown_row(cli):
+    cli("customer", "add", "Pipe | Co", "--tag", "a|b")
+    lines = cli("customer", "list", "-f", "markdown").stdout.splitlines()
+    separators = [len(re.findall(r"(?<!\\)\|", line)) for line in lines if line.startswith("|")]
+    assert len(set(separators)) == 1 and len(separators) == 3
+    assert "| Pipe \\| Co " in lines[2] and "a\\|b" in lines[2]
