@@ -74,7 +74,10 @@ def _svg(chart: Any) -> str:
 def _chart(kind: str, **options: Any) -> Any:
     import pygal
 
-    config = dict(js=[], disable_xml_declaration=True, style=_style(), width=640, height=340, explicit_size=False, print_values=False)
+    config = dict(
+        js=[], disable_xml_declaration=True, style=_style(), width=640, height=340, explicit_size=False, print_values=False,
+        truncate_label=-1, truncate_legend=-1,  # never "$1,…" or "contact…": a label is read whole or not at all
+    )
     config.update(options)
     return getattr(pygal, kind)(**config)
 
@@ -99,7 +102,7 @@ def funnel_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     chart = _chart("Bar", legend_at_bottom=True)
-    chart.x_labels = [r["stage"] for r in rows]
+    chart.x_labels = [output.one_line(r["stage"]) for r in rows]  # as the tables show it: no control character
     chart.add("deals reached", [r["reached"] for r in rows])
     chart.add("still open", [r["open"] for r in rows])
     return _svg(chart)

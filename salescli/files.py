@@ -60,11 +60,7 @@ def refuse_database(path: Path, database: Path, what: str) -> None:
 def refuse_special(path: Path, what: str) -> None:
     """Fail if ``path`` is a device, a pipe or a socket: renaming a finished copy over it
     would put a file in its place (``backup /dev/null --force``, run as root, replaced /dev/null)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:  # nothing there (yet)
-        return
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if _is_stream(path):
         raise Invalid(f"{path} is not a regular file (a device, pipe or socket): write {what} to a file")
 
 
@@ -138,27 +134,49 @@ def place(path: Path, target: Path, *, replace: bool) -> None:
 def writing(path: Path, *, database: Path, what: str, encoding: str = "utf-8", errors: str = "strict") -> Iterator[TextIO]:
     """A text file to write ``path`` through: private, renamed into place when the block
     ends, absent (and whatever was at ``path`` untouched) if it fails. A symlink at ``path``
-    is followed: the file it points to is replaced. Never the database's files."""
+    is followed: the file it points to is replaced. A device or a pipe (``/dev/null``,
+    ``/dev/stdout``, a FIFO) is written into, never replaced. Never the database's files."""
     path = Path(path).expanduser()
     refuse_database(path, database, what)
     target = path.resolve()
     if target.is_dir():
         raise Invalid(f"{path} is a directory: give a file name for {what}")
+    if _is_stream(path):
+        with _text_file(path, encoding, errors, failure=f"cannot write {what} {path}") as out:
+            yield out
+        return
     with partial(target, what=what) as temporary:
-        try:
-            out = open(temporary, "w", encoding=encoding, errors=errors, newline="")
-        except OSError as error:
-            raise SalesError(f"cannot write {what} {path}: {error.strerror}") from None
-        with out:
-            try:
-                yield out
-                out.flush()
-            except OSError as error:  # the disk filled up …
-                raise SalesError(f"cannot write {what} {path}: {error.strerror}") from None
+        with _text_file(temporary, encoding, errors, failure=f"cannot write {what} {path}") as out:
+            yield out
         try:
             place(temporary, target, replace=True)
         except OSError as error:
             raise SalesError(f"cannot write {what} {path}: {error.strerror}") from None
+
+
+@contextmanager
+def _text_file(path: Path, encoding: str, errors: str, *, failure: str) -> Iterator[TextIO]:
+    """``path`` opened for the block to write text into, flushed at its end; an OSError
+    (the disk filled up …) is ``failure: why``."""
+    try:
+        out = open(path, "w", encoding=encoding, errors=errors, newline="")
+    except OSError as error:
+        raise SalesError(f"{failure}: {error.strerror}") from None
+    with out:
+        try:
+            yield out
+            out.flush()
+        except OSError as error:
+            raise SalesError(f"{failure}: {error.strerror}") from None
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether ``path`` (its symlinks followed) is something other than a file or a directory."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # not there yet: a new file
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def sweep(folder: Path) -> None:

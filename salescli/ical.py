@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from salescli import __version__
+from salescli import __version__, output
 
 REMINDER = dt.timedelta(hours=9)  # from the start of the day: 09:00 on the due date
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -27,8 +27,9 @@ def uid(activity_id: int, created_at: str) -> str:
 
 
 def title(row: Mapping[str, Any]) -> str:
+    """One line; control characters (not allowed in iCalendar text) shown as ``\\x1b``."""
     what = f"{row['type'].capitalize()}: {row['customer']}"
-    return f"{what} — {row['summary']}" if row["summary"] else what
+    return output.one_line(f"{what} — {row['summary']}" if row["summary"] else what)
 
 
 def description(row: Mapping[str, Any]) -> str:
@@ -46,7 +47,7 @@ def description(row: Mapping[str, Any]) -> str:
     if row["notes"]:
         lines.append(f"Notes: {row['notes']}")
     lines.append(f"salescli activity #{row['id']}")
-    return "\n".join(lines)
+    return output.safe_text("\n".join(lines))
 
 
 def calendar(rows: Iterable[Mapping[str, Any]], *, name: str, now: dt.datetime) -> tuple[bytes, int]:

@@ -640,7 +640,7 @@ def _write_markdown(out, rows, columns) -> int:
     from tabulate import tabulate
 
     cells = _cells(columns, _display_or_missing, labelled=True)
-    table = [cells(row) for row in rows]
+    table = [[cell.replace("|", "\\|") for cell in cells(row)] for row in rows]  # a | would end the cell
     align = ["right" if c.numeric else "left" for c in columns]
     out.write(tabulate(table, headers=[c.title for c in columns], tablefmt="github", colalign=align, disable_numparse=True))
     out.write("\n")
@@ -760,8 +760,12 @@ def _write_rich(rows, columns, title, limit, summary, summary_columns, empty, to
         parts.append(f"Left out: {', '.join(fit.left_out)}")
     if fit.cut:
         parts.append(f"cut: {', '.join(fit.cut)}")
-    if parts:  # for people: stderr
-        console(stderr=True).print(f"[dim]{escape('; '.join(parts))} (--wide or -f plain shows all)[/dim]")
+    if parts:  # for people, on stderr, one line: the hint shortened, then the list cut, to fit
+        note = "; ".join(parts)
+        hint = " (--wide or -f plain shows all)"
+        if text_width(note + hint) > out.width:
+            hint = " (--wide shows all)"
+        console(stderr=True).print(f"[dim]{escape(_cut(note, out.width - text_width(hint)) + hint)}[/dim]")
     return len(shown) + more
 
 

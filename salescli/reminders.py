@@ -77,7 +77,7 @@ def build(
     message = EmailMessage()
     message["Subject"] = subject(counts, team=team)
     message["From"] = sender
-    message["To"] = formataddr((name, recipient)) if name else recipient
+    message["To"] = formataddr((output.safe_text(" ".join(name.split())), recipient)) if name else recipient
     message["Message-ID"] = make_msgid(domain="salescli")
     greeting = f"Hello {name}," if name else "Hello,"
     text = output.text_of(rows, columns, title=title)
@@ -133,7 +133,23 @@ def sender_of(settings: Mapping[str, str]) -> str:
     sender = settings.get("smtp_from", "").strip() or settings.get("owner_email", "").strip()
     if not sender:
         raise Invalid("no sender address: `salescli config set smtp_from ADDRESS`")
-    return sender
+    return setting_address(settings, "smtp_from" if settings.get("smtp_from", "").strip() else "owner_email")
+
+
+def unusable(address: str) -> str | None:
+    """Why ``address`` cannot go into a message header (None: it can)."""
+    if not address.isprintable():
+        return f"an e-mail address holding a line break or a control character ({output.safe_text(address)!r})"
+    return None
+
+
+def setting_address(settings: Mapping[str, str], key: str) -> str:
+    """The address in setting ``key``, which must be usable in a header."""
+    address = settings.get(key, "").strip()
+    why = unusable(address)
+    if why:
+        raise Invalid(f"{key} is {why}: `salescli config set {key} ADDRESS`")
+    return address
 
 
 def _password(path: str) -> str | None:

@@ -94,3 +94,16 @@ def test_written_to_a_file(cli, business, tmp_path):
 @pytest.mark.parametrize("days", ["-1", "x", "40000"])
 def test_bad_days(cli, business, days):
     assert "--days" in cli.fails("export", "calendar", "--days", days, code=2)
+
+
+def test_control_characters_never_reach_the_file(cli, tmp_path):
+    """RFC 5545 text holds no control characters (but tab): an escape sequence in a name
+    shows as `\\x1b`, and a line break in a summary does not split the event's title."""
+    cli("customer", "add", "Evil\x1b[31mRed\x1b]0;title\x07 Co", "--phone", "+1 555 0100")
+    cli("activity", "plan", "Evil", "Call\nback\x1b[2J", "--due", "2026-11-25")
+    cli("export", "calendar", "-o", tmp_path / "f.ics")
+    data = (tmp_path / "f.ics").read_bytes()
+    assert not set(data) & (set(range(0x20)) - {0x09, 0x0A, 0x0D} | {0x7F})
+    (event,) = [e for e in vobject.readOne(data.decode()).vevent_list if "Call" in e.summary.value]
+    assert event.summary.value == "Task: Evil\\x1b[31mRed\\x1b]0;title\\x07 Co — Call⏎back\\x1b[2J"
+    assert "Customer: Evil\\x1b[31mRed\\x1b]0;title\\x07 Co\nPhone: +1 555 0100\n" in event.description.value

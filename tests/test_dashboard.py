@@ -149,3 +149,28 @@ def test_the_file_is_private_and_written_whole(cli, page, tmp_path):
     assert page.stat().st_mode & 0o777 == 0o600
     assert "cannot write" in cli.fails("dashboard", "-o", tmp_path / "missing" / "x.html")
     assert list(tmp_path.glob("*.tmp")) == [] and not (tmp_path / "missing").exists()
+
+
+def test_chart_labels_are_never_cut(cli, tmp_path):
+    """pygal cuts labels it finds long (`$1,…`, `10…` for 100 %, `contact…`): an axis
+    of such labels cannot be read."""
+    import re
+
+    cli("demo")
+    cli("dashboard", "-o", tmp_path / "d.html")
+    page = (tmp_path / "d.html").read_text(encoding="utf-8")
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", page)
+    assert "$1,000" in labels and "100%" in labels and "negotiation" in labels
+    assert [label for label in labels if label.endswith("…")] == []
+
+
+def test_no_control_character_reaches_the_page(cli, tmp_path):
+    """A stage name with an escape sequence shows as the tables show it (`\\x1b`), in the
+    funnel chart's labels too (XML allows no control characters)."""
+    cli("stage", "add", "esc\x1b[31mstage", "--probability", "55")
+    cli("customer", "add", "Acme\x1b]0;title\x07")
+    cli("deal", "add", "Pumps", "-c", "Acme", "--amount", "100", "--stage", "esc\x1b[31mstage")
+    cli("dashboard", "-o", tmp_path / "d.html")
+    page = (tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "\x1b" not in page and "\x07" not in page
+    assert ">esc\\x1b[31mstage</text>" in page

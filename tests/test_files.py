@@ -170,3 +170,20 @@ def test_a_backup_never_replaces_a_device_or_a_pipe(cli, isolated, tmp_path):
         error = cli.fails("backup", pipe, *force)
         assert error == f"Error: {pipe} is not a regular file (a device, pipe or socket): write the backup to a file\n"
         assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("entity", ["customers", "calendar"])
+def test_an_export_into_a_pipe_writes_into_it_and_leaves_it_a_pipe(cli, tmp_path, entity):
+    """`-o /dev/null` or a named pipe is written into, as `>` would: replacing it with a
+    file (as root, /dev/null itself) would break every program that uses it."""
+    cli("customer", "add", "Acme", "--phone", "+1 555 0100")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that opening it to write does not wait
+    try:
+        cli("export", entity, "-o", fifo)
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+        assert b"Acme" in os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert leftovers(tmp_path) == []

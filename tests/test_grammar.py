@@ -81,3 +81,9 @@ def test_export_counts_what_it_wrote(cli, tmp_path):
     cli("activity", "log", "Zenith", "-t", "call")
     cli("activity", "log", "Zenith", "-t", "visit")
     assert "Exported 3 activities to" in cli("export", "activities", "-o", tmp_path / "a.csv").stderr
+
+
+def test_an_activities_target_too_small_to_split(cli):
+    error = cli.fails("target", "set", "activities", "2", "--period", "2027-Q1", "--split", "months")
+    assert error.startswith("Error: an activities target of 2 is too small to split into 3 months")
+    assert cli.json("target", "list") == []

@@ -179,3 +179,18 @@ def test_the_owner_can_have_the_dashboard_attached(business, inbox, cli):
     page = attached.get_content()
     assert page.startswith("<!DOCTYPE html>") and "Sales dashboard — 2026-11-23" in page and "成都天府餐饮" in page
     assert not any(True for _ in inbox.to("alice@example.com")[0].iter_attachments())
+
+
+def test_a_line_break_in_a_name_or_address_stops_nobody_else(business, inbox, cli):
+    """A rep's name or address with a line break (typed, or imported) must neither crash
+    the run nor write a header of its own (`Bcc: …`)."""
+    cli("rep", "edit", "alice", "--name", "Alice\r\nBcc: eve@example.com")
+    cli("rep", "edit", "bob", "--email", "bob@example.com\nBcc: eve@example.com")
+    result = cli("remind")
+    assert [rcpts for rcpts, _ in inbox.envelopes] == [["alice@example.com"]]
+    assert inbox.to("alice@example.com")[0]["To"] == '"Alice Bcc: eve@example.com" <alice@example.com>'
+    assert "bob has an e-mail address holding a line break or a control character" in result.stderr
+    cli("config", "set", "owner_email", "boss@example.com\nBcc: eve@example.com")
+    error = cli.fails("remind", "--force", "--dry-run")
+    assert error.startswith("Error: owner_email is an e-mail address holding a line break")
+    assert len(inbox.envelopes) == 1

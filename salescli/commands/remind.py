@@ -12,6 +12,7 @@ from salescli.commands.common import App
 from salescli.commands import report_daily
 from salescli.commands.report_daily import DUE
 from salescli.errors import SalesError, UsageError
+from salescli.grammar import plural
 from salescli.store import refs
 from salescli.store import reminders as sent
 
@@ -43,7 +44,9 @@ def remind(
     conn = session.connection()
     settings = store.settings(conn)
     rep_id = refs.optional_rep_id(conn, rep)
-    sender = reminders.sender_of(settings) if not dry_run else (settings["smtp_from"] or settings["owner_email"] or "salescli")
+    addressed = not dry_run or settings["smtp_from"] or settings["owner_email"]
+    sender = reminders.sender_of(settings) if addressed else "salescli"
+    owner_email = settings["owner_email"] and reminders.setting_address(settings, "owner_email")
 
     def due_rows(owner_id: int | None) -> list[dict]:
         return list(report_daily.due_rows(conn, today, until, owner_id))
@@ -54,14 +57,14 @@ def remind(
         rows = due_rows(person["id"])
         if not rows:
             continue
-        if person["email"] is None:
-            output.warn(f"{person['handle']} has no e-mail address, so is not reminded ({reminders.subject(reminders.counts_of(rows))})")
+        problem = "no e-mail address" if person["email"] is None else reminders.unusable(person["email"])
+        if problem:
+            output.warn(f"{person['handle']} has {problem}, so is not reminded ({reminders.subject(reminders.counts_of(rows))})")
             continue
         message = reminders.build(
             rows, REP_COLUMNS, sender=sender, recipient=person["email"], name=person["name"] or person["handle"], title=title
         )
         plan.append(reminders.Reminder(person["email"], person["id"], person["handle"], reminders.counts_of(rows), message))
-    owner_email = settings["owner_email"]
     if attach_dashboard and not (owner_email and rep_id is None):
         raise UsageError("--attach-dashboard goes to the owner's team summary: set owner_email, and leave out --rep")
     if rep_id is None and owner_email:
@@ -89,7 +92,7 @@ def remind(
             message = reminder.message
             body = message.get_body(("plain",))
             output.done(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{body.get_content() if body else ''}")
-        output.message(f"Dry run: {len(plan)} message{'' if len(plan) == 1 else 's'} not sent.")
+        output.message(f"Dry run: {plural(len(plan), 'message')} not sent.")
         return
     _send(plan, reminders.Server.from_settings(settings), today)
 

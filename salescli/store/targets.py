@@ -144,7 +144,7 @@ def set_target(
     parts = list(zip(pieces, shares(metric, value, len(pieces)))) if pieces else []
     if any(share == 0 for _, share in parts):
         raise Invalid(
-            f"a {metric} target of {value} is too small to split into {len(pieces)} {split}: "
+            f"{article(metric)} target of {value} is too small to split into {len(pieces)} {split}: "
             "each would need at least 1 (split into fewer, longer periods)"
         )
     previous = _upsert(conn, metric, period, rep_id, value)
