@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from salescli.parse import Period
@@ -112,23 +113,77 @@ def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | N
 # ---------------------------------------------------------------- customers
 
 
-def customer_revenue(conn: sqlite3.Connection, period: Period | None) -> list[dict[str, Any]]:
-    """Every customer with its owner, stored tier, and the revenue, count and latest date
-    of its deals won in the period (0, 0 and NULL when none)."""
-    closed, closed_args = _on_dates("d.closed_at", period)
-    sql = f"""
-    SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier,
-           COALESCE(w.revenue, 0) AS revenue, COALESCE(w.frequency, 0) AS frequency, w.last_won
-    FROM customer c
-    LEFT JOIN rep r ON r.id = c.owner_id
-    LEFT JOIN (
-        SELECT d.customer_id, SUM(d.amount) AS revenue, COUNT(*) AS frequency, MAX(d.closed_at) AS last_won
-        FROM deal d JOIN stage s ON s.id = d.stage_id
-        WHERE s.kind = 'won' AND {closed}
-        GROUP BY d.customer_id
-    ) w ON w.customer_id = c.id
+def _won_by_customer(period: Period | None) -> Clause:
+    """A ``won`` CTE: per customer with a deal won in the period, its revenue, count and
+    latest won date. Through the ``deal_stage`` index: only the won deals are read."""
+    closed, closed_args = _on_dates("closed_at", period)
+    return f"""
+    WITH won AS (
+        SELECT customer_id, SUM(amount) AS revenue, COUNT(*) AS frequency, MAX(closed_at) AS last_won
+        FROM deal WHERE stage_id IN (SELECT id FROM stage WHERE kind = 'won') AND {closed}
+        GROUP BY customer_id
+    )""", closed_args
+
+
+def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None) -> list[dict[str, Any]]:
+    """The customers grouped by the revenue they brought in the period (0: none) and their
+    stored tier: how many, and how many of them ``owner_id`` owns (all: None). A few
+    thousand rows where there are a million customers: enough to tier everyone."""
+    won, won_args = _won_by_customer(period)
+    owned = "1" if owner_id is None else "c.owner_id IS ?"
+    sql = f"""{won}
+    SELECT COALESCE(w.revenue, 0) AS revenue, c.tier AS current_tier, COUNT(*) AS customers, SUM({owned}) AS owned
+    FROM customer c LEFT JOIN won w ON w.customer_id = c.id
+    GROUP BY 1, 2
     """
-    return _dicts(conn.execute(sql, closed_args))
+    return _dicts(conn.execute(sql, [*won_args, *([] if owner_id is None else [owner_id])]))
+
+
+RANKED = """{won}
+SELECT c.id, c.customer, r.handle AS owner, c.current_tier, c.revenue, c.frequency, c.last_won, {running} AS running
+FROM (
+    SELECT c.id, c.name AS customer, c.owner_id, c.tier AS current_tier,
+           COALESCE(w.revenue, 0) AS revenue, COALESCE(w.frequency, 0) AS frequency, w.last_won,
+           casefold(c.name) AS name_key{window}
+    FROM customer c LEFT JOIN won w ON w.customer_id = c.id
+) c
+LEFT JOIN rep r ON r.id = c.owner_id
+WHERE {owner}
+ORDER BY c.revenue DESC, c.name_key, c.id
+"""
+# the revenue of every customer up to this one, in the order above
+RUNNING_WINDOW = """,
+           SUM(COALESCE(w.revenue, 0)) OVER (
+               ORDER BY COALESCE(w.revenue, 0) DESC, casefold(c.name), c.id ROWS UNBOUNDED PRECEDING
+           ) AS running"""
+
+
+def ranked_customers(
+    conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every customer (or those ``owner_id`` owns), streamed by revenue won in the period,
+    most first (ties: by name case-folded, then id): its owner, stored tier, revenue,
+    won-deal count and latest won date (0, 0 and NULL when none), and ``running``: the
+    revenue of every customer up to it in that order, whoever owns them. The first
+    ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
+    conn.create_function("casefold", 1, str.casefold, deterministic=True)
+    won, won_args = _won_by_customer(period)
+    owner, owner_args = _owned_by("c.owner_id", owner_id)
+    windowed = owner_id is not None
+    sql = RANKED.format(
+        won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
+    )
+    if limit is not None:
+        sql += "LIMIT ?"
+    cursor = conn.execute(sql, [*won_args, *owner_args, *([] if limit is None else [limit])])
+    names = [d[0] for d in cursor.description]
+    running = 0
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        if not windowed:  # every customer is here: the sum runs over the rows themselves
+            running += row["revenue"]
+            row["running"] = running
+        yield row
 
 
 def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
