@@ -43,7 +43,7 @@ def build(today: dt.date) -> str:
     start, end = window.start.isoformat(), window.end.isoformat()
     trend = trends.trend(shown, *reporting.target_actuals(conn, start, end, None), reporting.lost_deals(conn, start, end, None))
 
-    _, ageing = analysis.receivables(queries.won_balances(conn, None), today=today)
+    _, ageing = analysis.receivables(queries.receivable_balances(conn, analysis.age_limits(today)))
 
     sections = [
         board.Section("targets", f"Targets for {month.label} and {quarter.label}", targets, report_daily.TARGETS,

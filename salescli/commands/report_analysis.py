@@ -382,7 +382,8 @@ def receivables(
 ) -> None:
     """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
     conn = session.connection()
-    rows, summary = reports.receivables(queries.won_balances(conn, refs.optional_rep_id(conn, owner)), today=parse.today())
+    balances = queries.receivable_balances(conn, reports.age_limits(parse.today()), refs.optional_rep_id(conn, owner))
+    rows, summary = reports.receivables(balances)
     output.render(
         rows,
         RECEIVABLES,

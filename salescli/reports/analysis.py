@@ -308,47 +308,30 @@ def lost(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
 # ---------------------------------------------------------------- receivables
 
 
-def age_bucket(age_days: int) -> str:
-    """``0_30``, ``31_60``, ``61_90`` or ``over_90`` for a balance ``age_days`` old."""
-    for key, upto in AGEING:
-        if upto is None or age_days <= upto:
-            return key
-    raise AssertionError("unreachable")
+def age_limits(today: dt.date) -> list[tuple[str, str | None]]:
+    """The ageing buckets, youngest first, each with the earliest won date it holds (ISO;
+    None: any): a balance ``age_days`` old at ``today`` falls in the first bucket whose
+    limit it is within (``0_30``: up to 30 days, … ``over_90``)."""
+    return [(key, None if upto is None else (today - dt.timedelta(days=upto)).isoformat()) for key, upto in AGEING]
 
 
-def receivables(balances: Iterable[Mapping[str, Any]], *, today: dt.date) -> tuple[list[Row], Row]:
+def receivables(balances: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
     """Per customer with an outstanding balance on won deals, largest first.
 
-    ``balances`` are grouped by customer and won date: ``id``, ``customer``,
-    ``credit_limit``, ``won_on``, ``billed``, ``paid`` and ``outstanding`` (each deal's
-    unpaid rest, never below 0). Each balance lands in the bucket of its age at ``today``;
-    ``over_limit`` is outstanding above the credit limit (False when there is no limit).
+    ``balances`` are per customer: ``id``, ``customer``, ``credit_limit``, ``billed``,
+    ``paid``, ``outstanding`` (each deal's unpaid rest, never below 0) and the outstanding
+    per age bucket (``age_limits``); ``over_limit`` is outstanding above the credit limit
+    (False when there is no limit).
     """
-    customers: dict[int, Row] = {}
-    buckets: dict[str, str] = {}  # won date → bucket: far fewer dates than deals
-    for b in balances:
-        row = customers.get(b["id"])
-        if row is None:
-            row = customers[b["id"]] = {
-                "customer": b["customer"],
-                "billed": 0,
-                "paid": 0,
-                "outstanding": 0,
-                **{key: 0 for key, _ in AGEING},
-                "credit_limit": b["credit_limit"],
-            }
-        row["billed"] += b["billed"]
-        row["paid"] += b["paid"]
-        row["outstanding"] += b["outstanding"]
-        won_on = b["won_on"]
-        if won_on not in buckets:
-            buckets[won_on] = age_bucket((today - dt.date.fromisoformat(won_on)).days)
-        row[buckets[won_on]] += b["outstanding"]
-    rows = [row for row in customers.values() if row["outstanding"] > 0]
+    keys = ("billed", "paid", "outstanding", *(key for key, _ in AGEING))
+    rows = [
+        {"customer": b["customer"], **{key: b[key] for key in keys}, "credit_limit": b["credit_limit"], "id": b["id"]}
+        for b in balances
+        if b["outstanding"] > 0
+    ]
     for row in rows:
         row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
-    rows.sort(key=lambda r: (-r["outstanding"], r["customer"].casefold()))
-    keys = ("billed", "paid", "outstanding", *(key for key, _ in AGEING))
+    rows.sort(key=lambda r: (-r["outstanding"], r["customer"].casefold(), r["id"]))
     summary = {
         "customers": len(rows),
         **_totals(rows, keys),

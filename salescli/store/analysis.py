@@ -272,21 +272,35 @@ def lost_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | 
 # ---------------------------------------------------------------- receivables
 
 
-def won_balances(conn: sqlite3.Connection, rep_id: int | None = None) -> list[dict[str, Any]]:
-    """Won deals grouped by customer and won date: billed, paid and outstanding (each
-    deal's unpaid rest, never below 0), for the customers the rep owns (all: None)."""
+def receivable_balances(
+    conn: sqlite3.Connection, age_limits: list[tuple[str, str | None]], rep_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Per customer with money outstanding on won deals (each deal's unpaid rest, never
+    below 0), for the customers the rep owns (all: None): billed, paid and outstanding,
+    the most outstanding first, and the outstanding by age of the won date: ``age_limits``
+    are the buckets, youngest first, each with the earliest won date it holds (None: any)."""
     owner, owner_args = _owned_by("c.owner_id", rep_id)
+    buckets, bucket_args, previous = [], [], None
+    for key, earliest in age_limits:
+        younger = "" if previous is None else " AND o.won_on < ?"
+        older = "1" if earliest is None else "o.won_on >= ?"
+        buckets.append(f'SUM(CASE WHEN {older}{younger} THEN o.outstanding ELSE 0 END) AS "{key}"')
+        bucket_args += [*([] if earliest is None else [earliest]), *([] if previous is None else [previous])]
+        previous = earliest
     sql = f"""
-    WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id)
-    SELECT c.id, c.name AS customer, c.credit_limit,
-           COALESCE(d.closed_at, date(d.created_at)) AS won_on,
-           SUM(d.amount) AS billed, SUM(COALESCE(p.paid, 0)) AS paid,
-           SUM(MAX(d.amount - COALESCE(p.paid, 0), 0)) AS outstanding
-    FROM deal d
-    JOIN stage s ON s.id = d.stage_id
-    JOIN customer c ON c.id = d.customer_id
-    LEFT JOIN paid p ON p.deal_id = d.id
-    WHERE s.kind = 'won' AND {owner}
-    GROUP BY c.id, won_on
+    WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id),
+    owed AS (
+        SELECT d.customer_id, d.amount AS billed, COALESCE(p.paid, 0) AS paid,
+               MAX(d.amount - COALESCE(p.paid, 0), 0) AS outstanding,
+               COALESCE(d.closed_at, date(d.created_at)) AS won_on
+        FROM deal d LEFT JOIN paid p ON p.deal_id = d.id
+        WHERE d.stage_id IN (SELECT id FROM stage WHERE kind = 'won')
+    )
+    SELECT c.id, c.name AS customer, c.credit_limit, SUM(o.billed) AS billed, SUM(o.paid) AS paid,
+           SUM(o.outstanding) AS outstanding, {", ".join(buckets)}
+    FROM owed o JOIN customer c ON c.id = o.customer_id
+    WHERE {owner}
+    GROUP BY c.id
+    HAVING SUM(o.outstanding) > 0
     """
-    return _dicts(conn.execute(sql, owner_args))
+    return _dicts(conn.execute(sql, [*bucket_args, *owner_args]))
