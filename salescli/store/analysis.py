@@ -201,7 +201,7 @@ def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) 
 def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
     """Per channel (lowercased; NULL: none): customers added, deals created, won and lost
     deals closed and the revenue won in the period. A deal's channel is its own source,
-    else its customer's."""
+    else its customer's (looked up only for a deal without one)."""
     added, added_args = _on_timestamps("created_at", period)
     created, created_args = _on_timestamps("d.created_at", period)
     closed, closed_args = _on_dates("d.closed_at", period)
@@ -215,14 +215,15 @@ def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int 
                0 AS lost, 0 AS revenue
         FROM customer WHERE {added} AND {owner}
         UNION ALL
-        SELECT lower(COALESCE(NULLIF(trim(d.source), ''), NULLIF(trim(c.source), ''))),
+        SELECT lower(COALESCE(NULLIF(trim(d.source), ''),
+                              (SELECT NULLIF(trim(c.source), '') FROM customer c WHERE c.id = d.customer_id))),
                0, created, won, lost, CASE WHEN won THEN d.amount ELSE 0 END
         FROM (
-            SELECT d.*, ({created}) AS created,
+            SELECT d.source, d.customer_id, d.amount, ({created}) AS created,
                    (s.kind = 'won' AND {closed}) AS won, (s.kind = 'lost' AND {closed}) AS lost
             FROM deal d JOIN stage s ON s.id = d.stage_id
             WHERE {deal_owner}
-        ) d JOIN customer c ON c.id = d.customer_id
+        ) d
         WHERE created OR won OR lost
     )
     GROUP BY source
