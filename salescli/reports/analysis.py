@@ -315,26 +315,28 @@ def age_limits(today: dt.date) -> list[tuple[str, str | None]]:
     return [(key, None if upto is None else (today - dt.timedelta(days=upto)).isoformat()) for key, upto in AGEING]
 
 
-def receivables(balances: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
-    """Per customer with an outstanding balance on won deals, largest first.
+def receivables(balances: Iterable[Mapping[str, Any]]) -> tuple[Iterator[Row], Row]:
+    """Per customer with an outstanding balance on won deals, largest first, streamed; the
+    summary fills in as the rows go past.
 
-    ``balances`` are per customer: ``id``, ``customer``, ``credit_limit``, ``billed``,
-    ``paid``, ``outstanding`` (each deal's unpaid rest, never below 0) and the outstanding
-    per age bucket (``age_limits``); ``over_limit`` is outstanding above the credit limit
-    (False when there is no limit).
+    ``balances`` are per customer, in that order: ``customer``, ``credit_limit``,
+    ``billed``, ``paid``, ``outstanding`` (each deal's unpaid rest, never below 0) and the
+    outstanding per age bucket (``age_limits``); ``over_limit`` is outstanding above the
+    credit limit (False when there is no limit).
     """
     keys = ("billed", "paid", "outstanding", *(key for key, _ in AGEING))
-    rows = [
-        {"customer": b["customer"], **{key: b[key] for key in keys}, "credit_limit": b["credit_limit"], "id": b["id"]}
-        for b in balances
-        if b["outstanding"] > 0
-    ]
-    for row in rows:
-        row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
-    rows.sort(key=lambda r: (-r["outstanding"], r["customer"].casefold(), r["id"]))
-    summary = {
-        "customers": len(rows),
-        **_totals(rows, keys),
-        "over_limit": sum(1 for row in rows if row["over_limit"]),
-    }
-    return rows, summary
+    summary: Row = {"customers": 0, **{key: 0 for key in keys}, "over_limit": 0}
+
+    def rows() -> Iterator[Row]:
+        for b in balances:
+            if b["outstanding"] <= 0:
+                continue
+            row = {"customer": b["customer"], **{key: b[key] for key in keys}, "credit_limit": b["credit_limit"]}
+            row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
+            summary["customers"] += 1
+            for key in keys:
+                summary[key] += row[key]
+            summary["over_limit"] += row["over_limit"]
+            yield row
+
+    return rows(), summary

@@ -42,6 +42,11 @@ def _owned_by(column: str, rep_id: int | None) -> Clause:
     return f"{column} = ?", [rep_id]
 
 
+def _casefold(conn: sqlite3.Connection) -> None:
+    """``casefold(text)`` in SQL: Python's, so that names sort as the reports always sorted them."""
+    conn.create_function("casefold", 1, str.casefold, deterministic=True)
+
+
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
@@ -166,7 +171,7 @@ def ranked_customers(
     won-deal count and latest won date (0, 0 and NULL when none), and ``running``: the
     revenue of every customer up to it in that order, whoever owns them. The first
     ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
-    conn.create_function("casefold", 1, str.casefold, deterministic=True)
+    _casefold(conn)
     won, won_args = _won_by_customer(period)
     owner, owner_args = _owned_by("c.owner_id", owner_id)
     windowed = owner_id is not None
@@ -275,10 +280,10 @@ def lost_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | 
 
 def receivable_balances(
     conn: sqlite3.Connection, age_limits: list[tuple[str, str | None]], rep_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Per customer with money outstanding on won deals (each deal's unpaid rest, never
-    below 0), for the customers the rep owns (all: None): billed, paid and outstanding,
-    the most outstanding first, and the outstanding by age of the won date: ``age_limits``
+    below 0), for the customers the rep owns (all: None), streamed, the most outstanding
+    first (ties: by name case-folded, then id): billed, paid and outstanding, and the outstanding by age of the won date: ``age_limits``
     are the buckets, youngest first, each with the earliest won date it holds (None: any)."""
     owner, owner_args = _owned_by("c.owner_id", rep_id)
     buckets, bucket_args, previous = [], [], None
@@ -303,5 +308,9 @@ def receivable_balances(
     WHERE {owner}
     GROUP BY c.id
     HAVING SUM(o.outstanding) > 0
+    ORDER BY outstanding DESC, casefold(c.name), c.id
     """
-    return _dicts(conn.execute(sql, [*bucket_args, *owner_args]))
+    _casefold(conn)
+    cursor = conn.execute(sql, [*bucket_args, *owner_args])
+    names = [d[0] for d in cursor.description]
+    return (dict(zip(names, row, strict=True)) for row in cursor)
