@@ -172,8 +172,8 @@ def test_period_queries_read_their_date_indexes(conn):
 # ---------------------------------------------------------------- the queries the commands run
 
 
-def traced(monkeypatch, small_file: Path, *args: str) -> list[str] | None:
-    """The SELECTs that ``salescli --db small_file ARGS`` runs (None: no such command yet)."""
+def traced(monkeypatch, small_file: Path, *args: str, fmt: str = "tsv") -> list[str] | None:
+    """The SELECTs that ``salescli --db small_file ARGS --format FMT`` runs (None: no such command yet)."""
     statements: list[str] = []
     connect = store.connect
 
@@ -183,7 +183,7 @@ def traced(monkeypatch, small_file: Path, *args: str) -> list[str] | None:
         return conn
 
     monkeypatch.setattr(store, "connect", tracing_connect)
-    result = CliRunner().invoke(app, ["--db", str(small_file), *args, "--format", "tsv"])
+    result = CliRunner().invoke(app, ["--db", str(small_file), *args, "--format", fmt])
     if result.exit_code == 2 and "No such command" in result.stderr:
         return None
     assert result.exit_code in (0, 1), result.stderr
@@ -288,3 +288,65 @@ def test_customer_search_as_run(monkeypatch, small_file, conn):
     assert [line for line in plan if line.startswith("SCAN")] == ["SCAN c"], plan
     assert "SEARCH t USING PRIMARY KEY (customer_id=?)" in plan and "SEARCH r USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN" in plan
     assert not set(table_names(sql).values()) & {"activity", "deal", "stage_history"}
+
+
+# ---------------------------------------------------------------- listings and analysis reports
+#
+# A table shows 50 rows: it fetches those (LIMIT) and counts the rest in SQL, from an
+# index alone, rather than reading and formatting every row.
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("activity", "list"), ("activity", "list", "--done"), ("deal", "list"), ("deal", "list", "--open"),
+     ("customer", "list")],
+)
+def test_listings_to_a_table_fetch_only_the_rows_shown(monkeypatch, small_file, conn, args):
+    statements = traced(monkeypatch, small_file, *args, fmt="table")
+    table = args[0]
+    listed = [sql for sql in statements if re.search(rf"\bFROM {table}\b", sql) and "count(" not in sql]
+    counted = [sql for sql in statements if re.search(rf"SELECT count\(\*\) FROM {table}\b", sql)]
+    assert listed and all(re.search(r"\bLIMIT \d+\s*$", sql) for sql in listed), listed
+    assert counted
+    for sql in counted:
+        plan = query_plan(conn, sql)
+        reads = [line for line in plan if line.split()[0] in ("SCAN", "SEARCH") and line.split()[1] in (table, table[0])]
+        assert reads and all("COVERING INDEX" in line for line in reads), plan  # never a row of the table
+
+
+@pytest.mark.parametrize("command", [("report", "customers"), ("customer", "classify")])
+def test_customer_tiers_read_only_the_won_deals_and_rank_in_sql(monkeypatch, small_file, conn, command):
+    statements = traced(monkeypatch, small_file, *command, fmt="table")
+    conn.create_function("casefold", 1, str.casefold)  # what the store gives its connection
+    deal_reads = [(sql, query_plan(conn, sql)) for sql in statements if "deal" in table_names(sql).values()]
+    assert len(deal_reads) == 2  # the revenue levels, and the first rows in rank order
+    for sql, plan in deal_reads:
+        assert not full_scans(conn, sql), plan
+        assert any("SEARCH deal USING INDEX deal_stage (stage_id=?)" in line for line in plan), plan
+    ranked = [sql for sql, _ in deal_reads if "ORDER BY c.revenue DESC" in sql]
+    assert len(ranked) == 1 and re.search(r"LIMIT \d+\s*$", ranked[0]) and " OVER " not in ranked[0]
+
+
+def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, small_file, conn):
+    statements = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob")
+    (ranked,) = [sql for sql in statements if "ORDER BY c.revenue DESC" in sql]
+    assert " OVER (" in ranked and re.search(r"WHERE c.owner_id = \d+", ranked)
+
+
+@pytest.mark.parametrize("args", [(), ("--owner", "bob")])
+def test_receivables_read_only_the_won_deals(monkeypatch, small_file, conn, args):
+    statements = traced(monkeypatch, small_file, "report", "receivables", *args)
+    (sql,) = [sql for sql in statements if "payment" in table_names(sql).values()]
+    conn.create_function("casefold", 1, str.casefold)  # what the store gives its connection
+    plan = query_plan(conn, sql)
+    assert not full_scans(conn, sql), plan  # everyone's: by the won stage; one owner's: by customer
+    index = "deal_customer (customer_id=?)" if args else "deal_stage (stage_id=?)"
+    assert any(f"SEARCH d USING INDEX {index}" in line for line in plan), plan
+
+
+def test_sources_look_a_customer_up_only_for_a_deal_without_a_source(monkeypatch, small_file, conn):
+    statements = traced(monkeypatch, small_file, "report", "sources")
+    (sql,) = [sql for sql in statements if "deal" in table_names(sql).values()]
+    plan = query_plan(conn, sql)
+    assert any("CORRELATED SCALAR SUBQUERY" in line for line in plan), plan
+    assert [line for line in plan if line.startswith("SCAN") and "customer" in line] == ["SCAN customer"], plan

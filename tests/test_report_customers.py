@@ -197,13 +197,20 @@ def test_classify_bad_input_writes_nothing(cli, book):
 # ---------------------------------------------------------------- the ABC rule itself
 
 
+def tiered(*revenues: tuple[str, int]) -> list[dict]:
+    """The customer report's rows for customers named with their revenue, through the
+    same steps as the command: revenue levels, their tiers, the ranked rows."""
+    tiers, total = analysis.abc_tiers([{"revenue": revenue, "customers": 1} for _, revenue in revenues])
+    customers, running = [], 0
+    for i, (name, revenue) in sorted(enumerate(revenues, start=1), key=lambda c: (-c[1][1], c[1][0], c[0])):
+        running += revenue
+        customers.append({"id": i, "customer": name, "owner": None, "current_tier": None, "revenue": revenue,
+                          "frequency": 1, "last_won": None, "running": running})
+    return list(analysis.customer_tiers(customers, tiers=tiers, total=total, as_of=dt.date(2026, 11, 23)))
+
+
 def ranked(*revenues: tuple[str, int]) -> dict[str, str]:
-    customers = [
-        {"id": i, "customer": name, "owner": None, "current_tier": None, "revenue": revenue, "frequency": 1,
-         "last_won": None}
-        for i, (name, revenue) in enumerate(revenues, start=1)
-    ]
-    return {row["customer"]: row["tier"] for row in analysis.customer_tiers(customers, as_of=dt.date(2026, 11, 23))}
+    return {row["customer"]: row["tier"] for row in tiered(*revenues)}
 
 
 def test_abc_boundaries_are_below_not_at():
@@ -220,9 +227,5 @@ def test_abc_ties_share_a_tier_whatever_their_names():
     # a single customer with all the revenue is A; with none, everyone is C and shares are unknown
     assert ranked(("solo", 1)) == {"solo": "A"}
     assert ranked(("x", 0), ("y", 0)) == {"x": "C", "y": "C"}
-    rows = analysis.customer_tiers(
-        [{"id": 1, "customer": "x", "owner": None, "current_tier": None, "revenue": 0, "frequency": 0,
-          "last_won": None}],
-        as_of=dt.date(2026, 11, 23),
-    )
+    rows = tiered(("x", 0))
     assert (rows[0]["share"], rows[0]["cumulative_share"]) == (None, None)

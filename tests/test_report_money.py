@@ -11,8 +11,7 @@ import datetime as dt
 
 import pytest
 from analysis_data import Q4, scenario, snapshot
-
-from salescli.reports import analysis
+from builders import Builder
 
 
 @pytest.fixture
@@ -247,29 +246,36 @@ def test_receivables_formats_and_no_period(cli, book):
     cli.fails("report", "receivables", "--period", "2026", code=2)  # a snapshot at today: no period
 
 
-def test_ageing_buckets_at_their_edges():
-    assert [analysis.age_bucket(days) for days in (-1, 0, 30, 31, 60, 61, 90, 91, 400)] == [
-        "0_30", "0_30", "0_30", "31_60", "31_60", "61_90", "61_90", "over_90", "over_90",
-    ]
+def test_ageing_buckets_at_their_edges(cli, isolated):
+    # today 2026-11-23: a balance won d days ago, for d = -1, 0, 30, 31, 60, 61, 90, 91, 400
+    b = Builder(isolated)
+    today = dt.date(2026, 11, 23)
+    for days in (-1, 0, 30, 31, 60, 61, 90, 91, 400):
+        won = (today - dt.timedelta(days=days)).isoformat()
+        b.customer(f"Aged {days}")
+        b.deal(f"D{days}", customer=f"Aged {days}", amount=100 + days, history=[("lead", "2025-01-01"), ("won", won)])
+    rows = {row["customer"]: row for row in cli.json("report", "receivables")["rows"]}
+    buckets = {days: [key for key in ("0_30", "31_60", "61_90", "over_90") if rows[f"Aged {days}"][key]]
+               for days in (-1, 0, 30, 31, 60, 61, 90, 91, 400)}
+    assert buckets == {-1: ["0_30"], 0: ["0_30"], 30: ["0_30"], 31: ["31_60"], 60: ["31_60"], 61: ["61_90"],
+                       90: ["61_90"], 91: ["over_90"], 400: ["over_90"]}
+    assert rows["Aged 91"]["over_90"] == 1.91  # 191 cents
 
 
-def test_an_overpaid_deal_does_not_hide_another_balance():
-    rows, summary = analysis.receivables(
-        [
-            # the store gives each deal's unpaid rest, never below 0: 1,000 − 1,200 → 0
-            {"id": 1, "customer": "X", "credit_limit": 50000, "won_on": "2026-11-01", "billed": 100000,
-             "paid": 120000, "outstanding": 0},
-            {"id": 1, "customer": "X", "credit_limit": 50000, "won_on": "2026-08-01", "billed": 50000,
-             "paid": 0, "outstanding": 50000},
-            {"id": 2, "customer": "Y", "credit_limit": None, "won_on": "2026-11-01", "billed": 100, "paid": 100,
-             "outstanding": 0},
-        ],
-        today=dt.date(2026, 11, 23),
-    )
+def test_an_overpaid_deal_does_not_hide_another_balance(cli, isolated):
+    b = Builder(isolated)
+    b.customer("X", credit_limit=50_000)
+    b.customer("Y")
+    overpaid = b.deal("X1", customer="X", amount=100_000, history=[("lead", "2026-10-01"), ("won", "2026-11-01")])
+    b.deal("X2", customer="X", amount=50_000, history=[("lead", "2026-07-01"), ("won", "2026-08-01")])
+    paid = b.deal("Y1", customer="Y", amount=100, history=[("lead", "2026-10-01"), ("won", "2026-11-01")])
+    b.payment(overpaid, 120_000, "2026-11-02")  # 1,000 − 1,200: its unpaid rest is 0, not −200
+    b.payment(paid, 100, "2026-11-02")
+    report = cli.json("report", "receivables")
     # 2026-08-01 → 2026-11-23 = 114 days; 500.00 is at the limit, not over; Y owes nothing
-    assert rows == [{"customer": "X", "billed": 150000, "paid": 120000, "outstanding": 50000, "0_30": 0, "31_60": 0,
-                     "61_90": 0, "over_90": 50000, "credit_limit": 50000, "over_limit": False}]
-    assert summary["customers"] == 1
+    assert report["rows"] == [{"customer": "X", "billed": 1500, "paid": 1200, "outstanding": 500, "0_30": 0,
+                               "31_60": 0, "61_90": 0, "over_90": 500, "credit_limit": 500, "over_limit": False}]
+    assert report["summary"]["customers"] == 1
 
 
 # ---------------------------------------------------------------- bad input

@@ -228,9 +228,9 @@ def list_(
         raise UsageError("--open and --done exclude each other: give one, or neither for both")
     span = parse.period_option(period, start, end)
     kind = activities.parse_type(kind) if kind else None
+    fmt = output.choose_format(fmt)
     conn = session.connection()
-    rows = activities.listing(
-        conn,
+    where = dict(
         customer_id=refs.customer(conn, customer)["id"] if customer else None,
         deal_id=refs.deal(conn, deal)["id"] if deal else None,
         owner_id=refs.rep(conn, owner)["id"] if owner else None,
@@ -238,7 +238,12 @@ def list_(
         kind=kind,
         period=span,
     )
-    output.render(rows, COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No activities.")
+    total = None
+    if fmt == "table":  # the first rows, and how many there are in all
+        limit = limit or output.TABLE_ROWS
+        total = activities.count(conn, **where)
+    rows = activities.listing(conn, **where, limit=limit)
+    output.render(rows, COLUMNS, fmt=fmt, wide=wide, limit=limit, total=total, empty="No activities.")
 
 
 @app.command("delete")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,7 +44,8 @@ def build(today: dt.date) -> str:
     start, end = window.start.isoformat(), window.end.isoformat()
     trend = trends.trend(shown, *reporting.target_actuals(conn, start, end, None), reporting.lost_deals(conn, start, end, None))
 
-    _, ageing = analysis.receivables(queries.won_balances(conn, None), today=today)
+    owed, ageing = analysis.receivables(queries.receivable_balances(conn, analysis.age_limits(today)))
+    deque(owed, maxlen=0)  # the ageing totals fill in as the balances go past
 
     sections = [
         board.Section("targets", f"Targets for {month.label} and {quarter.label}", targets, report_daily.TARGETS,

@@ -188,7 +188,12 @@ def list_(
         closing=period,
     )
     columns = COLUMNS if output.for_programs(fmt) else SCREEN_COLUMNS
-    output.render(deals.listing(conn, where), columns, fmt=fmt, wide=wide, limit=limit, empty="No deals.")
+    total = None
+    if output.choose_format(fmt) == "table":  # the first rows, and how many there are in all
+        limit = limit or output.TABLE_ROWS
+        total = deals.count(conn, where)
+    rows = deals.listing(conn, where, limit=limit)
+    output.render(rows, columns, fmt=fmt, wide=wide, limit=limit, total=total, empty="No deals.")
 
 
 @app.command("show")

@@ -132,11 +132,31 @@ def _title(name: str, period: Period | None) -> str:
     return f"{name} — {period.label if period else 'all time'}"
 
 
-def _tiers(conn: sqlite3.Connection, period: Period | None, owner: str | None = None) -> list[dict[str, Any]]:
-    """Every customer's ABC tier and RFM figures; recency counts to today, or to the end
-    of a period that is over."""
-    as_of = min(parse.today(), period.end) if period else parse.today()
-    return reports.customer_tiers(queries.customer_revenue(conn, period), as_of=as_of, owner=owner)
+@dataclass(frozen=True)
+class _Tiers:
+    """The customers' revenue levels in a period, and the tier of each level."""
+
+    period: Period | None
+    levels: list[dict[str, Any]]
+    tiers: dict[int, str]
+    total: int
+
+    def rows(self, conn: sqlite3.Connection, owner_id: int | None = None, limit: int | None = None):
+        """Every customer's (or ``owner_id``'s customers') ABC tier and RFM figures, best
+        first, streamed; recency counts to today, or to the end of a period that is over."""
+        as_of = min(parse.today(), self.period.end) if self.period else parse.today()
+        ranked = queries.ranked_customers(conn, self.period, owner_id, limit)
+        return reports.customer_tiers(ranked, tiers=self.tiers, total=self.total, as_of=as_of)
+
+
+def _tiers(conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None) -> _Tiers:
+    levels = queries.revenue_levels(conn, period, owner_id)
+    return _Tiers(period, levels, *reports.abc_tiers(levels))
+
+
+def _shown(fmt: str, limit: int | None) -> int | None:
+    """How many rows a report fetches: a table's first rows (its summary counts the rest)."""
+    return (limit or output.TABLE_ROWS) if fmt == "table" else limit
 
 
 def reps(
@@ -186,11 +206,13 @@ def customers(
     Tiers are computed over every customer; --owner only narrows the rows shown.
     The period defaults to all time."""
     when = _period(period, start, end)
+    fmt = output.choose_format(fmt)
     conn = session.connection()
-    handle = refs.rep(conn, owner)["handle"] if owner else None
-    rows = _tiers(conn, when, handle)
+    owner_id = refs.rep(conn, owner)["id"] if owner else None
+    tiers = _tiers(conn, when, owner_id)
+    summary = reports.tier_summary(tiers.levels, tiers.tiers)
     output.render(
-        rows,
+        tiers.rows(conn, owner_id, _shown(fmt, limit)),
         CUSTOMERS,
         fmt=fmt,
         quiet_if_empty=quiet_if_empty,
@@ -199,8 +221,9 @@ def customers(
         title=_title("Customers", when),
         report="customers",
         period=when,
-        summary=reports.tier_summary(rows),
+        summary=summary,
         summary_columns=TIER_SUMMARY,
+        total=summary["customers"],
         empty="No customers to show.",
     )
 
@@ -221,27 +244,29 @@ def classify(
     fmt = output.choose_format(fmt)  # a bad --format must fail before anything is written
     title = _title("Customer tiers", when)
     if not apply:
-        rows = _tiers(session.connection(), when)
-        summary = {**reports.tier_summary(rows), "changes": len(reports.tier_changes(rows))}
+        conn = session.connection()
+        tiers = _tiers(conn, when)
+        summary = {**reports.tier_summary(tiers.levels, tiers.tiers), "changes": reports.changes_count(tiers.levels, tiers.tiers)}
         output.render(
-            rows,
+            tiers.rows(conn, limit=_shown(fmt, limit)),
             CLASSIFY,
             fmt=fmt,
-        wide=wide,
+            wide=wide,
             limit=limit,
             title=title,
             report="classify",
             period=when,
             summary=summary,
             summary_columns=TIER_SUMMARY,
+            total=summary["customers"],
             empty="No customers to show.",
         )
         return
     with session.write() as conn:
-        rows = _tiers(conn, when)
-        changed = queries.set_tiers(conn, reports.tier_changes(rows), parse.timestamp())
+        tiers = _tiers(conn, when)
+        changed = queries.set_tiers(conn, reports.tier_changes(tiers.rows(conn)), parse.timestamp())
     output.render(
-        reports.tier_counts(rows),
+        reports.tier_counts(tiers.levels, tiers.tiers),
         CLASSIFY_APPLIED,
         fmt=fmt,
         wide=wide,
@@ -251,7 +276,8 @@ def classify(
         summary={"changed": changed},
         summary_columns=[Column("changed", kind="int")],
     )
-    output.message(f"Classified {plural(len(rows), 'customer')}: {changed} changed tier.")
+    total = sum(level["customers"] for level in tiers.levels)
+    output.message(f"Classified {plural(total, 'customer')}: {changed} changed tier.")
 
 
 @dataclass(frozen=True)
@@ -356,7 +382,8 @@ def receivables(
 ) -> None:
     """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
     conn = session.connection()
-    rows, summary = reports.receivables(queries.won_balances(conn, refs.optional_rep_id(conn, owner)), today=parse.today())
+    balances = queries.receivable_balances(conn, reports.age_limits(parse.today()), refs.optional_rep_id(conn, owner))
+    rows, summary = reports.receivables(balances)
     output.render(
         rows,
         RECEIVABLES,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -142,55 +142,66 @@ def abc_tier(revenue: int, above: int, total: int) -> str:
     return "C"
 
 
-def customer_tiers(customers: Iterable[Mapping[str, Any]], *, as_of: dt.date, owner: str | None = None) -> list[Row]:
-    """Rank customers by revenue (ties: by name, then id, for the listing order only) and
-    give each its share, cumulative share, ABC tier and RFM figures.
+def abc_tiers(levels: Iterable[Mapping[str, Any]]) -> tuple[dict[int, str], int]:
+    """Each revenue level's tier, and the total revenue: ``levels`` carry ``revenue`` and
+    ``customers`` (how many brought that much; several rows may share a level). The
+    customers ranked above a level are those of the levels with more revenue."""
+    counts: Counter[int] = Counter()
+    for level in levels:
+        counts[level["revenue"]] += level["customers"]
+    total = sum(revenue * n for revenue, n in counts.items())
+    tiers, above = {}, 0
+    for revenue in sorted(counts, reverse=True):
+        tiers[revenue] = abc_tier(revenue, above, total)
+        above += revenue * counts[revenue]
+    return tiers, total
 
-    ``customers`` carry ``id``, ``customer``, ``owner``, ``current_tier``, ``revenue``
-    (won in the period), ``frequency`` (deals won in the period) and ``last_won`` (the
-    latest of them, ISO date or None). ``recency_days`` counts from ``last_won`` to
-    ``as_of`` (today, or the period's end when the period is over). With ``owner``, only
-    that rep's customers are returned, tiered and shared among every customer all the same.
+
+def customer_tiers(ranked: Iterable[Mapping[str, Any]], *, tiers: Mapping[int, str], total: int, as_of: dt.date) -> Iterator[Row]:
+    """Each customer's share, cumulative share, ABC tier and RFM figures, streamed.
+
+    ``ranked`` customers come by revenue, most first (ties: by name, then id, for the
+    listing order only), and carry ``id``, ``customer``, ``owner``, ``current_tier``,
+    ``revenue`` (won in the period), ``frequency`` (deals won in the period),
+    ``last_won`` (the latest of them, ISO date or None) and ``running`` (the revenue of
+    every customer up to this one). ``tiers`` and ``total`` come from ``abc_tiers``.
+    ``recency_days`` counts from ``last_won`` to ``as_of`` (today, or the period's end
+    when the period is over).
     """
-    ranked = sorted(customers, key=lambda c: (-c["revenue"], c["customer"].casefold(), c["id"]))
-    total = sum(c["revenue"] for c in ranked)
-    rows = []
-    running = above = 0
-    previous = None
     for c in ranked:
-        if c["revenue"] != previous:  # a new rank: everyone so far is above it
-            above, previous = running, c["revenue"]
-        running += c["revenue"]
         last_won = c["last_won"]
-        rows.append(
-            {
-                "id": c["id"],
-                "customer": c["customer"],
-                "owner": c["owner"],
-                "tier": abc_tier(c["revenue"], above, total),
-                "current_tier": c["current_tier"],
-                "recency_days": (as_of - dt.date.fromisoformat(last_won)).days if last_won else None,
-                "frequency": c["frequency"],
-                "monetary": c["revenue"],
-                "revenue": c["revenue"],
-                "share": ratio(c["revenue"], total),
-                "cumulative_share": ratio(running, total),
-            }
-        )
-    if owner is not None:
-        rows = [row for row in rows if row["owner"] == owner]
-    return rows
+        yield {
+            "id": c["id"],
+            "customer": c["customer"],
+            "owner": c["owner"],
+            "tier": tiers[c["revenue"]],
+            "current_tier": c["current_tier"],
+            "recency_days": (as_of - dt.date.fromisoformat(last_won)).days if last_won else None,
+            "frequency": c["frequency"],
+            "monetary": c["revenue"],
+            "revenue": c["revenue"],
+            "share": ratio(c["revenue"], total),
+            "cumulative_share": ratio(c["running"], total),
+        }
 
 
-def tier_summary(rows: Iterable[Mapping[str, Any]]) -> Row:
-    """How many customers fall in each computed tier, and their revenue."""
-    rows = list(rows)
-    counts = Counter(row["tier"] for row in rows)
+def tier_summary(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> Row:
+    """How many of the customers shown (``owned`` of each level) fall in each computed
+    tier, and their revenue."""
+    levels = list(levels)
+    counts = Counter()
+    for level in levels:
+        counts[tiers[level["revenue"]]] += level["owned"]
     return {
-        "customers": len(rows),
-        "revenue": sum(row["revenue"] for row in rows),
+        "customers": sum(level["owned"] for level in levels),
+        "revenue": sum(level["revenue"] * level["owned"] for level in levels),
         **{f"tier_{tier.lower()}": counts[tier] for tier in TIERS},
     }
+
+
+def changes_count(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> int:
+    """How many customers a classification would move to another tier."""
+    return sum(level["customers"] for level in levels if tiers[level["revenue"]] != level["current_tier"])
 
 
 def tier_changes(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
@@ -198,12 +209,13 @@ def tier_changes(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
     return {row["id"]: row["tier"] for row in rows if row["tier"] != row["current_tier"]}
 
 
-def tier_counts(rows: Iterable[Mapping[str, Any]]) -> list[Row]:
+def tier_counts(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> list[Row]:
     """Customers per tier before (stored) and after (computed) a classification; the last
     row (``tier`` None) counts the customers without one."""
-    rows = list(rows)
-    before = Counter(row["current_tier"] for row in rows)
-    after = Counter(row["tier"] for row in rows)
+    before, after = Counter(), Counter()
+    for level in levels:
+        before[level["current_tier"]] += level["customers"]
+        after[tiers[level["revenue"]]] += level["customers"]
     return [{"tier": tier, "before": before[tier], "after": after[tier]} for tier in (*TIERS, None)]
 
 
@@ -296,50 +308,35 @@ def lost(figures: Iterable[Mapping[str, Any]]) -> tuple[list[Row], Row]:
 # ---------------------------------------------------------------- receivables
 
 
-def age_bucket(age_days: int) -> str:
-    """``0_30``, ``31_60``, ``61_90`` or ``over_90`` for a balance ``age_days`` old."""
-    for key, upto in AGEING:
-        if upto is None or age_days <= upto:
-            return key
-    raise AssertionError("unreachable")
+def age_limits(today: dt.date) -> list[tuple[str, str | None]]:
+    """The ageing buckets, youngest first, each with the earliest won date it holds (ISO;
+    None: any): a balance ``age_days`` old at ``today`` falls in the first bucket whose
+    limit it is within (``0_30``: up to 30 days, … ``over_90``)."""
+    return [(key, None if upto is None else (today - dt.timedelta(days=upto)).isoformat()) for key, upto in AGEING]
 
 
-def receivables(balances: Iterable[Mapping[str, Any]], *, today: dt.date) -> tuple[list[Row], Row]:
-    """Per customer with an outstanding balance on won deals, largest first.
+def receivables(balances: Iterable[Mapping[str, Any]]) -> tuple[Iterator[Row], Row]:
+    """Per customer with an outstanding balance on won deals, largest first, streamed; the
+    summary fills in as the rows go past.
 
-    ``balances`` are grouped by customer and won date: ``id``, ``customer``,
-    ``credit_limit``, ``won_on``, ``billed``, ``paid`` and ``outstanding`` (each deal's
-    unpaid rest, never below 0). Each balance lands in the bucket of its age at ``today``;
-    ``over_limit`` is outstanding above the credit limit (False when there is no limit).
+    ``balances`` are per customer, in that order: ``customer``, ``credit_limit``,
+    ``billed``, ``paid``, ``outstanding`` (each deal's unpaid rest, never below 0) and the
+    outstanding per age bucket (``age_limits``); ``over_limit`` is outstanding above the
+    credit limit (False when there is no limit).
     """
-    customers: dict[int, Row] = {}
-    buckets: dict[str, str] = {}  # won date → bucket: far fewer dates than deals
-    for b in balances:
-        row = customers.get(b["id"])
-        if row is None:
-            row = customers[b["id"]] = {
-                "customer": b["customer"],
-                "billed": 0,
-                "paid": 0,
-                "outstanding": 0,
-                **{key: 0 for key, _ in AGEING},
-                "credit_limit": b["credit_limit"],
-            }
-        row["billed"] += b["billed"]
-        row["paid"] += b["paid"]
-        row["outstanding"] += b["outstanding"]
-        won_on = b["won_on"]
-        if won_on not in buckets:
-            buckets[won_on] = age_bucket((today - dt.date.fromisoformat(won_on)).days)
-        row[buckets[won_on]] += b["outstanding"]
-    rows = [row for row in customers.values() if row["outstanding"] > 0]
-    for row in rows:
-        row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
-    rows.sort(key=lambda r: (-r["outstanding"], r["customer"].casefold()))
     keys = ("billed", "paid", "outstanding", *(key for key, _ in AGEING))
-    summary = {
-        "customers": len(rows),
-        **_totals(rows, keys),
-        "over_limit": sum(1 for row in rows if row["over_limit"]),
-    }
-    return rows, summary
+    summary: Row = {"customers": 0, **{key: 0 for key in keys}, "over_limit": 0}
+
+    def rows() -> Iterator[Row]:
+        for b in balances:
+            if b["outstanding"] <= 0:
+                continue
+            row = {"customer": b["customer"], **{key: b[key] for key in keys}, "credit_limit": b["credit_limit"]}
+            row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
+            summary["customers"] += 1
+            for key in keys:
+                summary[key] += row[key]
+            summary["over_limit"] += row["over_limit"]
+            yield row
+
+    return rows(), summary

@@ -220,22 +220,16 @@ def delete(conn: sqlite3.Connection, activity_id: int) -> None:
     conn.execute("DELETE FROM activity WHERE id = ?", [activity_id])
 
 
-def listing(
-    conn: sqlite3.Connection,
-    *,
-    customer_id: int | None = None,
-    deal_id: int | None = None,
-    owner_id: int | None = None,
-    state: str | None = None,
-    kind: str | None = None,
-    period: parse.Period | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Activities, streamed: open ones soonest due first, then done ones most recent first.
-
-    ``state``: ``open`` or ``done``. ``period`` filters on the activity's date: when it was
-    done, or for an open one when it is due. Two queries, each in the order of its index
-    (``activity_open_due``, ``activity_done``), so the first rows come without a sort of all.
-    """
+def _list_parts(
+    customer_id: int | None,
+    deal_id: int | None,
+    owner_id: int | None,
+    state: str | None,
+    kind: str | None,
+    period: parse.Period | None,
+) -> list[tuple[str, list[Any], str]]:
+    """``listing``'s two parts, open then done: each one's conditions, their parameters
+    and its order (that of its index: ``activity_open_due``, ``activity_done``)."""
     where, params = [], []
     for column, value in (("a.customer_id", customer_id), ("a.deal_id", deal_id), ("a.owner_id", owner_id), ("a.type", kind)):
         if value is not None:
@@ -246,12 +240,61 @@ def listing(
         parts.append(("a.done_at IS NULL", "a.due", "ORDER BY a.due, a.id"))
     if state != "open":
         parts.append(("a.done_at IS NOT NULL", "a.done_at", "ORDER BY a.done_at DESC, a.id DESC"))
+    result = []
     for condition, date_column, order in parts:
         clauses, values = [*where, condition], list(params)
         if period is not None:
             clauses.append(f"{date_column} BETWEEN ? AND ?")
             values += [period.start.isoformat(), period.end.isoformat()]
-        for row in conn.execute(f"{LIST_SQL} WHERE {' AND '.join(clauses)} {order}", values):
+        result.append((" AND ".join(clauses), values, order))
+    return result
+
+
+def listing(
+    conn: sqlite3.Connection,
+    *,
+    customer_id: int | None = None,
+    deal_id: int | None = None,
+    owner_id: int | None = None,
+    state: str | None = None,
+    kind: str | None = None,
+    period: parse.Period | None = None,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Activities, streamed: open ones soonest due first, then done ones most recent first;
+    the first ``limit`` of them (all: None).
+
+    ``state``: ``open`` or ``done``. ``period`` filters on the activity's date: when it was
+    done, or for an open one when it is due. Two queries, each in the order of its index
+    (``activity_open_due``, ``activity_done``), so the first rows come without a sort of all.
+    """
+    left = limit
+    for clause, values, order in _list_parts(customer_id, deal_id, owner_id, state, kind, period):
+        if left is not None:
+            if left <= 0:
+                return
+            order, values = f"{order} LIMIT ?", [*values, left]
+        for row in conn.execute(f"{LIST_SQL} WHERE {clause} {order}", values):
             item = dict(row)
             item["recurrence"] = recurrence.describe(item["recurrence"])
+            if left is not None:
+                left -= 1
             yield item
+
+
+def count(
+    conn: sqlite3.Connection,
+    *,
+    customer_id: int | None = None,
+    deal_id: int | None = None,
+    owner_id: int | None = None,
+    state: str | None = None,
+    kind: str | None = None,
+    period: parse.Period | None = None,
+) -> int:
+    """How many activities ``listing`` gives with the same filters (every activity has its
+    customer: the count needs no join)."""
+    return sum(
+        conn.execute(f"SELECT count(*) FROM activity a WHERE {clause}", values).fetchone()[0]
+        for clause, values, _ in _list_parts(customer_id, deal_id, owner_id, state, kind, period)
+    )

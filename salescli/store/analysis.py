@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from salescli.parse import Period
@@ -39,6 +40,11 @@ def _owned_by(column: str, rep_id: int | None) -> Clause:
     if rep_id is None:
         return "1", []
     return f"{column} = ?", [rep_id]
+
+
+def _casefold(conn: sqlite3.Connection) -> None:
+    """``casefold(text)`` in SQL: Python's, so that names sort as the reports always sorted them."""
+    conn.create_function("casefold", 1, str.casefold, deterministic=True)
 
 
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -112,23 +118,77 @@ def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | N
 # ---------------------------------------------------------------- customers
 
 
-def customer_revenue(conn: sqlite3.Connection, period: Period | None) -> list[dict[str, Any]]:
-    """Every customer with its owner, stored tier, and the revenue, count and latest date
-    of its deals won in the period (0, 0 and NULL when none)."""
-    closed, closed_args = _on_dates("d.closed_at", period)
-    sql = f"""
-    SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier,
-           COALESCE(w.revenue, 0) AS revenue, COALESCE(w.frequency, 0) AS frequency, w.last_won
-    FROM customer c
-    LEFT JOIN rep r ON r.id = c.owner_id
-    LEFT JOIN (
-        SELECT d.customer_id, SUM(d.amount) AS revenue, COUNT(*) AS frequency, MAX(d.closed_at) AS last_won
-        FROM deal d JOIN stage s ON s.id = d.stage_id
-        WHERE s.kind = 'won' AND {closed}
-        GROUP BY d.customer_id
-    ) w ON w.customer_id = c.id
+def _won_by_customer(period: Period | None) -> Clause:
+    """A ``won`` CTE: per customer with a deal won in the period, its revenue, count and
+    latest won date. Through the ``deal_stage`` index: only the won deals are read."""
+    closed, closed_args = _on_dates("closed_at", period)
+    return f"""
+    WITH won AS (
+        SELECT customer_id, SUM(amount) AS revenue, COUNT(*) AS frequency, MAX(closed_at) AS last_won
+        FROM deal WHERE stage_id IN (SELECT id FROM stage WHERE kind = 'won') AND {closed}
+        GROUP BY customer_id
+    )""", closed_args
+
+
+def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None) -> list[dict[str, Any]]:
+    """The customers grouped by the revenue they brought in the period (0: none) and their
+    stored tier: how many, and how many of them ``owner_id`` owns (all: None). A few
+    thousand rows where there are a million customers: enough to tier everyone."""
+    won, won_args = _won_by_customer(period)
+    owned = "1" if owner_id is None else "c.owner_id IS ?"
+    sql = f"""{won}
+    SELECT COALESCE(w.revenue, 0) AS revenue, c.tier AS current_tier, COUNT(*) AS customers, SUM({owned}) AS owned
+    FROM customer c LEFT JOIN won w ON w.customer_id = c.id
+    GROUP BY 1, 2
     """
-    return _dicts(conn.execute(sql, closed_args))
+    return _dicts(conn.execute(sql, [*won_args, *([] if owner_id is None else [owner_id])]))
+
+
+RANKED = """{won}
+SELECT c.id, c.customer, r.handle AS owner, c.current_tier, c.revenue, c.frequency, c.last_won, {running} AS running
+FROM (
+    SELECT c.id, c.name AS customer, c.owner_id, c.tier AS current_tier,
+           COALESCE(w.revenue, 0) AS revenue, COALESCE(w.frequency, 0) AS frequency, w.last_won,
+           casefold(c.name) AS name_key{window}
+    FROM customer c LEFT JOIN won w ON w.customer_id = c.id
+) c
+LEFT JOIN rep r ON r.id = c.owner_id
+WHERE {owner}
+ORDER BY c.revenue DESC, c.name_key, c.id
+"""
+# the revenue of every customer up to this one, in the order above
+RUNNING_WINDOW = """,
+           SUM(COALESCE(w.revenue, 0)) OVER (
+               ORDER BY COALESCE(w.revenue, 0) DESC, casefold(c.name), c.id ROWS UNBOUNDED PRECEDING
+           ) AS running"""
+
+
+def ranked_customers(
+    conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every customer (or those ``owner_id`` owns), streamed by revenue won in the period,
+    most first (ties: by name case-folded, then id): its owner, stored tier, revenue,
+    won-deal count and latest won date (0, 0 and NULL when none), and ``running``: the
+    revenue of every customer up to it in that order, whoever owns them. The first
+    ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
+    _casefold(conn)
+    won, won_args = _won_by_customer(period)
+    owner, owner_args = _owned_by("c.owner_id", owner_id)
+    windowed = owner_id is not None
+    sql = RANKED.format(
+        won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
+    )
+    if limit is not None:
+        sql += "LIMIT ?"
+    cursor = conn.execute(sql, [*won_args, *owner_args, *([] if limit is None else [limit])])
+    names = [d[0] for d in cursor.description]
+    running = 0
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        if not windowed:  # every customer is here: the sum runs over the rows themselves
+            running += row["revenue"]
+            row["running"] = running
+        yield row
 
 
 def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
@@ -146,7 +206,7 @@ def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) 
 def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
     """Per channel (lowercased; NULL: none): customers added, deals created, won and lost
     deals closed and the revenue won in the period. A deal's channel is its own source,
-    else its customer's."""
+    else its customer's (looked up only for a deal without one)."""
     added, added_args = _on_timestamps("created_at", period)
     created, created_args = _on_timestamps("d.created_at", period)
     closed, closed_args = _on_dates("d.closed_at", period)
@@ -160,14 +220,15 @@ def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int 
                0 AS lost, 0 AS revenue
         FROM customer WHERE {added} AND {owner}
         UNION ALL
-        SELECT lower(COALESCE(NULLIF(trim(d.source), ''), NULLIF(trim(c.source), ''))),
+        SELECT lower(COALESCE(NULLIF(trim(d.source), ''),
+                              (SELECT NULLIF(trim(c.source), '') FROM customer c WHERE c.id = d.customer_id))),
                0, created, won, lost, CASE WHEN won THEN d.amount ELSE 0 END
         FROM (
-            SELECT d.*, ({created}) AS created,
+            SELECT d.source, d.customer_id, d.amount, ({created}) AS created,
                    (s.kind = 'won' AND {closed}) AS won, (s.kind = 'lost' AND {closed}) AS lost
             FROM deal d JOIN stage s ON s.id = d.stage_id
             WHERE {deal_owner}
-        ) d JOIN customer c ON c.id = d.customer_id
+        ) d
         WHERE created OR won OR lost
     )
     GROUP BY source
@@ -217,21 +278,39 @@ def lost_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | 
 # ---------------------------------------------------------------- receivables
 
 
-def won_balances(conn: sqlite3.Connection, rep_id: int | None = None) -> list[dict[str, Any]]:
-    """Won deals grouped by customer and won date: billed, paid and outstanding (each
-    deal's unpaid rest, never below 0), for the customers the rep owns (all: None)."""
+def receivable_balances(
+    conn: sqlite3.Connection, age_limits: list[tuple[str, str | None]], rep_id: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Per customer with money outstanding on won deals (each deal's unpaid rest, never
+    below 0), for the customers the rep owns (all: None), streamed, the most outstanding
+    first (ties: by name case-folded, then id): billed, paid and outstanding, and the outstanding by age of the won date: ``age_limits``
+    are the buckets, youngest first, each with the earliest won date it holds (None: any)."""
     owner, owner_args = _owned_by("c.owner_id", rep_id)
+    buckets, bucket_args, previous = [], [], None
+    for key, earliest in age_limits:
+        younger = "" if previous is None else " AND o.won_on < ?"
+        older = "1" if earliest is None else "o.won_on >= ?"
+        buckets.append(f'SUM(CASE WHEN {older}{younger} THEN o.outstanding ELSE 0 END) AS "{key}"')
+        bucket_args += [*([] if earliest is None else [earliest]), *([] if previous is None else [previous])]
+        previous = earliest
     sql = f"""
-    WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id)
-    SELECT c.id, c.name AS customer, c.credit_limit,
-           COALESCE(d.closed_at, date(d.created_at)) AS won_on,
-           SUM(d.amount) AS billed, SUM(COALESCE(p.paid, 0)) AS paid,
-           SUM(MAX(d.amount - COALESCE(p.paid, 0), 0)) AS outstanding
-    FROM deal d
-    JOIN stage s ON s.id = d.stage_id
-    JOIN customer c ON c.id = d.customer_id
-    LEFT JOIN paid p ON p.deal_id = d.id
-    WHERE s.kind = 'won' AND {owner}
-    GROUP BY c.id, won_on
+    WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id),
+    owed AS (
+        SELECT d.customer_id, d.amount AS billed, COALESCE(p.paid, 0) AS paid,
+               MAX(d.amount - COALESCE(p.paid, 0), 0) AS outstanding,
+               COALESCE(d.closed_at, date(d.created_at)) AS won_on
+        FROM deal d LEFT JOIN paid p ON p.deal_id = d.id
+        WHERE d.stage_id IN (SELECT id FROM stage WHERE kind = 'won')
+    )
+    SELECT c.id, c.name AS customer, c.credit_limit, SUM(o.billed) AS billed, SUM(o.paid) AS paid,
+           SUM(o.outstanding) AS outstanding, {", ".join(buckets)}
+    FROM owed o JOIN customer c ON c.id = o.customer_id
+    WHERE {owner}
+    GROUP BY c.id
+    HAVING SUM(o.outstanding) > 0
+    ORDER BY outstanding DESC, casefold(c.name), c.id
     """
-    return _dicts(conn.execute(sql, owner_args))
+    _casefold(conn)
+    cursor = conn.execute(sql, [*bucket_args, *owner_args])
+    names = [d[0] for d in cursor.description]
+    return (dict(zip(names, row, strict=True)) for row in cursor)

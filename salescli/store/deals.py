@@ -76,8 +76,8 @@ def _money(conn: sqlite3.Connection, cents: int) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def list_query(where: Filter) -> tuple[str, list[Any]]:
-    """The SQL of ``deal list`` (separate so the query plan can be checked)."""
+def _conditions(where: Filter) -> tuple[str, list[Any]]:
+    """``WHERE …`` (or nothing) for the deals matching ``where``, and its parameters."""
     conditions, params = [], []
     for column, value in (
         ("d.stage_id", where.stage_id),
@@ -96,15 +96,31 @@ def list_query(where: Filter) -> tuple[str, list[Any]]:
         )
         bounds = [where.closing.start.isoformat(), where.closing.end.isoformat()]
         params += bounds * 2
-    sql = SELECT + (" WHERE " + " AND ".join(conditions) if conditions else "") + ORDER
+    return (" WHERE " + " AND ".join(conditions) if conditions else ""), params
+
+
+def list_query(where: Filter, limit: int | None = None) -> tuple[str, list[Any]]:
+    """The SQL of ``deal list`` (separate so the query plan can be checked): the first
+    ``limit`` deals (all: None). A limit keeps the sort to that many rows."""
+    clause, params = _conditions(where)
+    sql = SELECT + clause + ORDER
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
     return sql, params
 
 
-def listing(conn: sqlite3.Connection, where: Filter) -> Iterator[dict[str, Any]]:
-    """The deals matching ``where``, streamed from the cursor."""
-    sql, params = list_query(where)
+def listing(conn: sqlite3.Connection, where: Filter, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The deals matching ``where``, streamed from the cursor; the first ``limit`` (all: None)."""
+    sql, params = list_query(where, limit)
     for row in conn.execute(sql, params):
         yield dict(row)
+
+
+def count(conn: sqlite3.Connection, where: Filter) -> int:
+    """How many deals ``listing`` gives (every deal has its customer and stage: no join)."""
+    clause, params = _conditions(where)
+    return int(conn.execute("SELECT count(*) FROM deal d" + clause, params).fetchone()[0])
 
 
 def paid(conn: sqlite3.Connection, deal_id: int) -> int:
