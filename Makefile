@@ -32,7 +32,7 @@ lint: $(BIN)/salescli
 	$(BIN)/ruff check salescli tests bench
 
 bench: $(BIN)/salescli
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
