@@ -27,7 +27,7 @@ def migrated_file(tmp_path_factory) -> tuple[list[str], bytes]:
     """An empty database with every migration applied, made once per test process: the
     migrations it has, and its bytes."""
     path = tmp_path_factory.mktemp("migrated") / "empty.db"
-    store.connect(path).close()
+    store.connect(path, create=True).close()
     return list(schema.NAMES), path.read_bytes()
 
 
