@@ -12,29 +12,29 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from salescli import __version__, output, session
-from salescli.commands import (
-    activity,
-    config,
-    customer,
-    dashboard,
-    deal,
-    demo,
-    examples,
-    io,
-    product,
-    remind,
-    rep,
-    report,
-    report_analysis,
-    safety,
-    stage,
-    target,
-)
+from salescli.commands import examples
 from salescli.commands.common import App
+from salescli.commands.lazy import LazyGroup
 from salescli.errors import INTERRUPTED
+
+# Every command under the root, in the order `salescli -h` lists them, and the module in
+# salescli/commands/ that makes it (see LazyGroup).
+GROUPS = ("customer", "deal", "activity", "report", "target", "rep", "product", "stage", "config")
+COMMANDS = {
+    "init": "config",
+    "dashboard": "dashboard",
+    "demo": "demo",
+    "import": "io",
+    "export": "io",
+    "remind": "remind",
+    "log": "safety",
+    "undo": "safety",
+    "backup": "safety",
+    "restore": "safety",
+    **{group: group for group in GROUPS},
+}
 
 
 # The usage error of typer's bundled Click (unknown option, missing argument, …), reached
@@ -42,10 +42,13 @@ from salescli.errors import INTERRUPTED
 _ClickUsageError = typer.BadParameter.__mro__[1]
 
 
-class RootGroup(TyperGroup):
-    """The root group: remembers the command line after the global options (the same
-    under the console script and under ``typer.testing.CliRunner``) for the command log,
-    and says a usage error in two lines."""
+class RootGroup(LazyGroup):
+    """The root group: builds only the command that runs, remembers the command line
+    after the global options (the same under the console script and under
+    ``typer.testing.CliRunner``) for the command log, and says a usage error in two lines."""
+
+    modules = COMMANDS
+    groups = GROUPS
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         session.remember_command(args)
@@ -82,9 +85,10 @@ app = App(
     name="salescli",
     cls=RootGroup,
     help="A sales tracker for small businesses: customers, deals, follow-ups and targets in one SQLite file.",
-    epilog=(
+    epilog=examples.with_examples(
         "Exit status: 0 success, 1 a failed operation, 2 a usage error, 3 `report due --check` found work, "
-        "130 interrupted (nothing was written)."
+        "130 interrupted (nothing was written).",
+        (),
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=True,
@@ -108,25 +112,6 @@ def root(
     ] = False,
 ) -> None:
     session.configure(db)
-
-
-for module, name in (
-    (customer, "customer"),
-    (deal, "deal"),
-    (activity, "activity"),
-    (report, "report"),
-    (target, "target"),
-    (rep, "rep"),
-    (product, "product"),
-    (stage, "stage"),
-    (config, "config"),
-):
-    app.add_typer(module.app, name=name)
-
-for module in (config, dashboard, demo, io, remind, safety):
-    module.register(app)
-report_analysis.register_customer(customer.app)
-examples.attach(app)
 
 
 def main() -> None:

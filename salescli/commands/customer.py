@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from salescli import output, parse, session
+from salescli.commands import report_analysis
 from salescli.commands.common import (
     App,
     CreatedOption,
@@ -381,3 +382,7 @@ def duplicates(fmt: FormatOption = None, wide: WideOption = False, limit: LimitO
     """
     rows = customers.duplicates(session.connection())
     output.render(rows, DUPLICATE_COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No likely duplicates.")
+
+
+# `customer classify` shares its figures with the analysis reports, so it lives with them.
+report_analysis.register_customer(app)

@@ -152,16 +152,18 @@ def format_examples(lines: tuple[str, ...]) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+def with_examples(epilog: Any, path: tuple[str, ...]) -> str:
+    """``epilog`` (if any) followed by the examples of the command or group at ``path``."""
+    texts = (epilog if isinstance(epilog, str) else "", format_examples(EXAMPLES[" ".join(path)]))
+    return "\n\n".join(text for text in texts if text)
+
+
 def attach(app: Any, prefix: tuple[str, ...] = ()) -> None:
-    """Put each command's examples at the end of its help (the epilog), groups too."""
-    path = " ".join(prefix)
-    if path in EXAMPLES:
-        epilog = app.info.epilog if isinstance(app.info.epilog, str) else ""
-        app.info.epilog = "\n\n".join(text for text in (epilog, format_examples(EXAMPLES[path])) if text)
+    """Put the examples of each command and group of ``app`` (a Typer app at ``prefix``)
+    at the end of its help (the epilog); every one has some: tests/test_help.py."""
     for command in app.registered_commands:
-        name = command.name or command.callback.__name__
-        lines = EXAMPLES.get(" ".join((*prefix, name)))  # every command has some: tests/test_help.py
-        if lines:
-            command.epilog = format_examples(lines)
+        command.epilog = with_examples(None, (*prefix, command.name or command.callback.__name__))
     for group in app.registered_groups:
-        attach(group.typer_instance, (*prefix, group.name))
+        path = (*prefix, group.name)
+        group.typer_instance.info.epilog = with_examples(group.typer_instance.info.epilog, path)
+        attach(group.typer_instance, path)
