@@ -36,7 +36,7 @@ def recomputed(conn: sqlite3.Connection) -> list[int]:
 @pytest.fixture
 def shop(tmp_path: Path) -> sqlite3.Connection:
     """A migrated file with customers 1–4, autocommit, foreign keys off (another tool)."""
-    conn = store.connect(tmp_path / "uncontacted.db")
+    conn = store.connect(tmp_path / "uncontacted.db", create=True)
     conn.isolation_level = None
     conn.execute("PRAGMA foreign_keys = OFF")
     for customer in (1, 2, 3, 4):
