@@ -107,13 +107,6 @@ WHERE a.done_at IS NULL AND a.due <= ?
 ORDER BY a.due, a.id
 """
 
-UNCONTACTED_SQL = """
-SELECT c.id, c.name, c.created_at FROM customer c
-WHERE c.created_at < ? AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.customer_id = c.id)
-ORDER BY c.created_at
-"""
-
-
 def test_due_follow_ups_read_the_open_due_index(conn):
     assert_uses_index(conn, DUE_SQL, ("2026-11-30",), index="activity_open_due")
     assert_uses_index(conn, DUE_SQL.replace("a.due <= ?", "a.due <= ? AND a.owner_id = ?"), ("2026-11-30", 2),
@@ -129,10 +122,6 @@ def test_without_indexed_by_the_due_query_may_take_another_index(conn):
     plan = query_plan(conn, DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
     assert not full_scans(conn, DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
     assert any("activity_open_due" in line or "activity_done" in line for line in plan)
-
-
-def test_uncontacted_leads_look_activities_up_by_customer(conn):
-    assert_uses_index(conn, UNCONTACTED_SQL, ("2026-11-22 12:00:00",), index="activity_customer")
 
 
 def test_deals_by_stage_read_the_stage_index(conn):
@@ -265,16 +254,35 @@ def test_report_targets_as_run(monkeypatch, small_file, conn, args):
         assert not any("TEMP B-TREE" in line for line in plan), plan  # grouped in the index's order
 
 
-def test_uncontacted_leads_are_looked_up_in_id_order(monkeypatch, small_file, conn):
-    statements = traced(monkeypatch, small_file, "report", "due")
+@pytest.mark.parametrize("args", [(), ("--owner", "bob")])
+def test_uncontacted_leads_come_from_the_few_customers_without_activity(monkeypatch, small_file, conn, args):
+    """Not a pass over the customers: only those in ``_uncontacted`` (migration m009) are
+    read, each by key; no activity is read at all."""
+    statements = traced(monkeypatch, small_file, "report", "due", *args)
     if statements is None:
         pytest.skip("`salescli report due` is not available yet")
-    (sql,) = [sql for sql in statements if "NOT IN (SELECT customer_id FROM activity)" in sql]
+    (sql,) = [sql for sql in statements if "_uncontacted" in sql]
     plan = query_plan(conn, sql)
-    assert "SCAN c" in plan and "USING INDEX activity_customer FOR IN-OPERATOR" in plan, plan
-    by_owner = traced(monkeypatch, small_file, "report", "due", "--owner", "bob")
-    (sql,) = [sql for sql in by_owner if "NOT IN (SELECT customer_id FROM activity)" in sql]
-    assert any("customer_owner (owner_id=?)" in line for line in query_plan(conn, sql))
+    assert [line for line in plan if line.startswith("SCAN")] == ["SCAN u"], plan
+    assert "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert "SEARCH d USING INDEX deal_customer (customer_id=?)" in plan, plan  # not every won deal
+    assert "activity" not in table_names(sql).values()
+
+
+@pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--days", "0")])
+def test_report_stale_as_run(monkeypatch, small_file, conn, args):
+    """One pass over the open deals (by stage); the last activity and the last stage move of
+    each found by an index seek — never a pass over the activities or the history — and
+    every read of them from the index alone."""
+    statements = traced(monkeypatch, small_file, "report", "stale", *args)
+    if statements is None:
+        pytest.skip("`salescli report stale` is not available yet")
+    (sql,) = [sql for sql in statements if "stage_history" in sql]
+    plan = query_plan(conn, sql)
+    assert not full_scans(conn, sql, tables=("activity", "deal", "stage_history", "customer")), plan
+    assert any("deal_stage" in line or "deal_owner" in line for line in plan), plan
+    for index in ("activity_deal", "activity_customer", "stage_history_deal"):
+        assert any(f"COVERING INDEX {index}" in line for line in plan), (index, plan)
 
 
 def test_customer_search_as_run(monkeypatch, small_file, conn):

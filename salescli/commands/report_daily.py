@@ -270,9 +270,9 @@ def stale(
     conn = session.connection()
     if idle is None:
         idle = store.number_setting(conn, "stale_deal_days")
-    report = daily.stale(*reporting.stale(conn, refs.optional_rep_id(conn, owner)), today, idle)
+    report = daily.Stale(reporting.stale(conn, daily.stale_since(today, idle), refs.optional_rep_id(conn, owner)), today)
     output.render(
-        report.rows,
+        report.rows(),
         STALE,
         fmt=fmt,
         quiet_if_empty=quiet_if_empty,

@@ -386,43 +386,67 @@ def _forecast_row(month: str, won: int | None) -> dict[str, Any]:
 # ---------------------------------------------------------------- stale
 
 
-def stale(deals: Iterable[Row], last_done: Iterable[Row], today: dt.date, idle_days: int) -> Report:
-    """Open deals nobody has worked on for ``idle_days`` or more, most idle first.
+def stale_since(today: dt.date, idle_days: int) -> dt.date:
+    """The last day of life a deal idle for ``idle_days`` or more can have shown."""
+    return today - dt.timedelta(days=idle_days)
 
-    deals:     open deals: ``id``, ``title``, ``customer_id``, ``customer``, ``stage``,
-               ``amount``, ``owner``, ``created`` (date) and ``last_stage`` (last stage entry).
-    last_done: the last done activity's date (``day``) per ``deal_id``, or per
-               ``customer_id`` (for activities on a customer tied to no deal).
 
-    ``last_activity`` is the later of the deal's own last activity and its customer's last
-    deal-less one (work on another deal of the same customer does not count); idle days
-    count from the latest sign of life: that activity, a stage move, or the creation.
+class Stale:
+    """Open deals nobody has worked on for a while, most idle first, streamed (``rows``).
+
+    Idle days count from the latest sign of life (``since``): the deal's last activity
+    (``last_activity``: its own or its customer's on no deal), a stage move, or its creation.
+
+    deals: ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``,
+    ``last_activity`` and ``since``, ordered by ``since`` then ``id`` — a cursor, read once.
     """
-    on_deal, on_customer = {}, {}
-    for row in last_done:
-        if row["deal_id"] is not None:
-            on_deal[row["deal_id"]] = row["day"]
-        else:
-            on_customer[row["customer_id"]] = row["day"]
-    rows = []
-    for deal in deals:
-        activities = [day for day in (on_deal.get(deal["id"]), on_customer.get(deal["customer_id"])) if day]
-        last_activity = max(activities, default=None)
-        since = max(day for day in (last_activity, deal["last_stage"], deal["created"]) if day)
-        days_idle = (today - dt.date.fromisoformat(since)).days
-        if days_idle < idle_days:
-            continue
-        rows.append(
-            {
-                "id": deal["id"],
-                "title": deal["title"],
-                "customer": deal["customer"],
-                "stage": deal["stage"],
-                "amount": deal["amount"],
-                "owner": deal["owner"],
+
+    def __init__(self, deals: Iterable[Row], today: dt.date) -> None:
+        self.today = today
+        self._deals = iter(deals)
+        self._totals = {"deals": 0, "amount": 0}
+        self.summary = StaleSummary(self)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        idle: dict[str, int] = {}  # since → days idle (many deals share a date)
+        for id_, title, customer, stage, amount, owner, last_activity, since in self._deals:
+            days = idle.get(since)
+            if days is None:
+                days = idle[since] = (self.today - dt.date.fromisoformat(since)).days
+            self._count(amount)
+            yield {
+                "id": id_,
+                "title": title,
+                "customer": customer,
+                "stage": stage,
+                "amount": amount,
+                "owner": owner,
                 "last_activity": last_activity,
-                "days_idle": days_idle,
+                "days_idle": days,
             }
-        )
-    rows.sort(key=lambda row: (-row["days_idle"], row["id"]))
-    return Report(rows, {"deals": len(rows), "amount": sum(row["amount"] for row in rows)})
+
+    def _count(self, amount: int) -> None:
+        self._totals["deals"] += 1
+        self._totals["amount"] += amount
+
+    def totals(self) -> dict[str, int]:
+        """How many deals are idle and their amount: those not shown (``--limit``) too."""
+        for row in self._deals:
+            self._count(row["amount"])
+        return self._totals
+
+
+class StaleSummary(Mapping[str, int]):
+    """The summary of a ``Stale`` report, read once its rows have been written."""
+
+    def __init__(self, report: Stale) -> None:
+        self._report = report
+
+    def __getitem__(self, key: str) -> int:
+        return self._report.totals()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._report.totals())
+
+    def __len__(self) -> int:
+        return len(self._report.totals())

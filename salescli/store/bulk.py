@@ -136,8 +136,8 @@ def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TA
 @contextmanager
 def derived_deferred(conn: sqlite3.Connection) -> Iterator[None]:
     """Around a bulk load of the record tables (inside the caller's transaction): drop the
-    triggers that keep the derived tables up to date row by row (``_stage_stay``, migration
-    m004), then build those tables again in one pass and put the triggers back. The
+    triggers that keep the derived tables up to date row by row (``schema.DERIVED_TABLES``),
+    then build those tables again in one pass and put the triggers back. The
     undo record's own triggers stay (``history.bulk_inserts`` deals with them)."""
     marks = ", ".join("?" * len(RECORD_TABLES))
     triggers = conn.execute(
@@ -147,8 +147,9 @@ def derived_deferred(conn: sqlite3.Connection) -> Iterator[None]:
     for name, _ in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
     yield
-    conn.execute("DELETE FROM _stage_stay")
-    conn.execute(schema.STAGE_STAY_FILL)
+    for table, fill in schema.DERIVED_TABLES.items():
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(fill)
     for _, sql in triggers:
         conn.execute(sql)
 

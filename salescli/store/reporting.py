@@ -244,21 +244,22 @@ def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | Non
     has bought has been contacted), oldest first, streaming. A customer with no
     ``created_at`` (an existing customer brought in by an import) is never one of them.
 
-    The customers are read in id order and each is looked up in ``activity_customer``
-    (customer_id order too), so the lookups walk that index from start to end rather than
-    jumping about it (a quarter of the time, at 100,000 customers).
+    The customers with no activity are the few rows of ``_uncontacted``, which the schema
+    keeps up to date (migration m009): no customer else is read (``CROSS JOIN`` keeps
+    SQLite from walking every customer by ``created_at`` instead), and each one's won
+    deals are looked up by customer (``+`` keeps SQLite from reading every won deal of
+    ``deal_stage`` for each).
     """
     params: Params = []
     owned = _owned_by("c.owner_id", owner_id, params)
     won, won_params = _among([s["id"] for s in stages(conn) if s["kind"] == "won"])
     params += [added_before, *won_params]
-    in_id_order = "NOT INDEXED" if owner_id is None else "INDEXED BY customer_owner"  # (owner_id, id)
     return conn.execute(
         f"""
         SELECT c.name AS customer, c.created_at, r.handle AS owner
-        FROM customer c {in_id_order} LEFT JOIN rep r ON r.id = c.owner_id
-        WHERE {owned} AND c.id NOT IN (SELECT customer_id FROM activity) AND c.created_at < ?
-          AND NOT EXISTS (SELECT 1 FROM deal d WHERE d.customer_id = c.id AND d.stage_id {won})
+        FROM _uncontacted u CROSS JOIN customer c ON c.id = u.customer_id LEFT JOIN rep r ON r.id = c.owner_id
+        WHERE {owned} AND c.created_at < ?
+          AND NOT EXISTS (SELECT 1 FROM deal d WHERE d.customer_id = c.id AND +d.stage_id {won})
         ORDER BY c.created_at, c.id
         """,
         params,
@@ -296,43 +297,39 @@ def forecast(
 # ---------------------------------------------------------------- stale
 
 
-def stale(conn: sqlite3.Connection, owner_id: int | None) -> tuple[Iterator[sqlite3.Row], list[sqlite3.Row]]:
-    """Every open deal with its last stage entry and creation date (a streaming cursor),
-    and the date of the last done activity per open deal (``deal_id``) and per customer of
-    an open deal on activities tied to no deal (``customer_id``).
+def stale(conn: sqlite3.Connection, idle_since: dt.date, owner_id: int | None) -> Iterator[sqlite3.Row]:
+    """Open deals with no sign of life after ``idle_since``, most idle first (then by id),
+    streaming: ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``,
+    ``last_activity`` and ``since`` (the date of the latest sign of life).
 
-    The activity dates come from one pass over the table: looking them up deal by deal
-    reads the table at random, which is far slower once there are many open deals.
+    The latest sign of life is the later of the deal's own last activity done and its
+    customer's last one tied to no deal (work on another deal of the same customer does
+    not count), its last stage entry, and its creation. Each is one index seek per open
+    deal (``activity_deal``, ``activity_customer``: migration m009; ``stage_history_deal``),
+    never a pass over the activities; only the idle deals leave SQLite.
     """
-    owned: Params = []
-    open_deals = (
-        "SELECT d.id, d.customer_id FROM deal d JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'open' AND {_owned_by('d.owner_id', owner_id, owned)}"
-    )
-    last_done = conn.execute(
-        f"""
-        SELECT a.deal_id, CASE WHEN a.deal_id IS NULL THEN a.customer_id END AS customer_id,
-               max(a.done_at) AS day
-        FROM activity a NOT INDEXED
-        WHERE a.done_at IS NOT NULL
-          AND (a.deal_id IN (SELECT id FROM ({open_deals}))
-               OR a.deal_id IS NULL AND a.customer_id IN (SELECT customer_id FROM ({open_deals})))
-        GROUP BY 1, 2
-        """,
-        owned * 2,  # open_deals appears twice
-    ).fetchall()
     params: Params = []
-    deals = conn.execute(
+    owned = _owned_by("d.owner_id", owner_id, params)
+    params.append(idle_since.isoformat())
+    return conn.execute(
         f"""
-        SELECT d.id, d.title, d.customer_id, c.name AS customer, s.name AS stage, d.amount,
-               r.handle AS owner, date(d.created_at) AS created,
-               (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage
-        FROM deal d
-        JOIN stage s ON s.id = d.stage_id AND s.kind = 'open'
-        JOIN customer c ON c.id = d.customer_id
-        LEFT JOIN rep r ON r.id = d.owner_id
-        WHERE {_owned_by('d.owner_id', owner_id, params)}
+        WITH signs AS MATERIALIZED (
+            SELECT d.id, d.title, d.customer_id, d.stage_id, d.amount, d.owner_id, date(d.created_at) AS created,
+                   (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage,
+                   nullif(max(coalesce((SELECT max(a.done_at) FROM activity a WHERE a.deal_id = d.id), ''),
+                              coalesce((SELECT max(a.done_at) FROM activity a
+                                        WHERE a.customer_id = d.customer_id AND a.deal_id IS NULL), '')), '')
+                       AS last_activity
+            FROM deal d JOIN stage s ON s.id = d.stage_id
+            WHERE s.kind = 'open' AND {owned}
+        ), idle AS MATERIALIZED (
+            SELECT *, max(coalesce(last_activity, ''), coalesce(last_stage, ''), created) AS since FROM signs
+        )
+        SELECT i.id, i.title, c.name AS customer, s.name AS stage, i.amount, r.handle AS owner, i.last_activity, i.since
+        FROM idle i JOIN stage s ON s.id = i.stage_id JOIN customer c ON c.id = i.customer_id
+        LEFT JOIN rep r ON r.id = i.owner_id
+        WHERE i.since <= ?
+        ORDER BY i.since, i.id
         """,
         params,
     )
-    return deals, last_done

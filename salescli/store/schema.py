@@ -510,3 +510,70 @@ def _rebuild_with_autoincrement(conn: sqlite3.Connection, table: str) -> None:
 
 MIGRATIONS.append(m008_ids_never_reused)
 NAMES.append(m008_ids_never_reused.__name__)
+
+
+# m009: the daily reports at ten times the reference scale (issue 13).
+#
+# * ``_uncontacted``: the customers with no activity at all, kept by the triggers below
+#   whatever writes ``customer`` or ``activity`` (commands, import, merge, undo, another
+#   tool); ``UNCONTACTED_FILL`` rebuilds it. ``report due`` lists the uncontacted
+#   customers from it — a handful of rows — instead of looking every customer up in the
+#   activities (a pass over the customers: 0.3 s at 100,000, ten times that at 1,000,000).
+# * Wider activity indexes, each replacing the narrower one of the same name:
+#   ``activity_deal`` (deal, done) and ``activity_customer`` (customer, deal, done) give the
+#   last activity done on a deal, and on a customer without a deal, in one index seek
+#   each — what ``report stale`` needs per open deal instead of a pass over every activity.
+UNCONTACTED_TABLE = "CREATE TABLE _uncontacted (customer_id INTEGER PRIMARY KEY)"
+
+UNCONTACTED_FILL = """
+INSERT INTO _uncontacted (customer_id)
+SELECT c.id FROM customer c WHERE NOT EXISTS (SELECT 1 FROM activity a WHERE a.customer_id = c.id)
+"""
+
+
+def _uncontacted_again(customer: str) -> str:
+    """The statement for a customer who may have lost their last activity."""
+    return (
+        f"INSERT OR IGNORE INTO _uncontacted (customer_id) SELECT id FROM customer WHERE id = {customer} "
+        f"AND NOT EXISTS (SELECT 1 FROM activity WHERE customer_id = {customer});"
+    )
+
+
+UNCONTACTED_TRIGGERS = [
+    "CREATE TRIGGER uncontacted_customer_insert AFTER INSERT ON customer BEGIN "
+    f"{_uncontacted_again('NEW.id')} END",
+    "CREATE TRIGGER uncontacted_customer_delete AFTER DELETE ON customer BEGIN "
+    "DELETE FROM _uncontacted WHERE customer_id = OLD.id; END",
+    "CREATE TRIGGER uncontacted_customer_update AFTER UPDATE OF id ON customer WHEN OLD.id IS NOT NEW.id BEGIN "
+    f"DELETE FROM _uncontacted WHERE customer_id = OLD.id; {_uncontacted_again('NEW.id')} END",
+    "CREATE TRIGGER uncontacted_activity_insert AFTER INSERT ON activity BEGIN "
+    "DELETE FROM _uncontacted WHERE customer_id = NEW.customer_id; END",
+    "CREATE TRIGGER uncontacted_activity_delete AFTER DELETE ON activity BEGIN "
+    f"{_uncontacted_again('OLD.customer_id')} END",
+    "CREATE TRIGGER uncontacted_activity_update AFTER UPDATE OF customer_id ON activity "
+    "WHEN OLD.customer_id IS NOT NEW.customer_id BEGIN "
+    f"DELETE FROM _uncontacted WHERE customer_id = NEW.customer_id; {_uncontacted_again('OLD.customer_id')} END",
+]
+
+DAILY_INDEXES = """
+DROP INDEX activity_deal;
+CREATE INDEX activity_deal ON activity(deal_id, done_at);
+DROP INDEX activity_customer;
+CREATE INDEX activity_customer ON activity(customer_id, deal_id, done_at);
+"""
+
+# What bulk loads (``bulk.derived_deferred``) build again in one pass: table → its fill.
+DERIVED_TABLES = {"_stage_stay": STAGE_STAY_FILL, "_uncontacted": UNCONTACTED_FILL}
+
+
+def m009_daily_reports_speed(db: Database) -> None:
+    for statement in statements(DAILY_INDEXES):
+        db.execute(statement)
+    db.execute(UNCONTACTED_TABLE)
+    db.execute(UNCONTACTED_FILL)
+    for trigger in UNCONTACTED_TRIGGERS:
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m009_daily_reports_speed)
+NAMES.append(m009_daily_reports_speed.__name__)
