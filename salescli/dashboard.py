@@ -82,6 +82,12 @@ def _chart(kind: str, **options: Any) -> Any:
     return getattr(pygal, kind)(**config)
 
 
+def with_drop(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The funnel's rows with each stage's drop-off: the share of the deals that reached it
+    and went no further (unknown while its conversion is)."""
+    return [{**row, "drop": None if row.get("conversion") is None else 1 - row["conversion"]} for row in rows]
+
+
 def targets_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     """Progress of the team's targets (the reps' when the team has none) against where
     they should be by today (the pace)."""

@@ -12,18 +12,12 @@ from pathlib import Path
 import pytest
 
 from salescli import session, store
+from dbcheck import rows as query
+
 from salescli.commands import common
 from salescli.store import history, schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1.db"
-
-
-def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def new_id(result) -> int:

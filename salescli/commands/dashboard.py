@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 from collections import deque
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -51,7 +51,7 @@ def build(today: dt.date) -> str:
         board.Section("targets", f"Targets for {month.label} and {quarter.label}", targets, report_daily.TARGETS,
                       board.targets_chart(targets), row_class="status",
                       empty="No targets for this month or quarter: salescli target set METRIC VALUE --period this-month"),
-        board.Section("funnel", "Funnel of all deals: how far they got", _with_drop(funnel.rows), FUNNEL_COLUMNS,
+        board.Section("funnel", "Funnel of all deals: how far they got", board.with_drop(funnel.rows), FUNNEL_COLUMNS,
                       board.funnel_chart(funnel.rows), empty="No deals yet."),
         board.Section("due", f"Follow-ups due by {today + dt.timedelta(days=DUE_DAYS)}", due, report_daily.DUE,
                       row_class="bucket", empty="Nothing due, and every new customer has been contacted."),
@@ -67,11 +67,6 @@ def build(today: dt.date) -> str:
 
 FUNNEL_COLUMNS = [*report_daily.FUNNEL[:5], output.Column("drop", "drop-off", kind="ratio"), *report_daily.FUNNEL[5:]]
 AGEING_COLUMNS = [c for c in report_analysis.RECEIVABLES_SUMMARY if c.key != "customers"]
-
-
-def _with_drop(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each stage's drop-off: the share of the deals that reached it and went no further."""
-    return [{**row, "drop": None if row.get("conversion") is None else 1 - row["conversion"]} for row in rows]
 
 
 def dashboard(

@@ -103,9 +103,10 @@ def _send(plan: list[reminders.Reminder], server: reminders.Server, today: dt.da
 
     done: list[str] = []
     refused: list[str] = []
+    at = 0  # the reminder being sent: those from here on are not sent when the server goes
     try:
         with reminders.Mailer(server) as mailer:
-            for reminder in plan:
+            for at, reminder in enumerate(plan):
                 try:
                     mailer.send(reminder.message)
                 except reminders.Mailer.Refused as why:
@@ -117,7 +118,7 @@ def _send(plan: list[reminders.Reminder], server: reminders.Server, today: dt.da
                 done.append(reminder.who)
                 output.done(f"Sent to {reminder.who} ({reminder.recipient}): {reminder.subject}")
     except SalesError as error:
-        left = [r.who for r in plan if r.who not in done and not any(x.startswith(f"{r.who} (") for x in refused)]
+        left = [r.who for r in plan[at:]]
         already = f"sent to {', '.join(done)} (recorded); " if done else "nothing was sent; "
         raise SalesError(f"{error}: {already}not sent to {', '.join(left)}") from None
     if refused:
