@@ -469,7 +469,7 @@ def test_a_backup_that_cannot_be_written_stops_the_import(cli, isolated, tmp_pat
     cli("import", "customers", write(tmp_path / "a.csv", "name\nFirst\n"))
     before, log = counts(isolated), cli("log").stdout
 
-    def disk_full(source, target):
+    def disk_full(source, target, **options):
         target.write_bytes(b"half a copy")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
