@@ -213,8 +213,10 @@ def _copy_committed_file(source: Path, target: Path) -> bool:
 
     Another connection holds the write lock meanwhile, so nothing new is committed, and
     a checkpoint must first have folded every committed page of the write-ahead log into
-    the file (a reader of an older snapshot can keep it from doing so: then False)."""
-    holder = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    the file. False, without waiting, when another command holds the write lock (a backup
+    never waits for a write), or a reader of an older snapshot keeps the checkpoint from
+    finishing."""
+    holder = sqlite3.connect(source, timeout=0, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
         folding = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
