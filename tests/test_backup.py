@@ -134,7 +134,7 @@ def interrupted_backup(tmp_path: Path) -> subprocess.Popen:
     hang = (
         "import time, salescli.store.backup as b\n"
         "copy = b._backup\n"
-        "def slow(source, target):\n"
+        "def slow(source, target, **options):\n"
         "    target.write_bytes(b'half a copy')\n"
         "    time.sleep(60)\n"
         "b._backup = slow\n"

@@ -37,12 +37,13 @@ def counts(path: Path) -> dict[str, int]:
 
 def dump(path: Path) -> list[str]:
     """Every table's rows as SQL text, leaving out when the migrations ran and the command
-    log (which records the commands that built each file)."""
+    log (which records the commands that built each file, and keeps the rows an undo
+    took away for a redo)."""
     conn = sqlite3.connect(path)
     return [
         line
         for line in conn.iterdump()
-        if "_sqlite_migrations" not in line and not line.startswith('INSERT INTO "history_')
+        if "_sqlite_migrations" not in line and not line.startswith(('INSERT INTO "history_', "CREATE TABLE history_saved_"))
     ]
 
 

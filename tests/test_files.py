@@ -115,7 +115,7 @@ def test_an_import_that_fails_leaves_no_rejects_file(cli, isolated, tmp_path, mo
     source = tmp_path / "c.csv"
     source.write_text("name,tier\nGood Co,A\nBad Co,Z\n")
 
-    def disk_full(source, target):
+    def disk_full(source, target, **options):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     working = backups._backup

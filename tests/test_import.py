@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -459,6 +460,31 @@ def test_backup_before_writing_keeps_three(cli, isolated, tmp_path):
     assert (isolated.parent / "sales-20261123-120000.db").exists()
 
 
+def test_the_backup_is_a_copy_of_the_file_unless_a_reader_holds_back_the_checkpoint(cli, isolated, tmp_path, monkeypatch):
+    """The import's backup copies the file byte for byte once a checkpoint has folded every
+    committed page into it; while a reader of an older snapshot keeps the checkpoint from
+    finishing, it copies page by page. Either way it is the database as last committed."""
+    from salescli.store import backup
+
+    copied_whole = []
+    whole_copy = backup._copy_committed_file
+    monkeypatch.setattr(backup, "_copy_committed_file", lambda *paths: copied_whole.append(whole_copy(*paths)) or copied_whole[-1])
+    cli("import", "customers", write(tmp_path / "a.csv", "name\nFirst\n"))
+    reader = sqlite3.connect(isolated)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM customer").fetchone() == (1,)  # a snapshot of one customer
+    cli("customer", "add", "Second")  # committed to the write-ahead log, after the reader's snapshot
+    held = cli("import", "customers", write(tmp_path / "b.csv", "name\nThird\n")).stderr.split("Backed up the database to ")[1].strip()
+    reader.close()
+    whole = cli("import", "customers", write(tmp_path / "c.csv", "name\nFourth\n")).stderr.split("Backed up the database to ")[1].strip()
+    assert copied_whole == [True, False, True]
+    assert query(held, "SELECT name FROM customer ORDER BY id") == [("First",), ("Second",)]
+    assert query(whole, "SELECT name FROM customer ORDER BY id") == [("First",), ("Second",), ("Third",)]
+    for path in (held, whole):
+        assert query(path, "PRAGMA integrity_check") == [("ok",)]
+        assert query(path, "SELECT count(*), command_id FROM history_state") == [(1, None)]
+
+
 def test_no_backup_when_nothing_is_written(cli, isolated, tmp_path):
     seed(isolated)
     cli("import", "customers", write(tmp_path / "c.csv", "name\nAcme Ltd\n"), "--on-conflict", "skip")
@@ -469,7 +495,7 @@ def test_a_backup_that_cannot_be_written_stops_the_import(cli, isolated, tmp_pat
     cli("import", "customers", write(tmp_path / "a.csv", "name\nFirst\n"))
     before, log = counts(isolated), cli("log").stdout
 
-    def disk_full(source, target):
+    def disk_full(source, target, **options):
         target.write_bytes(b"half a copy")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 

@@ -12,7 +12,7 @@ import pytest
 from salescli import session
 from salescli.store import history, schema
 
-from fixtures.sample import seed
+from fixtures.sample import query, seed
 
 NOON = "2026-11-23 12:00:00"
 
@@ -518,3 +518,53 @@ def test_backup_to_a_new_directory_named_with_a_slash(cli, isolated):
     written = Path(cli("backup", f"{folder}/").stdout.strip())
     assert written.parent == folder and written.name.startswith("sales-") and written.suffix == ".db"
     assert sqlite3.connect(written).execute("SELECT handle FROM rep").fetchall() == [("alice",)]
+
+
+def test_undo_and_redo_of_an_import_keep_its_ranges_whole(cli, isolated, tmp_path):
+    """Undo deletes an imported range with one statement, its rows saved whole for a redo
+    (one ``delete-range`` change, not a captured delete per row); the redo puts them back
+    as one ``insert-range``; the derived tables follow; the saved rows go once nothing
+    can redo them."""
+    cli("rep", "add", "alice")
+    cli("customer", "add", "Old Co", "--owner", "alice")
+    before = snapshot(isolated)
+    source = tmp_path / "c.csv"
+    rows = "".join(f"Kunde {n},k{n}@example.com,alice,{'vip; ' if n % 2 else ''}batch {n % 3},{n}.50\n" for n in range(300))
+    source.write_text("name,email,owner,tags,credit_limit\n" + rows, encoding="utf-8")
+    cli("import", "customers", source)
+    after = snapshot(isolated)
+    uncontacted = "SELECT customer_id FROM _uncontacted ORDER BY 1"
+    everyone_uncontacted = "SELECT id FROM customer WHERE NOT EXISTS (SELECT 1 FROM activity WHERE customer_id = customer.id) ORDER BY 1"
+
+    def ops(command_id: int) -> list[tuple]:
+        return query(
+            isolated,
+            "SELECT tbl, op, pk, last_pk FROM history_change WHERE command_id = ? ORDER BY id", [command_id],
+        )
+
+    def saved_tables() -> list[str]:
+        return [name for (name,) in query(isolated, "SELECT name FROM sqlite_master WHERE name LIKE 'history_saved_%' ORDER BY name")]
+
+    assert cli("undo").stdout == (
+        f"Undid #3 `import customers {source}`: 450 customer tags and 300 customers removed.\n"
+    )
+    assert snapshot(isolated) == before
+    assert query(isolated, uncontacted) == query(isolated, everyone_uncontacted) == []  # Old Co has its first-contact task
+    assert ops(4) == [("customer_tag", "delete-range", 1, 301), ("customer", "delete-range", 2, 301)]
+    assert len(saved_tables()) == 2
+    assert cli("undo", "--redo").stdout == (
+        f"Redid #3 `import customers {source}`: 300 customers and 450 customer tags created.\n"
+    )
+    assert snapshot(isolated) == after
+    assert query(isolated, uncontacted) == query(isolated, everyone_uncontacted) and len(query(isolated, uncontacted)) == 300
+    assert ops(5) == [("customer", "insert-range", 2, 301), ("customer_tag", "insert-range", 1, 301)]
+    assert saved_tables() == []  # the undo was taken back: what it saved is gone with it
+    cli("undo")
+    assert snapshot(isolated) == before and len(saved_tables()) == 2
+    cli("rep", "add", "bob")  # a new command: the undo can no longer be redone
+    assert saved_tables() == []
+    assert log_lines(cli)[:3] == [
+        (7, "rep add bob", "1 rep created", False),
+        (6, "undo", "undid #3: 450 customer tags and 300 customers removed", False),
+        (5, "undo --redo", "redid #3: 300 customers and 450 customer tags created", True),
+    ]

@@ -77,7 +77,7 @@ def import_(
 
     def backup() -> Path:
         try:
-            copy = backups.copy(session.connection(), label="import", keep=IMPORT_BACKUPS_KEPT)
+            copy = backups.copy(session.connection(), label="import", keep=IMPORT_BACKUPS_KEPT, check=False)
         except SalesError as error:
             raise SalesError(f"{error}; nothing was imported") from None
         output.message(f"Backed up the database to {copy}")

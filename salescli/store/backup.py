@@ -22,6 +22,7 @@ process is left using the old file, and no old ``-wal`` can be applied to the ne
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 import sqlite3
@@ -78,13 +79,16 @@ def copy(
     label: str = "",
     keep: int | None = None,
     replace: bool = False,
+    check: bool = True,
 ) -> Path:
     """Back the database up to ``destination`` (a file, or a directory to put the default
     name in; default: next to the database). Returns the path written. An existing file
     is replaced only if ``replace``, and never the database or its -wal/-shm/-journal.
 
     ``label`` goes into the default name; ``keep`` (with a default name) then deletes all
-    but the newest ``keep`` copies with that name pattern in that directory.
+    but the newest ``keep`` copies with that name pattern in that directory. ``check=False``
+    (the safety copy an import takes) leaves out reading every page back (``quick_check``):
+    the copy is still known to be a salescli database.
     """
     source = database_file(conn)
     folder, named = source.parent, None
@@ -102,7 +106,7 @@ def copy(
     target = named or default_path(folder, source.stem, moment, label=label)
     with files.partial(target, what="the backup") as temporary:
         try:
-            _backup(source, temporary)
+            _backup(source, temporary, check=check)
         except Damaged as error:
             raise SalesError(f"the database file is damaged ({error}): no backup was written") from None
         except sqlite3.OperationalError as error:  # busy, locked, out of space …
@@ -173,17 +177,20 @@ def _first_problem(problems: list[str]) -> str:
     return f"{lines[0]}{more}" if lines else "unknown problem"
 
 
-def _backup(source: Path, target: Path) -> list[str]:
+def _backup(source: Path, target: Path, *, check: bool = True) -> list[str]:
     """Copy the committed database at ``source`` into the empty file ``target`` and check
-    the copy (``Damaged`` if it fails); returns the migrations it has."""
+    the copy (``Damaged`` if it fails; ``check=False``: only that it is a database);
+    returns the migrations it has."""
     reading = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS)
     try:
+        copied_whole = _copy_committed_file(source, target)
         copied = sqlite3.connect(target)
         try:
             copied.execute("PRAGMA journal_mode = OFF")  # a temporary file: no rollback journal beside it
-            reading.backup(copied)  # all pages in one step: one read transaction, one moment
-            problems = [row[0] for row in copied.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
+            if not copied_whole:
+                reading.backup(copied)  # all pages in one step: one read transaction, one moment
+            problems = [row[0] for row in copied.execute("PRAGMA quick_check" if check else "PRAGMA schema_version")]
+            if check and problems != ["ok"]:
                 raise Damaged(_first_problem(problems))
             try:
                 return _migrations(copied)
@@ -197,6 +204,40 @@ def _backup(source: Path, target: Path) -> list[str]:
         raise Damaged(str(error)) from None
     finally:
         reading.close()
+
+
+def _copy_committed_file(source: Path, target: Path) -> bool:
+    """Copy the file ``source`` byte for byte into ``target`` when it holds the whole
+    committed database (the fast way: the kernel copies, nothing is parsed); False when
+    it may not, and nothing was copied.
+
+    Another connection holds the write lock meanwhile, so nothing new is committed, and
+    a checkpoint must first have folded every committed page of the write-ahead log into
+    the file. False, without waiting, when another command holds the write lock (a backup
+    never waits for a write), or a reader of an older snapshot keeps the checkpoint from
+    finishing."""
+    holder = sqlite3.connect(source, timeout=0, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        folding = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            busy, in_log, folded = folding.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            folding.close()
+        if busy or in_log != folded:
+            return False
+        with open(source, "rb") as reading, open(target, "wb") as writing:
+            size, done = os.fstat(reading.fileno()).st_size, 0
+            while done < size:
+                copied = os.copy_file_range(reading.fileno(), writing.fileno(), size - done)
+                if not copied:
+                    raise OSError(errno.EIO, f"{source} ended early")
+                done += copied
+        return True
+    except sqlite3.OperationalError:  # read-only, busy …: the page by page copy may still work
+        return False
+    finally:
+        holder.close()
 
 
 # ---------------------------------------------------------------- restore

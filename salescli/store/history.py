@@ -26,7 +26,12 @@ Bulk inserts (``import``, the demo generator) avoid the per-row capture with
 ``bulk_inserts(conn, table)``: the block's new rows are recorded as one id range. (A
 trigger costs about 10 µs per inserted customer row just by firing, recording or not,
 which is more than the insert itself; so the block drops the table's insert trigger and
-puts it back, inside the same transaction.)
+puts it back, inside the same transaction.) Undo and redo keep such a range whole, as set
+operations: undoing an ``insert-range`` copies its rows into a table of their own
+(``history_saved_<change id>``) and deletes them with one statement, recorded as one
+``delete-range`` change; undoing that (a redo) inserts them back with one
+``INSERT … SELECT``, recorded as an ``insert-range`` again. Other triggers (the derived
+tables') fire as for any write.
 
 Values are stored with SQLite's ``quote()`` (exact for reals, text, blobs), as a JSON
 object of column → quoted value. Only the changes that can still be replayed are kept:
@@ -49,6 +54,7 @@ from salescli.errors import Invalid
 
 KEEP_COMMANDS = 100
 PREFIX = "history_"  # the history's own tables and triggers (schema.HISTORY)
+RANGE_OPS = ("insert-range", "delete-range")  # changes that record a range of ids at once
 
 
 # ---------------------------------------------------------------- triggers
@@ -184,7 +190,7 @@ def recording(conn: sqlite3.Connection, line: str) -> Iterator[int]:
     conn.execute("UPDATE history_state SET command_id = NULL")
     counts = summarize(conn, command_id)
     if not counts:  # it wrote nothing: not worth a line in the log, nor an undo
-        conn.execute("DELETE FROM history_change WHERE id >= ?", [_span(conn, command_id)[0]])
+        _discard(conn, *_span(conn, command_id))
         conn.execute("DELETE FROM history_command WHERE id = ?", [command_id])
         return
     conn.execute(
@@ -221,15 +227,12 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     column = _range_column(table_shape)
     command_id = current(conn)
     if command_id is None:
-        with _without_insert_trigger(conn, table):
+        with _without_capture(conn, table):
             yield _max(conn, table, column)
         return
     above, rows_before = _max(conn, table, column), _count(conn, table)
-    change_id = conn.execute(
-        "INSERT INTO history_change (command_id, tbl, op, pk) VALUES (?, ?, 'insert-range', ?)",
-        [command_id, table, above + 1],
-    ).lastrowid
-    with _without_insert_trigger(conn, table):
+    change_id = _record_range(conn, "insert-range", table, above + 1, None)
+    with _without_capture(conn, table):
         yield above
     in_range = conn.execute(f"SELECT count(*) FROM {_quote(table)} WHERE {_quote(column)} > ?", [above]).fetchone()[0]
     # rows deleted in the block: older ones (recorded as usual), and the block's own, whose
@@ -252,11 +255,15 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
         conn.execute("DELETE FROM history_change WHERE id = ?", [change_id])
 
 
+CAPTURES = ("insert", "update", "delete")  # the capture triggers of a table, in _trigger_sql's order
+
+
 @contextmanager
-def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[None]:
-    """Drop the table's insert trigger for the block and put it back after. Only inside a
-    transaction: DDL is transactional, so a crash or rollback brings the trigger back too."""
-    trigger = f"{PREFIX}{table}_insert"
+def _without_capture(conn: sqlite3.Connection, table: str, op: str = "insert") -> Iterator[None]:
+    """Drop the table's ``op`` capture trigger for the block and put it back
+    after. Only inside a transaction: DDL is transactional, so a crash or rollback brings
+    the trigger back too."""
+    trigger = f"{PREFIX}{table}_{op}"
     present = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]).fetchone()
     if not (present and conn.in_transaction):
         yield
@@ -266,7 +273,7 @@ def _without_insert_trigger(conn: sqlite3.Connection, table: str) -> Iterator[No
         yield
     finally:
         if conn.in_transaction:
-            conn.execute(_trigger_sql(shape(conn, table))[0])
+            conn.execute(_trigger_sql(shape(conn, table))[CAPTURES.index(op)])
 
 
 def range_floor(conn: sqlite3.Connection, table: str) -> int:
@@ -297,7 +304,7 @@ def _count(conn: sqlite3.Connection, table: str) -> int:
 ROW_SUMMARY_SQL = """
 WITH touched AS (
     SELECT tbl, min(id) AS first, max(id) AS last FROM history_change
-    WHERE id BETWEEN ? AND ? AND op != 'insert-range'{outside_ranges}
+    WHERE id BETWEEN ? AND ? AND op NOT IN ('insert-range', 'delete-range'){outside_ranges}
     GROUP BY tbl, pk
 )
 SELECT touched.tbl, min(touched.first) AS seen, first.op AS first_op, last.op AS last_op, count(*) AS n
@@ -312,24 +319,40 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
     """Net effect of a command per table: ``{table: [created, updated, deleted]}``, in the
     order the tables were first touched. A row created and then changed counts as created;
     created and deleted again counts as nothing; a row of an inserted range counts once,
-    in the range, however it changed afterwards."""
+    in the range, however it changed afterwards, and so does a row of a deleted range,
+    however it changed before (one created before it in the command counts as nothing)."""
     first, last = _span(conn, command_id)
     tallies: list[tuple[int, str, int, int]] = []  # (first seen, table, which count, n)
     ranges = conn.execute(
-        "SELECT id, tbl, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op = 'insert-range'",
-        [first, last],
+        "SELECT id, tbl, op, pk, last_pk FROM history_change WHERE id BETWEEN ? AND ? AND op IN (?, ?)",
+        [first, last, *RANGE_OPS],
     ).fetchall()
     shapes = {table: shape(conn, table) for table in {change["tbl"] for change in ranges}}
     for change in ranges:
-        alive = conn.execute(
-            f"SELECT count(*) FROM {_quote(change['tbl'])} {_range_where(shapes[change['tbl']])}",
-            [change["pk"], change["last_pk"]],
+        table = shapes[change["tbl"]]
+        if change["op"] == "insert-range":
+            alive = conn.execute(
+                f"SELECT count(*) FROM {_quote(table.name)} {_range_where(table)}", [change["pk"], change["last_pk"]]
+            ).fetchone()[0]
+            tallies.append((change["id"], table.name, 0, alive))
+            continue
+        gone = conn.execute(
+            f"SELECT count(*) FROM {_saved(change['id'])} AS saved WHERE {table.key_expr('saved')} NOT IN "
+            "(SELECT pk FROM history_change WHERE id BETWEEN ? AND ? AND tbl = ? AND op = 'insert')",
+            [first, change["id"], table.name],
         ).fetchone()[0]
-        tallies.append((change["id"], change["tbl"], 0, alive))
-    # a change after a range to a row of it is the range's; one before it (a row deleted
-    # before the range started above a lower id) counts on its own
+        seen = conn.execute(  # when the command first touched a row of the range
+            f"SELECT min(id) FROM history_change WHERE id BETWEEN ? AND ? AND tbl = ? AND op NOT IN (?, ?) "
+            f"AND {table.range_value('pk')} BETWEEN ? AND ?",
+            [first, change["id"], table.name, *RANGE_OPS, change["pk"], change["last_pk"]],
+        ).fetchone()[0]
+        tallies.append((min(seen or change["id"], change["id"]), table.name, 2, gone))
+    # a change after an inserted range to a row of it is the range's, and so is a change
+    # before a deleted range; any other (a row deleted before the range started above a
+    # lower id) counts on its own
     outside = "".join(
-        f" AND NOT (CASE WHEN tbl = ? AND id > ? THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
+        f" AND NOT (CASE WHEN tbl = ? AND id {'>' if r['op'] == 'insert-range' else '<'} ? "
+        f"THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
         for r in ranges
     )
     parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["id"], r["pk"], r["last_pk"]))]
@@ -361,7 +384,7 @@ def _prune(conn: sqlite3.Connection, newest: int) -> None:
         [newest, KEEP_COMMANDS - 1],
     ).fetchone()
     if oldest_kept is not None:
-        conn.execute("DELETE FROM history_change WHERE id < ?", [oldest_kept[0]])
+        _discard(conn, 0, oldest_kept[0] - 1)
     if conn.execute("SELECT kind FROM history_command WHERE id = ?", [newest]).fetchone()[0] != "command":
         return
     previous = conn.execute(
@@ -378,7 +401,16 @@ def _prune(conn: sqlite3.Connection, newest: int) -> None:
 
 def _forget(conn: sqlite3.Connection, command_id: int) -> None:
     """Drop the changes of a command that can no longer be replayed."""
-    conn.execute("DELETE FROM history_change WHERE id BETWEEN ? AND ?", _span(conn, command_id))
+    _discard(conn, *_span(conn, command_id))
+
+
+def _discard(conn: sqlite3.Connection, first: int, last: int) -> None:
+    """Delete the changes ``first..last``, and the rows their deleted ranges saved."""
+    for (change_id,) in conn.execute(
+        "SELECT id FROM history_change WHERE id BETWEEN ? AND ? AND op = 'delete-range'", [first, last]
+    ).fetchall():
+        conn.execute(f"DROP TABLE IF EXISTS {_saved(change_id)}")
+    conn.execute("DELETE FROM history_change WHERE id BETWEEN ? AND ?", [first, last])
 
 
 # ---------------------------------------------------------------- the log
@@ -518,31 +550,71 @@ def _replay_backwards(conn: sqlite3.Connection, first: int, last: int, window: i
         if not changes:
             return
         last = changes[-1]["id"] - 1
-        runs: list[tuple[str, str, list[list[Any]]]] = []  # (statement, table, parameters of each row)
+        runs: list[tuple[str, str, list[Any]]] = []  # (statement, table, parameters of each row), or a range change
         for change in changes:
             table = change["tbl"]
             if table not in shapes:
                 shapes[table] = shape(conn, table)
+            if change["op"] in RANGE_OPS:
+                runs.append((change["op"], table, [change]))
+                continue
             statement, parameters = _inverse(shapes[table], change)
             if runs and runs[-1][0] == statement:
                 runs[-1][2].append(parameters)
             else:
                 runs.append((statement, table, [parameters]))
         for statement, table, rows in runs:
-            touched = conn.executemany(statement, rows).rowcount
-            if touched != len(rows) and not statement.endswith(_range_where(shapes[table])):  # a range may have gaps
-                raise Diverged(f"{len(rows) - touched} {table} row(s) missing")
+            if statement == "insert-range":
+                _delete_range(conn, shapes[table], rows[0]["pk"], rows[0]["last_pk"])
+            elif statement == "delete-range":
+                _insert_saved(conn, shapes[table], rows[0])
+            else:
+                touched = conn.executemany(statement, rows).rowcount
+                if touched != len(rows):
+                    raise Diverged(f"{len(rows) - touched} {table} row(s) missing")
 
 
 def _range_where(table: TableShape) -> str:
     return f"WHERE {_quote(table.range_column or 'rowid')} BETWEEN ? AND ?"
 
 
+def _saved(change_id: int) -> str:
+    """The table that holds the rows a ``delete-range`` change took away."""
+    return _quote(f"{PREFIX}saved_{int(change_id)}")
+
+
+def _record_range(conn: sqlite3.Connection, op: str, table: str, first: int, last: int) -> int:
+    return int(
+        conn.execute(
+            "INSERT INTO history_change (command_id, tbl, op, pk, last_pk) SELECT command_id, ?, ?, ?, ? FROM history_state",
+            [table, op, first, last],
+        ).lastrowid
+        or 0
+    )
+
+
+def _delete_range(conn: sqlite3.Connection, table: TableShape, first: int, last: int) -> None:
+    """Take an inserted range back: its rows (a range may have gaps) saved whole, then
+    deleted with one statement, as one ``delete-range`` change."""
+    change_id = _record_range(conn, "delete-range", table.name, first, last)
+    conn.execute(f"CREATE TABLE {_saved(change_id)} AS SELECT * FROM {_quote(table.name)} {_range_where(table)}", [first, last])
+    with _without_capture(conn, table.name, "delete"):
+        conn.execute(f"DELETE FROM {_quote(table.name)} {_range_where(table)}", [first, last])
+
+
+def _insert_saved(conn: sqlite3.Connection, table: TableShape, change: sqlite3.Row) -> None:
+    """Take a deleted range back: its saved rows inserted again with one statement, as one
+    ``insert-range`` change (no other row can have those ids: they are never reused)."""
+    saved = _saved(change["id"])
+    columns = ", ".join(_quote(row[1]) for row in conn.execute(f"PRAGMA table_info({saved})"))
+    with _without_capture(conn, table.name):
+        conn.execute(f"INSERT INTO {_quote(table.name)} ({columns}) SELECT {columns} FROM {saved}")
+    _record_range(conn, "insert-range", table.name, change["pk"], change["last_pk"])
+
+
 def _inverse(table: TableShape, change: sqlite3.Row) -> tuple[str, list[Any]]:
-    """The statement (and its parameters) that takes one change back."""
+    """The statement (and its parameters) that takes one (row's) change back."""
     name = _quote(table.name)
-    if change["op"] == "insert-range":
-        return f"DELETE FROM {name} {_range_where(table)}", [change["pk"], change["last_pk"]]
     key = table.key_values(change["pk"])
     if change["op"] == "insert":
         return f"DELETE FROM {name} WHERE {table.key_where()}", key

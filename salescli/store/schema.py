@@ -377,16 +377,18 @@ NOT_NULL_CREATED = "created_at TEXT NOT NULL,\n    updated_at"
 
 
 def m005_customer_created_at_may_be_unknown(db: Database) -> None:
-    conn = db.conn
-    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customer'").fetchone()
-    if NOT_NULL_CREATED not in sql:
-        raise sqlite3.DatabaseError("the customer table is not as salescli made it: cannot upgrade it")
+    _edit_definition(db.conn, "customer", NOT_NULL_CREATED, NOT_NULL_CREATED.replace(" NOT NULL", ""))
+
+
+def _edit_definition(conn: sqlite3.Connection, table: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in ``table``'s definition, in place: only for a change
+    that leaves every row on disk valid as it is (a constraint relaxed)."""
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+    if old not in sql:
+        raise sqlite3.DatabaseError(f"the {table} table is not as salescli made it: cannot upgrade it")
     version = conn.execute("PRAGMA schema_version").fetchone()[0]
     conn.execute("PRAGMA writable_schema = ON")
-    conn.execute(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'customer'",
-        [sql.replace(NOT_NULL_CREATED, NOT_NULL_CREATED.replace(" NOT NULL", ""))],
-    )
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", [sql.replace(old, new), table])
     conn.execute(f"PRAGMA schema_version = {version + 1}")
     conn.execute("PRAGMA writable_schema = OFF")
 
@@ -577,3 +579,20 @@ def m009_daily_reports_speed(db: Database) -> None:
 
 MIGRATIONS.append(m009_daily_reports_speed)
 NAMES.append(m009_daily_reports_speed.__name__)
+
+
+# m013: undo and redo of a bulk import as set operations (issue 13). Undoing an inserted
+# range of ids (``insert-range``) moves its rows whole into a table of their own
+# (``history_saved_<change id>``) and deletes them in one statement, recorded as one
+# ``delete-range`` change; a redo puts them back with one ``INSERT … SELECT``. The only
+# schema change is the new kind of change, allowed by ``history_change``'s CHECK: edited
+# in place as m005 does (the rows on disk are unchanged).
+RANGE_OPS = "'insert-range'))"
+
+
+def m013_undo_range_deletes(db: Database) -> None:
+    _edit_definition(db.conn, "history_change", RANGE_OPS, "'insert-range', 'delete-range'))")
+
+
+MIGRATIONS.append(m013_undo_range_deletes)
+NAMES.append(m013_undo_range_deletes.__name__)

@@ -78,6 +78,11 @@ def deals_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, dict[
     return found
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever another connection commits to the database (``PRAGMA data_version``)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
 def stages(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute("SELECT id, name, kind, position FROM stage ORDER BY position")]
 
@@ -101,7 +106,8 @@ class SeenKeys:
     """The keys of the rows an import has read so far, to find duplicates inside the file.
 
     They live in a private temporary database on disk (SQLite deletes it on close), so
-    memory stays flat however long the file is.
+    memory stays flat however long the file is. A batch of keys goes in as one transaction
+    (one by one, each key's pages were written out again).
     """
 
     def __init__(self) -> None:
@@ -113,7 +119,9 @@ class SeenKeys:
     def first_rows(self, entries: Sequence[tuple[str, int]]) -> dict[str, int]:
         """Add ``(key, row number)`` pairs in order; answer the first row of every key that
         was there before (from an earlier batch or an earlier pair), and nothing if none was."""
+        self.db.execute("BEGIN")
         added = self.db.executemany("INSERT OR IGNORE INTO seen (key, row) VALUES (?, ?)", entries).rowcount
+        self.db.execute("COMMIT")
         if added == len(entries):
             return {}
         keys = [key for key, _ in entries]

@@ -6,8 +6,9 @@
    flat; the rows as read go to a temporary file (``_Spool``). This pass takes no lock:
    other commands go on writing meanwhile.
 2. **Write** (when nothing was wrong, or with ``--skip-invalid``): take the valid rows back
-   from the spool (the file is not read or parsed again), match each row again, and write
-   them in batches of ``executemany``, inside the caller's one transaction.
+   from the spool (the file is not read or parsed again) and write them in batches of
+   ``executemany``, inside the caller's one transaction. If another command wrote to the
+   database since the check began, every row is resolved and matched again first.
 
 An import writes only what the file says: no first-contact follow-ups, no owner
 assignment — unless asked: customers imported ``--leads`` are new leads (created now when
@@ -196,9 +197,10 @@ class Import:
         or rows are invalid without ``skip_invalid``) call ``before_write`` and write inside
         ``writing()``, the command's transaction. ``problem`` hears every problem.
 
-        The write pass matches every row again against the database as it is once the
-        write lock is held (another command may have written since the check), and the
-        outcome counts what it did."""
+        If another command wrote since the check began, the write pass matches every row
+        again against the database as it is once the write lock is held; the outcome
+        counts what it did."""
+        version = store.data_version(conn)  # before the check reads anything
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
             rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
@@ -209,7 +211,8 @@ class Import:
             if outcome.writes and before_write is not None:
                 outcome.backup = before_write()
             with writing() as conn:
-                self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, spool, progress=progress)
+                rematch = store.data_version(conn) != version
+                self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, spool, rematch=rematch, progress=progress)
         return outcome
 
     def check(
@@ -230,7 +233,7 @@ class Import:
                 rows = [row for row, _ in pairs]
                 _check_duplicates(self.entity, rows, seen)
                 if spool is not None:
-                    spool.add([as_read for row, as_read in pairs if not row.errors])
+                    spool.add([(*as_read, row.matched()) for row, as_read in pairs if not row.errors])
                 for row in rows:
                     identifier = row.values.get("id")
                     if identifier is not None and identifier > outcome.max_id:
@@ -252,16 +255,31 @@ class Import:
         return outcome
 
     def write(
-        self, conn: sqlite3.Connection, ctx: Context, outcome: Outcome, spool: _Spool, *, progress: Progress | None = None
+        self,
+        conn: sqlite3.Connection,
+        ctx: Context,
+        outcome: Outcome,
+        spool: _Spool,
+        *,
+        rematch: bool = True,
+        progress: Progress | None = None,
     ) -> None:
+        """Write the spooled rows; ``rematch``: resolve and match them again first (the
+        database changed since the check), else take what the check found."""
         entity = self.entity
         next_id = max(history.range_floor(conn, entity.table), outcome.max_id) + 1  # never an id used before
         keep = records.KEEP_IF_EMPTY[entity.name]
         owners = reps.Assigner(conn) if self.assign else None
         outcome.created = outcome.updated = outcome.skipped = 0
         with _NewRows(conn) as new_rows:
-            for rows in spool.batches(lambda done: progress("Importing", self.source.size * (1 + done)) if progress else None):
-                self._checked(conn, ctx, rows)
+            for rows in spool.batches(
+                lambda done: progress("Importing", self.source.size * (1 + done)) if progress else None, resume=not rematch
+            ):
+                if rematch:
+                    self._checked(conn, ctx, rows)
+                else:
+                    for row in rows:
+                        records.check(entity.name, row, ctx)  # what it does to the values (a target's value)
                 creates, updates = [], []
                 for row in rows:
                     if row.errors:  # another command wrote in between, e.g. a customer of the same name
@@ -566,21 +584,26 @@ class _Spool:
     def __exit__(self, *error: Any) -> None:
         self.file.close()
 
-    def add(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        """Rows as read: (row number, values)."""
+    def add(self, rows: list[tuple[int, dict[str, Any], tuple[Any, ...]]]) -> None:
+        """Rows as read, and as matched: (row number, values, ``Row.matched()``)."""
         if rows:
             pickle.dump(rows, self.file, pickle.HIGHEST_PROTOCOL)
             self.count += len(rows)
 
-    def batches(self, progress: Callable[[float], None] | None) -> Iterator[list[Row]]:
-        """The batches in the order they were added; ``progress`` hears the share done."""
+    def batches(self, progress: Callable[[float], None] | None, *, resume: bool) -> Iterator[list[Row]]:
+        """The batches in the order they were added, as read (and as matched if ``resume``);
+        ``progress`` hears the share done."""
         self.file.seek(0)
         done = 0
         while True:
             try:
-                rows = [Row.read(number, values) for number, values in pickle.load(self.file)]
+                batch = pickle.load(self.file)
             except EOFError:
                 return
+            rows = [Row.read(number, values) for number, values, _ in batch]
+            if resume:
+                for row, (_, _, matched) in zip(rows, batch, strict=True):
+                    row.resume(matched)
             done += len(rows)
             if progress is not None:
                 progress(done / self.count)

@@ -59,6 +59,13 @@ class Row:
         row.values = values
         return row
 
+    def matched(self) -> tuple[Any, ...]:
+        """What resolving and matching found out about the row (``resume`` takes it back)."""
+        return self.refs, self.key, self.match, self.existing, self.action
+
+    def resume(self, matched: tuple[Any, ...]) -> None:
+        self.refs, self.key, self.match, self.existing, self.action = matched
+
     def fail(self, field: str, message: str) -> None:
         self.errors.append((field, message))
 
