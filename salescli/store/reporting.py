@@ -154,53 +154,55 @@ def targets(
 
 
 def target_actuals(
-    conn: sqlite3.Connection, start: str, end: str, owner_id: int | None
+    conn: sqlite3.Connection, start: str, end: str, owner_id: int | None, *, per_owner: bool = True
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
-    """Per day and owner, over ``start``…``end``: deals won (count, revenue, margin, units),
-    customers created, activities done (all, scored, scored 4 or 5). Margin leaves out deals
-    whose cost is unknown (NULL)."""
-    span = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), "")
-    after_end = (span.end + dt.timedelta(days=1)).isoformat()
-    params: Params = [start, end]
+    """Per day and owner (``per_owner=False``: per day, ``owner_id`` NULL), over
+    ``start``…``end``: deals won (count, revenue, margin, units), customers created,
+    activities done (all, scored, scored ``SATISFIED_SCORE`` or more). Margin leaves out
+    deals whose cost is unknown (NULL).
+
+    Read from the daily figures the schema keeps (migration m011): a few rows per day and
+    owner, never the deals, customers and activities themselves."""
+    owner = "nullif(owner, 0) AS owner_id" if per_owner else "NULL AS owner_id"
+    groups = "day, owner" if per_owner else "day"
+    won_stages, won_params = _among(_stage_ids(conn, "won"))
+    params: Params = [start, end, *won_params]
     won = conn.execute(
-        "SELECT d.closed_at AS day, d.owner_id, count(*) AS won_deals, sum(d.amount) AS revenue, "
-        "sum(d.amount - d.cost) AS margin, sum(d.quantity) AS units "
-        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'won' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
-        "GROUP BY d.closed_at, d.owner_id",
+        f"SELECT day, {owner}, sum(deals) AS won_deals, sum(amount) AS revenue, sum(margin) AS margin, "
+        f"sum(units) AS units FROM _deal_day WHERE day BETWEEN ? AND ? AND stage_id {won_stages} "
+        f"AND {_owned_by('owner', owner_id, params)} GROUP BY {groups}",
         params,
     ).fetchall()
-    params = []
+    params = [start, end]
     customers = conn.execute(
-        "SELECT date(created_at) AS day, owner_id, count(*) AS new_customers "
-        f"FROM customer {_reading(conn, 'customer', 'created_at', start, after_end)} "
-        f"WHERE {_created_in('created_at', span, params)} AND {_owned_by('owner_id', owner_id, params)} "
-        "GROUP BY day, owner_id",
+        f"SELECT day, {owner}, sum(customers) AS new_customers FROM _customer_day "
+        f"WHERE day BETWEEN ? AND ? AND {_owned_by('owner', owner_id, params)} GROUP BY {groups}",
         params,
     ).fetchall()
-    # From the index (owner_id, done_at, score) alone, in its order (migration m004): a
-    # pass over the index costs less than fetching a quarter's activities from the table.
-    params = [SATISFIED_SCORE, start, end]
+    params = [start, end]
     activities = conn.execute(
-        "SELECT done_at AS day, owner_id, count(*) AS activities, count(score) AS scored, "
-        "sum(score >= ?) AS satisfied FROM activity INDEXED BY activity_owner_done "
-        f"WHERE done_at BETWEEN ? AND ? AND {_owned_by('owner_id', owner_id, params)} "
-        "GROUP BY owner_id, done_at",
+        f"SELECT day, {owner}, sum(activities) AS activities, sum(scored) AS scored, sum(satisfied) AS satisfied "
+        f"FROM _activity_day WHERE day BETWEEN ? AND ? AND {_owned_by('owner', owner_id, params)} "
+        f"GROUP BY {groups}",
         params,
     ).fetchall()
     return won, customers, activities
 
 
 def lost_deals(conn: sqlite3.Connection, start: str, end: str, owner_id: int | None) -> list[sqlite3.Row]:
-    """Per day over ``start``…``end``: deals lost (``lost_deals``), by their ``closed_at``."""
-    params: Params = [start, end]
+    """Per day over ``start``…``end``: deals lost (``lost_deals``), by their ``closed_at``
+    (from the daily figures, as ``target_actuals``)."""
+    lost_stages, lost_params = _among(_stage_ids(conn, "lost"))
+    params: Params = [start, end, *lost_params]
     return conn.execute(
-        "SELECT d.closed_at AS day, count(*) AS lost_deals "
-        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'lost' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
-        "GROUP BY d.closed_at",
+        f"SELECT day, sum(deals) AS lost_deals FROM _deal_day WHERE day BETWEEN ? AND ? AND stage_id {lost_stages} "
+        f"AND {_owned_by('owner', owner_id, params)} GROUP BY day",
         params,
     ).fetchall()
+
+
+def _stage_ids(conn: sqlite3.Connection, kind: str) -> list[object]:
+    return [row[0] for row in conn.execute("SELECT id FROM stage WHERE kind = ?", [kind])]
 
 
 # ---------------------------------------------------------------- due
