@@ -26,7 +26,10 @@ NOON = "2026-11-01 12:00:00"
 
 
 def kept(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    return {a.name: [tuple(row) for row in conn.execute(f"SELECT * FROM {a.name} ORDER BY 1, 2, 3")] for a in schema.DAILY_FIGURES}
+    return {
+        table.name: [tuple(row) for row in conn.execute(f"SELECT * FROM {table.name} ORDER BY 1, 2, 3")]
+        for table in schema.DAILY_FIGURES
+    }
 
 
 def recomputed(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
@@ -109,7 +112,8 @@ def assert_reports_as_before(conn: sqlite3.Connection) -> None:
         new = reporting.target_actuals(conn, start, end, None)
         for got, old in zip(new, (OLD_WON, OLD_CUSTOMERS, OLD_ACTIVITIES), strict=True):
             assert _figures(got) == _figures(conn.execute(old, window).fetchall()), (start, end, old)
-        assert _figures(reporting.lost_deals(conn, start, end, None)) == _figures(conn.execute(OLD_LOST, window).fetchall())
+        lost = reporting.lost_deals(conn, start, end, None)
+        assert _figures(lost) == _figures(conn.execute(OLD_LOST, window).fetchall())
         for per_day, old in zip(reporting.target_actuals(conn, start, end, None, per_owner=False), new, strict=True):
             totals: dict[tuple, dict[str, Any]] = {}
             for (day, _), figures in _figures(old).items():
@@ -189,7 +193,8 @@ def test_any_sequence_of_writes_keeps_them_exact(shop, operations):
     for number, op in enumerate(operations):
         if op[0] in EDITABLE:
             row = op[1] | REQUIRED[op[0]] | ({"name": f"n{number}"} if op[0] == "customer" else {})
-            shop.execute(f"INSERT INTO {op[0]} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            marks = ", ".join("?" * len(row))
+            shop.execute(f"INSERT INTO {op[0]} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
             continue
         table, pick = op[1], op[2]
         ids = [r[0] for r in shop.execute(f"SELECT id FROM {table} WHERE id > {2 if table == 'customer' else 0}")]

@@ -271,7 +271,7 @@ def test_targets_trend_and_reps_read_only_the_daily_figures(monkeypatch, small_f
     ranged = args[1] != "reps"
     for sql in reading:
         plan = query_plan(conn, sql)
-        reads = [line for line in plan if any(table in line for table in DAILY_FIGURES) or re.match(r"(SCAN|SEARCH) d\b", line)]
+        reads = [line for line in plan if re.match(rf"(SCAN|SEARCH) ({'|'.join(DAILY_FIGURES)}|d)\b", line)]
         assert reads, plan
         for line in reads:
             assert not ranged or re.search(r"^SEARCH \w+ USING PRIMARY KEY \(day>\? AND day<\?\)", line), (line, sql)

@@ -630,7 +630,8 @@ class Aggregate:
 
     def _remove(self, row: str) -> str:
         group = " AND ".join(f"{key} = {expr}" for key, expr in zip(self.keys, self._on(row, self.keys)))
-        taken = ", ".join(f"{value} = {value} - ({expr})" for value, expr in zip(self.values, self._on(row, self.values)))
+        values = zip(self.values, self._on(row, self.values))
+        taken = ", ".join(f"{value} = {value} - ({expr})" for value, expr in values)
         first = next(iter(self.values))
         return (
             f"UPDATE {self.name} SET {taken} WHERE {group} AND {self.counted.format(r=row)}; "
