@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from salescli.parse import Period
 
 Params = list[object]
-SATISFIED_SCORE = 4  # an activity scored this or more counts towards satisfaction
 
 
 def _created_in(column: str, period: Period | None, params: Params) -> str:
@@ -158,7 +157,7 @@ def target_actuals(
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
     """Per day and owner (``per_owner=False``: per day, ``owner_id`` NULL), over
     ``start``…``end``: deals won (count, revenue, margin, units), customers created,
-    activities done (all, scored, scored ``SATISFIED_SCORE`` or more). Margin leaves out
+    activities done (all, scored, scored ``schema.SATISFIED_SCORE`` or more). Margin leaves out
     deals whose cost is unknown (NULL).
 
     Read from the daily figures the schema keeps (migration m011): a few rows per day and

@@ -595,7 +595,7 @@ NAMES.append(m009_daily_reports_speed.__name__)
 #   deals are the rows of open stages (the pipeline per owner).
 # * ``_customer_day``: customers added per day of ``created_at`` (none when unknown), owner.
 # * ``_activity_day``: activities done per day done, owner — all, scored, scored 4 or 5
-#   (``reporting.SATISFIED_SCORE``, fixed here).
+#   (``SATISFIED_SCORE``: changing it needs a migration that fills the table again).
 class Aggregate:
     """A table of sums over the rows of ``source`` grouped by ``keys``, counted where
     ``counted`` holds; the first value counts rows (a group at 0 is deleted).
@@ -650,6 +650,7 @@ class Aggregate:
         ]
 
 
+SATISFIED_SCORE = 4  # an activity scored this or more counts towards satisfaction
 OWNER = "ifnull({r}.owner_id, 0)"
 DEAL_DAY = Aggregate(
     "_deal_day",
@@ -677,7 +678,11 @@ ACTIVITY_DAY = Aggregate(
     "_activity_day",
     "activity",
     {"day": "{r}.done_at", "owner": OWNER},
-    {"activities": "1", "scored": "{r}.score IS NOT NULL", "satisfied": "ifnull({r}.score >= 4, 0)"},
+    {
+        "activities": "1",
+        "scored": "{r}.score IS NOT NULL",
+        "satisfied": f"ifnull({{r}}.score >= {SATISFIED_SCORE}, 0)",
+    },
     "{r}.done_at IS NOT NULL",
 )
 DAILY_FIGURES = {
