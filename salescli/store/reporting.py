@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from salescli.parse import Period
 
@@ -137,7 +137,8 @@ def targets(
     conn: sqlite3.Connection, today: dt.date, period: Period | None, rep_id: int | None
 ) -> tuple[list[sqlite3.Row], tuple[list[sqlite3.Row], ...]]:
     """Targets whose period overlaps ``period`` (None: whose period contains today), and
-    the daily actuals (``target_actuals``) over the days those targets cover."""
+    the daily actuals (``target_actuals``) over the days those targets cover, of the
+    figures their metrics need (satisfaction: the activities scored, and satisfied)."""
     first, last = (period.start, period.end) if period else (today, today)
     params: Params = [last.isoformat(), first.isoformat()]
     chosen = conn.execute(
@@ -149,43 +150,55 @@ def targets(
     if not chosen:
         return chosen, ()
     start, end = min(t["start"] for t in chosen), max(t["end"] for t in chosen)
-    return chosen, target_actuals(conn, start, end, rep_id)
+    metrics = {t["metric"] for t in chosen}
+    figures = metrics - {"satisfaction"} | ({"scored", "satisfied"} if "satisfaction" in metrics else set())
+    return chosen, target_actuals(conn, start, end, rep_id, figures=figures)
+
+
+# What each source of ``target_actuals`` sums, by figure.
+WON = {"won_deals": "deals", "revenue": "amount", "margin": "margin", "units": "units"}
+ADDED = {"new_customers": "customers"}
+DONE = {"activities": "activities", "scored": "scored", "satisfied": "satisfied"}
 
 
 def target_actuals(
-    conn: sqlite3.Connection, start: str, end: str, owner_id: int | None, *, per_owner: bool = True
+    conn: sqlite3.Connection,
+    start: str,
+    end: str,
+    owner_id: int | None,
+    *,
+    per_owner: bool = True,
+    figures: Collection[str] | None = None,
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
     """Per day and owner (``per_owner=False``: per day, ``owner_id`` NULL), over
-    ``start``…``end``: deals won (count, revenue, margin, units), customers created,
-    activities done (all, scored, scored ``schema.SATISFIED_SCORE`` or more). Margin leaves out
-    deals whose cost is unknown (NULL).
+    ``start``…``end``: deals won (``won_deals``, ``revenue``, ``margin``, ``units``),
+    customers created (``new_customers``), activities done (``activities``, ``scored``,
+    ``satisfied``: scored ``schema.SATISFIED_SCORE`` or more) — only ``figures`` when
+    given (a source with none of them gives no rows). Margin leaves out deals whose cost
+    is unknown (NULL).
 
     Read from the daily figures the schema keeps (migration m011): a few rows per day and
     owner, never the deals, customers and activities themselves."""
     owner = "nullif(owner, 0) AS owner_id" if per_owner else "NULL AS owner_id"
     groups = "day, owner" if per_owner else "day"
     won_stages, won_params = _among(_stage_ids(conn, "won"))
-    params: Params = [start, end, *won_params]
-    won = conn.execute(
-        f"SELECT day, {owner}, sum(deals) AS won_deals, sum(amount) AS revenue, sum(margin) AS margin, "
-        f"sum(units) AS units FROM _deal_day WHERE day BETWEEN ? AND ? AND stage_id {won_stages} "
-        f"AND {_owned_by('owner', owner_id, params)} GROUP BY {groups}",
-        params,
-    ).fetchall()
-    params = [start, end]
-    customers = conn.execute(
-        f"SELECT day, {owner}, sum(customers) AS new_customers FROM _customer_day "
-        f"WHERE day BETWEEN ? AND ? AND {_owned_by('owner', owner_id, params)} GROUP BY {groups}",
-        params,
-    ).fetchall()
-    params = [start, end]
-    activities = conn.execute(
-        f"SELECT day, {owner}, sum(activities) AS activities, sum(scored) AS scored, sum(satisfied) AS satisfied "
-        f"FROM _activity_day WHERE day BETWEEN ? AND ? AND {_owned_by('owner', owner_id, params)} "
-        f"GROUP BY {groups}",
-        params,
-    ).fetchall()
-    return won, customers, activities
+
+    def read(table: str, sums: dict[str, str], condition: str = "1", bound: Params | None = None) -> list[sqlite3.Row]:
+        chosen = [f"sum({column}) AS {name}" for name, column in sums.items() if figures is None or name in figures]
+        if not chosen:
+            return []
+        params = [start, end, *(bound or [])]
+        return conn.execute(
+            f"SELECT day, {owner}, {', '.join(chosen)} FROM {table} WHERE day BETWEEN ? AND ? AND {condition} "
+            f"AND {_owned_by('owner', owner_id, params)} GROUP BY {groups}",
+            params,
+        ).fetchall()
+
+    return (
+        read("_deal_day", WON, f"stage_id {won_stages}", won_params),
+        read("_customer_day", ADDED),
+        read("_activity_day", DONE),
+    )
 
 
 def lost_deals(conn: sqlite3.Connection, start: str, end: str, owner_id: int | None) -> list[sqlite3.Row]:
