@@ -598,11 +598,14 @@ NAMES.append(m009_daily_reports_speed.__name__)
 #   (``SATISFIED_SCORE``: changing it needs a migration that fills the table again).
 class Aggregate:
     """A table of sums over the rows of ``source`` grouped by ``keys``, counted where
-    ``counted`` holds; the first value counts rows (a group at 0 is deleted).
-    Expressions are written for a row ``{r}``."""
+    ``counted`` holds; the first value counts rows (a group at 0 is deleted). Expressions
+    are written for a row ``{r}``; ``watched``: the source's columns they read."""
 
-    def __init__(self, name: str, source: str, keys: dict[str, str], values: dict[str, str], counted: str) -> None:
-        self.name, self.source, self.keys, self.values, self.counted = name, source, keys, values, counted
+    def __init__(
+        self, name: str, source: str, keys: dict[str, str], values: dict[str, str], counted: str, watched: tuple[str, ...]
+    ) -> None:
+        self.name, self.source, self.keys, self.values = name, source, keys, values
+        self.counted, self.watched = counted, watched
 
     def table(self) -> str:
         columns = [f"{key} NOT NULL" for key in self.keys] + [f"{value} NOT NULL" for value in self.values]
@@ -638,14 +641,14 @@ class Aggregate:
             f"DELETE FROM {self.name} WHERE {group} AND {first} = 0;"
         )
 
-    def triggers(self, watched: tuple[str, ...]) -> list[str]:
+    def triggers(self) -> list[str]:
         """Insert adds the row, delete takes it away, an update of ``watched`` does both."""
-        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in watched)
+        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.watched)
         prefix = f"CREATE TRIGGER {self.name[1:]}"
         return [
             f"{prefix}_insert AFTER INSERT ON {self.source} BEGIN {self._add('NEW')} END",
             f"{prefix}_delete AFTER DELETE ON {self.source} BEGIN {self._remove('OLD')} END",
-            f"{prefix}_update AFTER UPDATE OF {', '.join(watched)} ON {self.source} WHEN {changed} "
+            f"{prefix}_update AFTER UPDATE OF {', '.join(self.watched)} ON {self.source} WHEN {changed} "
             f"BEGIN {self._remove('OLD')} {self._add('NEW')} END",
         ]
 
@@ -666,6 +669,7 @@ DEAL_DAY = Aggregate(
         "cycle_days": "ifnull(julianday({r}.closed_at) - julianday(substr({r}.created_at, 1, 10)), 0)",
     },
     "1",
+    ("closed_at", "owner_id", "stage_id", "amount", "cost", "quantity", "created_at"),
 )
 CUSTOMER_DAY = Aggregate(
     "_customer_day",
@@ -673,6 +677,7 @@ CUSTOMER_DAY = Aggregate(
     {"day": "substr({r}.created_at, 1, 10)", "owner": OWNER},
     {"customers": "1"},
     "{r}.created_at IS NOT NULL",
+    ("created_at", "owner_id"),
 )
 ACTIVITY_DAY = Aggregate(
     "_activity_day",
@@ -684,20 +689,17 @@ ACTIVITY_DAY = Aggregate(
         "satisfied": f"ifnull({{r}}.score >= {SATISFIED_SCORE}, 0)",
     },
     "{r}.done_at IS NOT NULL",
+    ("done_at", "owner_id", "score"),
 )
-DAILY_FIGURES = {
-    DEAL_DAY: ("closed_at", "owner_id", "stage_id", "amount", "cost", "quantity", "created_at"),
-    CUSTOMER_DAY: ("created_at", "owner_id"),
-    ACTIVITY_DAY: ("done_at", "owner_id", "score"),
-}
+DAILY_FIGURES = (DEAL_DAY, CUSTOMER_DAY, ACTIVITY_DAY)
 DERIVED_TABLES.update({aggregate.name: aggregate.fill() for aggregate in DAILY_FIGURES})
 
 
 def m011_daily_figures_per_owner(db: Database) -> None:
-    for aggregate, watched in DAILY_FIGURES.items():
+    for aggregate in DAILY_FIGURES:
         db.execute(aggregate.table())
         db.execute(aggregate.fill())
-        for trigger in aggregate.triggers(watched):
+        for trigger in aggregate.triggers():
             db.execute(trigger)
 
 
