@@ -42,7 +42,8 @@ def build(today: dt.date) -> str:
     shown = trends.months(today, TREND_MONTHS)
     window = trends.window(today, TREND_MONTHS)
     start, end = window.start.isoformat(), window.end.isoformat()
-    trend = trends.trend(shown, *reporting.target_actuals(conn, start, end, None), reporting.lost_deals(conn, start, end, None))
+    actuals = reporting.target_actuals(conn, start, end, None, per_owner=False)
+    trend = trends.trend(shown, *actuals, reporting.lost_deals(conn, start, end, None))
 
     owed, ageing = analysis.receivables(queries.receivable_balances(conn, analysis.age_limits(today)))
     deque(owed, maxlen=0)  # the ageing totals fill in as the balances go past

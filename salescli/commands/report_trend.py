@@ -55,7 +55,7 @@ def trend(
     conn = session.connection()
     owner_id = refs.optional_rep_id(conn, owner)
     start, end = span.start.isoformat(), span.end.isoformat()
-    won, customers, activities = reporting.target_actuals(conn, start, end, owner_id)
+    won, customers, activities = reporting.target_actuals(conn, start, end, owner_id, per_owner=False)
     report = reports.trend(shown, won, customers, activities, reporting.lost_deals(conn, start, end, owner_id))
     output.render(
         report.rows,

@@ -143,25 +143,25 @@ class Ledger:
     """
 
     def __init__(self, *sources: Iterable[Row]) -> None:
-        daily: dict[Any, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+        daily: dict[tuple[Any, str], dict[str, float]] = defaultdict(dict)  # (owner, field) → day → total
         for source in sources:
             for row in source:
-                for key, value in dict(row).items():
-                    if key in ("day", "owner_id") or not value:
+                day, owner = row["day"], row["owner_id"]
+                for key in row.keys():
+                    value = row[key]
+                    if not value or key in ("day", "owner_id"):
                         continue
-                    daily[row["owner_id"]][row["day"]][key] += value
-                    daily[TEAM][row["day"]][key] += value
-        self._days: dict[Any, list[str]] = {}
+                    for totals in (daily[owner, key], daily[TEAM, key]):
+                        totals[day] = totals.get(day, 0) + value
+        self._days: dict[tuple[Any, str], list[str]] = {}
         self._sums: dict[tuple[Any, str], list[float]] = {}
-        for owner, by_day in daily.items():
-            days = sorted(by_day)
-            self._days[owner] = days
-            for key in {key for totals in by_day.values() for key in totals}:
-                self._sums[owner, key] = [0, *accumulate(by_day[day][key] for day in days)]
+        for series, by_day in daily.items():
+            days = self._days[series] = sorted(by_day)
+            self._sums[series] = [0, *accumulate(by_day[day] for day in days)]
 
     def total(self, key: str, owner: Any, start: str, end: str) -> float:
         """Σ ``key`` for ``owner`` (``TEAM`` for everyone) over the days ``start``…``end``."""
-        days = self._days.get(owner)
+        days = self._days.get((owner, key))
         sums = self._sums.get((owner, key))
         if not days or not sums:
             return 0

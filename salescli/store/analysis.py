@@ -60,42 +60,34 @@ def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | N
     is asked for): won/lost counts, revenue, margin parts, cycle days, weighted open
     pipeline, new customers and activities done.
 
-    The deals are read in one pass, grouped by owner and stage before the stage's kind is
-    looked at; the unary ``+`` keeps SQLite on a sequential scan rather than a walk of the
-    owner index with a table lookup per deal. Activities are counted per rep on the
-    ``activity_owner_done`` index (migration m002).
+    Read from the daily figures per owner the schema keeps (migration m011: owner 0 is no
+    owner): the deals per day closed, owner and stage — the open stages' rows, whatever
+    their day, are the pipeline —, the customers per day added, the activities per day
+    done. A few rows per day and rep, never the deals and activities themselves.
     """
-    closed, closed_args = _on_dates("closed_at", period)
-    created, created_args = _on_timestamps("created_at", period)
-    done, done_args = _on_dates("done_at", period)
-    owner, owner_args = _owned_by("owner_id", rep_id)
+    closed, closed_args = _on_dates("d.day", period)
+    days, days_args = _on_dates("day", period)
+    owner, owner_args = _owned_by("owner", rep_id)
     people, people_args = _owned_by("id", rep_id)
     unassigned = "" if rep_id is not None else "UNION ALL SELECT NULL, NULL, 0, 0"
     sql = f"""
-    WITH by_stage AS (
-        SELECT owner_id, stage_id, COUNT(*) AS deals, SUM(amount) AS amount,
-               COUNT(cost) AS costed_deals,
-               SUM(CASE WHEN cost IS NOT NULL THEN amount ELSE 0 END) AS costed_revenue,
-               SUM(CASE WHEN cost IS NOT NULL THEN amount - cost ELSE 0 END) AS margin_cents,
-               SUM(julianday(closed_at) - julianday(substr(created_at, 1, 10))) AS cycle_days
-        FROM deal
-        WHERE (stage_id IN (SELECT id FROM stage WHERE kind = 'open') OR {closed}) AND {owner}
-        GROUP BY +owner_id, +stage_id
-    ), deals AS (
-        SELECT d.owner_id,
+    WITH deals AS (
+        SELECT d.owner,
                SUM(CASE WHEN s.kind = 'won' THEN d.deals ELSE 0 END) AS won_deals,
                SUM(CASE WHEN s.kind = 'won' THEN d.amount ELSE 0 END) AS revenue,
                SUM(CASE WHEN s.kind = 'won' THEN d.costed_deals ELSE 0 END) AS costed_deals,
-               SUM(CASE WHEN s.kind = 'won' THEN d.costed_revenue ELSE 0 END) AS costed_revenue,
-               SUM(CASE WHEN s.kind = 'won' THEN d.margin_cents ELSE 0 END) AS margin_cents,
+               SUM(CASE WHEN s.kind = 'won' THEN d.costed_amount ELSE 0 END) AS costed_revenue,
+               SUM(CASE WHEN s.kind = 'won' THEN d.margin ELSE 0 END) AS margin_cents,
                SUM(CASE WHEN s.kind = 'lost' THEN d.deals ELSE 0 END) AS lost_deals,
                SUM(CASE WHEN s.kind = 'won' THEN d.cycle_days ELSE 0 END) AS cycle_days,
                SUM(CASE WHEN s.kind = 'open' THEN d.amount * s.probability ELSE 0 END) AS open_weighted_raw
-        FROM by_stage d JOIN stage s ON s.id = d.stage_id
-        GROUP BY d.owner_id
+        FROM _deal_day d JOIN stage s ON s.id = d.stage_id
+        WHERE (s.kind = 'open' OR {closed}) AND {owner}
+        GROUP BY d.owner
     ), added AS (
-        SELECT owner_id, COUNT(*) AS new_customers FROM customer
-        WHERE {created} AND {owner} GROUP BY owner_id
+        SELECT owner, SUM(customers) AS new_customers FROM _customer_day WHERE {days} AND {owner} GROUP BY owner
+    ), done AS (
+        SELECT owner, SUM(activities) AS activities FROM _activity_day WHERE {days} AND {owner} GROUP BY owner
     ), people AS (
         SELECT id, handle, active, commission_rate FROM rep WHERE {people} {unassigned}
     )
@@ -104,14 +96,13 @@ def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | N
            COALESCE(d.costed_deals, 0) AS costed_deals, COALESCE(d.costed_revenue, 0) AS costed_revenue,
            COALESCE(d.margin_cents, 0) AS margin_cents, COALESCE(d.lost_deals, 0) AS lost_deals,
            COALESCE(d.cycle_days, 0) AS cycle_days, COALESCE(d.open_weighted_raw, 0) AS open_weighted_raw,
-           COALESCE(a.new_customers, 0) AS new_customers,
-           (SELECT COUNT(*) FROM activity
-             WHERE owner_id IS p.id AND done_at IS NOT NULL AND {done}) AS activities
+           COALESCE(a.new_customers, 0) AS new_customers, COALESCE(t.activities, 0) AS activities
     FROM people p
-    LEFT JOIN deals d ON d.owner_id IS p.id
-    LEFT JOIN added a ON a.owner_id IS p.id
+    LEFT JOIN deals d ON d.owner = ifnull(p.id, 0)
+    LEFT JOIN added a ON a.owner = ifnull(p.id, 0)
+    LEFT JOIN done t ON t.owner = ifnull(p.id, 0)
     """
-    args = [*closed_args, *owner_args, *created_args, *owner_args, *people_args, *done_args]
+    args = [*closed_args, *owner_args, *days_args, *owner_args, *days_args, *owner_args, *people_args]
     return _dicts(conn.execute(sql, args))
 
 

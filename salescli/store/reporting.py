@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from salescli.parse import Period
 
 Params = list[object]
-SATISFIED_SCORE = 4  # an activity scored this or more counts towards satisfaction
 
 
 def _created_in(column: str, period: Period | None, params: Params) -> str:
@@ -138,7 +137,8 @@ def targets(
     conn: sqlite3.Connection, today: dt.date, period: Period | None, rep_id: int | None
 ) -> tuple[list[sqlite3.Row], tuple[list[sqlite3.Row], ...]]:
     """Targets whose period overlaps ``period`` (None: whose period contains today), and
-    the daily actuals (``target_actuals``) over the days those targets cover."""
+    the daily actuals (``target_actuals``) over the days those targets cover, of the
+    figures their metrics need (satisfaction: the activities scored, and satisfied)."""
     first, last = (period.start, period.end) if period else (today, today)
     params: Params = [last.isoformat(), first.isoformat()]
     chosen = conn.execute(
@@ -150,57 +150,71 @@ def targets(
     if not chosen:
         return chosen, ()
     start, end = min(t["start"] for t in chosen), max(t["end"] for t in chosen)
-    return chosen, target_actuals(conn, start, end, rep_id)
+    metrics = {t["metric"] for t in chosen}
+    figures = metrics - {"satisfaction"} | ({"scored", "satisfied"} if "satisfaction" in metrics else set())
+    return chosen, target_actuals(conn, start, end, rep_id, figures=figures)
+
+
+# What each source of ``target_actuals`` sums, by figure.
+WON = {"won_deals": "deals", "revenue": "amount", "margin": "margin", "units": "units"}
+ADDED = {"new_customers": "customers"}
+DONE = {"activities": "activities", "scored": "scored", "satisfied": "satisfied"}
 
 
 def target_actuals(
-    conn: sqlite3.Connection, start: str, end: str, owner_id: int | None
+    conn: sqlite3.Connection,
+    start: str,
+    end: str,
+    owner_id: int | None,
+    *,
+    per_owner: bool = True,
+    figures: Collection[str] | None = None,
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
-    """Per day and owner, over ``start``…``end``: deals won (count, revenue, margin, units),
-    customers created, activities done (all, scored, scored 4 or 5). Margin leaves out deals
-    whose cost is unknown (NULL)."""
-    span = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), "")
-    after_end = (span.end + dt.timedelta(days=1)).isoformat()
-    params: Params = [start, end]
-    won = conn.execute(
-        "SELECT d.closed_at AS day, d.owner_id, count(*) AS won_deals, sum(d.amount) AS revenue, "
-        "sum(d.amount - d.cost) AS margin, sum(d.quantity) AS units "
-        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'won' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
-        "GROUP BY d.closed_at, d.owner_id",
-        params,
-    ).fetchall()
-    params = []
-    customers = conn.execute(
-        "SELECT date(created_at) AS day, owner_id, count(*) AS new_customers "
-        f"FROM customer {_reading(conn, 'customer', 'created_at', start, after_end)} "
-        f"WHERE {_created_in('created_at', span, params)} AND {_owned_by('owner_id', owner_id, params)} "
-        "GROUP BY day, owner_id",
-        params,
-    ).fetchall()
-    # From the index (owner_id, done_at, score) alone, in its order (migration m004): a
-    # pass over the index costs less than fetching a quarter's activities from the table.
-    params = [SATISFIED_SCORE, start, end]
-    activities = conn.execute(
-        "SELECT done_at AS day, owner_id, count(*) AS activities, count(score) AS scored, "
-        "sum(score >= ?) AS satisfied FROM activity INDEXED BY activity_owner_done "
-        f"WHERE done_at BETWEEN ? AND ? AND {_owned_by('owner_id', owner_id, params)} "
-        "GROUP BY owner_id, done_at",
-        params,
-    ).fetchall()
-    return won, customers, activities
+    """Per day and owner (``per_owner=False``: per day, ``owner_id`` NULL), over
+    ``start``…``end``: deals won (``won_deals``, ``revenue``, ``margin``, ``units``),
+    customers created (``new_customers``), activities done (``activities``, ``scored``,
+    ``satisfied``: scored ``schema.SATISFIED_SCORE`` or more) — only ``figures`` when
+    given (a source with none of them gives no rows). Margin leaves out deals whose cost
+    is unknown (NULL).
+
+    Read from the daily figures the schema keeps (migration m011): a few rows per day and
+    owner, never the deals, customers and activities themselves."""
+    owner = "nullif(owner, 0) AS owner_id" if per_owner else "NULL AS owner_id"
+    groups = "day, owner" if per_owner else "day"
+    won_stages, won_params = _among(_stage_ids(conn, "won"))
+
+    def read(table: str, sums: dict[str, str], condition: str = "1", bound: Params | None = None) -> list[sqlite3.Row]:
+        chosen = [f"sum({column}) AS {name}" for name, column in sums.items() if figures is None or name in figures]
+        if not chosen:
+            return []
+        params = [start, end, *(bound or [])]
+        return conn.execute(
+            f"SELECT day, {owner}, {', '.join(chosen)} FROM {table} WHERE day BETWEEN ? AND ? AND {condition} "
+            f"AND {_owned_by('owner', owner_id, params)} GROUP BY {groups}",
+            params,
+        ).fetchall()
+
+    return (
+        read("_deal_day", WON, f"stage_id {won_stages}", won_params),
+        read("_customer_day", ADDED),
+        read("_activity_day", DONE),
+    )
 
 
 def lost_deals(conn: sqlite3.Connection, start: str, end: str, owner_id: int | None) -> list[sqlite3.Row]:
-    """Per day over ``start``…``end``: deals lost (``lost_deals``), by their ``closed_at``."""
-    params: Params = [start, end]
+    """Per day over ``start``…``end``: deals lost (``lost_deals``), by their ``closed_at``
+    (from the daily figures, as ``target_actuals``)."""
+    lost_stages, lost_params = _among(_stage_ids(conn, "lost"))
+    params: Params = [start, end, *lost_params]
     return conn.execute(
-        "SELECT d.closed_at AS day, count(*) AS lost_deals "
-        f"FROM deal d {_reading(conn, 'deal', 'closed_at', start, end)} JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'lost' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
-        "GROUP BY d.closed_at",
+        f"SELECT day, sum(deals) AS lost_deals FROM _deal_day WHERE day BETWEEN ? AND ? AND stage_id {lost_stages} "
+        f"AND {_owned_by('owner', owner_id, params)} GROUP BY day",
         params,
     ).fetchall()
+
+
+def _stage_ids(conn: sqlite3.Connection, kind: str) -> list[object]:
+    return [row[0] for row in conn.execute("SELECT id FROM stage WHERE kind = ?", [kind])]
 
 
 # ---------------------------------------------------------------- due
