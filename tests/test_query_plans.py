@@ -223,22 +223,40 @@ def plans_of(conn, statements: list[str]) -> list[tuple[str, list[str]]]:
     return [(sql, query_plan(conn, sql)) for sql in statements]
 
 
-@pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--period", "2026-Q4")])
+AGGREGATES = ("_funnel", "_funnel_stay", "_forecast")
+
+
+def aggregate_reads(plans: list[tuple[str, list[str]]]) -> list[str]:
+    """The plan lines that read one of m010's aggregates."""
+    return [line for _, plan in plans for line in plan if re.search(rf"\b({'|'.join(AGGREGATES)})\b", line)]
+
+
+@pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--period", "2026-Q4"), ("--period", "2026-11-05..2026-11-20")])
 def test_report_funnel_as_run(monkeypatch, small_file, conn, args):
+    """The funnel reads the aggregates (migration m010) by owner and creation day, and
+    neither a deal nor its history."""
     statements = traced(monkeypatch, small_file, "report", "funnel", *args)
-    if statements is None:
-        pytest.skip("`salescli report funnel` is not available yet")
     plans = plans_of(conn, statements)
-    history = [(sql, plan) for sql, plan in plans if "stage_history" in table_names(sql).values()]
-    assert history, "the funnel reads how far each deal got from the stage history"
-    for sql, plan in history:
-        reads = [line for line in plan if re.search(r"\b(stage_history|h)\b", line)]
-        assert reads and all("COVERING INDEX stage_history_deal" in line for line in reads), (plan, sql)
+    tables = {table for sql in statements for table in table_names(sql).values()}
+    assert not tables & {"deal", "stage_history", "_stage_stay"}, statements
+    reads = aggregate_reads(plans)
+    assert len(reads) == 2 and all(re.search(r"^SEARCH \w+ USING PRIMARY KEY \(owner=\?", line) for line in reads), reads
+    if args[:1] == ("--period",):
+        assert all("created>? AND created<?" in line for line in reads), reads
     assert not any(re.search(r"\bOVER\s*\(", sql, re.IGNORECASE) for sql in statements), "no window over the history"
-    stays = [(sql, plan) for sql, plan in plans if "_stage_stay" in sql]
-    assert len(stays) == 1
-    if not args:  # all time, everyone: one pass over the stays, already grouped by stage
-        assert not any("TEMP B-TREE" in line for line in stays[0][1]), stays[0][1]
+
+
+@pytest.mark.parametrize("args", [(), ("--owner", "bob")])
+def test_report_forecast_as_run(monkeypatch, small_file, conn, args):
+    """The forecast reads the open stages' rows of ``_forecast`` (migration m010), and the
+    deals won this month by their close date: never every open deal."""
+    statements = traced(monkeypatch, small_file, "report", "forecast", *args)
+    plans = plans_of(conn, statements)
+    reads = aggregate_reads(plans)
+    assert reads and all(re.search(r"^SEARCH \w+ USING PRIMARY KEY \(owner=\? AND stage_id=\?\)", line) for line in reads), reads
+    (won,) = [(sql, plan) for sql, plan in plans if {"deal", "stage"} <= set(table_names(sql).values())]
+    index = "deal_owner (owner_id=?)" if args else "deal_closed (closed_at>? AND closed_at<?)"
+    assert any(f"USING INDEX {index}" in line for line in won[1]), won
 
 
 DAILY_FIGURES = ("_deal_day", "_customer_day", "_activity_day")
@@ -375,9 +393,12 @@ def test_receivables_read_only_the_won_deals(monkeypatch, small_file, conn, args
     assert any(f"SEARCH d USING INDEX {index}" in line for line in plan), plan
 
 
-def test_sources_look_a_customer_up_only_for_a_deal_without_a_source(monkeypatch, small_file, conn):
-    statements = traced(monkeypatch, small_file, "report", "sources")
-    (sql,) = [sql for sql in statements if "deal" in table_names(sql).values()]
-    plan = query_plan(conn, sql)
-    assert any("CORRELATED SCALAR SUBQUERY" in line for line in plan), plan
-    assert [line for line in plan if line.startswith("SCAN") and "customer" in line] == ["SCAN customer"], plan
+@pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--period", "2026-Q4")])
+def test_sources_read_the_channel_aggregates(monkeypatch, small_file, conn, args):
+    """Report sources reads the channels' aggregates (migration m010) by owner (and day),
+    never a customer or a deal."""
+    statements = traced(monkeypatch, small_file, "report", "sources", *args)
+    (sql,) = [sql for sql in statements if "_source_closed" in sql]
+    assert not {"customer", "deal"} & set(table_names(sql).values()), sql
+    reads = [line for line in query_plan(conn, sql) if re.search(r"\b_source_\w+", line)]
+    assert len(reads) == 3 and all(line.startswith("SEARCH") and "PRIMARY KEY (owner=?" in line for line in reads), reads

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from salescli.parse import Period
+from salescli.store.schema import EVERYONE
 
 Clause = tuple[str, list[Any]]
 
@@ -197,34 +198,30 @@ def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) 
 def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | None = None) -> list[dict[str, Any]]:
     """Per channel (lowercased; NULL: none): customers added, deals created, won and lost
     deals closed and the revenue won in the period. A deal's channel is its own source,
-    else its customer's (looked up only for a deal without one)."""
-    added, added_args = _on_timestamps("created_at", period)
-    created, created_args = _on_timestamps("d.created_at", period)
-    closed, closed_args = _on_dates("d.closed_at", period)
-    owner, owner_args = _owned_by("owner_id", rep_id)
-    deal_owner, deal_owner_args = _owned_by("d.owner_id", rep_id)
+    else its customer's.
+
+    From the aggregates the schema keeps up to date (migration m010): a row per channel,
+    owner and day (and stage, for the deals closed), never a customer or a deal."""
+    owner = [EVERYONE if rep_id is None else rep_id]
+    created, created_args = _on_timestamps("created", period)
+    closed, closed_args = _on_dates("closed", period)
+    won, lost = (f"stage_id IN (SELECT id FROM stage WHERE kind = '{kind}')" for kind in ("won", "lost"))
     sql = f"""
-    SELECT source, SUM(customers) AS customers, SUM(deals) AS deals, SUM(won) AS won,
+    SELECT nullif(channel, '') AS source, SUM(customers) AS customers, SUM(deals) AS deals, SUM(won) AS won,
            SUM(lost) AS lost, SUM(revenue) AS revenue
     FROM (
-        SELECT lower(NULLIF(trim(source), '')) AS source, 1 AS customers, 0 AS deals, 0 AS won,
-               0 AS lost, 0 AS revenue
-        FROM customer WHERE {added} AND {owner}
+        SELECT channel, customers, 0 AS deals, 0 AS won, 0 AS lost, 0 AS revenue
+        FROM _source_customers WHERE owner = ? AND {created}
         UNION ALL
-        SELECT lower(COALESCE(NULLIF(trim(d.source), ''),
-                              (SELECT NULLIF(trim(c.source), '') FROM customer c WHERE c.id = d.customer_id))),
-               0, created, won, lost, CASE WHEN won THEN d.amount ELSE 0 END
-        FROM (
-            SELECT d.source, d.customer_id, d.amount, ({created}) AS created,
-                   (s.kind = 'won' AND {closed}) AS won, (s.kind = 'lost' AND {closed}) AS lost
-            FROM deal d JOIN stage s ON s.id = d.stage_id
-            WHERE {deal_owner}
-        ) d
-        WHERE created OR won OR lost
+        SELECT channel, 0, deals, 0, 0, 0 FROM _source_deals WHERE owner = ? AND {created}
+        UNION ALL
+        SELECT channel, 0, 0, CASE WHEN {won} THEN deals ELSE 0 END, CASE WHEN {lost} THEN deals ELSE 0 END,
+               CASE WHEN {won} THEN amount ELSE 0 END
+        FROM _source_closed WHERE owner = ? AND ({won} OR {lost}) AND {closed}
     )
-    GROUP BY source
+    GROUP BY channel
     """
-    args = [*added_args, *owner_args, *created_args, *closed_args, *closed_args, *deal_owner_args]
+    args = [*owner, *created_args, *owner, *created_args, *owner, *closed_args]
     return _dicts(conn.execute(sql, args))
 
 

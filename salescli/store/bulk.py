@@ -136,13 +136,15 @@ def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TA
 @contextmanager
 def derived_deferred(conn: sqlite3.Connection) -> Iterator[None]:
     """Around a bulk load of the record tables (inside the caller's transaction): drop the
-    triggers that keep the derived tables up to date row by row (``schema.DERIVED_TABLES``),
-    then build those tables again in one pass and put the triggers back. The
-    undo record's own triggers stay (``history.bulk_inserts`` deals with them)."""
-    marks = ", ".join("?" * len(RECORD_TABLES))
+    triggers that keep the derived tables up to date row by row (``schema.DERIVED_TABLES``;
+    some are on derived tables themselves), then build those tables again in one pass, in
+    that order, and put the triggers back. The undo record's own triggers stay
+    (``history.bulk_inserts`` deals with them)."""
+    tables = [*RECORD_TABLES, *schema.DERIVED_TABLES]
+    marks = ", ".join("?" * len(tables))
     triggers = conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks}) AND name NOT LIKE ?",
-        [*RECORD_TABLES, history.PREFIX + "%"],
+        [*tables, history.PREFIX + "%"],
     ).fetchall()
     for name, _ in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')

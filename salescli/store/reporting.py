@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any
 
 from salescli.parse import Period
+from salescli.store.schema import EVERYONE
 
 Params = list[object]
 
 
 def _created_in(column: str, period: Period | None, params: Params) -> str:
-    """A condition on a timestamp column: its date falls in ``period`` (all time when None)."""
+    """A condition on a timestamp (or date) column: its date falls in ``period`` (all time
+    when None)."""
     if period is None:
         return "1"
     params += [period.start.isoformat(), (period.end + dt.timedelta(days=1)).isoformat()]
@@ -55,74 +58,63 @@ def stages(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 def funnel(
     conn: sqlite3.Connection, period: Period | None, owner_id: int | None
-) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
+) -> tuple[list[sqlite3.Row], list[dict[str, Any]], list[sqlite3.Row]]:
     """What ``reports.daily.funnel`` needs for the deals created in ``period``: the stages;
     the cohort grouped by current stage and furthest open stage reached; and the stays in
     each stage that ended (a deal sent back into a stage stays there more than once).
 
-    Stage positions and kinds go into the SQL as ``CASE`` lists (there are a handful of
-    stages), so no row of history is joined to ``stage``. How far a deal got is read from
-    ``stage_history_deal`` alone; the stays come from ``_stage_stay``, which the schema
-    keeps up to date (migration m004) — pairing every history entry with the next one at
-    report time costs more than the whole budget of the report.
+    Both come from the aggregates the schema keeps up to date (migration m010), a few
+    rows per day created, never from the deals or their history: ``_funnel`` counts the
+    deals per current stage and set of stages their history entered, ``_funnel_stay``
+    their ended stays per stage. How far a deal got is worked out from its set with the
+    ladder as it is now (``furthest``): a stage moved or made won changes the answer at once.
     """
     ladder = stages(conn)
-    params: Params = []
-    bounds = (period.start.isoformat(), (period.end + dt.timedelta(days=1)).isoformat()) if period else (None, None)
-    reading = _reading(conn, "deal", "created_at", *bounds)
-    cohort = (
-        f"WITH cohort AS (SELECT d.id, d.amount, d.stage_id, d.created_at, d.closed_at FROM deal d {reading} "
-        f"WHERE {_created_in('d.created_at', period, params)} AND {_owned_by('d.owner_id', owner_id, params)}) "
+    params: Params = [EVERYONE if owner_id is None else owner_id]
+    days = _created_in("created", period, params)
+    counted = conn.execute(
+        "SELECT stage_id, visited, sum(deals) AS deals, sum(value) AS value, sum(cycle_days) AS cycle_days, "
+        f"sum(cycle_deals) AS cycle_deals FROM _funnel WHERE owner = ? AND {days} GROUP BY stage_id, visited",
+        params,
     )
-    open_position, open_params = _case([(s["id"], s["position"]) for s in ladder if s["kind"] == "open"])
-    won, won_params = _among([s["id"] for s in ladder if s["kind"] == "won"])
-    known, known_params = _among([s["id"] for s in ladder])
-    # The furthest open stage a deal reached: the highest-placed open stage in its history
-    # or its current stage (a deal with no history beyond creation still counts).
-    groups = conn.execute(
-        cohort
-        + f"""
-        , deal_reach AS (
-            SELECT c.stage_id, c.amount,
-                   CASE WHEN c.stage_id {won} THEN julianday(c.closed_at) - julianday(date(c.created_at)) END
-                       AS cycle_days,
-                   max(coalesce(max({open_position.format(column='h.stage_id')}), -1),
-                       coalesce({open_position.format(column='c.stage_id')}, -1)) AS position
-            FROM cohort c
-            LEFT JOIN stage_history h ON h.deal_id = c.id
-            WHERE c.stage_id {known}
-            GROUP BY c.id
-        )
-        SELECT stage_id, CASE WHEN position >= 0 THEN position END AS furthest,
-               count(*) AS deals, sum(amount) AS value,
-               sum(cycle_days) AS cycle_days, count(cycle_days) AS cycle_deals
-        FROM deal_reach GROUP BY stage_id, position
-        """,
-        [*params, *won_params, *open_params, *open_params, *known_params],
-    ).fetchall()
-    # A stay in a stage: from entering it to entering the next recorded stage. Every
-    # deal's history goes when the deal does (ON DELETE CASCADE), so all-time for everyone
-    # needs no cohort.
-    everyone = period is None and owner_id is None
     stays = conn.execute(
-        ("" if everyone else cohort)
-        + f"""
-        SELECT stage_id, count(*) AS stays, sum(days) AS days
-        FROM _stage_stay {'' if everyone else 'WHERE deal_id IN (SELECT id FROM cohort)'}
-        GROUP BY stage_id
-        """,
-        [] if everyone else params,
+        "SELECT stage_id, sum(stays) AS stays, sum(days) AS days "
+        f"FROM _funnel_stay WHERE owner = ? AND {days} GROUP BY stage_id",
+        params,
     ).fetchall()
-    return ladder, groups, stays
+    return ladder, furthest(ladder, counted), stays
+
+
+def furthest(ladder: list[sqlite3.Row], counted: Iterable[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Deals counted per (current stage, stages entered) regrouped per current stage and
+    the furthest open stage's position reached — the highest-placed open stage among the
+    stages entered and the current one (None: none) — as ``reports.daily.funnel`` wants
+    them. Creation-to-close days count for won deals only; deals in a stage that is not
+    on the ladder do not count."""
+    kinds = {s["id"]: s["kind"] for s in ladder}
+    open_positions = {str(s["id"]): s["position"] for s in ladder if s["kind"] == "open"}
+    groups: dict[tuple[int, int | None], dict[str, Any]] = {}
+    for row in counted:
+        if row["stage_id"] not in kinds:
+            continue
+        reached = [open_positions[s] for s in {*row["visited"].split(","), str(row["stage_id"])} if s in open_positions]
+        key = (row["stage_id"], max(reached, default=None))
+        group = groups.setdefault(key, {"stage_id": key[0], "furthest": key[1], "deals": 0, "value": 0,
+                                        "cycle_days": 0, "cycle_deals": 0})
+        won = kinds[row["stage_id"]] == "won"
+        group["deals"] += row["deals"]
+        group["value"] += row["value"]
+        group["cycle_days"] += row["cycle_days"] if won else 0
+        group["cycle_deals"] += row["cycle_deals"] if won else 0
+    return list(groups.values())
 
 
 def _case(mapping: list[tuple[object, object]]) -> tuple[str, Params]:
-    """``CASE {column} WHEN key THEN value … END`` (NULL when no key matches), a template
-    for ``str.format(column=…)``, and its parameters."""
+    """``CASE stage_id WHEN key THEN value … END`` (NULL when no key matches) and its parameters."""
     if not mapping:
         return "NULL", []
     whens = " ".join("WHEN ? THEN ?" for _ in mapping)
-    return f"CASE {{column}} {whens} END", [value for pair in mapping for value in pair]
+    return f"CASE stage_id {whens} END", [value for pair in mapping for value in pair]
 
 
 def _among(values: list[object]) -> tuple[str, Params]:
@@ -287,20 +279,24 @@ def forecast(
     conn: sqlite3.Connection, today: dt.date, owner_id: int | None
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
     """Open deals per expected-close month (and whether that close is before today), and
-    the amount won per month from the start of this month up to today."""
-    params: Params = [today.isoformat()]
+    the amount won per month from the start of this month up to today.
+
+    The open deals come from ``_forecast`` (migration m010): a row per stage and expected
+    close day, not one per deal. The won deals are this month's, read by close date."""
+    ladder = [s for s in stages(conn) if s["kind"] == "open"]
+    probability, probability_params = _case([(s["id"], s["probability"]) for s in ladder])
+    open_stages, open_params = _among([s["id"] for s in ladder])
+    params: Params = [today.isoformat(), *probability_params, EVERYONE if owner_id is None else owner_id, *open_params]
     open_deals = conn.execute(
-        "SELECT substr(d.expected_close, 1, 7) AS month, d.expected_close < ? AS past, count(*) AS deals, "
-        "sum(d.amount) AS amount, sum(d.amount * s.probability) AS weighted "
-        "FROM deal d JOIN stage s ON s.id = d.stage_id "
-        f"WHERE s.kind = 'open' AND {_owned_by('d.owner_id', owner_id, params)} "
-        "GROUP BY month, past",
+        "SELECT substr(nullif(day, ''), 1, 7) AS month, nullif(day, '') < ? AS past, sum(deals) AS deals, "
+        f"sum(amount) AS amount, sum(amount * {probability}) AS weighted "
+        f"FROM _forecast WHERE owner = ? AND stage_id {open_stages} GROUP BY month, past",
         params,
     ).fetchall()
     params = [today.replace(day=1).isoformat(), today.isoformat()]
     won = conn.execute(
         "SELECT substr(d.closed_at, 1, 7) AS month, sum(d.amount) AS amount "
-        "FROM deal d JOIN stage s ON s.id = d.stage_id "
+        f"FROM deal d {_reading(conn, 'deal', 'closed_at', *params)} JOIN stage s ON s.id = d.stage_id "
         f"WHERE s.kind = 'won' AND d.closed_at BETWEEN ? AND ? AND {_owned_by('d.owner_id', owner_id, params)} "
         "GROUP BY month",
         params,

@@ -724,3 +724,359 @@ def m013_undo_range_deletes(db: Database) -> None:
 
 MIGRATIONS.append(m013_undo_range_deletes)
 NAMES.append(m013_undo_range_deletes.__name__)
+
+
+# m010: the funnel and the forecast at ten times the reference scale (issue 13).
+#
+# Derived tables, kept exact by the triggers below whatever writes ``deal``,
+# ``stage_history`` or ``_stage_stay`` (commands, import, merge, undo, another tool), and
+# rebuilt in one pass by bulk loads (``DERIVED_TABLES``):
+#
+# * ``_deal_reach``: per deal, the stages its history ever entered (``visited``: their ids,
+#   ascending, comma-separated; '' for none). A set of stage ids, not "the furthest stage":
+#   how far a deal got depends on the stages' order and kinds, which ``salescli stage`` may
+#   change at any time, so the report works it out from the set with today's ladder.
+# * ``_funnel``: deals counted (and their amounts, and the days from creation to close
+#   summed) per day created, owner, current stage and ``visited`` set.
+# * ``_funnel_stay``: ended stays in a stage (``_stage_stay``) per creation day and owner
+#   of their deal, and stage: how many, and the days they lasted in all.
+# * ``_forecast``: deals counted (and their amounts) per owner, stage and expected close.
+# * ``_source_customers``, ``_source_deals``, ``_source_closed`` (report sources): per
+#   channel (lowercased source; '' for none) and owner, the customers added and the deals
+#   created per day, and the deals (and their amounts) per stage and day closed ('' for
+#   none). A deal's channel is its own source, else its customer's: a customer's new
+#   source moves the deals that have none of their own.
+#
+# Each aggregate holds every deal twice: under its owner (0: none) and under ``EVERYONE``,
+# so that a report for the whole team reads a few hundred rows rather than one per rep.
+# Stages are keys by id, never by position or kind: a ladder edit changes no row here.
+EVERYONE = -1
+
+REPORT_AGGREGATES = """
+CREATE TABLE _deal_reach (
+    deal_id INTEGER PRIMARY KEY,
+    visited TEXT NOT NULL
+);
+CREATE TABLE _funnel (
+    created TEXT NOT NULL,
+    owner INTEGER NOT NULL,
+    stage_id INTEGER NOT NULL,
+    visited TEXT NOT NULL,
+    deals INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    cycle_days REAL NOT NULL,
+    cycle_deals INTEGER NOT NULL,
+    PRIMARY KEY (owner, created, stage_id, visited)
+) WITHOUT ROWID;
+CREATE INDEX _funnel_emptied ON _funnel(deals) WHERE deals = 0;
+CREATE TABLE _funnel_stay (
+    created TEXT NOT NULL,
+    owner INTEGER NOT NULL,
+    stage_id INTEGER NOT NULL,
+    stays INTEGER NOT NULL,
+    days REAL NOT NULL,
+    PRIMARY KEY (owner, created, stage_id)
+) WITHOUT ROWID;
+CREATE INDEX _funnel_stay_emptied ON _funnel_stay(stays) WHERE stays = 0;
+CREATE TABLE _forecast (
+    owner INTEGER NOT NULL,
+    stage_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    deals INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    PRIMARY KEY (owner, stage_id, day)
+) WITHOUT ROWID;
+CREATE INDEX _forecast_emptied ON _forecast(deals) WHERE deals = 0;
+CREATE TABLE _source_customers (
+    owner INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    created TEXT NOT NULL,
+    customers INTEGER NOT NULL,
+    PRIMARY KEY (owner, created, channel)
+) WITHOUT ROWID;
+CREATE INDEX _source_customers_emptied ON _source_customers(customers) WHERE customers = 0;
+CREATE TABLE _source_deals (
+    owner INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    created TEXT NOT NULL,
+    deals INTEGER NOT NULL,
+    PRIMARY KEY (owner, created, channel)
+) WITHOUT ROWID;
+CREATE INDEX _source_deals_emptied ON _source_deals(deals) WHERE deals = 0;
+CREATE TABLE _source_closed (
+    owner INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    stage_id INTEGER NOT NULL,
+    closed TEXT NOT NULL,
+    deals INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    PRIMARY KEY (owner, stage_id, closed, channel)
+) WITHOUT ROWID;
+CREATE INDEX _source_closed_emptied ON _source_closed(deals) WHERE deals = 0;
+"""
+
+# The stages a deal's history entered, as ``_deal_reach.visited`` holds them.
+VISITED = (
+    "ifnull((SELECT group_concat(stage_id) FROM (SELECT DISTINCT stage_id FROM stage_history "
+    "WHERE deal_id = {deal} ORDER BY stage_id)), '')"
+)
+CREATED_DAY = "substr({deal}.created_at, 1, 10)"
+CYCLE_DAYS = "julianday({deal}.closed_at) - julianday(date({deal}.created_at))"
+
+# What each aggregate sums, per row of a source (``_tally``): column → expression.
+FUNNEL_VALUES = {"deals": "1", "value": "amount", "cycle_days": "ifnull(cycle, 0)", "cycle_deals": "cycle IS NOT NULL"}
+FORECAST_VALUES = {"deals": "1", "amount": "amount"}
+STAY_VALUES = {"stays": "stays", "days": "days"}
+
+
+def _funnel_source(deal: str | None) -> str:
+    """A deal as ``_funnel`` counts it: ``deal`` is NEW or OLD in a trigger on ``deal``,
+    else an expression for a deal id (the deal is read from its table: no row if gone);
+    None: every deal."""
+    if deal in ("NEW", "OLD"):
+        row, tables, where = deal, "_deal_reach r", f"WHERE r.deal_id = {deal}.id"
+    else:
+        row, tables = "d", "deal d JOIN _deal_reach r ON r.deal_id = d.id"
+        where = "" if deal is None else f"WHERE d.id = {deal}"
+    return (
+        f"SELECT {CREATED_DAY.format(deal=row)} AS created, {row}.owner_id AS owner_id, {row}.stage_id AS stage_id, "
+        f"r.visited AS visited, {row}.amount AS amount, {CYCLE_DAYS.format(deal=row)} AS cycle "
+        f"FROM {tables} {where}"
+    )
+
+
+def _forecast_source(deal: str) -> str:
+    return (
+        f"SELECT {deal}.owner_id AS owner_id, {deal}.stage_id AS stage_id, ifnull({deal}.expected_close, '') AS day, "
+        f"{deal}.amount AS amount"
+    )
+
+
+def _stays_source(deal: str) -> str:
+    """The ended stays of ``deal`` (NEW or OLD in a trigger on ``deal``) per stage, under
+    its creation day and owner. ``stage_id IN`` lets the stays' key be searched by deal."""
+    return (
+        f"SELECT {CREATED_DAY.format(deal=deal)} AS created, {deal}.owner_id AS owner_id, s.stage_id AS stage_id, "
+        f"count(*) AS stays, total(s.days) AS days FROM _stage_stay s "
+        f"WHERE s.stage_id IN (SELECT id FROM stage) AND s.deal_id = {deal}.id GROUP BY s.stage_id"
+    )
+
+
+def _stay_source(stay: str) -> str:
+    """One ended stay (NEW or OLD in a trigger on ``_stage_stay``), if its deal is there."""
+    return (
+        f"SELECT {CREATED_DAY.format(deal='d')} AS created, d.owner_id AS owner_id, {stay}.stage_id AS stage_id, "
+        f"1 AS stays, ifnull({stay}.days, 0) AS days FROM deal d WHERE d.id = {stay}.deal_id"
+    )
+
+
+def _tally(table: str, keys: list[str], values: dict[str, str], source: str, sign: int) -> str:
+    """Statements adding (``sign`` 1) or taking away (-1) the rows of ``source`` — which
+    has the ``keys`` but ``owner`` (it has ``owner_id`` instead), and what ``values`` sums
+    — to ``table``, under their owner and under ``EVERYONE``. A row that comes to no deal
+    (or stay) goes: found through a partial index that holds only such rows, never by
+    looking for the rows just changed (SQLite would walk all of ``EVERYONE``'s)."""
+    count = next(iter(values))
+    columns = ", ".join(["owner", *keys, *values])
+    owner = f"CASE WHEN o.everyone THEN {EVERYONE} ELSE ifnull(src.owner_id, 0) END"
+    sums = [value if sign > 0 else f"-({value})" for value in values.values()]
+    selected = ", ".join([owner, *(f"src.{key}" for key in keys), *sums])
+    rows = f"FROM ({source}) src, (SELECT 0 AS everyone UNION ALL SELECT 1) o"
+    added = ", ".join(f"{column} = {column} + excluded.{column}" for column in values)
+    statements = (
+        f"INSERT INTO {table} ({columns}) SELECT {selected} {rows} WHERE true "
+        f"ON CONFLICT DO UPDATE SET {added};"
+    )
+    if sign < 0:  # the emptied rows are all of the partial index ``{table}_emptied``
+        statements += f"\n    DELETE FROM {table} WHERE {count} = 0;"
+    return statements
+
+
+def _funnel(deal: str, sign: int) -> str:
+    return _tally("_funnel", ["created", "stage_id", "visited"], FUNNEL_VALUES, _funnel_source(deal), sign)
+
+
+def _forecast(deal: str, sign: int) -> str:
+    return _tally("_forecast", ["stage_id", "day"], FORECAST_VALUES, _forecast_source(deal), sign)
+
+
+CHANNEL = "ifnull(lower(nullif(trim({source}), '')), '')"
+DEAL_CHANNEL = CHANNEL.format(
+    source="coalesce(nullif(trim({deal}.source), ''), (SELECT c.source FROM customer c WHERE c.id = {deal}.customer_id))"
+)
+CUSTOMER_VALUES = {"customers": "1"}
+CREATED_VALUES = {"deals": "1"}
+CLOSED_VALUES = {"deals": "1", "amount": "amount"}
+
+
+def _customer_source(customer: str) -> str:
+    """A customer as ``_source_customers`` counts it: never without a creation date."""
+    return (
+        f"SELECT {customer}.owner_id AS owner_id, {CHANNEL.format(source=customer + '.source')} AS channel, "
+        f"{CREATED_DAY.format(deal=customer)} AS created WHERE {customer}.created_at IS NOT NULL"
+    )
+
+
+def _deal_channel_source(deal: str, channel: str | None = None, where: str = "") -> str:
+    """``deal`` (NEW or OLD, or ``d`` with ``where``) as ``_source_deals`` and
+    ``_source_closed`` count it; ``channel``: its channel if not its own."""
+    return (
+        f"SELECT {deal}.owner_id AS owner_id, {channel or DEAL_CHANNEL.format(deal=deal)} AS channel, "
+        f"{CREATED_DAY.format(deal=deal)} AS created, {deal}.stage_id AS stage_id, "
+        f"ifnull({deal}.closed_at, '') AS closed, {deal}.amount AS amount {where}"
+    )
+
+
+def _sources(deal: str, sign: int, channel: str | None = None, where: str = "") -> str:
+    source = _deal_channel_source(deal, channel, where)
+    return (
+        _tally("_source_deals", ["channel", "created"], CREATED_VALUES, source, sign) + "\n    "
+        + _tally("_source_closed", ["channel", "stage_id", "closed"], CLOSED_VALUES, source, sign)
+    )
+
+
+def _customers(customer: str, sign: int) -> str:
+    return _tally("_source_customers", ["channel", "created"], CUSTOMER_VALUES, _customer_source(customer), sign)
+
+
+def _deals_moved(old: str | None, new: str | None) -> str:
+    """Statements for the deals with no source of their own whose customer's channel
+    changes: from ``old``'s (a customer's pseudo-row; None: no customer, channel '') to
+    ``new``'s — a deal of a missing customer counts under '' (``DEAL_CHANNEL``)."""
+    customer = new or old
+    deals = f"FROM deal d WHERE d.customer_id = {customer}.id AND nullif(trim(d.source), '') IS NULL"
+    return "\n    ".join(
+        _sources("d", sign, CHANNEL.format(source=f"{row}.source") if row else "''", deals)
+        for row, sign in ((old, -1), (new, 1))
+    )
+
+
+def _stays(source: str, sign: int) -> str:
+    return _tally("_funnel_stay", ["created", "stage_id"], STAY_VALUES, source, sign)
+
+
+def _reach_again(deal: str) -> str:
+    """Statements for a deal whose history changed: count it under its new ``visited``
+    set. Not while the deal is being deleted (its history goes first, by cascade): its
+    own trigger takes it away under the set it was counted with."""
+    return f"""
+    {_funnel(deal, -1)}
+    UPDATE _deal_reach SET visited = {VISITED.format(deal=deal)}
+        WHERE deal_id = {deal} AND EXISTS (SELECT 1 FROM deal WHERE id = {deal});
+    {_funnel(deal, 1)}"""
+
+
+# A history entry changes a deal's ``visited`` set only when no other entry of the deal is
+# in the same stage.
+_ONLY_ONE = (
+    "WHEN NOT EXISTS (SELECT 1 FROM stage_history WHERE deal_id = {row}.deal_id AND stage_id = {row}.stage_id "
+    "AND id IS NOT {row}.id)"
+)
+_DEAL_FIGURES = ("id", "created_at", "owner_id", "stage_id", "amount", "closed_at", "expected_close")
+_DEAL_COHORT = ("id", "created_at", "owner_id")
+
+
+def _changed(columns: tuple[str, ...]) -> str:
+    return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
+
+
+_HAS_DEALS = "EXISTS (SELECT 1 FROM deal WHERE customer_id = {row}.id)"
+_DEAL_CHANNEL = ("id", "customer_id", "source", "owner_id", "created_at", "stage_id", "closed_at", "amount")
+_CUSTOMER_COUNTED = ("source", "owner_id", "created_at")
+
+REPORT_AGGREGATE_TRIGGERS = [
+    f"CREATE TRIGGER report_deal_channel_insert AFTER INSERT ON deal BEGIN {_sources('NEW', 1)}\nEND",
+    f"CREATE TRIGGER report_deal_channel_delete AFTER DELETE ON deal BEGIN {_sources('OLD', -1)}\nEND",
+    f"CREATE TRIGGER report_deal_channel_update AFTER UPDATE OF {', '.join(_DEAL_CHANNEL)} ON deal "
+    f"WHEN {_changed(_DEAL_CHANNEL)} BEGIN {_sources('OLD', -1)} {_sources('NEW', 1)}\nEND",
+    f"CREATE TRIGGER report_customer_channel_insert AFTER INSERT ON customer BEGIN {_customers('NEW', 1)}\nEND",
+    f"CREATE TRIGGER report_customer_channel_delete AFTER DELETE ON customer BEGIN {_customers('OLD', -1)}\nEND",
+    # A customer's deals come after it and go before it, unless another tool orders otherwise.
+    f"CREATE TRIGGER report_customer_deals_insert AFTER INSERT ON customer WHEN {_HAS_DEALS.format(row='NEW')} BEGIN "
+    f"{_deals_moved(None, 'NEW')}\nEND",
+    f"CREATE TRIGGER report_customer_deals_delete AFTER DELETE ON customer WHEN {_HAS_DEALS.format(row='OLD')} BEGIN "
+    f"{_deals_moved('OLD', None)}\nEND",
+    f"CREATE TRIGGER report_customer_channel_update AFTER UPDATE OF {', '.join(_CUSTOMER_COUNTED)} ON customer "
+    f"WHEN {_changed(_CUSTOMER_COUNTED)} BEGIN {_customers('OLD', -1)} {_customers('NEW', 1)}\nEND",
+    "CREATE TRIGGER report_customer_deals_update AFTER UPDATE OF source ON customer "
+    f"WHEN {_changed(('source',))} BEGIN {_deals_moved('OLD', 'NEW')}\nEND",
+    "CREATE TRIGGER report_deal_insert AFTER INSERT ON deal BEGIN "
+    f"INSERT OR REPLACE INTO _deal_reach (deal_id, visited) VALUES (NEW.id, {VISITED.format(deal='NEW.id')});"
+    f"{_funnel('NEW', 1)} {_forecast('NEW', 1)}\nEND",
+    # A deal's history comes after it, unless another tool (or an undo) orders otherwise.
+    "CREATE TRIGGER report_deal_stays_insert AFTER INSERT ON deal "
+    f"WHEN EXISTS (SELECT 1 FROM stage_history WHERE deal_id = NEW.id) BEGIN {_stays(_stays_source('NEW'), 1)}\nEND",
+    # The stays go before the deal (they are read by deal); its history follows by cascade.
+    f"CREATE TRIGGER report_deal_deleting BEFORE DELETE ON deal BEGIN {_stays(_stays_source('OLD'), -1)}\nEND",
+    "CREATE TRIGGER report_deal_delete AFTER DELETE ON deal BEGIN "
+    f"{_funnel('OLD', -1)} {_forecast('OLD', -1)} DELETE FROM _deal_reach WHERE deal_id = OLD.id;\nEND",
+    f"CREATE TRIGGER report_deal_update AFTER UPDATE OF {', '.join(_DEAL_FIGURES)} ON deal "
+    f"WHEN {_changed(_DEAL_FIGURES)} BEGIN {_funnel('OLD', -1)} {_forecast('OLD', -1)} "
+    "UPDATE _deal_reach SET deal_id = NEW.id WHERE deal_id = OLD.id AND OLD.id IS NOT NEW.id; "
+    f"{_funnel('NEW', 1)} {_forecast('NEW', 1)}\nEND",
+    f"CREATE TRIGGER report_deal_cohort AFTER UPDATE OF {', '.join(_DEAL_COHORT)} ON deal "
+    f"WHEN {_changed(_DEAL_COHORT)} BEGIN {_stays(_stays_source('OLD'), -1)} {_stays(_stays_source('NEW'), 1)}\nEND",
+    f"CREATE TRIGGER report_history_insert AFTER INSERT ON stage_history {_ONLY_ONE.format(row='NEW')} BEGIN "
+    f"{_reach_again('NEW.deal_id')}\nEND",
+    f"CREATE TRIGGER report_history_delete AFTER DELETE ON stage_history {_ONLY_ONE.format(row='OLD')} BEGIN "
+    f"{_reach_again('OLD.deal_id')}\nEND",
+    "CREATE TRIGGER report_history_update AFTER UPDATE OF deal_id, stage_id ON stage_history "
+    f"WHEN {_changed(('deal_id', 'stage_id'))} BEGIN {_reach_again('OLD.deal_id')} {_reach_again('NEW.deal_id')}\nEND",
+    f"CREATE TRIGGER report_stay_insert AFTER INSERT ON _stage_stay BEGIN {_stays(_stay_source('NEW'), 1)}\nEND",
+    f"CREATE TRIGGER report_stay_delete AFTER DELETE ON _stage_stay BEGIN {_stays(_stay_source('OLD'), -1)}\nEND",
+    "CREATE TRIGGER report_stay_update AFTER UPDATE ON _stage_stay BEGIN "
+    f"{_stays(_stay_source('OLD'), -1)} {_stays(_stay_source('NEW'), 1)}\nEND",
+]
+
+
+def _fill(table: str, keys: list[str], values: dict[str, str], source: str) -> str:
+    """Build ``table`` from ``source`` (every deal, stay …), as ``_tally`` adds rows up."""
+    columns = ", ".join(["owner", *keys, *values])
+    sums = ", ".join(f"sum({value})" for value in values.values())
+    group = ", ".join(f"src.{key}" for key in keys)
+    return (
+        f"INSERT INTO {table} ({columns}) "
+        f"SELECT ifnull(src.owner_id, 0), {group}, {sums} FROM ({source}) src GROUP BY 1, {group} "
+        f"UNION ALL SELECT {EVERYONE}, {group}, {sums} FROM ({source}) src GROUP BY {group}"
+    )
+
+
+DEAL_REACH_FILL = f"INSERT INTO _deal_reach (deal_id, visited) SELECT d.id, {VISITED.format(deal='d.id')} FROM deal d"
+FUNNEL_FILL = _fill(
+    "_funnel", ["created", "stage_id", "visited"], FUNNEL_VALUES,
+    _funnel_source(None),
+)
+FUNNEL_STAY_FILL = _fill(
+    "_funnel_stay", ["created", "stage_id"], STAY_VALUES,
+    f"SELECT {CREATED_DAY.format(deal='d')} AS created, d.owner_id AS owner_id, s.stage_id AS stage_id, "
+    "1 AS stays, ifnull(s.days, 0) AS days FROM _stage_stay s JOIN deal d ON d.id = s.deal_id",
+)
+FORECAST_FILL = _fill("_forecast", ["stage_id", "day"], FORECAST_VALUES, _forecast_source("d") + " FROM deal d")
+
+SOURCE_CUSTOMERS_FILL = _fill(
+    "_source_customers", ["channel", "created"], CUSTOMER_VALUES,
+    _customer_source("c").replace(" WHERE", " FROM customer c WHERE"),
+)
+SOURCE_DEALS_FILL = _fill("_source_deals", ["channel", "created"], CREATED_VALUES, _deal_channel_source("d", where="FROM deal d"))
+SOURCE_CLOSED_FILL = _fill(
+    "_source_closed", ["channel", "stage_id", "closed"], CLOSED_VALUES, _deal_channel_source("d", where="FROM deal d")
+)
+
+DERIVED_TABLES.update(
+    {"_deal_reach": DEAL_REACH_FILL, "_funnel": FUNNEL_FILL, "_funnel_stay": FUNNEL_STAY_FILL, "_forecast": FORECAST_FILL,
+     "_source_customers": SOURCE_CUSTOMERS_FILL, "_source_deals": SOURCE_DEALS_FILL, "_source_closed": SOURCE_CLOSED_FILL}
+)
+
+
+def m010_funnel_forecast_aggregates(db: Database) -> None:
+    for statement in statements(REPORT_AGGREGATES):
+        db.execute(statement)
+    for table in ("_deal_reach", "_funnel", "_funnel_stay", "_forecast", "_source_customers", "_source_deals",
+                  "_source_closed"):
+        db.execute(DERIVED_TABLES[table])
+    for trigger in REPORT_AGGREGATE_TRIGGERS:
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m010_funnel_forecast_aggregates)
+NAMES.append(m010_funnel_forecast_aggregates.__name__)
