@@ -581,151 +581,6 @@ MIGRATIONS.append(m009_daily_reports_speed)
 NAMES.append(m009_daily_reports_speed.__name__)
 
 
-# m011: the targets, reps and trend reports at ten times the reference scale (issue 13).
-#
-# Three tables of daily figures per owner, derived from ``deal``, ``customer`` and
-# ``activity`` and kept exact by the triggers below whatever writes those (commands,
-# import, merge, undo/redo, rep reassign, another tool); their ``FILL`` rebuilds them
-# (``DERIVED_TABLES``, for bulk loads). The reports sum a few rows per day and owner
-# instead of reading every deal and activity. ``owner`` is the owner's rep id, 0 for none
-# (the key cannot hold NULL); ``day`` the date the figure counts on.
-#
-# * ``_deal_day``: deals per day closed ('' when not closed), owner and stage — count,
-#   amount, those with a cost and their amount, margin (amount − cost of those), units,
-#   days from creation to close. Keyed by stage rather than by its kind, so that editing
-#   a stage's kind or probability needs no rebuild: the reports join ``stage``. Open
-#   deals are the rows of open stages (the pipeline per owner).
-# * ``_customer_day``: customers added per day of ``created_at`` (none when unknown), owner.
-# * ``_activity_day``: activities done per day done, owner — all, scored, scored 4 or 5
-#   (``SATISFIED_SCORE``: changing it needs a migration that fills the table again).
-class Aggregate:
-    """A table of sums over the rows of ``source`` grouped by ``keys``, counted where
-    ``counted`` holds; the first value counts rows (a group at 0 is deleted). Expressions
-    are written for a row ``{r}``; ``watched``: the source's columns they read."""
-
-    def __init__(
-        self, name: str, source: str, keys: dict[str, str], values: dict[str, str], counted: str, watched: tuple[str, ...]
-    ) -> None:
-        self.name, self.source, self.keys, self.values = name, source, keys, values
-        self.counted, self.watched = counted, watched
-
-    def table(self) -> str:
-        columns = [f"{key} NOT NULL" for key in self.keys] + [f"{value} NOT NULL" for value in self.values]
-        return f"CREATE TABLE {self.name} ({', '.join(columns)}, PRIMARY KEY ({', '.join(self.keys)})) WITHOUT ROWID"
-
-    def _on(self, row: str, exprs: dict[str, str]) -> list[str]:
-        return [expr.format(r=row) for expr in exprs.values()]
-
-    def fill(self) -> str:
-        keys = self._on(self.source, self.keys)
-        sums = [f"sum({expr})" for expr in self._on(self.source, self.values)]
-        return (
-            f"INSERT INTO {self.name} ({', '.join([*self.keys, *self.values])}) "
-            f"SELECT {', '.join([*keys, *sums])} FROM {self.source} WHERE {self.counted.format(r=self.source)} "
-            f"GROUP BY {', '.join(keys)}"
-        )
-
-    def _add(self, row: str) -> str:
-        added = ", ".join(f"{value} = {value} + excluded.{value}" for value in self.values)
-        return (
-            f"INSERT INTO {self.name} ({', '.join([*self.keys, *self.values])}) "
-            f"SELECT {', '.join([*self._on(row, self.keys), *self._on(row, self.values)])} "
-            f"WHERE {self.counted.format(r=row)} ON CONFLICT DO UPDATE SET {added};"
-        )
-
-    def _remove(self, row: str) -> str:
-        group = " AND ".join(f"{key} = {expr}" for key, expr in zip(self.keys, self._on(row, self.keys)))
-        values = zip(self.values, self._on(row, self.values))
-        taken = ", ".join(f"{value} = {value} - ({expr})" for value, expr in values)
-        first = next(iter(self.values))
-        return (
-            f"UPDATE {self.name} SET {taken} WHERE {group} AND {self.counted.format(r=row)}; "
-            f"DELETE FROM {self.name} WHERE {group} AND {first} = 0;"
-        )
-
-    def triggers(self) -> list[str]:
-        """Insert adds the row, delete takes it away, an update of ``watched`` does both."""
-        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.watched)
-        prefix = f"CREATE TRIGGER {self.name[1:]}"
-        return [
-            f"{prefix}_insert AFTER INSERT ON {self.source} BEGIN {self._add('NEW')} END",
-            f"{prefix}_delete AFTER DELETE ON {self.source} BEGIN {self._remove('OLD')} END",
-            f"{prefix}_update AFTER UPDATE OF {', '.join(self.watched)} ON {self.source} WHEN {changed} "
-            f"BEGIN {self._remove('OLD')} {self._add('NEW')} END",
-        ]
-
-
-SATISFIED_SCORE = 4  # an activity scored this or more counts towards satisfaction
-OWNER = "ifnull({r}.owner_id, 0)"
-DEAL_DAY = Aggregate(
-    "_deal_day",
-    "deal",
-    {"day": "ifnull({r}.closed_at, '')", "owner": OWNER, "stage_id": "{r}.stage_id"},
-    {
-        "deals": "1",
-        "amount": "{r}.amount",
-        "costed_deals": "{r}.cost IS NOT NULL",
-        "costed_amount": "iif({r}.cost IS NULL, 0, {r}.amount)",
-        "margin": "ifnull({r}.amount - {r}.cost, 0)",
-        "units": "{r}.quantity",
-        "cycle_days": "ifnull(julianday({r}.closed_at) - julianday(substr({r}.created_at, 1, 10)), 0)",
-    },
-    "1",
-    ("closed_at", "owner_id", "stage_id", "amount", "cost", "quantity", "created_at"),
-)
-CUSTOMER_DAY = Aggregate(
-    "_customer_day",
-    "customer",
-    {"day": "substr({r}.created_at, 1, 10)", "owner": OWNER},
-    {"customers": "1"},
-    "{r}.created_at IS NOT NULL",
-    ("created_at", "owner_id"),
-)
-ACTIVITY_DAY = Aggregate(
-    "_activity_day",
-    "activity",
-    {"day": "{r}.done_at", "owner": OWNER},
-    {
-        "activities": "1",
-        "scored": "{r}.score IS NOT NULL",
-        "satisfied": f"ifnull({{r}}.score >= {SATISFIED_SCORE}, 0)",
-    },
-    "{r}.done_at IS NOT NULL",
-    ("done_at", "owner_id", "score"),
-)
-DAILY_FIGURES = (DEAL_DAY, CUSTOMER_DAY, ACTIVITY_DAY)
-DERIVED_TABLES.update({aggregate.name: aggregate.fill() for aggregate in DAILY_FIGURES})
-
-
-def m011_daily_figures_per_owner(db: Database) -> None:
-    for aggregate in DAILY_FIGURES:
-        db.execute(aggregate.table())
-        db.execute(aggregate.fill())
-        for trigger in aggregate.triggers():
-            db.execute(trigger)
-
-
-MIGRATIONS.append(m011_daily_figures_per_owner)
-NAMES.append(m011_daily_figures_per_owner.__name__)
-
-
-# m013: undo and redo of a bulk import as set operations (issue 13). Undoing an inserted
-# range of ids (``insert-range``) moves its rows whole into a table of their own
-# (``history_saved_<change id>``) and deletes them in one statement, recorded as one
-# ``delete-range`` change; a redo puts them back with one ``INSERT … SELECT``. The only
-# schema change is the new kind of change, allowed by ``history_change``'s CHECK: edited
-# in place as m005 does (the rows on disk are unchanged).
-RANGE_OPS = "'insert-range'))"
-
-
-def m013_undo_range_deletes(db: Database) -> None:
-    _edit_definition(db.conn, "history_change", RANGE_OPS, "'insert-range', 'delete-range'))")
-
-
-MIGRATIONS.append(m013_undo_range_deletes)
-NAMES.append(m013_undo_range_deletes.__name__)
-
-
 # m010: the funnel and the forecast at ten times the reference scale (issue 13).
 #
 # Derived tables, kept exact by the triggers below whatever writes ``deal``,
@@ -1080,3 +935,148 @@ def m010_funnel_forecast_aggregates(db: Database) -> None:
 
 MIGRATIONS.append(m010_funnel_forecast_aggregates)
 NAMES.append(m010_funnel_forecast_aggregates.__name__)
+
+
+# m011: the targets, reps and trend reports at ten times the reference scale (issue 13).
+#
+# Three tables of daily figures per owner, derived from ``deal``, ``customer`` and
+# ``activity`` and kept exact by the triggers below whatever writes those (commands,
+# import, merge, undo/redo, rep reassign, another tool); their ``FILL`` rebuilds them
+# (``DERIVED_TABLES``, for bulk loads). The reports sum a few rows per day and owner
+# instead of reading every deal and activity. ``owner`` is the owner's rep id, 0 for none
+# (the key cannot hold NULL); ``day`` the date the figure counts on.
+#
+# * ``_deal_day``: deals per day closed ('' when not closed), owner and stage — count,
+#   amount, those with a cost and their amount, margin (amount − cost of those), units,
+#   days from creation to close. Keyed by stage rather than by its kind, so that editing
+#   a stage's kind or probability needs no rebuild: the reports join ``stage``. Open
+#   deals are the rows of open stages (the pipeline per owner).
+# * ``_customer_day``: customers added per day of ``created_at`` (none when unknown), owner.
+# * ``_activity_day``: activities done per day done, owner — all, scored, scored 4 or 5
+#   (``SATISFIED_SCORE``: changing it needs a migration that fills the table again).
+class Aggregate:
+    """A table of sums over the rows of ``source`` grouped by ``keys``, counted where
+    ``counted`` holds; the first value counts rows (a group at 0 is deleted). Expressions
+    are written for a row ``{r}``; ``watched``: the source's columns they read."""
+
+    def __init__(
+        self, name: str, source: str, keys: dict[str, str], values: dict[str, str], counted: str, watched: tuple[str, ...]
+    ) -> None:
+        self.name, self.source, self.keys, self.values = name, source, keys, values
+        self.counted, self.watched = counted, watched
+
+    def table(self) -> str:
+        columns = [f"{key} NOT NULL" for key in self.keys] + [f"{value} NOT NULL" for value in self.values]
+        return f"CREATE TABLE {self.name} ({', '.join(columns)}, PRIMARY KEY ({', '.join(self.keys)})) WITHOUT ROWID"
+
+    def _on(self, row: str, exprs: dict[str, str]) -> list[str]:
+        return [expr.format(r=row) for expr in exprs.values()]
+
+    def fill(self) -> str:
+        keys = self._on(self.source, self.keys)
+        sums = [f"sum({expr})" for expr in self._on(self.source, self.values)]
+        return (
+            f"INSERT INTO {self.name} ({', '.join([*self.keys, *self.values])}) "
+            f"SELECT {', '.join([*keys, *sums])} FROM {self.source} WHERE {self.counted.format(r=self.source)} "
+            f"GROUP BY {', '.join(keys)}"
+        )
+
+    def _add(self, row: str) -> str:
+        added = ", ".join(f"{value} = {value} + excluded.{value}" for value in self.values)
+        return (
+            f"INSERT INTO {self.name} ({', '.join([*self.keys, *self.values])}) "
+            f"SELECT {', '.join([*self._on(row, self.keys), *self._on(row, self.values)])} "
+            f"WHERE {self.counted.format(r=row)} ON CONFLICT DO UPDATE SET {added};"
+        )
+
+    def _remove(self, row: str) -> str:
+        group = " AND ".join(f"{key} = {expr}" for key, expr in zip(self.keys, self._on(row, self.keys)))
+        values = zip(self.values, self._on(row, self.values))
+        taken = ", ".join(f"{value} = {value} - ({expr})" for value, expr in values)
+        first = next(iter(self.values))
+        return (
+            f"UPDATE {self.name} SET {taken} WHERE {group} AND {self.counted.format(r=row)}; "
+            f"DELETE FROM {self.name} WHERE {group} AND {first} = 0;"
+        )
+
+    def triggers(self) -> list[str]:
+        """Insert adds the row, delete takes it away, an update of ``watched`` does both."""
+        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.watched)
+        prefix = f"CREATE TRIGGER {self.name[1:]}"
+        return [
+            f"{prefix}_insert AFTER INSERT ON {self.source} BEGIN {self._add('NEW')} END",
+            f"{prefix}_delete AFTER DELETE ON {self.source} BEGIN {self._remove('OLD')} END",
+            f"{prefix}_update AFTER UPDATE OF {', '.join(self.watched)} ON {self.source} WHEN {changed} "
+            f"BEGIN {self._remove('OLD')} {self._add('NEW')} END",
+        ]
+
+
+SATISFIED_SCORE = 4  # an activity scored this or more counts towards satisfaction
+OWNER = "ifnull({r}.owner_id, 0)"
+DEAL_DAY = Aggregate(
+    "_deal_day",
+    "deal",
+    {"day": "ifnull({r}.closed_at, '')", "owner": OWNER, "stage_id": "{r}.stage_id"},
+    {
+        "deals": "1",
+        "amount": "{r}.amount",
+        "costed_deals": "{r}.cost IS NOT NULL",
+        "costed_amount": "iif({r}.cost IS NULL, 0, {r}.amount)",
+        "margin": "ifnull({r}.amount - {r}.cost, 0)",
+        "units": "{r}.quantity",
+        "cycle_days": "ifnull(julianday({r}.closed_at) - julianday(substr({r}.created_at, 1, 10)), 0)",
+    },
+    "1",
+    ("closed_at", "owner_id", "stage_id", "amount", "cost", "quantity", "created_at"),
+)
+CUSTOMER_DAY = Aggregate(
+    "_customer_day",
+    "customer",
+    {"day": "substr({r}.created_at, 1, 10)", "owner": OWNER},
+    {"customers": "1"},
+    "{r}.created_at IS NOT NULL",
+    ("created_at", "owner_id"),
+)
+ACTIVITY_DAY = Aggregate(
+    "_activity_day",
+    "activity",
+    {"day": "{r}.done_at", "owner": OWNER},
+    {
+        "activities": "1",
+        "scored": "{r}.score IS NOT NULL",
+        "satisfied": f"ifnull({{r}}.score >= {SATISFIED_SCORE}, 0)",
+    },
+    "{r}.done_at IS NOT NULL",
+    ("done_at", "owner_id", "score"),
+)
+DAILY_FIGURES = (DEAL_DAY, CUSTOMER_DAY, ACTIVITY_DAY)
+DERIVED_TABLES.update({aggregate.name: aggregate.fill() for aggregate in DAILY_FIGURES})
+
+
+def m011_daily_figures_per_owner(db: Database) -> None:
+    for aggregate in DAILY_FIGURES:
+        db.execute(aggregate.table())
+        db.execute(aggregate.fill())
+        for trigger in aggregate.triggers():
+            db.execute(trigger)
+
+
+MIGRATIONS.append(m011_daily_figures_per_owner)
+NAMES.append(m011_daily_figures_per_owner.__name__)
+
+
+# m013: undo and redo of a bulk import as set operations (issue 13). Undoing an inserted
+# range of ids (``insert-range``) moves its rows whole into a table of their own
+# (``history_saved_<change id>``) and deletes them in one statement, recorded as one
+# ``delete-range`` change; a redo puts them back with one ``INSERT … SELECT``. The only
+# schema change is the new kind of change, allowed by ``history_change``'s CHECK: edited
+# in place as m005 does (the rows on disk are unchanged).
+RANGE_OPS = "'insert-range'))"
+
+
+def m013_undo_range_deletes(db: Database) -> None:
+    _edit_definition(db.conn, "history_change", RANGE_OPS, "'insert-range', 'delete-range'))")
+
+
+MIGRATIONS.append(m013_undo_range_deletes)
+NAMES.append(m013_undo_range_deletes.__name__)
