@@ -426,10 +426,15 @@ def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: 
     with_cr = writer if excel else csv.writer(_LineFeeds(buffer), delimiter=delimiter, lineterminator="\r\n")
     cell = functools.partial(_csv_cell, excel=excel)
     checked = () if excel else ("text",)  # with --excel every text cell is looked at (="0123")
+    joined = None if excel else _Joined(delimiter, len(columns))
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
     for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
-        writer.writerows(lines)
-        text = buffer.getvalue()
+        text = joined(lines) if joined else None
+        if text is None:  # a cell to quote: the csv module does it
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(lines)
+            text = buffer.getvalue()
         if not excel and "\r" in text:
             buffer.seek(0)
             buffer.truncate()
@@ -443,10 +448,36 @@ def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: 
             raise Invalid(
                 f"row {row} has '{bad}' (U+{ord(bad):04X}), which {error.encoding} cannot write: use --encoding utf-8 or gb18030"
             ) from None
-        buffer.seek(0)
-        buffer.truncate()
         written += len(lines)
     return written - 1
+
+
+class _Joined:
+    """A batch of records as the csv module writes them (``\n`` line ends), made by one
+    string format instead of cell by cell, when no cell needs quoting; None when one might
+    (it holds the delimiter, a quote or a line end: the counts of delimiters and line ends
+    tell). Each cell is written as ``str`` writes it, None as nothing, as csv does."""
+
+    def __init__(self, delimiter: str, width: int) -> None:
+        self.delimiter = delimiter
+        self.width = width
+        self.line = delimiter.join(["%s"] * width) + "\n"
+
+    def __call__(self, lines: list[Sequence[Any]]) -> str | None:
+        if self.width < 2:  # csv writes a record of one empty cell as ""
+            return None
+        cells = tuple(chain.from_iterable(lines))
+        if None in cells:
+            cells = tuple(["" if value is None else value for value in cells])
+        text = (self.line * len(lines)) % cells
+        if (
+            text.count(self.delimiter) != len(lines) * (self.width - 1)
+            or text.count("\n") != len(lines)
+            or '"' in text
+            or "\r" in text
+        ):
+            return None
+        return text
 
 
 class _LineFeeds:
