@@ -16,7 +16,6 @@ data; ``message``/``warn`` go to stderr. rich and tabulate are imported only whe
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import io
@@ -418,30 +417,14 @@ def _write_csv(out, rows, columns, simple: bool, delimiter: str, excel: bool = F
 
 
 def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: bool) -> int:
-    """The header, then each batch written to a buffer in one go and checked: a batch
-    with a \r in a cell is written again with CRLF (csv quotes a cell holding \r only if
-    \r is in the line ending), each record's own CRLF turned into \n on the way out."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
-    with_cr = writer if excel else csv.writer(_LineFeeds(buffer), delimiter=delimiter, lineterminator="\r\n")
+    """The header, then each batch of records as one text (``_Records``), written in one go."""
     cell = functools.partial(_csv_cell, excel=excel)
     checked = () if excel else ("text",)  # with --excel every text cell is looked at (="0123")
-    joined = None if excel else _Joined(delimiter, len(columns))
+    records = _Records(delimiter, len(columns), "\r\n" if excel else "\n")
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
     for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
-        text = joined(lines) if joined else None
-        if text is None:  # a cell to quote: the csv module does it
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(lines)
-            text = buffer.getvalue()
-        if not excel and "\r" in text:
-            buffer.seek(0)
-            buffer.truncate()
-            with_cr.writerows(lines)
-            text = buffer.getvalue()
         try:
-            out.write(text)
+            out.write(records(lines))
         except UnicodeEncodeError as error:
             row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
             bad = error.object[error.start]
@@ -452,42 +435,45 @@ def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: 
     return written - 1
 
 
-class _Joined:
-    """A batch of records as the csv module writes them (``\n`` line ends), made by one
-    string format instead of cell by cell, when no cell needs quoting; None when one might
-    (it holds the delimiter, a quote or a line end: the counts of delimiters and line ends
-    tell). Each cell is written as ``str`` writes it, None as nothing, as csv does."""
+class _Records:
+    """Batches of records as CSV (or TSV) text, as the csv module writes them: each cell as
+    ``str`` writes it (None as nothing), in double quotes (a quote doubled) when it holds
+    the delimiter, a quote or a line end — so that a cell's own ``\r`` survives a
+    ``\n`` line end. A batch is made by one string format; only the columns where the
+    counts of delimiters and line ends (or a quote) show a cell to quote are looked at cell by cell."""
 
-    def __init__(self, delimiter: str, width: int) -> None:
+    def __init__(self, delimiter: str, width: int, terminator: str) -> None:
         self.delimiter = delimiter
         self.width = width
-        self.line = delimiter.join(["%s"] * width) + "\n"
+        self.crlf = terminator == "\r\n"
+        self.line = delimiter.join(["%s"] * width) + terminator
+        self.to_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]' + ("|^$" if width == 1 else ""))  # csv: a lone empty cell is ""
 
-    def __call__(self, lines: list[Sequence[Any]]) -> str | None:
-        if self.width < 2:  # csv writes a record of one empty cell as ""
-            return None
+    def __call__(self, lines: list[Sequence[Any]]) -> str:
+        count = len(lines)
         cells = tuple(chain.from_iterable(lines))
         if None in cells:
             cells = tuple(["" if value is None else value for value in cells])
-        text = (self.line * len(lines)) % cells
+        text = (self.line * count) % cells
         if (
-            text.count(self.delimiter) != len(lines) * (self.width - 1)
-            or text.count("\n") != len(lines)
-            or '"' in text
-            or "\r" in text
+            text.count(self.delimiter) == count * (self.width - 1)
+            and text.count("\n") == count
+            and text.count("\r") == (count if self.crlf else 0)
+            and '"' not in text
+            and self.width > 1
         ):
-            return None
-        return text
+            return text
+        flat = list(cells)
+        for i in range(self.width):
+            column = flat[i :: self.width]
+            if self.to_quote.search(("%s\x00" * count) % tuple(column)) or self.width == 1:
+                flat[i :: self.width] = [self._quoted(value) for value in column]
+        return (self.line * count) % tuple(flat)
 
-
-class _LineFeeds:
-    """A file whose writer's records end in CRLF, written with LF (cells keep theirs)."""
-
-    def __init__(self, out) -> None:
-        self._write = out.write
-
-    def write(self, record: str) -> int:
-        return self._write(record[:-2] + "\n")
+    def _quoted(self, value: Any) -> Any:
+        if value.__class__ is str and self.to_quote.search(value):
+            return '"' + value.replace('"', '""') + '"'
+        return value
 
 
 def _encodes(cells: Sequence[Any], encoding: str) -> bool:
