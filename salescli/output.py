@@ -186,7 +186,7 @@ def _csv_cell(kind: str, excel: bool = False) -> Callable[[Any], str]:
 
         return safe
     if kind == "money":
-        return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
+        return _csv_money
     if kind in ("ratio", "change", "points"):
         return lambda v: "" if v is None else f"{round(v, 4)}"
     if kind == "percent":
@@ -198,6 +198,17 @@ def _csv_cell(kind: str, excel: bool = False) -> Callable[[Any], str]:
     if kind == "bool":
         return lambda v: "" if v is None else ("true" if v else "false")
     return _plain_text
+
+
+def _csv_money(cents: int | None) -> str:
+    return "" if cents is None else f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def _csv_money_column(cents: list[Any]) -> list[str]:
+    """``_csv_money`` of each value; a column of whole, not negative amounts in C alone."""
+    if _INT_ONLY.issuperset(map(type, cents)) and min(cents, default=0) >= 0:
+        return list(map("%d.%02d".__mod__, map(divmod, cents, repeat(100))))
+    return list(map(_csv_money, cents))
 
 
 def _csv_list(value: list[Any] | None) -> str:
@@ -383,10 +394,10 @@ def _write_json(out, batches, columns, simple, report, period, summary, summary_
         out.write("[")
     encode = json.JSONEncoder(ensure_ascii=False).encode
     keys = [c.key for c in columns]
-    for batch in _converted(batches, columns, simple, _json_cell, _JSON_AS_IS):
-        items = map(encode, map(dict, map(zip, repeat(keys), batch)))
+    for rows, cells in _converted(batches, columns, simple, _json_cell, _JSON_AS_IS):
+        items = map(encode, map(dict, map(zip, repeat(keys), _rows(cells, len(columns)))))
         out.write(("," if count else "") + "\n  " + ",\n  ".join(items))
-        count += len(batch)
+        count += rows
     out.write("\n" if count else "")
     if report is not None:
         kinds = {c.key: c.kind for c in summary_columns}
@@ -422,16 +433,18 @@ def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: 
     checked = () if excel else ("text",)  # with --excel every text cell is looked at (="0123")
     records = _Records(delimiter, len(columns), "\r\n" if excel else "\n")
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
-    for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
+    header = (1, [c.key for c in columns])
+    for rows, cells in chain([header], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
         try:
-            out.write(records(lines))
+            out.write(records(rows, cells))
         except UnicodeEncodeError as error:
+            lines = _rows(cells, len(columns))
             row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
             bad = error.object[error.start]
             raise Invalid(
                 f"row {row} has '{bad}' (U+{ord(bad):04X}), which {error.encoding} cannot write: use --encoding utf-8 or gb18030"
             ) from None
-        written += len(lines)
+        written += rows
     return written - 1
 
 
@@ -449,12 +462,11 @@ class _Records:
         self.line = delimiter.join(["%s"] * width) + terminator
         self.to_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]' + ("|^$" if width == 1 else ""))  # csv: a lone empty cell is ""
 
-    def __call__(self, lines: list[Sequence[Any]]) -> str:
-        count = len(lines)
-        cells = tuple(chain.from_iterable(lines))
+    def __call__(self, count: int, cells: list[Any]) -> str:
+        """The text of ``count`` records whose cells are ``cells``, row after row."""
         if None in cells:
-            cells = tuple(["" if value is None else value for value in cells])
-        text = (self.line * count) % cells
+            cells = ["" if value is None else value for value in cells]
+        text = (self.line * count) % tuple(cells)
         if (
             text.count(self.delimiter) == count * (self.width - 1)
             and text.count("\n") == count
@@ -463,7 +475,7 @@ class _Records:
             and self.width > 1
         ):
             return text
-        flat = list(cells)
+        flat = cells.copy()
         for i in range(self.width):
             column = flat[i :: self.width]
             if self.to_quote.search(("%s\x00" * count) % tuple(column)) or self.width == 1:
@@ -539,34 +551,53 @@ def _converted(
     cell: Callable[[str], Callable[[Any], Any]],
     as_is: frozenset[str],
     checked: Sequence[str] = (),
-) -> Iterator[list[Any]]:
-    """Each batch (of ``_tuples``) as rows of cells; ``cell(kind)`` converts one value.
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each batch (of ``_tuples``) as its number of rows and its cells, row after row in
+    one list (a column ``i`` of it is ``cells[i::width]``); ``cell(kind)`` converts one value.
 
     In a batch of simple values (str, int, float, None: always, if ``simple``), a column of a kind in ``as_is``
     is kept as it is, and so is one of a ``checked`` kind whose cells are all strings
     starting with no risky character (``csv_safe``); the others are converted column by
-    column. Any other batch is converted cell by cell."""
+    column (``_COLUMNWISE``). Any other batch is converted cell by cell."""
+    width = len(columns)
     convert = [cell(c.kind) for c in columns]
-    always = [i for i, c in enumerate(columns) if c.kind not in as_is and c.kind not in checked]
-    looked_at = [i for i, c in enumerate(columns) if c.kind in checked]
+    always = [(i, _column(convert[i])) for i, c in enumerate(columns) if c.kind not in as_is and c.kind not in checked]
+    looked_at = [(i, _column(convert[i])) for i, c in enumerate(columns) if c.kind in checked]
     for batch in batches:
         if isinstance(batch[0], dict):
-            yield [[cell(c.kind_of(row))(row.get(c.key)) for c in columns] for row in batch]
-        elif not (simple or _SIMPLE.issuperset(map(type, chain.from_iterable(batch)))):
-            yield [[f(value) for f, value in zip(convert, row)] for row in batch]
-        elif marked := always + [i for i in looked_at if not _plain_strings(batch, i)]:
-            table: list[Iterable[Any]] = list(zip(*batch))
-            for i in marked:
-                table[i] = map(convert[i], table[i])
-            yield list(zip(*table))
-        else:
-            yield batch
+            yield len(batch), [cell(c.kind_of(row))(row.get(c.key)) for row in batch for c in columns]
+            continue
+        cells = list(chain.from_iterable(batch))
+        if not (simple or _SIMPLE.issuperset(map(type, cells))):
+            yield len(batch), [f(value) for row in batch for f, value in zip(convert, row)]
+            continue
+        for i, column in always:
+            cells[i::width] = column(cells[i::width])
+        for i, column in looked_at:
+            if not _plain_strings(cells[i::width]):
+                cells[i::width] = column(cells[i::width])
+        yield len(batch), cells
 
 
-def _plain_strings(batch: list[Sequence[Any]], i: int) -> bool:
-    """Whether column ``i`` holds only strings (or nothing) starting with no risky character."""
+# Cell functions whose column-at-once form is quicker than calling them cell by cell.
+_COLUMNWISE: dict[Callable[[Any], Any], Callable[[list[Any]], list[Any]]] = {_csv_money: _csv_money_column}
+_INT_ONLY = frozenset((int,))
+
+
+def _column(convert: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    """``convert`` applied to each value of a column."""
+    return _COLUMNWISE.get(convert) or (lambda values: list(map(convert, values)))
+
+
+def _rows(cells: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of a batch of ``_converted`` cells."""
+    return zip(*[iter(cells)] * width)
+
+
+def _plain_strings(values: list[Any]) -> bool:
+    """Whether ``values`` are only strings (or nothing) starting with no risky character."""
     try:
-        return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, map(itemgetter(i), batch))))
+        return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, values)))
     except TypeError:  # a value that is not a string
         return False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,8 @@ from salescli.output import Column, Records
 
 _text = st.one_of(st.none(), st.text(alphabet=st.sampled_from('ab ,\t\n\r"\'=-+@;中\x00\x1b'), max_size=6))
 _number = st.one_of(st.none(), st.integers(-10**15, 10**15), st.floats(allow_nan=False, allow_infinity=False))
-COLUMNS = [Column("id", kind="id"), Column("name"), Column("amount", kind="number"), Column("notes")]
+COLUMNS = [Column("id", kind="id"), Column("name"), Column("amount", kind="number"), Column("notes"), Column("paid", kind="money")]
+_cents = st.one_of(st.none(), st.integers(-10**12, 10**12), st.integers(0, 10**6))
 
 
 def _record(row, delimiter: str, terminator: str) -> str:
@@ -26,7 +28,13 @@ def _record(row, delimiter: str, terminator: str) -> str:
 
 
 def _safe(row, columns):
-    return [output.csv_safe(v) if isinstance(v, str) and c.kind == "text" else v for c, v in zip(columns, row)]
+    """The cells as CSV shows them: text made safe for spreadsheets, money (cents) in major units."""
+    return [
+        output.csv_safe(v) if isinstance(v, str) and c.kind == "text"
+        else f"{Decimal(v) / 100:.2f}" if c.kind == "money" and v is not None
+        else v
+        for c, v in zip(columns, row)
+    ]
 
 
 def _written(rows, columns, fmt: str, **options) -> tuple[int, str]:
@@ -40,7 +48,7 @@ def _written(rows, columns, fmt: str, **options) -> tuple[int, str]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 10**9), _text, _number, _text), max_size=2500), st.sampled_from(["csv", "tsv"]))
+@given(st.lists(st.tuples(st.integers(1, 10**9), _text, _number, _text, _cents), max_size=2500), st.sampled_from(["csv", "tsv"]))
 def test_csv_and_tsv_as_the_csv_module_writes_them(rows, fmt):
     delimiter = "," if fmt == "csv" else "\t"
     count, written = _written(rows, COLUMNS, fmt)
