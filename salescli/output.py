@@ -364,7 +364,7 @@ def render(
     if isinstance(rows, Records):
         keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
-            rows, keys = (dict(zip(keys, row)) for row in rows), None
+            rows, keys = map(dict, map(zip, repeat(keys), rows)), None
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None and quiet_if_empty:
