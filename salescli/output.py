@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -205,10 +205,13 @@ def _csv_money(cents: int | None) -> str:
 
 
 def _csv_money_column(cents: list[Any]) -> list[str]:
-    """``_csv_money`` of each value; a column of whole, not negative amounts in C alone."""
-    if _INT_ONLY.issuperset(map(type, cents)) and min(cents, default=0) >= 0:
-        return list(map("%d.%02d".__mod__, map(divmod, cents, repeat(100))))
-    return list(map(_csv_money, cents))
+    """``_csv_money`` of each value; a column of whole, not negative amounts (or none) in C."""
+    missing = None in cents
+    whole = [0 if value is None else value for value in cents] if missing else cents
+    if not (_INT_ONLY.issuperset(map(type, whole)) and min(whole, default=0) >= 0):
+        return list(map(_csv_money, cents))
+    texts = list(map("%d.%02d".__mod__, map(divmod, whole, repeat(100))))
+    return ["" if value is None else text for value, text in zip(cents, texts)] if missing else texts
 
 
 def _csv_list(value: list[Any] | None) -> str:
@@ -479,13 +482,18 @@ class _Records:
         for i in range(self.width):
             column = flat[i :: self.width]
             if self.to_quote.search(("%s\x00" * count) % tuple(column)) or self.width == 1:
-                flat[i :: self.width] = [self._quoted(value) for value in column]
+                flat[i :: self.width] = self._quoted(column)
         return (self.line * count) % tuple(flat)
 
-    def _quoted(self, value: Any) -> Any:
-        if value.__class__ is str and self.to_quote.search(value):
-            return '"' + value.replace('"', '""') + '"'
-        return value
+    def _quoted(self, column: list[Any]) -> list[Any]:
+        """The column with the text cells that need it in quotes."""
+        try:
+            found = list(map(self.to_quote.search, column))
+        except TypeError:  # not only text: numbers never need quotes
+            found = [value.__class__ is str and self.to_quote.search(value) for value in column]
+        for j in compress(range(len(column)), found):
+            column[j] = '"' + column[j].replace('"', '""') + '"'
+        return column
 
 
 def _encodes(cells: Sequence[Any], encoding: str) -> bool:
