@@ -259,10 +259,7 @@ def export_rows(
         conn.create_function("casefold", 1, str.casefold, deterministic=True)
         columns = [f"(SELECT value FROM json_each(c.fields) WHERE key = ?) AS {_name(name)}" for name in spread]
         sql = sql.format(tags=_TAGS_TEXT, fields=", ".join(columns) or "NULL AS fields")
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples
-    cursor.execute(sql, parameters)
-    return [d[0] for d in cursor.description], cursor
+    return store.tuples(conn, sql, parameters)
 
 
 def _name(text: str) -> str:
