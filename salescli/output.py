@@ -570,7 +570,7 @@ def _converted(
     width = len(columns)
     convert = [cell(c.kind) for c in columns]
     always = [(i, _column(convert[i])) for i, c in enumerate(columns) if c.kind not in as_is and c.kind not in checked]
-    looked_at = [(i, _column(convert[i])) for i, c in enumerate(columns) if c.kind in checked]
+    looked_at = [(i, convert[i]) for i, c in enumerate(columns) if c.kind in checked]
     for batch in batches:
         if isinstance(batch[0], dict):
             yield len(batch), [cell(c.kind_of(row))(row.get(c.key)) for row in batch for c in columns]
@@ -581,9 +581,9 @@ def _converted(
             continue
         for i, column in always:
             cells[i::width] = column(cells[i::width])
-        for i, column in looked_at:
+        for i, safe in looked_at:
             if not _plain_strings(cells[i::width]):
-                cells[i::width] = column(cells[i::width])
+                cells[i::width] = _made_safe(cells[i::width], safe)
         yield len(batch), cells
 
 
@@ -600,6 +600,18 @@ def _column(convert: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
 def _rows(cells: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
     """The rows of a batch of ``_converted`` cells."""
     return zip(*[iter(cells)] * width)
+
+
+def _made_safe(values: list[Any], safe: Callable[[Any], Any]) -> list[Any]:
+    """``values`` with ``safe`` applied to the strings starting with a risky character (and
+    to every value, if some are neither strings nor missing)."""
+    try:
+        risky = [value is not None and value[:1] in _RISKY_STARTS for value in values]
+    except TypeError:
+        return list(map(safe, values))
+    for j in compress(range(len(values)), risky):
+        values[j] = safe(values[j])
+    return values
 
 
 def _plain_strings(values: list[Any]) -> bool:
