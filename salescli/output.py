@@ -603,12 +603,9 @@ def _rows(cells: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _made_safe(values: list[Any], safe: Callable[[Any], Any]) -> list[Any]:
-    """``values`` with ``safe`` applied to the strings starting with a risky character (and
-    to every value, if some are neither strings nor missing)."""
-    try:
-        risky = [value is not None and value[:1] in _RISKY_STARTS for value in values]
-    except TypeError:
-        return list(map(safe, values))
+    """``values`` with ``safe`` applied to the strings starting with a risky character and
+    to the values that are neither strings nor missing (a number -5 in a text column)."""
+    risky = [value[:1] in _RISKY_STARTS if value.__class__ is str else value is not None for value in values]
     for j in compress(range(len(values)), risky):
         values[j] = safe(values[j])
     return values
