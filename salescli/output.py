@@ -454,36 +454,54 @@ def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: 
 class _Records:
     """Batches of records as CSV (or TSV) text, as the csv module writes them: each cell as
     ``str`` writes it (None as nothing), in double quotes (a quote doubled) when it holds
-    the delimiter, a quote or a line end — so that a cell's own ``\r`` survives a
-    ``\n`` line end. A batch is made by one string format; only the columns where the
-    counts of delimiters and line ends (or a quote) show a cell to quote are looked at cell by cell."""
+    the delimiter, a quote or a line end — so that a cell's own ``\r`` survives a ``\n``
+    line end.
+
+    A batch is made by one string format. Only the columns in ``quoting`` are looked at
+    cell by cell: those where a cell to quote was found. The counts of delimiters, line
+    ends and quotes in the text show whether any other cell needs quotes (every one is
+    either between cells and records or inside those columns); if one does, every column
+    is looked at and the batch made again."""
 
     def __init__(self, delimiter: str, width: int, terminator: str) -> None:
         self.delimiter = delimiter
         self.width = width
-        self.crlf = terminator == "\r\n"
+        self.breaks = 1 if terminator == "\r\n" else 0  # \r per record
         self.line = delimiter.join(["%s"] * width) + terminator
         self.to_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]' + ("|^$" if width == 1 else ""))  # csv: a lone empty cell is ""
+        self.quoting: list[int] = [0] if width == 1 else []
 
     def __call__(self, count: int, cells: list[Any]) -> str:
         """The text of ``count`` records whose cells are ``cells``, row after row."""
         if None in cells:
             cells = ["" if value is None else value for value in cells]
-        text = (self.line * count) % tuple(cells)
+        text, inside = self._format(count, cells)
         if (
-            text.count(self.delimiter) == count * (self.width - 1)
-            and text.count("\n") == count
-            and text.count("\r") == (count if self.crlf else 0)
-            and '"' not in text
-            and self.width > 1
+            text.count(self.delimiter) == count * (self.width - 1) + inside.count(self.delimiter)
+            and text.count("\n") == count + inside.count("\n")
+            and text.count("\r") == count * self.breaks + inside.count("\r")
+            and text.count('"') == inside.count('"')
         ):
             return text
-        flat = cells.copy()
-        for i in range(self.width):
-            column = flat[i :: self.width]
-            if self.to_quote.search(("%s\x00" * count) % tuple(column)) or self.width == 1:
-                flat[i :: self.width] = self._quoted(column)
-        return (self.line * count) % tuple(flat)
+        found = (i for i in range(self.width) if self.to_quote.search(self._joined(count, cells[i :: self.width])))
+        self.quoting = sorted({*self.quoting, *found})
+        return self._format(count, cells)[0]
+
+    def _format(self, count: int, cells: list[Any]) -> tuple[str, str]:
+        """The records, the cells of the ``quoting`` columns in quotes where they need
+        them; and the text of those cells."""
+        if not self.quoting:
+            return (self.line * count) % tuple(cells), ""
+        cells = cells.copy()
+        inside = []
+        for i in self.quoting:
+            cells[i :: self.width] = column = self._quoted(cells[i :: self.width])
+            inside.append(self._joined(count, column))
+        return (self.line * count) % tuple(cells), "".join(inside)
+
+    @staticmethod
+    def _joined(count: int, column: list[Any]) -> str:
+        return ("%s\x00" * count) % tuple(column)
 
     def _quoted(self, column: list[Any]) -> list[Any]:
         """The column with the text cells that need it in quotes."""
