@@ -527,9 +527,9 @@ def _encodes(cells: Sequence[Any], encoding: str) -> bool:
 # CSV, TSV and JSON write every row of big listings and exports, so their cells are
 # converted a batch of rows at a time, one column at a time, and only where needed: a
 # batch whose values are all str, int, float or None leaves the cells of most kinds as
-# they are (the csv module and JSON write those as ``_csv_cell`` / ``json_value`` would);
-# a text column is looked at cell by cell only when one of its cells starts with a
-# character a spreadsheet could run (``csv_safe``). Anything else takes the slow path.
+# they are (``_Records`` and JSON write those as ``_csv_cell`` / ``json_value`` would);
+# in a text column only the cells starting with a character a spreadsheet could run are
+# changed (``csv_safe``). Anything else takes the slow path, cell by cell.
 
 
 @dataclass(frozen=True)
