@@ -16,7 +16,6 @@ data; ``message``/``warn`` go to stderr. rich and tabulate are imported only whe
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import io
@@ -27,7 +26,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -187,7 +186,7 @@ def _csv_cell(kind: str, excel: bool = False) -> Callable[[Any], str]:
 
         return safe
     if kind == "money":
-        return lambda v: "" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
+        return _csv_money
     if kind in ("ratio", "change", "points"):
         return lambda v: "" if v is None else f"{round(v, 4)}"
     if kind == "percent":
@@ -199,6 +198,20 @@ def _csv_cell(kind: str, excel: bool = False) -> Callable[[Any], str]:
     if kind == "bool":
         return lambda v: "" if v is None else ("true" if v else "false")
     return _plain_text
+
+
+def _csv_money(cents: int | None) -> str:
+    return "" if cents is None else f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def _csv_money_column(cents: list[Any]) -> list[str]:
+    """``_csv_money`` of each value; a column of whole, not negative amounts (or none) in C."""
+    missing = None in cents
+    whole = [0 if value is None else value for value in cents] if missing else cents
+    if not (_INT_ONLY.issuperset(map(type, whole)) and min(whole, default=0) >= 0):
+        return list(map(_csv_money, cents))
+    texts = list(map("%d.%02d".__mod__, map(divmod, whole, repeat(100))))
+    return ["" if value is None else text for value, text in zip(cents, texts)] if missing else texts
 
 
 def _csv_list(value: list[Any] | None) -> str:
@@ -354,7 +367,7 @@ def render(
     if isinstance(rows, Records):
         keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
-            rows, keys = (dict(zip(keys, row)) for row in rows), None
+            rows, keys = map(dict, map(zip, repeat(keys), rows)), None
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None and quiet_if_empty:
@@ -384,10 +397,10 @@ def _write_json(out, batches, columns, simple, report, period, summary, summary_
         out.write("[")
     encode = json.JSONEncoder(ensure_ascii=False).encode
     keys = [c.key for c in columns]
-    for batch in _converted(batches, columns, simple, _json_cell, _JSON_AS_IS):
-        items = map(encode, map(dict, map(zip, repeat(keys), batch)))
+    for rows, cells in _converted(batches, columns, simple, _json_cell, _JSON_AS_IS):
+        items = map(encode, map(dict, map(zip, repeat(keys), _rows(cells, len(columns)))))
         out.write(("," if count else "") + "\n  " + ",\n  ".join(items))
-        count += len(batch)
+        count += rows
     out.write("\n" if count else "")
     if report is not None:
         kinds = {c.key: c.kind for c in summary_columns}
@@ -418,45 +431,87 @@ def _write_csv(out, rows, columns, simple: bool, delimiter: str, excel: bool = F
 
 
 def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: bool) -> int:
-    """The header, then each batch written to a buffer in one go and checked: a batch
-    with a \r in a cell is written again with CRLF (csv quotes a cell holding \r only if
-    \r is in the line ending), each record's own CRLF turned into \n on the way out."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
-    with_cr = writer if excel else csv.writer(_LineFeeds(buffer), delimiter=delimiter, lineterminator="\r\n")
+    """The header, then each batch of records as one text (``_Records``), written in one go."""
     cell = functools.partial(_csv_cell, excel=excel)
     checked = () if excel else ("text",)  # with --excel every text cell is looked at (="0123")
+    records = _Records(delimiter, len(columns), "\r\n" if excel else "\n")
     written = 0  # records, the header first (row 1, as a spreadsheet numbers them)
-    for lines in chain([[[c.key for c in columns]]], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
-        writer.writerows(lines)
-        text = buffer.getvalue()
-        if not excel and "\r" in text:
-            buffer.seek(0)
-            buffer.truncate()
-            with_cr.writerows(lines)
-            text = buffer.getvalue()
+    header = (1, [c.key for c in columns])
+    for rows, cells in chain([header], _converted(batches, columns, simple, cell, _CSV_AS_IS, checked)):
         try:
-            out.write(text)
+            out.write(records(rows, cells))
         except UnicodeEncodeError as error:
+            lines = _rows(cells, len(columns))
             row = written + next(i for i, line in enumerate(lines, start=1) if not _encodes(line, error.encoding))
             bad = error.object[error.start]
             raise Invalid(
                 f"row {row} has '{bad}' (U+{ord(bad):04X}), which {error.encoding} cannot write: use --encoding utf-8 or gb18030"
             ) from None
-        buffer.seek(0)
-        buffer.truncate()
-        written += len(lines)
+        written += rows
     return written - 1
 
 
-class _LineFeeds:
-    """A file whose writer's records end in CRLF, written with LF (cells keep theirs)."""
+class _Records:
+    """Batches of records as CSV (or TSV) text, as the csv module writes them: each cell as
+    ``str`` writes it (None as nothing), in double quotes (a quote doubled) when it holds
+    the delimiter, a quote or a line end — so that a cell's own ``\r`` survives a ``\n``
+    line end.
 
-    def __init__(self, out) -> None:
-        self._write = out.write
+    A batch is made by one string format. Only the columns in ``quoting`` are looked at
+    cell by cell: those where a cell to quote was found. The counts of delimiters, line
+    ends and quotes in the text show whether any other cell needs quotes (every one is
+    either between cells and records or inside those columns); if one does, every column
+    is looked at and the batch made again."""
 
-    def write(self, record: str) -> int:
-        return self._write(record[:-2] + "\n")
+    def __init__(self, delimiter: str, width: int, terminator: str) -> None:
+        self.delimiter = delimiter
+        self.width = width
+        self.breaks = 1 if terminator == "\r\n" else 0  # \r per record
+        self.line = delimiter.join(["%s"] * width) + terminator
+        self.to_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]' + ("|^$" if width == 1 else ""))  # csv: a lone empty cell is ""
+        self.quoting: list[int] = [0] if width == 1 else []
+
+    def __call__(self, count: int, cells: list[Any]) -> str:
+        """The text of ``count`` records whose cells are ``cells``, row after row."""
+        if None in cells:
+            cells = ["" if value is None else value for value in cells]
+        text, inside = self._format(count, cells)
+        if (
+            text.count(self.delimiter) == count * (self.width - 1) + inside.count(self.delimiter)
+            and text.count("\n") == count + inside.count("\n")
+            and text.count("\r") == count * self.breaks + inside.count("\r")
+            and text.count('"') == inside.count('"')
+        ):
+            return text
+        found = (i for i in range(self.width) if self.to_quote.search(self._joined(count, cells[i :: self.width])))
+        self.quoting = sorted({*self.quoting, *found})
+        return self._format(count, cells)[0]
+
+    def _format(self, count: int, cells: list[Any]) -> tuple[str, str]:
+        """The records, the cells of the ``quoting`` columns in quotes where they need
+        them; and the text of those cells."""
+        if not self.quoting:
+            return (self.line * count) % tuple(cells), ""
+        cells = cells.copy()
+        inside = []
+        for i in self.quoting:
+            cells[i :: self.width] = column = self._quoted(cells[i :: self.width])
+            inside.append(self._joined(count, column))
+        return (self.line * count) % tuple(cells), "".join(inside)
+
+    @staticmethod
+    def _joined(count: int, column: list[Any]) -> str:
+        return ("%s\x00" * count) % tuple(column)
+
+    def _quoted(self, column: list[Any]) -> list[Any]:
+        """The column with the text cells that need it in quotes."""
+        try:
+            found = list(map(self.to_quote.search, column))
+        except TypeError:  # not only text: numbers never need quotes
+            found = [value.__class__ is str and self.to_quote.search(value) for value in column]
+        for j in compress(range(len(column)), found):
+            column[j] = '"' + column[j].replace('"', '""') + '"'
+        return column
 
 
 def _encodes(cells: Sequence[Any], encoding: str) -> bool:
@@ -472,9 +527,9 @@ def _encodes(cells: Sequence[Any], encoding: str) -> bool:
 # CSV, TSV and JSON write every row of big listings and exports, so their cells are
 # converted a batch of rows at a time, one column at a time, and only where needed: a
 # batch whose values are all str, int, float or None leaves the cells of most kinds as
-# they are (the csv module and JSON write those as ``_csv_cell`` / ``json_value`` would);
-# a text column is looked at cell by cell only when one of its cells starts with a
-# character a spreadsheet could run (``csv_safe``). Anything else takes the slow path.
+# they are (``_Records`` and JSON write those as ``_csv_cell`` / ``json_value`` would);
+# in a text column only the cells starting with a character a spreadsheet could run are
+# changed (``csv_safe``). Anything else takes the slow path, cell by cell.
 
 
 @dataclass(frozen=True)
@@ -522,34 +577,62 @@ def _converted(
     cell: Callable[[str], Callable[[Any], Any]],
     as_is: frozenset[str],
     checked: Sequence[str] = (),
-) -> Iterator[list[Any]]:
-    """Each batch (of ``_tuples``) as rows of cells; ``cell(kind)`` converts one value.
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each batch (of ``_tuples``) as its number of rows and its cells, row after row in
+    one list (a column ``i`` of it is ``cells[i::width]``); ``cell(kind)`` converts one value.
 
     In a batch of simple values (str, int, float, None: always, if ``simple``), a column of a kind in ``as_is``
     is kept as it is, and so is one of a ``checked`` kind whose cells are all strings
     starting with no risky character (``csv_safe``); the others are converted column by
-    column. Any other batch is converted cell by cell."""
+    column (``_COLUMNWISE``). Any other batch is converted cell by cell."""
+    width = len(columns)
     convert = [cell(c.kind) for c in columns]
-    always = [i for i, c in enumerate(columns) if c.kind not in as_is and c.kind not in checked]
-    looked_at = [i for i, c in enumerate(columns) if c.kind in checked]
+    always = [(i, _column(convert[i])) for i, c in enumerate(columns) if c.kind not in as_is and c.kind not in checked]
+    looked_at = [(i, convert[i]) for i, c in enumerate(columns) if c.kind in checked]
     for batch in batches:
         if isinstance(batch[0], dict):
-            yield [[cell(c.kind_of(row))(row.get(c.key)) for c in columns] for row in batch]
-        elif not (simple or _SIMPLE.issuperset(map(type, chain.from_iterable(batch)))):
-            yield [[f(value) for f, value in zip(convert, row)] for row in batch]
-        elif marked := always + [i for i in looked_at if not _plain_strings(batch, i)]:
-            table: list[Iterable[Any]] = list(zip(*batch))
-            for i in marked:
-                table[i] = map(convert[i], table[i])
-            yield list(zip(*table))
-        else:
-            yield batch
+            yield len(batch), [cell(c.kind_of(row))(row.get(c.key)) for row in batch for c in columns]
+            continue
+        cells = list(chain.from_iterable(batch))
+        if not (simple or _SIMPLE.issuperset(map(type, cells))):
+            yield len(batch), [f(value) for row in batch for f, value in zip(convert, row)]
+            continue
+        for i, column in always:
+            cells[i::width] = column(cells[i::width])
+        for i, safe in looked_at:
+            if not _plain_strings(cells[i::width]):
+                cells[i::width] = _made_safe(cells[i::width], safe)
+        yield len(batch), cells
 
 
-def _plain_strings(batch: list[Sequence[Any]], i: int) -> bool:
-    """Whether column ``i`` holds only strings (or nothing) starting with no risky character."""
+# Cell functions whose column-at-once form is quicker than calling them cell by cell.
+_COLUMNWISE: dict[Callable[[Any], Any], Callable[[list[Any]], list[Any]]] = {_csv_money: _csv_money_column}
+_INT_ONLY = frozenset((int,))
+
+
+def _column(convert: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    """``convert`` applied to each value of a column."""
+    return _COLUMNWISE.get(convert) or (lambda values: list(map(convert, values)))
+
+
+def _rows(cells: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of a batch of ``_converted`` cells."""
+    return zip(*[iter(cells)] * width)
+
+
+def _made_safe(values: list[Any], safe: Callable[[Any], Any]) -> list[Any]:
+    """``values`` with ``safe`` applied to the strings starting with a risky character and
+    to the values that are neither strings nor missing (a number -5 in a text column)."""
+    risky = [value[:1] in _RISKY_STARTS if value.__class__ is str else value is not None for value in values]
+    for j in compress(range(len(values)), risky):
+        values[j] = safe(values[j])
+    return values
+
+
+def _plain_strings(values: list[Any]) -> bool:
+    """Whether ``values`` are only strings (or nothing) starting with no risky character."""
     try:
-        return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, map(itemgetter(i), batch))))
+        return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, values)))
     except TypeError:  # a value that is not a string
         return False
 

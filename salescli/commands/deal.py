@@ -192,7 +192,7 @@ def list_(
     if output.choose_format(fmt) == "table":  # the first rows, and how many there are in all
         limit = limit or output.TABLE_ROWS
         total = deals.count(conn, where)
-    rows = deals.listing(conn, where, limit=limit)
+    rows = output.Records(*deals.listing(conn, where, limit=limit), simple=True)
     output.render(rows, columns, fmt=fmt, wide=wide, limit=limit, total=total, empty="No deals.")
 
 

@@ -194,9 +194,9 @@ def due(
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
     tally = daily.Tally()
-    rows = due_rows(conn, today, until, refs.optional_rep_id(conn, owner))
+    rows = tally.count(_due(conn, today, until, refs.optional_rep_id(conn, owner)))
     output.render(
-        tally.count(rows),
+        output.Records(daily.DUE_KEYS, rows, simple=True),
         DUE,
         fmt=fmt,
         wide=wide,
@@ -213,7 +213,12 @@ def due(
 
 
 def due_rows(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[dict[str, Any]]:
-    """What `report due` lists (also what `remind` mails and the dashboard shows), streamed."""
+    """What `report due` lists, as dicts: what `remind` mails and the dashboard shows."""
+    return (dict(zip(daily.DUE_KEYS, row)) for row in _due(conn, today, until, owner_id))
+
+
+def _due(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """What `report due` lists, streamed (tuples of ``daily.DUE_KEYS``)."""
     hours = store.number_setting(conn, "first_contact_hours")
     return daily.due(
         reporting.due_activities(conn, until, owner_id),

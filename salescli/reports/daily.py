@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
@@ -266,9 +266,15 @@ def _negated(day: str) -> int:
 # ---------------------------------------------------------------- due
 
 
-def due(activities: Iterable[Row], uncontacted: Iterable[Row], today: dt.date, first_contact_hours: int) -> Iterator[dict[str, Any]]:
+DUE_KEYS = ("bucket", "id", "due", "days", "customer", "deal", "type", "summary", "owner")  # of each ``due`` row
+
+
+def due(
+    activities: Iterable[Sequence[Any]], uncontacted: Iterable[Row], today: dt.date, first_contact_hours: int
+) -> Iterator[tuple[Any, ...]]:
     """Follow-ups by bucket, streamed: ``overdue``, ``today``, ``upcoming`` (activities in
     due order), then ``uncontacted`` customers (no activity at all, first contact due).
+    Each row is a tuple of ``DUE_KEYS``.
 
     activities:  open follow-ups ordered by due, as (``id``, ``due``, ``type``, ``summary``,
                  ``deal``, ``customer``, ``owner``) — a cursor, read once.
@@ -279,31 +285,13 @@ def due(activities: Iterable[Row], uncontacted: Iterable[Row], today: dt.date, f
         days = offsets.get(day)
         if days is None:
             days = offsets[day] = (dt.date.fromisoformat(day) - today).days
-        yield {
-            "bucket": "overdue" if days < 0 else "today" if days == 0 else "upcoming",
-            "id": id_,
-            "due": day,
-            "days": days,
-            "customer": customer,
-            "deal": deal,
-            "type": type_,
-            "summary": summary,
-            "owner": owner,
-        }
+        bucket = "overdue" if days < 0 else "today" if days == 0 else "upcoming"
+        yield bucket, id_, day, days, customer, deal, type_, summary, owner
     for row in uncontacted:
         added = dt.datetime.fromisoformat(row["created_at"])
         first_contact = first_contact_due(added, first_contact_hours)
-        yield {
-            "bucket": "uncontacted",
-            "id": None,
-            "due": first_contact.isoformat(),
-            "days": (first_contact - today).days,
-            "customer": row["customer"],
-            "deal": None,
-            "type": None,
-            "summary": f"Not contacted yet (added {added.date().isoformat()})",
-            "owner": row["owner"],
-        }
+        summary = f"Not contacted yet (added {added.date().isoformat()})"
+        yield "uncontacted", None, first_contact.isoformat(), (first_contact - today).days, row["customer"], None, None, summary, row["owner"]
 
 
 def first_contact_due(added: dt.datetime, hours: int) -> dt.date:
@@ -326,9 +314,11 @@ class Tally:
     def __init__(self) -> None:
         self.buckets = dict.fromkeys(("overdue", "today", "upcoming", "uncontacted"), 0)
 
-    def count(self, rows: Iterable[Row]) -> Iterator[Row]:
+    def count(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        """``rows`` (of ``due``) as they are, counted by bucket."""
+        buckets = self.buckets
         for row in rows:
-            self.buckets[row["bucket"]] += 1
+            buckets[row[0]] += 1
             yield row
 
     @property

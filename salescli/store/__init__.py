@@ -18,9 +18,10 @@ import datetime as dt
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from salescli import parse
 from salescli.errors import Damaged, Invalid, SalesError, SchemaTooNew
@@ -238,6 +239,16 @@ def created_moment(day: dt.date | None, what: str) -> dt.datetime:
 
 
 # ---------------------------------------------------------------- settings
+
+
+def tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], sqlite3.Cursor]:
+    """The column names of ``sql`` and a cursor streaming its rows as plain tuples: for
+    the big listings and exports, where a ``sqlite3.Row`` (or dict) per row costs more
+    than the rest of writing it."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(sql, params)
+    return [d[0] for d in cursor.description], cursor
 
 
 def settings(conn: sqlite3.Connection) -> dict[str, str]:

@@ -110,11 +110,10 @@ def list_query(where: Filter, limit: int | None = None) -> tuple[str, list[Any]]
     return sql, params
 
 
-def listing(conn: sqlite3.Connection, where: Filter, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """The deals matching ``where``, streamed from the cursor; the first ``limit`` (all: None)."""
-    sql, params = list_query(where, limit)
-    for row in conn.execute(sql, params):
-        yield dict(row)
+def listing(conn: sqlite3.Connection, where: Filter, *, limit: int | None = None) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    """The names and the rows (tuples, streamed from the cursor) of the deals matching
+    ``where``; the first ``limit`` (all: None)."""
+    return store.tuples(conn, *list_query(where, limit))
 
 
 def count(conn: sqlite3.Connection, where: Filter) -> int:

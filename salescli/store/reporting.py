@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
+from salescli import store
 from salescli.parse import Period
 from salescli.store.schema import EVERYONE
 
@@ -212,18 +213,19 @@ def _stage_ids(conn: sqlite3.Connection, kind: str) -> list[object]:
 # ---------------------------------------------------------------- due
 
 
-def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | None) -> Iterator[sqlite3.Row]:
-    """Open follow-ups due on or before ``until``, oldest first, as a streaming cursor
-    (served by the partial index ``activity_open_due``)."""
+def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """Open follow-ups due on or before ``until``, oldest first, as a streaming cursor of
+    plain tuples (served by the partial index ``activity_open_due``)."""
     params: Params = [until.isoformat()]
-    return conn.execute(
+    return store.tuples(
+        conn,
         "SELECT a.id, a.due, a.type, a.summary, a.deal_id AS deal, c.name AS customer, r.handle AS owner "
         "FROM activity a INDEXED BY activity_open_due "
         "JOIN customer c ON c.id = a.customer_id LEFT JOIN rep r ON r.id = a.owner_id "
         f"WHERE a.done_at IS NULL AND a.due <= ? AND {_owned_by('a.owner_id', owner_id, params)} "
         "ORDER BY a.due, a.id",
         params,
-    )
+    )[1]
 
 
 def calendar_activities(

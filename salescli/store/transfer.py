@@ -210,7 +210,7 @@ EXPORT_SQL = {
     "customers": """
         SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
                c.size, c.source, c.tier, {tags} AS tags,
-               r.handle AS owner, c.credit_limit, c.notes, {fields}, c.created_at, c.updated_at
+               r.handle AS owner, c.credit_limit, c.notes{fields}, c.created_at, c.updated_at{spread}
         FROM customer c LEFT JOIN rep r ON r.id = c.owner_id ORDER BY c.id""",
     "deals": """
         SELECT d.id, d.title, c.name AS customer, d.amount, d.cost, p.sku AS product, d.quantity,
@@ -250,19 +250,16 @@ def export_rows(
     Lists (tags, regions, industries) and a customer's ``fields`` are JSON text
     (``JSON_COLUMNS``) — unless ``spread`` ({column name: custom field key}) is given:
     then a customer's tags are one text (``a; b``) and its custom fields are those
-    columns, one per key, instead of ``fields``.
+    columns, one per key, at the end instead of ``fields``.
     """
     sql, parameters = EXPORT_SQL[entity], list((spread or {}).values())
     if entity == "customers" and spread is None:
-        sql = sql.format(tags=_TAGS_JSON, fields="c.fields")
+        sql = sql.format(tags=_TAGS_JSON, fields=", c.fields", spread="")
     elif entity == "customers":
         conn.create_function("casefold", 1, str.casefold, deterministic=True)
         columns = [f"(SELECT value FROM json_each(c.fields) WHERE key = ?) AS {_name(name)}" for name in spread]
-        sql = sql.format(tags=_TAGS_TEXT, fields=", ".join(columns) or "NULL AS fields")
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples
-    cursor.execute(sql, parameters)
-    return [d[0] for d in cursor.description], cursor
+        sql = sql.format(tags=_TAGS_TEXT, fields="", spread="".join(", " + column for column in columns))
+    return store.tuples(conn, sql, parameters)
 
 
 def _name(text: str) -> str:
