@@ -456,7 +456,7 @@ def test_an_import_writes_with_its_statement_journals_in_memory_and_no_savepoint
     assert not [s for s in statements if "SAVEPOINT" in s.upper()]
     begin, commit = statements.index("BEGIN IMMEDIATE"), statements.index("COMMIT")
     assert "PRAGMA temp_store = MEMORY" in statements[:begin]
-    assert "PRAGMA cache_size = -32768" in statements[:begin]
+    assert "PRAGMA cache_size = -8192" in statements[:begin]
     assert "PRAGMA temp_store = 0" in statements[commit:]  # as it was: the default
 
 

@@ -91,7 +91,7 @@ def _shifted(
 
 
 @contextmanager
-def roomy_writes(conn: sqlite3.Connection, *, cache_mib: int = 32, **more: object) -> Iterator[None]:
+def roomy_writes(conn: sqlite3.Connection, *, cache_mib: int = 8, **more: object) -> Iterator[None]:
     """Around one big transaction (entered outside it: SQLite ignores or refuses these
     settings inside one): a larger page cache, so that a page is sent to the write-ahead
     log once rather than each time the cache is full, and temporary data (statement
