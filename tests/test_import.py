@@ -433,6 +433,33 @@ def test_targets_values_by_metric(cli, isolated, tmp_path):
     ]
 
 
+def test_an_import_writes_with_its_statement_journals_in_memory_and_no_savepoint(cli, isolated, tmp_path, monkeypatch):
+    """Under a savepoint every changed page goes to the statement journal, which SQLite
+    walks from the start for each row when it is in memory: a 100,000-row import took
+    minutes. So the command's transaction opens none, and the import's write keeps its
+    statement journals (and a larger page cache) in memory, putting the settings back."""
+    from salescli import store
+
+    statements: list[str] = []
+    connect = store.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(store, "connect", traced)
+    source = write(tmp_path / "c.csv", "name,tags\nAcme,vip\nBeta,\nGamma,north\n")
+    result = cli("import", "customers", source)
+    assert result.stdout == f"Imported customers from {source}: 3 created, 0 updated, 0 skipped.\n"
+    assert [row[1] for row in customers(isolated)] == ["Acme", "Beta", "Gamma"]
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    begin, commit = statements.index("BEGIN IMMEDIATE"), statements.index("COMMIT")
+    assert "PRAGMA temp_store = MEMORY" in statements[:begin]
+    assert "PRAGMA cache_size = -8192" in statements[:begin]
+    assert "PRAGMA temp_store = 0" in statements[commit:]  # as it was: the default
+
+
 # ---------------------------------------------------------------- the backup an import takes
 
 

@@ -195,16 +195,14 @@ def transaction(
     ``BEGIN IMMEDIATE`` takes the write lock up front, waiting for another command's write
     to finish however long it takes (``waiting`` hears when that is more than a moment),
     so a command that reads before it writes cannot fail with "database is locked";
-    sqlite-utils' ``atomic()`` inside it gives the rollback-on-error semantics.
+    any error rolls the whole transaction back. No savepoint inside it: SQLite would copy
+    every page the command changes into a statement journal (a temporary file; in memory,
+    a list it walks from the start on every row of a big import).
     ``committing`` is called just before ``COMMIT``: from there on the write counts as done.
     """
-    from sqlite_utils import Database
-
-    db = Database(conn, execute_plugins=False)
     begin_immediate(conn, waiting)
     try:
-        with db.atomic():
-            yield conn
+        yield conn
         if committing is not None:
             committing()
         conn.execute("COMMIT")

@@ -91,27 +91,39 @@ def _shifted(
 
 
 @contextmanager
-def fast_writes(conn: sqlite3.Connection, *, cache_mib: int = 64) -> Iterator[None]:
-    """Around one big build's transaction: a larger page cache, temporary data in memory,
-    no fsync and no foreign-key lookups while writing (the generator's rows are consistent
-    by construction, and its tests check them with ``PRAGMA foreign_key_check``); then,
-    with the settings put back, fold the write-ahead log into the file and shrink it.
+def roomy_writes(conn: sqlite3.Connection, *, cache_mib: int = 8, **more: object) -> Iterator[None]:
+    """Around one big transaction (entered outside it: SQLite ignores or refuses these
+    settings inside one): a larger page cache, so that a page is sent to the write-ahead
+    log once rather than each time the cache is full, and temporary data (statement
+    journals, sorts) in memory; ``more`` sets further pragmas. All are put back after.
 
-    Entered outside the transaction (SQLite ignores or refuses these settings inside one).
-    The checkpoint runs with ``synchronous`` as it was, so it syncs the log and then the
-    file: once the build is done it is as durable as any other command's writes.
+    Only with no savepoint open across the writes (``store.transaction`` opens none):
+    under one, an in-memory statement journal holds every page changed since, and
+    SQLite walks it from the start for every row.
     """
-    names = ("cache_size", "temp_store", "synchronous", "foreign_keys")
-    saved = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
-    conn.execute(f"PRAGMA cache_size = {-1024 * cache_mib}")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA foreign_keys = OFF")
+    settings = {"cache_size": -1024 * cache_mib, "temp_store": "MEMORY", **more}
+    saved = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in settings}
+    for name, value in settings.items():
+        conn.execute(f"PRAGMA {name} = {value}")
     try:
         yield
     finally:
         for name, value in saved.items():
             conn.execute(f"PRAGMA {name} = {value}")
+
+
+@contextmanager
+def fast_writes(conn: sqlite3.Connection, *, cache_mib: int = 64) -> Iterator[None]:
+    """Around one big build's transaction: ``roomy_writes``, and no fsync and no
+    foreign-key lookups while writing (the generator's rows are consistent by
+    construction, and its tests check them with ``PRAGMA foreign_key_check``); then, with
+    the settings put back, fold the write-ahead log into the file and shrink it.
+
+    The checkpoint runs with ``synchronous`` as it was, so it syncs the log and then the
+    file: once the build is done it is as durable as any other command's writes.
+    """
+    with roomy_writes(conn, cache_mib=cache_mib, synchronous="OFF", foreign_keys="OFF"):
+        yield
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

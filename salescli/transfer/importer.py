@@ -39,6 +39,7 @@ from salescli.errors import Invalid, UsageError
 from salescli.grammar import plural
 from salescli.output import csv_safe, csv_text
 from salescli.store import backup as backups
+from salescli.store import bulk
 from salescli.store import customers, history, reps
 from salescli.store import transfer as store
 from salescli.transfer import records
@@ -210,7 +211,7 @@ class Import:
                 return outcome
             if outcome.writes and before_write is not None:
                 outcome.backup = before_write()
-            with writing() as conn:
+            with bulk.roomy_writes(conn), writing() as conn:
                 rematch = store.data_version(conn) != version
                 self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, spool, rematch=rematch, progress=progress)
         return outcome
