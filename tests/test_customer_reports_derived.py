@@ -89,6 +89,8 @@ def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
         assert levels == [tuple(r) for r in conn.execute(LEVELS_BEFORE.replace("IS ?", "IS ?" if owner else "IS NOT NULL OR 1"), [owner] if owner else [])], note
     ranked = [(r["id"], r["revenue"], r["frequency"], r["last_won"]) for r in analysis.ranked_customers(conn, None)]
     assert ranked == [tuple(r) for r in conn.execute(RANKED_BEFORE)], note
+    for limit in (1, 2, 4):
+        assert [r["id"] for r in analysis.ranked_customers(conn, None, limit=limit)] == [r[0] for r in ranked[:limit]], note
     owed = [tuple(r[k] for k in ("id", "billed", "paid", "outstanding", "recent", "older", "oldest"))
             for r in analysis.receivable_balances(conn, AGES)]
     assert owed == [tuple(r) for r in conn.execute(RECEIVABLES_BEFORE)], note

@@ -167,6 +167,25 @@ RUNNING_WINDOW = """,
            ) AS running"""
 
 
+# Of all time and for everyone: the customers who brought revenue first, in the order of
+# ``_customer_won_revenue`` (only ties are sorted, so the first rows come without reading
+# the rest), then everyone else by name, read only when the first did not fill the limit.
+RANKED_WINNERS = """
+SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, w.revenue, w.frequency, w.last_won
+FROM _customer_won w INDEXED BY _customer_won_revenue CROSS JOIN customer c ON c.id = w.customer_id
+LEFT JOIN rep r ON r.id = c.owner_id
+WHERE w.revenue > 0
+ORDER BY w.revenue DESC, casefold(c.name), c.id
+"""
+RANKED_REST = """
+SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, COALESCE(w.revenue, 0) AS revenue,
+       COALESCE(w.frequency, 0) AS frequency, w.last_won
+FROM customer c LEFT JOIN _customer_won w ON w.customer_id = c.id LEFT JOIN rep r ON r.id = c.owner_id
+WHERE COALESCE(w.revenue, 0) <= 0
+ORDER BY COALESCE(w.revenue, 0) DESC, casefold(c.name), c.id
+"""
+
+
 def ranked_customers(
     conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None, limit: int | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -176,23 +195,45 @@ def ranked_customers(
     revenue of every customer up to it in that order, whoever owns them. The first
     ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
     _casefold(conn)
-    won, won_args = _won_by_customer(period)
-    owner, owner_args = _owned_by("c.owner_id", owner_id)
     windowed = owner_id is not None
-    sql = RANKED.format(
-        won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
-    )
-    if limit is not None:
-        sql += "LIMIT ?"
-    cursor = conn.execute(sql, [*won_args, *owner_args, *([] if limit is None else [limit])])
-    names = [d[0] for d in cursor.description]
+    if period is None and not windowed:
+        rows = _ranked_of_all_time(conn, limit)
+    else:
+        won, won_args = _won_by_customer(period)
+        owner, owner_args = _owned_by("c.owner_id", owner_id)
+        sql = RANKED.format(
+            won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
+        )
+        rows = _streamed(conn.execute(sql + _limit(limit), [*won_args, *owner_args, *_limit_args(limit)]))
     running = 0
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
+    for row in rows:
         if not windowed:  # every customer is here: the sum runs over the rows themselves
             running += row["revenue"]
             row["running"] = running
         yield row
+
+
+def _ranked_of_all_time(conn: sqlite3.Connection, limit: int | None) -> Iterator[dict[str, Any]]:
+    left = limit
+    for sql in (RANKED_WINNERS, RANKED_REST):
+        if left is not None and left <= 0:
+            return
+        for row in _streamed(conn.execute(sql + _limit(left), _limit_args(left))):
+            yield row
+            left = None if left is None else left - 1
+
+
+def _limit(limit: int | None) -> str:
+    return "" if limit is None else "LIMIT ?"
+
+
+def _limit_args(limit: int | None) -> list[int]:
+    return [] if limit is None else [limit]
+
+
+def _streamed(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return (dict(zip(names, row, strict=True)) for row in cursor)
 
 
 def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
@@ -314,6 +355,4 @@ def receivable_balances(
     ORDER BY outstanding DESC, casefold(c.name), c.id
     """
     _casefold(conn)
-    cursor = conn.execute(sql, [*bucket_args, *owner_args])
-    names = [d[0] for d in cursor.description]
-    return (dict(zip(names, row, strict=True)) for row in cursor)
+    return _streamed(conn.execute(sql, [*bucket_args, *owner_args]))
