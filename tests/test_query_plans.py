@@ -312,18 +312,17 @@ def test_uncontacted_leads_come_from_the_few_customers_without_activity(monkeypa
 
 @pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--days", "0")])
 def test_report_stale_as_run(monkeypatch, small_file, conn, args):
-    """One pass over the open deals (by stage); the last activity and the last stage move of
-    each found by an index seek — never a pass over the activities or the history — and
-    every read of them from the index alone."""
+    """The most idle open deals first, from ``_deal_idle_since`` (migration m012), up to
+    the first one not idle long enough: no sort, no pass over anything, and neither an
+    activity nor the history read at all; each deal, stage, customer and owner by key."""
     statements = traced(monkeypatch, small_file, "report", "stale", *args)
     if statements is None:
         pytest.skip("`salescli report stale` is not available yet")
-    (sql,) = [sql for sql in statements if "stage_history" in sql]
+    (sql,) = [sql for sql in statements if "_deal_idle" in sql]
     plan = query_plan(conn, sql)
-    assert not full_scans(conn, sql, tables=("activity", "deal", "stage_history", "customer")), plan
-    assert any("deal_stage" in line or "deal_owner" in line for line in plan), plan
-    for index in ("activity_deal", "activity_customer", "stage_history_deal"):
-        assert any(f"COVERING INDEX {index}" in line for line in plan), (index, plan)
+    assert plan[0] == "SEARCH i USING INDEX _deal_idle_since (since<?)", plan
+    assert all(line.startswith("SEARCH") and "PRIMARY KEY" in line for line in plan[1:]), plan
+    assert not {"activity", "stage_history"} & set(table_names(sql).values())
 
 
 def test_customer_search_as_run(monkeypatch, small_file, conn):
@@ -364,16 +363,21 @@ def test_listings_to_a_table_fetch_only_the_rows_shown(monkeypatch, small_file, 
 
 
 @pytest.mark.parametrize("command", [("report", "customers"), ("customer", "classify")])
-def test_customer_tiers_read_only_the_won_deals_and_rank_in_sql(monkeypatch, small_file, conn, command):
+def test_customer_tiers_read_no_deal_and_rank_in_sql(monkeypatch, small_file, conn, command):
+    """Of all time, each customer's revenue is looked up in ``_customer_won`` (migration
+    m012): no deal is read; the customers who won nothing are counted per tier from the
+    ``customer_tier`` index alone."""
     statements = traced(monkeypatch, small_file, *command, fmt="table")
     conn.create_function("casefold", 1, str.casefold)  # what the store gives its connection
-    deal_reads = [(sql, query_plan(conn, sql)) for sql in statements if "deal" in table_names(sql).values()]
-    assert len(deal_reads) == 2  # the revenue levels, and the first rows in rank order
-    for sql, plan in deal_reads:
-        assert not full_scans(conn, sql), plan
-        assert any("SEARCH deal USING INDEX deal_stage (stage_id=?)" in line for line in plan), plan
-    ranked = [sql for sql, _ in deal_reads if "ORDER BY c.revenue DESC" in sql]
-    assert len(ranked) == 1 and re.search(r"LIMIT \d+\s*$", ranked[0]) and " OVER " not in ranked[0]
+    reads = [(sql, query_plan(conn, sql)) for sql in statements if "_customer_won" in sql]
+    assert len(reads) == 2  # the revenue levels, and the first rows in rank order (all brought revenue)
+    assert not any("deal" in table_names(sql).values() for sql in statements)
+    levels, ranked = sorted(reads, key=lambda read: "ORDER BY w.revenue DESC" in read[0])
+    assert "SCAN customer USING COVERING INDEX customer_tier" in levels[1], levels[1]
+    # the first rows in the index's order, only ties sorted, up to the limit
+    assert ranked[1][0] == "SEARCH w USING INDEX _customer_won_revenue (revenue>?)", ranked[1]
+    assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" in ranked[1], ranked[1]
+    assert re.search(r"LIMIT \d+\s*$", ranked[0]) and " OVER " not in ranked[0]
 
 
 def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, small_file, conn):
@@ -383,14 +387,18 @@ def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, sma
 
 
 @pytest.mark.parametrize("args", [(), ("--owner", "bob")])
-def test_receivables_read_only_the_won_deals(monkeypatch, small_file, conn, args):
+def test_receivables_read_only_the_customers_owing(monkeypatch, small_file, conn, args):
+    """The customers with a won deal not paid in full, from the partial index
+    ``_deal_owed_unpaid`` (migration m012); their won deals from ``_deal_owed_customer``
+    alone; no deal or payment read."""
     statements = traced(monkeypatch, small_file, "report", "receivables", *args)
-    (sql,) = [sql for sql in statements if "payment" in table_names(sql).values()]
+    (sql,) = [sql for sql in statements if "_deal_owed" in sql]
     conn.create_function("casefold", 1, str.casefold)  # what the store gives its connection
     plan = query_plan(conn, sql)
-    assert not full_scans(conn, sql), plan  # everyone's: by the won stage; one owner's: by customer
-    index = "deal_customer (customer_id=?)" if args else "deal_stage (stage_id=?)"
-    assert any(f"SEARCH d USING INDEX {index}" in line for line in plan), plan
+    assert "SCAN _deal_owed USING INDEX _deal_owed_unpaid" in plan, plan
+    assert "SEARCH _deal_owed USING COVERING INDEX _deal_owed_customer (customer_id=?)" in plan, plan
+    assert [line for line in plan if line.startswith("SCAN")] == ["SCAN _deal_owed USING INDEX _deal_owed_unpaid"], plan
+    assert not {"deal", "payment"} & set(table_names(sql).values())
 
 
 @pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--period", "2026-Q4")])

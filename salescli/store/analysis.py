@@ -112,7 +112,10 @@ def rep_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | N
 
 def _won_by_customer(period: Period | None) -> Clause:
     """A ``won`` CTE: per customer with a deal won in the period, its revenue, count and
-    latest won date. Through the ``deal_stage`` index: only the won deals are read."""
+    latest won date. Of all time: ``_customer_won``, which the schema keeps up to date
+    (migration m012); of a period: from the won deals (``deal_stage``) closed in it."""
+    if period is None:
+        return "WITH won AS (SELECT customer_id, revenue, frequency, last_won FROM _customer_won)", []
     closed, closed_args = _on_dates("closed_at", period)
     return f"""
     WITH won AS (
@@ -125,15 +128,25 @@ def _won_by_customer(period: Period | None) -> Clause:
 def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None) -> list[dict[str, Any]]:
     """The customers grouped by the revenue they brought in the period (0: none) and their
     stored tier: how many, and how many of them ``owner_id`` owns (all: None). A few
-    thousand rows where there are a million customers: enough to tier everyone."""
+    thousand rows where there are a million customers: enough to tier everyone.
+
+    Only the customers who won something are read one by one: everyone else brought 0,
+    counted per tier from the ``customer_tier`` index (migration m012), less the winners."""
     won, won_args = _won_by_customer(period)
-    owned = "1" if owner_id is None else "c.owner_id IS ?"
-    sql = f"""{won}
-    SELECT COALESCE(w.revenue, 0) AS revenue, c.tier AS current_tier, COUNT(*) AS customers, SUM({owned}) AS owned
-    FROM customer c LEFT JOIN won w ON w.customer_id = c.id
-    GROUP BY 1, 2
+    owned = "1" if owner_id is None else "owner_id IS ?"
+    sql = f"""{won},
+    winners AS (SELECT w.revenue, c.tier, c.owner_id FROM won w JOIN customer c ON c.id = w.customer_id),
+    levels AS (
+        SELECT revenue, tier, COUNT(*) AS customers, SUM({owned}) AS owned FROM winners GROUP BY 1, 2
+        UNION ALL
+        SELECT 0, tier, COUNT(*), SUM({owned}) FROM customer INDEXED BY customer_tier GROUP BY tier
+        UNION ALL
+        SELECT 0, tier, -COUNT(*), -SUM({owned}) FROM winners GROUP BY tier
+    )
+    SELECT revenue, tier AS current_tier, SUM(customers) AS customers, SUM(owned) AS owned
+    FROM levels GROUP BY 1, 2 HAVING SUM(customers) > 0
     """
-    return _dicts(conn.execute(sql, [*won_args, *([] if owner_id is None else [owner_id])]))
+    return _dicts(conn.execute(sql, [*won_args, *([] if owner_id is None else [owner_id] * 3)]))
 
 
 RANKED = """{won}
@@ -155,6 +168,25 @@ RUNNING_WINDOW = """,
            ) AS running"""
 
 
+# Of all time and for everyone: the customers who brought revenue first, in the order of
+# ``_customer_won_revenue`` (only ties are sorted, so the first rows come without reading
+# the rest), then everyone else by name, read only when the first did not fill the limit.
+RANKED_WINNERS = """
+SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, w.revenue, w.frequency, w.last_won
+FROM _customer_won w INDEXED BY _customer_won_revenue CROSS JOIN customer c ON c.id = w.customer_id
+LEFT JOIN rep r ON r.id = c.owner_id
+WHERE w.revenue > 0
+ORDER BY w.revenue DESC, casefold(c.name), c.id
+"""
+RANKED_REST = """
+SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, COALESCE(w.revenue, 0) AS revenue,
+       COALESCE(w.frequency, 0) AS frequency, w.last_won
+FROM customer c LEFT JOIN _customer_won w ON w.customer_id = c.id LEFT JOIN rep r ON r.id = c.owner_id
+WHERE COALESCE(w.revenue, 0) <= 0
+ORDER BY COALESCE(w.revenue, 0) DESC, casefold(c.name), c.id
+"""
+
+
 def ranked_customers(
     conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None, limit: int | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -164,23 +196,45 @@ def ranked_customers(
     revenue of every customer up to it in that order, whoever owns them. The first
     ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
     _casefold(conn)
-    won, won_args = _won_by_customer(period)
-    owner, owner_args = _owned_by("c.owner_id", owner_id)
     windowed = owner_id is not None
-    sql = RANKED.format(
-        won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
-    )
-    if limit is not None:
-        sql += "LIMIT ?"
-    cursor = conn.execute(sql, [*won_args, *owner_args, *([] if limit is None else [limit])])
-    names = [d[0] for d in cursor.description]
+    if period is None and not windowed:
+        rows = _ranked_of_all_time(conn, limit)
+    else:
+        won, won_args = _won_by_customer(period)
+        owner, owner_args = _owned_by("c.owner_id", owner_id)
+        sql = RANKED.format(
+            won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
+        )
+        rows = _streamed(conn.execute(sql + _limit(limit), [*won_args, *owner_args, *_limit_args(limit)]))
     running = 0
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
+    for row in rows:
         if not windowed:  # every customer is here: the sum runs over the rows themselves
             running += row["revenue"]
             row["running"] = running
         yield row
+
+
+def _ranked_of_all_time(conn: sqlite3.Connection, limit: int | None) -> Iterator[dict[str, Any]]:
+    left = limit
+    for sql in (RANKED_WINNERS, RANKED_REST):
+        if left is not None and left <= 0:
+            return
+        for row in _streamed(conn.execute(sql + _limit(left), _limit_args(left))):
+            yield row
+            left = None if left is None else left - 1
+
+
+def _limit(limit: int | None) -> str:
+    return "" if limit is None else "LIMIT ?"
+
+
+def _limit_args(limit: int | None) -> list[int]:
+    return [] if limit is None else [limit]
+
+
+def _streamed(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return (dict(zip(names, row, strict=True)) for row in cursor)
 
 
 def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
@@ -272,7 +326,11 @@ def receivable_balances(
     """Per customer with money outstanding on won deals (each deal's unpaid rest, never
     below 0), for the customers the rep owns (all: None), streamed, the most outstanding
     first (ties: by name case-folded, then id): billed, paid and outstanding, and the outstanding by age of the won date: ``age_limits``
-    are the buckets, youngest first, each with the earliest won date it holds (None: any)."""
+    are the buckets, youngest first, each with the earliest won date it holds (None: any).
+
+    Each won deal's billed, paid and won date are in ``_deal_owed``, which the schema keeps
+    up to date (migration m012); only the deals of the customers with a deal not paid in
+    full are read (``_deal_owed_unpaid``)."""
     owner, owner_args = _owned_by("c.owner_id", rep_id)
     buckets, bucket_args, previous = [], [], None
     for key, earliest in age_limits:
@@ -282,23 +340,16 @@ def receivable_balances(
         bucket_args += [*([] if earliest is None else [earliest]), *([] if previous is None else [previous])]
         previous = earliest
     sql = f"""
-    WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id),
-    owed AS (
-        SELECT d.customer_id, d.amount AS billed, COALESCE(p.paid, 0) AS paid,
-               MAX(d.amount - COALESCE(p.paid, 0), 0) AS outstanding,
-               COALESCE(d.closed_at, date(d.created_at)) AS won_on
-        FROM deal d LEFT JOIN paid p ON p.deal_id = d.id
-        WHERE d.stage_id IN (SELECT id FROM stage WHERE kind = 'won')
-    )
     SELECT c.id, c.name AS customer, c.credit_limit, SUM(o.billed) AS billed, SUM(o.paid) AS paid,
            SUM(o.outstanding) AS outstanding, {", ".join(buckets)}
-    FROM owed o JOIN customer c ON c.id = o.customer_id
+    FROM (
+        SELECT customer_id, billed, paid, MAX(billed - paid, 0) AS outstanding, won_on FROM _deal_owed
+        WHERE customer_id IN (SELECT customer_id FROM _deal_owed WHERE billed > paid)
+    ) o
+    JOIN customer c ON c.id = o.customer_id
     WHERE {owner}
     GROUP BY c.id
-    HAVING SUM(o.outstanding) > 0
     ORDER BY outstanding DESC, casefold(c.name), c.id
     """
     _casefold(conn)
-    cursor = conn.execute(sql, [*bucket_args, *owner_args])
-    names = [d[0] for d in cursor.description]
-    return (dict(zip(names, row, strict=True)) for row in cursor)
+    return _streamed(conn.execute(sql, [*bucket_args, *owner_args]))

@@ -316,32 +316,19 @@ def stale(conn: sqlite3.Connection, idle_since: dt.date, owner_id: int | None) -
 
     The latest sign of life is the later of the deal's own last activity done and its
     customer's last one tied to no deal (work on another deal of the same customer does
-    not count), its last stage entry, and its creation. Each is one index seek per open
-    deal (``activity_deal``, ``activity_customer``: migration m009; ``stage_history_deal``),
-    never a pass over the activities; only the idle deals leave SQLite.
+    not count), its last stage entry, and its creation. The schema keeps it per open deal
+    in ``_deal_idle`` (migration m012): the most idle are read first from its index, and
+    the reading stops at the first deal not idle long enough.
     """
-    params: Params = []
+    params: Params = [idle_since.isoformat()]
     owned = _owned_by("d.owner_id", owner_id, params)
-    params.append(idle_since.isoformat())
     return conn.execute(
         f"""
-        WITH signs AS MATERIALIZED (
-            SELECT d.id, d.title, d.customer_id, d.stage_id, d.amount, d.owner_id, date(d.created_at) AS created,
-                   (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage,
-                   nullif(max(coalesce((SELECT max(a.done_at) FROM activity a WHERE a.deal_id = d.id), ''),
-                              coalesce((SELECT max(a.done_at) FROM activity a
-                                        WHERE a.customer_id = d.customer_id AND a.deal_id IS NULL), '')), '')
-                       AS last_activity
-            FROM deal d JOIN stage s ON s.id = d.stage_id
-            WHERE s.kind = 'open' AND {owned}
-        ), idle AS MATERIALIZED (
-            SELECT *, max(coalesce(last_activity, ''), coalesce(last_stage, ''), created) AS since FROM signs
-        )
-        SELECT i.id, i.title, c.name AS customer, s.name AS stage, i.amount, r.handle AS owner, i.last_activity, i.since
-        FROM idle i JOIN stage s ON s.id = i.stage_id JOIN customer c ON c.id = i.customer_id
-        LEFT JOIN rep r ON r.id = i.owner_id
-        WHERE i.since <= ?
-        ORDER BY i.since, i.id
+        SELECT d.id, d.title, c.name AS customer, s.name AS stage, d.amount, r.handle AS owner, i.last_activity, i.since
+        FROM _deal_idle i INDEXED BY _deal_idle_since CROSS JOIN deal d ON d.id = i.deal_id
+        JOIN stage s ON s.id = d.stage_id JOIN customer c ON c.id = d.customer_id LEFT JOIN rep r ON r.id = d.owner_id
+        WHERE i.since <= ? AND {owned}
+        ORDER BY i.since, i.deal_id
         """,
         params,
     )

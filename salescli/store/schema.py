@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from salescli import parse
@@ -1063,6 +1064,185 @@ def m011_daily_figures_per_owner(db: Database) -> None:
 
 MIGRATIONS.append(m011_daily_figures_per_owner)
 NAMES.append(m011_daily_figures_per_owner.__name__)
+
+
+# m012: the customer reports at ten times the reference scale (issue 13). Three tables
+# derived from the records, each kept exact by the triggers below whatever writes them
+# (commands, import, merge, delete, undo and redo, another tool); bulk loads build them
+# again from their fill (``DERIVED_TABLES``). Each trigger works its rows out again from
+# scratch — a few index seeks — rather than adjusting them, so no write can leave them
+# off by one.
+#
+# * ``_deal_idle``: per open deal, its latest sign of life (``since``: the latest of its
+#   own last activity done, its customer's last one tied to no deal, its last stage entry
+#   and its creation date) and its last activity done. ``report stale`` reads the most
+#   idle first from ``_deal_idle_since`` and stops at the first deal not idle long enough,
+#   instead of four lookups for every open deal.
+# * ``_customer_won``: per customer with a deal won, its revenue, won-deal count and latest
+#   won date. ``report customers`` / ``customer classify`` of all time look each customer
+#   up in it instead of adding up every won deal; ``_customer_won_revenue`` ranks those
+#   who brought revenue.
+# * ``_deal_owed``: per won deal, its customer, amount billed, payments and won date.
+#   ``report receivables`` reads the deals of the customers with a deal not paid in full
+#   (``_deal_owed_unpaid``), instead of adding up every payment and every won deal.
+# * ``customer_tier``: the customers per stored tier (and owner), counted from the index
+#   alone (the revenue levels: everyone not in ``_customer_won`` brought nothing).
+CUSTOMER_REPORTS = """
+CREATE TABLE _deal_idle (deal_id INTEGER PRIMARY KEY, since TEXT, last_activity TEXT);
+CREATE INDEX _deal_idle_since ON _deal_idle(since);
+CREATE TABLE _customer_won (customer_id INTEGER PRIMARY KEY, revenue INTEGER, frequency INTEGER, last_won TEXT);
+CREATE INDEX _customer_won_revenue ON _customer_won(revenue);
+CREATE TABLE _deal_owed (deal_id INTEGER PRIMARY KEY, customer_id INTEGER, billed INTEGER, paid INTEGER, won_on TEXT);
+CREATE INDEX _deal_owed_customer ON _deal_owed(customer_id, billed, paid, won_on);
+CREATE INDEX _deal_owed_unpaid ON _deal_owed(customer_id) WHERE billed > paid;
+CREATE INDEX customer_tier ON customer(tier, owner_id);
+"""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A table derived from the deals, one row per deal or per customer (``key``): the
+    SELECT of its rows for the deals ``d`` matching ``{deals}`` among those in a stage of
+    ``kind``, and the deal columns those rows depend on."""
+
+    table: str
+    key: str
+    select: str
+    kind: str
+    deal_columns: tuple[str, ...]
+
+    @property
+    def deal_key(self) -> str:
+        """The deal's column that names its row."""
+        return "customer_id" if self.key == "customer_id" else "id"
+
+    def rows(self, deals: str, *, by_stage: bool = False) -> str:
+        """Insert the rows of the deals matching ``deals``: found by stage for a fill,
+        otherwise by id or customer, each deal's stage checked (``+``)."""
+        stage = f"{'' if by_stage else '+'}d.stage_id IN (SELECT id FROM stage WHERE kind = '{self.kind}')"
+        return f"INSERT INTO {self.table} {self.select.format(deals=f'{deals} AND {stage}')}"
+
+    @property
+    def fill(self) -> str:
+        return self.rows("1", by_stage=True)
+
+    def of_deal(self, row: str) -> str:
+        """Statements that work out again the row of the deal ``row`` (``OLD``, ``NEW``)."""
+        key = f"{row}.{self.deal_key}"
+        return f"\n    DELETE FROM {self.table} WHERE {self.key} = {key};\n    {self.rows(f'd.{self.deal_key} = {key}')};"
+
+    def of_deals(self, where: str) -> str:
+        """Statements that work out again the rows of the deals matching ``where``."""
+        keys = f"SELECT {self.deal_key} FROM deal WHERE {where}"
+        return f"\n    DELETE FROM {self.table} WHERE {self.key} IN ({keys});\n    {self.rows(f'd.{self.deal_key} IN ({keys})')};"
+
+    def triggers(self) -> list[str]:
+        """Its triggers on ``deal`` and ``stage`` (a stage that changes kind or goes)."""
+        columns = ", ".join(self.deal_columns)
+        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.deal_columns)
+        name = self.table.lstrip("_")
+        return [
+            f"CREATE TRIGGER {name}_deal_insert AFTER INSERT ON deal BEGIN {self.of_deal('NEW')}\nEND",
+            f"CREATE TRIGGER {name}_deal_delete AFTER DELETE ON deal BEGIN {self.of_deal('OLD')}\nEND",
+            f"CREATE TRIGGER {name}_deal_update AFTER UPDATE OF {columns} ON deal WHEN {changed} BEGIN "
+            f"{self.of_deal('OLD')}{self.of_deal('NEW')}\nEND",
+            f"CREATE TRIGGER {name}_stage_update AFTER UPDATE OF id, kind ON stage "
+            f"WHEN OLD.id IS NOT NEW.id OR OLD.kind IS NOT NEW.kind BEGIN {self.of_deals('stage_id IN (OLD.id, NEW.id)')}\nEND",
+            f"CREATE TRIGGER {name}_stage_delete AFTER DELETE ON stage BEGIN {self.of_deals('stage_id = OLD.id')}\nEND",
+        ]
+
+
+DEAL_IDLE = Derived(
+    "_deal_idle",
+    "deal_id",
+    """(deal_id, since, last_activity)
+    SELECT id, max(coalesce(last_activity, ''), coalesce(last_stage, ''), created), last_activity
+    FROM (
+        SELECT d.id, date(d.created_at) AS created,
+               (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage,
+               nullif(max(coalesce((SELECT max(a.done_at) FROM activity a WHERE a.deal_id = d.id), ''),
+                          coalesce((SELECT max(a.done_at) FROM activity a
+                                    WHERE a.customer_id = d.customer_id AND a.deal_id IS NULL), '')), '')
+                   AS last_activity
+        FROM deal d WHERE {deals}
+    )""",
+    "open",
+    ("id", "customer_id", "stage_id", "created_at"),
+)
+CUSTOMER_WON = Derived(
+    "_customer_won",
+    "customer_id",
+    """(customer_id, revenue, frequency, last_won)
+    SELECT d.customer_id, sum(d.amount), count(*), max(d.closed_at) FROM deal d WHERE {deals} GROUP BY d.customer_id""",
+    "won",
+    ("id", "customer_id", "stage_id", "amount", "closed_at"),
+)
+DEAL_OWED = Derived(
+    "_deal_owed",
+    "deal_id",
+    """(deal_id, customer_id, billed, paid, won_on)
+    SELECT d.id, d.customer_id, d.amount, (SELECT coalesce(sum(p.amount), 0) FROM payment p WHERE p.deal_id = d.id),
+           coalesce(d.closed_at, date(d.created_at))
+    FROM deal d WHERE {deals}""",
+    "won",
+    ("id", "customer_id", "stage_id", "amount", "closed_at", "created_at"),
+)
+
+
+def _of_activity(row: str) -> str:
+    """The open deals an activity done (``row``) is a sign of life of: its deal's, or its
+    customer's every deal when it is tied to none."""
+    return DEAL_IDLE.of_deals(f"id = {row}.deal_id") + DEAL_IDLE.of_deals(
+        f"{row}.deal_id IS NULL AND customer_id = {row}.customer_id"
+    )
+
+
+def _of_history(row: str) -> str:
+    return DEAL_IDLE.of_deals(f"id = {row}.deal_id")
+
+
+def _of_payment(row: str) -> str:
+    return DEAL_OWED.of_deals(f"id = {row}.deal_id")
+
+
+CUSTOMER_REPORT_TRIGGERS = [
+    *DEAL_IDLE.triggers(),
+    *CUSTOMER_WON.triggers(),
+    *DEAL_OWED.triggers(),
+    "CREATE TRIGGER deal_idle_activity_insert AFTER INSERT ON activity WHEN NEW.done_at IS NOT NULL BEGIN "
+    f"{_of_activity('NEW')}\nEND",
+    "CREATE TRIGGER deal_idle_activity_delete AFTER DELETE ON activity WHEN OLD.done_at IS NOT NULL BEGIN "
+    f"{_of_activity('OLD')}\nEND",
+    "CREATE TRIGGER deal_idle_activity_update AFTER UPDATE OF customer_id, deal_id, done_at ON activity "
+    "WHEN OLD.customer_id IS NOT NEW.customer_id OR OLD.deal_id IS NOT NEW.deal_id OR OLD.done_at IS NOT NEW.done_at "
+    f"BEGIN {_of_activity('OLD')}{_of_activity('NEW')}\nEND",
+    f"CREATE TRIGGER deal_idle_history_insert AFTER INSERT ON stage_history BEGIN {_of_history('NEW')}\nEND",
+    f"CREATE TRIGGER deal_idle_history_delete AFTER DELETE ON stage_history BEGIN {_of_history('OLD')}\nEND",
+    "CREATE TRIGGER deal_idle_history_update AFTER UPDATE OF deal_id, entered_on ON stage_history "
+    "WHEN OLD.deal_id IS NOT NEW.deal_id OR OLD.entered_on IS NOT NEW.entered_on BEGIN "
+    f"{_of_history('OLD')}{_of_history('NEW')}\nEND",
+    f"CREATE TRIGGER deal_owed_payment_insert AFTER INSERT ON payment BEGIN {_of_payment('NEW')}\nEND",
+    f"CREATE TRIGGER deal_owed_payment_delete AFTER DELETE ON payment BEGIN {_of_payment('OLD')}\nEND",
+    "CREATE TRIGGER deal_owed_payment_update AFTER UPDATE OF deal_id, amount ON payment "
+    "WHEN OLD.deal_id IS NOT NEW.deal_id OR OLD.amount IS NOT NEW.amount BEGIN "
+    f"{_of_payment('OLD')}{_of_payment('NEW')}\nEND",
+]
+
+CUSTOMER_REPORT_TABLES = (DEAL_IDLE, CUSTOMER_WON, DEAL_OWED)
+DERIVED_TABLES.update({derived.table: derived.fill for derived in CUSTOMER_REPORT_TABLES})
+
+
+def m012_customer_reports_speed(db: Database) -> None:
+    for statement in statements(CUSTOMER_REPORTS):
+        db.execute(statement)
+    for derived in CUSTOMER_REPORT_TABLES:
+        db.execute(derived.fill)
+    for trigger in CUSTOMER_REPORT_TRIGGERS:
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m012_customer_reports_speed)
+NAMES.append(m012_customer_reports_speed.__name__)
 
 
 # m013: undo and redo of a bulk import as set operations (issue 13). Undoing an inserted

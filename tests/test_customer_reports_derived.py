@@ -1,0 +1,293 @@
+"""``_deal_idle``, ``_customer_won`` and ``_deal_owed`` (migration m012), kept by triggers.
+
+Whatever writes deals, stages, the stage history, activities or payments — commands,
+import, merge, delete, undo and redo, another tool — each table must hold exactly what its
+fill gives from scratch, and the reports that read them (stale, customers, receivables)
+must give what the queries before m012 gave, which read the records themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from salescli import store
+from salescli.store import analysis, reporting, schema
+
+NOON = "2026-11-01 12:00:00"
+AGES = [("recent", "2026-11-10"), ("older", "2026-10-01"), ("oldest", None)]
+
+# The reports' queries before m012, from the records alone.
+STALE_BEFORE = """
+WITH signs AS (
+    SELECT d.id, d.customer_id, d.stage_id, date(d.created_at) AS created,
+           (SELECT max(h.entered_on) FROM stage_history h WHERE h.deal_id = d.id) AS last_stage,
+           nullif(max(coalesce((SELECT max(a.done_at) FROM activity a WHERE a.deal_id = d.id), ''),
+                      coalesce((SELECT max(a.done_at) FROM activity a
+                                WHERE a.customer_id = d.customer_id AND a.deal_id IS NULL), '')), '') AS last_activity
+    FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.kind = 'open'
+), idle AS (SELECT *, max(coalesce(last_activity, ''), coalesce(last_stage, ''), created) AS since FROM signs)
+SELECT i.id, i.last_activity, i.since FROM idle i JOIN stage s ON s.id = i.stage_id JOIN customer c ON c.id = i.customer_id
+WHERE i.since <= ? ORDER BY i.since, i.id
+"""
+WON_BEFORE = """
+WITH won AS (
+    SELECT customer_id, SUM(amount) AS revenue, COUNT(*) AS frequency, MAX(closed_at) AS last_won
+    FROM deal WHERE stage_id IN (SELECT id FROM stage WHERE kind = 'won') GROUP BY customer_id
+)"""
+LEVELS_BEFORE = WON_BEFORE + """
+SELECT COALESCE(w.revenue, 0) AS revenue, c.tier AS current_tier, COUNT(*) AS customers, SUM(c.owner_id IS ?) AS owned
+FROM customer c LEFT JOIN won w ON w.customer_id = c.id GROUP BY 1, 2
+"""
+RANKED_BEFORE = WON_BEFORE + """
+SELECT c.id, COALESCE(w.revenue, 0), COALESCE(w.frequency, 0), w.last_won
+FROM customer c LEFT JOIN won w ON w.customer_id = c.id ORDER BY 2 DESC, casefold(c.name), c.id
+"""
+RECEIVABLES_BEFORE = """
+WITH paid AS (SELECT deal_id, SUM(amount) AS paid FROM payment GROUP BY deal_id),
+owed AS (
+    SELECT d.customer_id, d.amount AS billed, COALESCE(p.paid, 0) AS paid, MAX(d.amount - COALESCE(p.paid, 0), 0) AS outstanding,
+           COALESCE(d.closed_at, date(d.created_at)) AS won_on
+    FROM deal d LEFT JOIN paid p ON p.deal_id = d.id WHERE d.stage_id IN (SELECT id FROM stage WHERE kind = 'won')
+)
+SELECT c.id, SUM(o.billed), SUM(o.paid), SUM(o.outstanding),
+       SUM(CASE WHEN o.won_on >= '2026-11-10' THEN o.outstanding ELSE 0 END),
+       SUM(CASE WHEN o.won_on >= '2026-10-01' AND o.won_on < '2026-11-10' THEN o.outstanding ELSE 0 END),
+       SUM(CASE WHEN o.won_on < '2026-10-01' THEN o.outstanding ELSE 0 END)
+FROM owed o JOIN customer c ON c.id = o.customer_id GROUP BY c.id HAVING SUM(o.outstanding) > 0
+ORDER BY 4 DESC, casefold(c.name), c.id
+"""
+
+
+def kept(conn: sqlite3.Connection, derived: schema.Derived) -> list[tuple]:
+    return [tuple(row) for row in conn.execute(f"SELECT * FROM {derived.table} ORDER BY 1")]
+
+
+def recomputed(conn: sqlite3.Connection, derived: schema.Derived) -> list[tuple]:
+    """What the fill gives from scratch (in a temporary copy)."""
+    conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {derived.table} WHERE 0")
+    conn.execute(derived.fill.replace(f"INSERT INTO {derived.table}", "INSERT INTO temp.expected"))
+    rows = [tuple(row) for row in conn.execute("SELECT * FROM temp.expected ORDER BY 1")]
+    conn.execute("DROP TABLE temp.expected")
+    return rows
+
+
+def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
+    """Every derived table as its fill gives it, and every report as before m012."""
+    conn.create_function("casefold", 1, str.casefold, deterministic=True)
+    for derived in schema.CUSTOMER_REPORT_TABLES:
+        assert kept(conn, derived) == recomputed(conn, derived), (derived.table, note)
+    stale = [(r["id"], r["last_activity"], r["since"]) for r in reporting.stale(_rows(conn), dt.date(2026, 11, 20), None)]
+    assert stale == [tuple(r) for r in conn.execute(STALE_BEFORE, ["2026-11-20"])], note
+    for owner in (None, 1):
+        levels = [tuple(r.values()) for r in analysis.revenue_levels(conn, None, owner)]
+        assert levels == [tuple(r) for r in conn.execute(LEVELS_BEFORE.replace("IS ?", "IS ?" if owner else "IS NOT NULL OR 1"), [owner] if owner else [])], note
+    ranked = [(r["id"], r["revenue"], r["frequency"], r["last_won"]) for r in analysis.ranked_customers(conn, None)]
+    assert ranked == [tuple(r) for r in conn.execute(RANKED_BEFORE)], note
+    for limit in (1, 2, 4):
+        assert [r["id"] for r in analysis.ranked_customers(conn, None, limit=limit)] == [r[0] for r in ranked[:limit]], note
+    owed = [tuple(r[k] for k in ("id", "billed", "paid", "outstanding", "recent", "older", "oldest"))
+            for r in analysis.receivable_balances(conn, AGES)]
+    assert owed == [tuple(r) for r in conn.execute(RECEIVABLES_BEFORE)], note
+
+
+def _rows(conn: sqlite3.Connection) -> sqlite3.Connection:
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> sqlite3.Connection:
+    """A migrated file with customers 1–3 (owned by rep 1 or none), autocommit, foreign
+    keys off (another tool); the stages as made: 1–5 open, 6 won, 7 lost."""
+    conn = store.connect(tmp_path / "derived.db", create=True)
+    conn.isolation_level = None
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("INSERT INTO rep (id, handle, created_at) VALUES (1, 'ann', ?)", [NOON])
+    for customer, name in ((1, "Émile"), (2, "acme"), (3, "Beta")):
+        conn.execute(
+            "INSERT INTO customer (id, name, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            [customer, name, 1 if customer != 2 else None, NOON, NOON],
+        )
+    return _rows(conn)
+
+
+def day(n: int) -> str:
+    return (dt.date(2026, 9, 1) + dt.timedelta(days=n * 7)).isoformat()
+
+
+def test_a_deal_idles_from_its_latest_sign_of_life(shop):
+    shop.execute("INSERT INTO deal (id, title, customer_id, amount, stage_id, created_at) VALUES (1, 'd', 1, 500, 1, ?)", [NOON])
+    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-01", None)]
+    shop.execute("INSERT INTO activity (customer_id, type, done_at, created_at) VALUES (1, 'call', '2026-11-05', ?)", [NOON])
+    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-05", "2026-11-05")]  # the customer's, tied to no deal
+    shop.execute("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (1, 2, '2026-11-09')")
+    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-09", "2026-11-05")]
+    shop.execute("UPDATE deal SET stage_id = 6, closed_at = '2026-11-10' WHERE id = 1")  # won: no longer open
+    assert kept(shop, schema.DEAL_IDLE) == []
+    assert kept(shop, schema.CUSTOMER_WON) == [(1, 500, 1, "2026-11-10")]
+    assert kept(shop, schema.DEAL_OWED) == [(1, 1, 500, 0, "2026-11-10")]
+    shop.execute("INSERT INTO payment (id, deal_id, amount, paid_on, created_at) VALUES (1, 1, 200, '2026-11-11', ?)", [NOON])
+    shop.execute("INSERT OR REPLACE INTO payment (id, deal_id, amount, paid_on, created_at) VALUES (1, 1, 300, '2026-11-11', ?)", [NOON])
+    assert kept(shop, schema.DEAL_OWED) == [(1, 1, 500, 300, "2026-11-10")]
+    shop.execute("UPDATE stage SET kind = 'open' WHERE id = 6")  # another tool reshapes the pipeline
+    assert kept(shop, schema.CUSTOMER_WON) == kept(shop, schema.DEAL_OWED) == []
+    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-09", "2026-11-05")]
+    assert_exact(shop)
+
+
+operation = st.one_of(
+    st.tuples(st.just("deal"), st.integers(1, 4), st.integers(1, 7), st.integers(0, 900), st.integers(0, 12)),
+    st.tuples(st.just("restage"), st.integers(0, 30), st.integers(1, 7), st.integers(0, 12)),
+    st.tuples(st.just("move deal"), st.integers(0, 30), st.integers(1, 4)),
+    st.tuples(st.just("drop deal"), st.integers(0, 30)),
+    st.tuples(st.just("activity"), st.integers(1, 4), st.integers(0, 12), st.booleans(), st.booleans()),
+    st.tuples(st.just("edit activity"), st.integers(0, 30), st.integers(0, 12), st.booleans()),
+    st.tuples(st.just("drop activity"), st.integers(0, 30)),
+    st.tuples(st.just("pay"), st.integers(0, 30), st.integers(1, 600)),
+    st.tuples(st.just("edit payment"), st.integers(0, 30), st.integers(0, 30), st.integers(1, 600)),
+    st.tuples(st.just("drop payment"), st.integers(0, 30)),
+    st.tuples(st.just("history"), st.integers(0, 30), st.integers(1, 7), st.integers(0, 12)),
+    st.tuples(st.just("edit history"), st.integers(0, 30), st.integers(0, 30), st.integers(0, 12)),
+    st.tuples(st.just("drop history"), st.integers(0, 30)),
+    st.tuples(st.just("drop customer"), st.integers(1, 4)),
+    st.tuples(st.just("rekind"), st.integers(1, 7), st.sampled_from(["open", "won", "lost"])),
+)
+
+
+def pick(conn: sqlite3.Connection, table: str, n: int) -> int | None:
+    ids = [row[0] for row in conn.execute(f"SELECT id FROM {table} ORDER BY id")]
+    return ids[n % len(ids)] if ids else None
+
+
+def write(conn: sqlite3.Connection, op: tuple) -> None:
+    """One write by another tool (``op``: see ``operation``)."""
+    kind, *args = op
+    if kind == "deal":
+        customer, stage, amount, when = args
+        conn.execute(
+            "INSERT INTO deal (title, customer_id, amount, stage_id, created_at, closed_at) VALUES ('d', ?, ?, ?, ?, ?)",
+            [customer, amount, stage, f"{day(when)} 09:00:00", day(when + 1) if stage >= 6 else None],
+        )
+    elif kind == "restage" and (deal := pick(conn, "deal", args[0])):
+        conn.execute("UPDATE deal SET stage_id = ?, closed_at = ? WHERE id = ?", [args[1], day(args[2]), deal])
+    elif kind == "move deal" and (deal := pick(conn, "deal", args[0])):
+        conn.execute("UPDATE deal SET customer_id = ? WHERE id = ?", [args[1], deal])
+    elif kind == "drop deal" and (deal := pick(conn, "deal", args[0])):
+        conn.execute("DELETE FROM deal WHERE id = ?", [deal])
+    elif kind == "activity":
+        customer, when, on_deal, done = args
+        deal = conn.execute("SELECT id FROM deal WHERE customer_id = ? ORDER BY id LIMIT 1", [customer]).fetchone()
+        conn.execute(
+            "INSERT INTO activity (customer_id, deal_id, type, done_at, created_at) VALUES (?, ?, 'call', ?, ?)",
+            [customer, deal[0] if deal and on_deal else None, day(when) if done else None, NOON],
+        )
+    elif kind == "edit activity" and (activity := pick(conn, "activity", args[0])):
+        conn.execute("UPDATE activity SET done_at = ?, deal_id = NULL WHERE id = ?", [day(args[1]) if args[2] else None, activity])
+    elif kind == "drop activity" and (activity := pick(conn, "activity", args[0])):
+        conn.execute("DELETE FROM activity WHERE id = ?", [activity])
+    elif kind == "pay" and (deal := pick(conn, "deal", args[0])):
+        conn.execute("INSERT INTO payment (deal_id, amount, paid_on, created_at) VALUES (?, ?, '2026-11-02', ?)", [deal, args[1], NOON])
+    elif kind == "edit payment" and (payment := pick(conn, "payment", args[0])):
+        conn.execute("UPDATE payment SET deal_id = ?, amount = ? WHERE id = ?", [pick(conn, "deal", args[1]), args[2], payment])
+    elif kind == "drop payment" and (payment := pick(conn, "payment", args[0])):
+        conn.execute("DELETE FROM payment WHERE id = ?", [payment])
+    elif kind == "history" and (deal := pick(conn, "deal", args[0])):
+        conn.execute("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (?, ?, ?)", [deal, args[1], day(args[2])])
+    elif kind == "edit history" and (entry := pick(conn, "stage_history", args[0])):
+        conn.execute(
+            "UPDATE stage_history SET deal_id = ?, entered_on = ? WHERE id = ?", [pick(conn, "deal", args[1]), day(args[2]), entry]
+        )
+    elif kind == "drop history" and (entry := pick(conn, "stage_history", args[0])):
+        conn.execute("DELETE FROM stage_history WHERE id = ?", [entry])
+    elif kind == "drop customer":
+        conn.execute("DELETE FROM customer WHERE id = ?", [args[0]])
+    elif kind == "rekind":
+        conn.execute("UPDATE stage SET kind = ? WHERE id = ?", [args[1], args[0]])
+
+
+# where every example starts: deals open, won and lost, with activities, payments and history
+SEED = [
+    *[("deal", customer, stage, 100 * stage, stage) for customer, stage in ((1, 1), (1, 6), (2, 3), (2, 6), (3, 7), (3, 2))],
+    *[("activity", customer, 4 + customer, on_deal, True) for customer in (1, 2, 3) for on_deal in (False, True)],
+    *[("pay", deal, 150) for deal in (1, 3)],
+    *[("history", deal, 2, 6 + deal) for deal in range(6)],
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(operation, max_size=30))
+def test_any_sequence_of_writes_keeps_them_exact(shop, operations):
+    for table in ("payment", "activity", "stage_history", "deal"):
+        shop.execute(f"DELETE FROM {table}")
+    for op in SEED:
+        write(shop, op)
+    assert_exact(shop, "seed")
+    for op in operations:
+        write(shop, op)
+        assert_exact(shop, op)
+    shop.execute("UPDATE stage SET kind = CASE WHEN id = 6 THEN 'won' WHEN id = 7 THEN 'lost' ELSE 'open' END")
+
+
+def test_commands_import_merge_undo_and_redo_keep_them_exact(cli, isolated, tmp_path):
+    cli("rep", "add", "ann")
+    cli("rep", "add", "bob")
+    cli("customer", "add", "Acme", "--owner", "ann")
+    cli("customer", "add", "Beta")
+    conn = _rows(sqlite3.connect(isolated, isolation_level=None))  # autocommit: no snapshot held between reads
+    steps = [
+        ("deal", "add", "Pumps", "--customer", "Acme", "--amount", "1000"),
+        ("deal", "add", "Valves", "--customer", "Beta", "--amount", "300"),
+        ("activity", "log", "Beta", "-t", "call", "--on", "2026-11-02"),
+        ("activity", "log", "Acme", "-t", "visit", "--deal", "1", "--on", "2026-11-05", "--next", "Call back", "--due", "2026-11-30"),
+        ("deal", "move", "1", "qualified"),
+        ("deal", "win", "1"),
+        ("deal", "pay", "1", "400"),
+        ("deal", "edit", "1", "--amount", "1200"),
+        ("deal", "win", "2"),
+        ("customer", "merge", "Beta", "Acme"),
+        ("deal", "delete", "2", "--yes"),
+        ("rep", "deactivate", "ann", "--reassign-to", "bob"),
+    ]
+    for step in steps:
+        cli(*step)
+        assert_exact(conn, step)
+    assert kept(conn, schema.DEAL_OWED) == [(1, 1, 120000, 40000, "2026-11-23")]
+    for _ in steps:
+        cli("undo")
+        assert_exact(conn, "undo")
+    for _ in steps:
+        cli("undo", "--redo")
+        assert_exact(conn, "redo")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("title,customer,amount,stage,created_at,closed_at\nGears,Acme,250,won,2026-10-01,2026-10-20\n"
+                     "Belts,Acme,90,lead,2026-10-01,\n")
+    cli("import", "deals", deals)
+    assert_exact(conn, "import deals")
+    payments = tmp_path / "payments.csv"
+    payments.write_text("deal,amount,paid_on\n3,100,2026-10-25\n")
+    cli("import", "payments", payments)
+    assert_exact(conn, "import payments")
+    activities = tmp_path / "activities.csv"
+    activities.write_text("customer,type,done_at,deal\nAcme,call,2026-11-03,4\n")
+    cli("import", "activities", activities)
+    assert_exact(conn, "import activities")
+    conn.row_factory = None
+    exported = tmp_path / "deals-export.csv"
+    cli("export", "deals", "-o", exported)
+    exported.write_text(exported.read_text().replace(",250.00,", ",275.00,"))
+    cli("import", "deals", exported, "--on-conflict", "update")
+    assert_exact(_rows(conn), "import deals --on-conflict update")
+    for _ in range(3):
+        cli("undo")
+        assert_exact(conn, "undo import")
+    cli("customer", "delete", "Acme", "--cascade", "--yes")
+    assert_exact(conn, "delete")
+    assert kept(conn, schema.CUSTOMER_WON) == kept(conn, schema.DEAL_OWED) == []
+    cli("undo")
+    assert_exact(conn, "undo delete")
