@@ -701,22 +701,28 @@ def _write_plain(out, rows, columns) -> int:
     widths = [text_width(c.title) for c in columns]
     count = 0
     header = True
+    titles = [c.title for c in columns]
     for batch in _batches(rows, 1000):
         table = [cells(row) for row in batch]
-        for line in table:
-            widths = [max(w, text_width(v)) for w, v in zip(widths, line)]
+        measured = [list(map(text_width, line)) for line in table]  # each cell measured once
+        for line_widths in measured:
+            widths = list(map(max, widths, line_widths))
         if header:
-            out.write(_plain_line([c.title for c in columns], widths, right))
+            out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
             header = False
-        out.writelines(_plain_line(line, widths, right) for line in table)
+        out.writelines(map(_plain_line, table, measured, repeat(widths), repeat(right)))
         count += len(table)
     if header:
-        out.write(_plain_line([c.title for c in columns], widths, right))
+        out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
     return count
 
 
-def _plain_line(cells: list[str], widths: list[int], right: list[bool]) -> str:
-    return "  ".join(_pad(v, w, r) for v, w, r in zip(cells, widths, right)).rstrip() + "\n"
+def _plain_line(cells: list[str], cell_widths: list[int], widths: list[int], right: list[bool]) -> str:
+    """One aligned line; ``cell_widths`` are the cells' own widths, measured once."""
+    padded = (
+        " " * (w - cw) + v if r else v + " " * (w - cw) for v, cw, w, r in zip(cells, cell_widths, widths, right)
+    )
+    return "  ".join(padded).rstrip() + "\n"
 
 
 def _write_markdown(out, rows, columns) -> int:
