@@ -236,9 +236,6 @@ def created_moment(day: dt.date | None, what: str) -> dt.datetime:
     return parse.backdated(day)
 
 
-# ---------------------------------------------------------------- settings
-
-
 def tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], sqlite3.Cursor]:
     """The column names of ``sql`` and a cursor streaming its rows as plain tuples: for
     the big listings and exports, where a ``sqlite3.Row`` (or dict) per row costs more
@@ -247,6 +244,9 @@ def tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> tu
     cursor.row_factory = None
     cursor.execute(sql, params)
     return [d[0] for d in cursor.description], cursor
+
+
+# ---------------------------------------------------------------- settings
 
 
 def settings(conn: sqlite3.Connection) -> dict[str, str]:

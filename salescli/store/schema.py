@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable
 
 from salescli import parse
@@ -726,6 +727,13 @@ def _stay_source(stay: str) -> str:
     )
 
 
+def _added_up(table: str, columns: list[str], select: str, values: Iterable[str]) -> str:
+    """Insert the rows of ``select`` into ``table``; a row whose key is already there adds
+    its ``values`` to that row's instead."""
+    added = ", ".join(f"{value} = {value} + excluded.{value}" for value in values)
+    return f"INSERT INTO {table} ({', '.join(columns)}) {select} ON CONFLICT DO UPDATE SET {added};"
+
+
 def _tally(table: str, keys: list[str], values: dict[str, str], source: str, sign: int) -> str:
     """Statements adding (``sign`` 1) or taking away (-1) the rows of ``source`` — which
     has the ``keys`` but ``owner`` (it has ``owner_id`` instead), and what ``values`` sums
@@ -733,16 +741,12 @@ def _tally(table: str, keys: list[str], values: dict[str, str], source: str, sig
     (or stay) goes: found through a partial index that holds only such rows, never by
     looking for the rows just changed (SQLite would walk all of ``EVERYONE``'s)."""
     count = next(iter(values))
-    columns = ", ".join(["owner", *keys, *values])
     owner = f"CASE WHEN o.everyone THEN {EVERYONE} ELSE ifnull(src.owner_id, 0) END"
     sums = [value if sign > 0 else f"-({value})" for value in values.values()]
     selected = ", ".join([owner, *(f"src.{key}" for key in keys), *sums])
     rows = f"FROM ({source}) src, (SELECT 0 AS everyone UNION ALL SELECT 1) o"
-    added = ", ".join(f"{column} = {column} + excluded.{column}" for column in values)
-    statements = (
-        f"INSERT INTO {table} ({columns}) SELECT {selected} {rows} WHERE true "
-        f"ON CONFLICT DO UPDATE SET {added};"
-    )
+    # ``WHERE true``: without it SQLite would read ON CONFLICT as a join's ON.
+    statements = _added_up(table, ["owner", *keys, *values], f"SELECT {selected} {rows} WHERE true", values)
     if sign < 0:  # the emptied rows are all of the partial index ``{table}_emptied``
         statements += f"\n    DELETE FROM {table} WHERE {count} = 0;"
     return statements
@@ -983,12 +987,11 @@ class Aggregate:
         )
 
     def _add(self, row: str) -> str:
-        added = ", ".join(f"{value} = {value} + excluded.{value}" for value in self.values)
-        return (
-            f"INSERT INTO {self.name} ({', '.join([*self.keys, *self.values])}) "
+        select = (
             f"SELECT {', '.join([*self._on(row, self.keys), *self._on(row, self.values)])} "
-            f"WHERE {self.counted.format(r=row)} ON CONFLICT DO UPDATE SET {added};"
+            f"WHERE {self.counted.format(r=row)}"
         )
+        return _added_up(self.name, [*self.keys, *self.values], select, self.values)
 
     def _remove(self, row: str) -> str:
         group = " AND ".join(f"{key} = {expr}" for key, expr in zip(self.keys, self._on(row, self.keys)))
@@ -1002,7 +1005,7 @@ class Aggregate:
 
     def triggers(self) -> list[str]:
         """Insert adds the row, delete takes it away, an update of ``watched`` does both."""
-        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.watched)
+        changed = _changed(self.watched)
         prefix = f"CREATE TRIGGER {self.name[1:]}"
         return [
             f"{prefix}_insert AFTER INSERT ON {self.source} BEGIN {self._add('NEW')} END",
@@ -1139,7 +1142,7 @@ class Derived:
     def triggers(self) -> list[str]:
         """Its triggers on ``deal`` and ``stage`` (a stage that changes kind or goes)."""
         columns = ", ".join(self.deal_columns)
-        changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.deal_columns)
+        changed = _changed(self.deal_columns)
         name = self.table.lstrip("_")
         return [
             f"CREATE TRIGGER {name}_deal_insert AFTER INSERT ON deal BEGIN {self.of_deal('NEW')}\nEND",
