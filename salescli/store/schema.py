@@ -1254,11 +1254,11 @@ NAMES.append(m012_customer_reports_speed.__name__)
 # ``delete-range`` change; a redo puts them back with one ``INSERT … SELECT``. The only
 # schema change is the new kind of change, allowed by ``history_change``'s CHECK: edited
 # in place as m005 does (the rows on disk are unchanged).
-RANGE_OPS = "'insert-range'))"
+OPS_CHECK_END = "'insert-range'))"
 
 
 def m013_undo_range_deletes(db: Database) -> None:
-    _edit_definition(db.conn, "history_change", RANGE_OPS, "'insert-range', 'delete-range'))")
+    _edit_definition(db.conn, "history_change", OPS_CHECK_END, "'insert-range', 'delete-range'))")
 
 
 MIGRATIONS.append(m013_undo_range_deletes)
