@@ -22,3 +22,29 @@ def rows(db: Path, sql: str, params: Any = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+# Derived tables (``schema.DERIVED_TABLES``), on an open connection: what a table holds,
+# and what its fill gives from scratch, both in the order of every column.
+
+
+def table_rows(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    width = len(conn.execute(f"SELECT * FROM {table} LIMIT 0").description)
+    order = ", ".join(str(i) for i in range(1, width + 1))
+    return [tuple(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY {order}")]
+
+
+def rebuilt(conn: sqlite3.Connection, table: str, fill: str) -> list[tuple]:
+    """The rows ``fill`` (an ``INSERT INTO table …``) gives, put into a temporary copy."""
+    conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {table} WHERE 0")
+    try:
+        conn.execute(fill.replace(f"INSERT INTO {table}", "INSERT INTO temp.expected", 1))
+        return table_rows(conn, "temp.expected")
+    finally:
+        conn.execute("DROP TABLE temp.expected")
+
+
+def pick(conn: sqlite3.Connection, table: str, n: int) -> int | None:
+    """The id of the ``n``-th row of ``table`` (round and round), None when it is empty."""
+    ids = [row[0] for row in conn.execute(f"SELECT id FROM {table} ORDER BY id")]
+    return ids[n % len(ids)] if ids else None

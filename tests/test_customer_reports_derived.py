@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from salescli import store
 from salescli.store import analysis, reporting, schema
+from dbcheck import pick, rebuilt, table_rows
 
 NOON = "2026-11-01 12:00:00"
 AGES = [("recent", "2026-11-10"), ("older", "2026-10-01"), ("oldest", None)]
@@ -65,16 +66,12 @@ ORDER BY 4 DESC, casefold(c.name), c.id
 
 
 def kept(conn: sqlite3.Connection, derived: schema.Derived) -> list[tuple]:
-    return [tuple(row) for row in conn.execute(f"SELECT * FROM {derived.table} ORDER BY 1")]
+    return table_rows(conn, derived.table)
 
 
 def recomputed(conn: sqlite3.Connection, derived: schema.Derived) -> list[tuple]:
-    """What the fill gives from scratch (in a temporary copy)."""
-    conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {derived.table} WHERE 0")
-    conn.execute(derived.fill.replace(f"INSERT INTO {derived.table}", "INSERT INTO temp.expected"))
-    rows = [tuple(row) for row in conn.execute("SELECT * FROM temp.expected ORDER BY 1")]
-    conn.execute("DROP TABLE temp.expected")
-    return rows
+    """What the fill gives from scratch."""
+    return rebuilt(conn, derived.table, derived.fill)
 
 
 def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
@@ -158,11 +155,6 @@ operation = st.one_of(
     st.tuples(st.just("drop customer"), st.integers(1, 4)),
     st.tuples(st.just("rekind"), st.integers(1, 7), st.sampled_from(["open", "won", "lost"])),
 )
-
-
-def pick(conn: sqlite3.Connection, table: str, n: int) -> int | None:
-    ids = [row[0] for row in conn.execute(f"SELECT id FROM {table} ORDER BY id")]
-    return ids[n % len(ids)] if ids else None
 
 
 def write(conn: sqlite3.Connection, op: tuple) -> None:

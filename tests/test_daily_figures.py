@@ -21,26 +21,18 @@ from hypothesis import strategies as st
 
 from salescli import parse, store
 from salescli.store import analysis, reporting, schema
+from dbcheck import rebuilt, table_rows
 
 NOON = "2026-11-01 12:00:00"
 
 
 def kept(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    return {
-        table.name: [tuple(row) for row in conn.execute(f"SELECT * FROM {table.name} ORDER BY 1, 2, 3")]
-        for table in schema.DAILY_FIGURES
-    }
+    return {aggregate.name: table_rows(conn, aggregate.name) for aggregate in schema.DAILY_FIGURES}
 
 
 def recomputed(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    """What each table's fill gives from scratch (into a temporary copy)."""
-    result = {}
-    for aggregate in schema.DAILY_FIGURES:
-        conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {aggregate.name} WHERE 0")
-        conn.execute(aggregate.fill().replace(f"INSERT INTO {aggregate.name}", "INSERT INTO temp.expected", 1))
-        result[aggregate.name] = [tuple(row) for row in conn.execute("SELECT * FROM temp.expected ORDER BY 1, 2, 3")]
-        conn.execute("DROP TABLE temp.expected")
-    return result
+    """What each table's fill gives from scratch."""
+    return {aggregate.name: rebuilt(conn, aggregate.name, aggregate.fill()) for aggregate in schema.DAILY_FIGURES}
 
 
 # ---------------------------------------------------------------- the SQL before m011 (the oracle)

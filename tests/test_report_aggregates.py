@@ -20,6 +20,7 @@ from salescli import store
 from salescli.parse import Period
 from salescli.reports import daily
 from salescli.store import analysis, reporting, schema
+from dbcheck import pick, rebuilt, table_rows
 
 AGGREGATES = ("_deal_reach", "_funnel", "_funnel_stay", "_forecast", "_source_customers", "_source_deals", "_source_closed")
 TODAY = dt.date(2026, 11, 23)
@@ -27,25 +28,18 @@ PERIODS = [None, Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30), "2026-11"),
            Period(dt.date(2026, 11, 3), dt.date(2026, 11, 4), "two days")]
 
 
-def rows(conn: sqlite3.Connection, table: str) -> list[tuple]:
-    return [tuple(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4" if table != "_deal_reach"
-                                               else f"SELECT * FROM {table} ORDER BY 1")]
-
-
 def recomputed(conn: sqlite3.Connection, table: str) -> list[tuple]:
-    """What the table's fill gives, from scratch (in a temporary copy)."""
-    conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {table} WHERE 0")
-    fill = schema.DERIVED_TABLES[table].replace(f"INSERT INTO {table}", "INSERT INTO temp.expected")
-    if table == "_funnel":  # the deals' sets as they are now, not as _deal_reach holds them
-        fill = fill.replace("JOIN _deal_reach r ON r.deal_id = d.id", "JOIN temp.reach r ON r.deal_id = d.id")
-        conn.execute("CREATE TEMP TABLE reach AS SELECT * FROM _deal_reach WHERE 0")
+    """What the table's fill gives, from scratch."""
+    fill = schema.DERIVED_TABLES[table]
+    if table != "_funnel":
+        return rebuilt(conn, table, fill)
+    # the deals' sets as they are now, not as _deal_reach holds them
+    conn.execute("CREATE TEMP TABLE reach AS SELECT * FROM _deal_reach WHERE 0")
+    try:
         conn.execute(schema.DERIVED_TABLES["_deal_reach"].replace("INTO _deal_reach", "INTO temp.reach"))
-    conn.execute(fill)
-    order = "1" if table == "_deal_reach" else "1, 2, 3, 4"
-    result = [tuple(row) for row in conn.execute(f"SELECT * FROM temp.expected ORDER BY {order}")]
-    conn.execute("DROP TABLE temp.expected")
-    conn.execute("DROP TABLE IF EXISTS temp.reach")
-    return result
+        return rebuilt(conn, table, fill.replace("JOIN _deal_reach r ON r.deal_id = d.id", "JOIN temp.reach r ON r.deal_id = d.id"))
+    finally:
+        conn.execute("DROP TABLE temp.reach")
 
 
 def old_funnel(conn: sqlite3.Connection, period: Period | None, owner_id: int | None) -> tuple:
@@ -132,7 +126,7 @@ def old_sources(conn: sqlite3.Connection, period: Period | None, rep_id: int | N
 
 def assert_exact(conn: sqlite3.Connection) -> None:
     for table in AGGREGATES:
-        assert rows(conn, table) == recomputed(conn, table), table
+        assert table_rows(conn, table) == recomputed(conn, table), table
     conn.row_factory = sqlite3.Row
     owners = [None, *(row[0] for row in conn.execute("SELECT id FROM rep"))]
     for owner in owners:
@@ -182,11 +176,6 @@ EDITS = {
 }
 
 
-def pick(conn: sqlite3.Connection, table: str, n: int) -> int | None:
-    ids = [row[0] for row in conn.execute(f"SELECT id FROM {table} ORDER BY id")]
-    return ids[n % len(ids)] if ids else None
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(operation, max_size=30))
 def test_any_sequence_of_writes_keeps_them_exact(shop, operations):
@@ -225,12 +214,12 @@ def test_a_deal_deleted_by_cascade_leaves_nothing(shop):
                  "VALUES (1, 'd', 1, 500, 3, 1, '2026-11-02 10:00:00', '2026-12-01')")
     for stage, entered in ((1, "2026-11-02"), (2, "2026-11-05"), (3, "2026-11-09")):
         shop.execute("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (1, ?, ?)", [stage, entered])
-    assert rows(shop, "_deal_reach") == [(1, "1,2,3")]
-    assert rows(shop, "_funnel_stay") == [("2026-11-02", -1, 1, 1, 3.0), ("2026-11-02", -1, 2, 1, 4.0),
+    assert table_rows(shop, "_deal_reach") == [(1, "1,2,3")]
+    assert table_rows(shop, "_funnel_stay") == [("2026-11-02", -1, 1, 1, 3.0), ("2026-11-02", -1, 2, 1, 4.0),
                                           ("2026-11-02", 1, 1, 1, 3.0), ("2026-11-02", 1, 2, 1, 4.0)]
-    assert rows(shop, "_forecast") == [(-1, 3, "2026-12-01", 1, 500), (1, 3, "2026-12-01", 1, 500)]
+    assert table_rows(shop, "_forecast") == [(-1, 3, "2026-12-01", 1, 500), (1, 3, "2026-12-01", 1, 500)]
     shop.execute("DELETE FROM deal WHERE id = 1")  # the history goes by cascade, after the deal
-    assert [rows(shop, table) for table in AGGREGATES if table != "_source_customers"] == [[]] * 6
+    assert [table_rows(shop, table) for table in AGGREGATES if table != "_source_customers"] == [[]] * 6
 
 
 # ---------------------------------------------------------------- every command
@@ -267,7 +256,7 @@ def test_commands_import_merge_undo_and_stage_edits_keep_them_exact(cli, isolate
     cli("import", "deals", deals, "--on-conflict", "update")
     assert_exact(conn)
     cli("customer", "delete", "Acme", "--cascade", "--yes")
-    assert [rows(conn, table) for table in AGGREGATES] == [[]] * len(AGGREGATES)
+    assert [table_rows(conn, table) for table in AGGREGATES] == [[]] * len(AGGREGATES)
     cli("undo")
     assert_exact(conn)
-    assert rows(conn, "_funnel")
+    assert table_rows(conn, "_funnel")
