@@ -221,7 +221,7 @@ def _due(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int
     """What `report due` lists, streamed (tuples of ``daily.DUE_KEYS``)."""
     hours = store.number_setting(conn, "first_contact_hours")
     return daily.due(
-        reporting.due_activities(conn, until, owner_id),
+        reporting.due_activities(conn, today, until, owner_id),
         reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
         today,
         hours,

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Any
 
 from salescli import parse
@@ -271,23 +271,20 @@ DUE_KEYS = ("bucket", "id", "due", "days", "customer", "deal", "type", "summary"
 
 def due(
     activities: Iterable[Sequence[Any]], uncontacted: Iterable[Row], today: dt.date, first_contact_hours: int
-) -> Iterator[tuple[Any, ...]]:
+) -> Iterator[Sequence[Any]]:
     """Follow-ups by bucket, streamed: ``overdue``, ``today``, ``upcoming`` (activities in
     due order), then ``uncontacted`` customers (no activity at all, first contact due).
     Each row is a tuple of ``DUE_KEYS``.
 
-    activities:  open follow-ups ordered by due, as (``id``, ``due``, ``type``, ``summary``,
-                 ``deal``, ``customer``, ``owner``) — a cursor, read once.
+    activities:  the open follow-ups' rows, finished (``DUE_KEYS``), ordered by due — a
+                 cursor, read once and passed on as it is.
     uncontacted: customers ordered by ``created_at``: ``customer``, ``created_at``, ``owner``.
     """
-    offsets: dict[str, int] = {}  # due date → days from today (100,000 rows share a few hundred dates)
-    for id_, day, type_, summary, deal, customer, owner in activities:
-        days = offsets.get(day)
-        if days is None:
-            days = offsets[day] = (dt.date.fromisoformat(day) - today).days
-        bucket = "overdue" if days < 0 else "today" if days == 0 else "upcoming"
-        yield bucket, id_, day, days, customer, deal, type_, summary, owner
-    for row in uncontacted:
+    return chain(activities, _uncontacted(uncontacted, today, first_contact_hours))
+
+
+def _uncontacted(customers: Iterable[Row], today: dt.date, first_contact_hours: int) -> Iterator[tuple[Any, ...]]:
+    for row in customers:
         added = dt.datetime.fromisoformat(row["created_at"])
         first_contact = first_contact_due(added, first_contact_hours)
         summary = f"Not contacted yet (added {added.date().isoformat()})"

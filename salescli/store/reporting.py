@@ -213,13 +213,22 @@ def _stage_ids(conn: sqlite3.Connection, kind: str) -> list[object]:
 # ---------------------------------------------------------------- due
 
 
-def due_activities(conn: sqlite3.Connection, until: dt.date, owner_id: int | None) -> Iterator[tuple[Any, ...]]:
-    """Open follow-ups due on or before ``until``, oldest first, as a streaming cursor of
-    plain tuples (served by the partial index ``activity_open_due``)."""
-    params: Params = [until.isoformat()]
+def due_activities(
+    conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None
+) -> Iterator[tuple[Any, ...]]:
+    """Open follow-ups due on or before ``until``, oldest first, as the finished rows of
+    `report due` (``bucket``, ``id``, ``due``, ``days``, ``customer``, ``deal``, ``type``,
+    ``summary``, ``owner``): a streaming cursor of plain tuples, served by the partial
+    index ``activity_open_due``. SQLite works out each row's bucket (``overdue``,
+    ``today``, ``upcoming``) and its days from ``today`` (dates at midnight: the
+    difference of their julian days is a whole number), so rows go out as they come."""
+    day = today.isoformat()
+    params: Params = [day, day, day, until.isoformat()]
     return store.tuples(
         conn,
-        "SELECT a.id, a.due, a.type, a.summary, a.deal_id AS deal, c.name AS customer, r.handle AS owner "
+        "SELECT CASE WHEN a.due < ? THEN 'overdue' WHEN a.due = ? THEN 'today' ELSE 'upcoming' END AS bucket, "
+        "a.id, a.due, CAST(julianday(a.due) - julianday(?) AS INTEGER) AS days, c.name AS customer, "
+        "a.deal_id AS deal, a.type, a.summary, r.handle AS owner "
         "FROM activity a INDEXED BY activity_open_due "
         "JOIN customer c ON c.id = a.customer_id LEFT JOIN rep r ON r.id = a.owner_id "
         f"WHERE a.done_at IS NULL AND a.due <= ? AND {_owned_by('a.owner_id', owner_id, params)} "
