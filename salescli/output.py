@@ -204,14 +204,32 @@ def _csv_money(cents: int | None) -> str:
     return "" if cents is None else f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
+class _Memo(dict):
+    """``convert`` of each value asked for, worked out once (``memo[value]``)."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        self[value] = converted = self.convert(value)
+        return converted
+
+
+# The text of each amount written so far: an export's money columns repeat a few hundred
+# prices and totals, each formatted once. Whole numbers only (a float equal to one would
+# share its key); emptied when it holds more than MONEY_MEMO_SIZE amounts.
+_MONEY_TEXTS = _Memo(_csv_money)
+MONEY_MEMO_SIZE = 100_000
+
+
 def _csv_money_column(cents: list[Any]) -> list[str]:
-    """``_csv_money`` of each value; a column of whole, not negative amounts (or none) in C."""
-    missing = None in cents
-    whole = [0 if value is None else value for value in cents] if missing else cents
-    if not (_INT_ONLY.issuperset(map(type, whole)) and min(whole, default=0) >= 0):
+    """``_csv_money`` of each value: in C, through ``_MONEY_TEXTS``, for a column of whole numbers (or none)."""
+    if not _INT_OR_NONE.issuperset(map(type, cents)):
         return list(map(_csv_money, cents))
-    texts = list(map("%d.%02d".__mod__, map(divmod, whole, repeat(100))))
-    return ["" if value is None else text for value, text in zip(cents, texts)] if missing else texts
+    if len(_MONEY_TEXTS) > MONEY_MEMO_SIZE:
+        _MONEY_TEXTS.clear()
+    return list(map(_MONEY_TEXTS.__getitem__, cents))
 
 
 def _csv_list(value: list[Any] | None) -> str:
@@ -607,7 +625,7 @@ def _converted(
 
 # Cell functions whose column-at-once form is quicker than calling them cell by cell.
 _COLUMNWISE: dict[Callable[[Any], Any], Callable[[list[Any]], list[Any]]] = {_csv_money: _csv_money_column}
-_INT_ONLY = frozenset((int,))
+_INT_OR_NONE = frozenset((int, type(None)))
 
 
 def _column(convert: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:

@@ -67,3 +67,15 @@ def test_one_column(values):
     column = [Column("notes")]
     _, written = _written([(v,) for v in values], column, "csv")
     assert written == "".join(_record(row, ",", "\n") for row in [["notes"], *(_safe((v,), column) for v in values)])
+
+
+def test_money_memo_is_emptied_when_full(monkeypatch):
+    """Each distinct amount is formatted once (``_MONEY_TEXTS``); past its size the memo
+    starts again, and every amount is still written exactly."""
+    monkeypatch.setattr(output, "MONEY_MEMO_SIZE", 100)
+    monkeypatch.setattr(output, "_MONEY_TEXTS", output._Memo(output._csv_money))
+    column = [Column("paid", kind="money")]
+    amounts = [(cents,) for cents in [*range(-1500, 1500, 7), None, 0, 5, -5, 10**14]] * 2
+    _, written = _written(amounts, column, "csv")
+    assert written == "".join(_record(row, ",", "\n") for row in [["paid"], *(_safe(row, column) for row in amounts)])
+    assert len(output._MONEY_TEXTS) <= 100 + 1000  # at most one batch past the size
