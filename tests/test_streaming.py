@@ -75,7 +75,7 @@ def test_money_memo_is_emptied_when_full(monkeypatch):
     monkeypatch.setattr(output, "MONEY_MEMO_SIZE", 100)
     monkeypatch.setattr(output, "_MONEY_TEXTS", output._Memo(output._csv_money))
     column = [Column("paid", kind="money")]
-    amounts = [(cents,) for cents in [*range(-1500, 1500, 7), None, 0, 5, -5, 10**14]] * 2
+    amounts = [(cents,) for cents in [*range(-15000, 15000, 7), None, 0, 5, -5, 10**14]] * 2
     _, written = _written(amounts, column, "csv")
     assert written == "".join(_record(row, ",", "\n") for row in [["paid"], *(_safe(row, column) for row in amounts)])
     assert len(output._MONEY_TEXTS) <= 100 + 1000  # at most one batch past the size
