@@ -75,6 +75,22 @@ def test_days_window(cli, b):
     assert cli.json("report", "due", "--days", "0")["rows"] == [SEND_QUOTE, CHASE, TASTING, NEU, YESTERDAY]
 
 
+def test_days_across_months_years_and_leap_days(cli, b):
+    """Each follow-up's days from today (2026-11-23) and its bucket, far back and far ahead."""
+    import datetime as dt
+
+    days = ["2024-02-29", "2025-12-31", "2026-01-01", "2026-11-22", "2027-03-01", "2028-02-29", "2028-03-01"]
+    for day in days:
+        b.activity("Beta", summary=f"On {day}", due=day)
+    rows = [r for r in cli.json("report", "due", "--days", "1000")["rows"] if r["summary"].startswith("On ")]
+    today = dt.date(2026, 11, 23)
+    expected = [(day, (dt.date.fromisoformat(day) - today).days) for day in days]
+    assert [(r["due"], r["days"]) for r in rows] == expected
+    assert [r["days"] for r in rows] == [-998, -327, -326, -1, 98, 463, 464]
+    assert [r["bucket"] for r in rows] == ["overdue"] * 4 + ["upcoming"] * 3
+    assert "\t2028-02-29\t463\tBeta\t\tcall\tOn 2028-02-29\tbob\n" in cli("report", "due", "--days", "1000", "-f", "tsv").stdout
+
+
 def test_owner_filter(cli, b):
     assert cli.json("report", "due", "--owner", "alice")["rows"] == [CHASE, TASTING, REVIEW, YESTERDAY]
     assert cli.json("report", "due", "--rep", "bob", "--days", "30")["rows"] == [SEND_QUOTE, LATER, NEU]
