@@ -109,6 +109,11 @@ def choose_format(fmt: str | None) -> str:
     return value
 
 
+def shows_summary(fmt: str | None) -> bool:
+    """Whether ``fmt`` shows a report's summary (CSV and TSV leave it out)."""
+    return choose_format(fmt) not in ("csv", "tsv")
+
+
 def for_programs(fmt: str | None) -> bool:
     """Whether ``fmt`` is read by programs (csv, tsv, json: every field) rather than people."""
     return choose_format(fmt) in ("csv", "tsv", "json")

@@ -153,6 +153,9 @@ def test_check_exit_status(cli, isolated):
     # something overdue: 3
     b.activity("Acme", due="2026-11-22", summary="Yesterday")
     assert "Yesterday" in cli("report", "due", "--check", "-f", "json", code=3).stdout
+    for fmt in ("csv", "tsv"):  # which show no summary, yet --check counts
+        assert "Yesterday" in cli("report", "due", "--check", "-f", fmt, code=3).stdout
+        assert "Yesterday" in cli("report", "due", "-f", fmt).stdout
 
 
 def test_quiet_if_empty_prints_nothing(cli, isolated):

@@ -193,8 +193,10 @@ def due(
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
+    rows = _due(conn, today, until, refs.optional_rep_id(conn, owner))
     tally = daily.Tally()
-    rows = tally.count(_due(conn, today, until, refs.optional_rep_id(conn, owner)))
+    if check or output.shows_summary(fmt):  # counted as the rows stream past (not for CSV/TSV: no summary)
+        rows = tally.count(rows)
     output.render(
         output.Records(daily.DUE_KEYS, rows, simple=True),
         DUE,
@@ -203,7 +205,7 @@ def due(
         limit=limit,
         title=_title(f"Follow-ups due by {until}", owner),
         report="due",
-        summary=tally.buckets,  # counted as the rows stream past
+        summary=tally.buckets,
         summary_columns=DUE_SUMMARY,
         empty=f"Nothing due by {until}, and every new customer has been contacted.",
         quiet_if_empty=quiet_if_empty,
