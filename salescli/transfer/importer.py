@@ -47,7 +47,8 @@ from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, fold, read_t
 from salescli.transfer.reading import Source, normalise
 from salescli.transfer.records import Context, Row
 
-BATCH = 2000
+BATCH = 2000  # rows checked at a time
+WRITE_BATCH = 10_000  # rows written at a time: fewer, bigger statements (``store.insert_rows``)
 REJECTS_COLUMN = "error"  # what FILE.rejects.csv adds: ignored when it is imported again, corrected
 CONFLICT_MODES = ("error", "skip", "update")
 _MAYBE_QUOTED = frozenset("'=")  # the first characters of the cells csv_text changes
@@ -596,11 +597,7 @@ class _Spool:
         ``progress`` hears the share done."""
         self.file.seek(0)
         done = 0
-        while True:
-            try:
-                batch = pickle.load(self.file)
-            except EOFError:
-                return
+        while batch := self._load(WRITE_BATCH):
             rows = [Row.read(number, values) for number, values, _ in batch]
             if resume:
                 for row, (_, _, matched) in zip(rows, batch, strict=True):
@@ -609,6 +606,16 @@ class _Spool:
             if progress is not None:
                 progress(done / self.count)
             yield rows
+
+    def _load(self, count: int) -> list[tuple[int, dict[str, Any], tuple[Any, ...]]]:
+        """The next rows added, at least ``count`` of them unless fewer are left."""
+        rows: list[tuple[int, dict[str, Any], tuple[Any, ...]]] = []
+        while len(rows) < count:
+            try:
+                rows += pickle.load(self.file)
+            except EOFError:
+                break
+        return rows
 
 
 class _Rejects(ExitStack):
