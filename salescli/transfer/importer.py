@@ -27,12 +27,12 @@ import csv
 import pickle
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from salescli import files, parse
 from salescli.errors import Invalid, UsageError
@@ -48,13 +48,24 @@ from salescli.transfer.reading import Source, normalise
 from salescli.transfer.records import Context, Row
 
 BATCH = 2000  # rows checked at a time
-WRITE_BATCH = 10_000  # rows written at a time: fewer, bigger statements (``store.insert_rows``)
+WRITE_BATCH = 5000  # rows written at a time: fewer, bigger statements (``store.insert_rows``), each with its statement journal in memory
 REJECTS_COLUMN = "error"  # what FILE.rejects.csv adds: ignored when it is imported again, corrected
 CONFLICT_MODES = ("error", "skip", "update")
 _MAYBE_QUOTED = frozenset("'=")  # the first characters of the cells csv_text changes
 
 Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
 T = TypeVar("T")
+
+
+class Extras(NamedTuple):
+    """What a planned row writes besides its record."""
+
+    tags: list[str] = []  # a customer's, when the file has a tags column: they replace its own
+    history: list[tuple[int, str]] = []  # a deal's stage history: (stage id, day entered)
+    rebuilds: bool = False  # an updated deal's old history goes (``records.rebuilds_history``)
+
+
+Plan = tuple[str, int | None, tuple[Any, ...], Extras | None]  # ``Import._plan``
 
 
 def parse_mapping(entity: Entity, pairs: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -145,6 +156,7 @@ class Outcome:
     rejects: Path | None = None
     backup: Path | None = None
     max_id: int = 0
+    invalid_rows: list[int] = field(default_factory=list)  # their numbers
 
     @property
     def writes(self) -> int:
@@ -177,6 +189,7 @@ class Import:
         self.present = {name for _, name, _, _ in self.layout.columns}
         self.refs = [(f.name, f.ref) for f in entity.fields if f.ref and f.name in self.present]
         self.shape = records.Shape(entity, self.present)
+        self.names: dict[str, list[str]] = {}  # action → the columns it writes, in the order of its plans (``_plan``)
 
     @property
     def rejects_path(self) -> Path:
@@ -199,9 +212,9 @@ class Import:
         or rows are invalid without ``skip_invalid``) call ``before_write`` and write inside
         ``writing()``, the command's transaction. ``problem`` hears every problem.
 
-        If another command wrote since the check began, the write pass matches every row
-        again against the database as it is once the write lock is held; the outcome
-        counts what it did."""
+        If another command wrote since the check began, the file is checked again once the
+        write lock is held, against the database as it is then (``check_again``); the
+        outcome counts what was written."""
         version = store.data_version(conn)  # before the check reads anything
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
@@ -213,8 +226,10 @@ class Import:
             if outcome.writes and before_write is not None:
                 outcome.backup = before_write()
             with bulk.roomy_writes(conn), writing() as conn:
-                rematch = store.data_version(conn) != version
-                self.write(conn, replace(ctx, stages=store.stages(conn)), outcome, spool, rematch=rematch, progress=progress)
+                if store.data_version(conn) != version:
+                    spool = stack.enter_context(_Spool())
+                    outcome = self.check_again(conn, replace(ctx, stages=store.stages(conn)), outcome, spool)
+                self.write(conn, outcome, spool, progress=progress)
         return outcome
 
     def check(
@@ -226,97 +241,111 @@ class Import:
         rejects: _Rejects | None = None,
         spool: _Spool | None = None,
         progress: Progress | None = None,
+        again: Container[int] | None = None,
     ) -> Outcome:
-        """Check every row; the valid ones go to ``spool`` (for ``write``)."""
+        """Check every row; the valid ones that create or update a record go to ``spool``,
+        ready to write (``_plan``). ``again``: the rows that were invalid when the file was
+        checked before (``check_again``): they are left out, and a row that is invalid
+        only now stops the import."""
         outcome = Outcome()
         seen = store.SeenKeys()
+        owners = reps.Assigner(conn) if self.assign and spool is not None else None
         try:
-            for pairs in self._batches(conn, ctx, progress):
-                rows = [row for row, _ in pairs]
+            for rows in self._batches(conn, ctx, progress):
                 _check_duplicates(self.entity, rows, seen)
-                if spool is not None:
-                    spool.add([(*as_read, row.matched()) for row, as_read in pairs if not row.errors])
+                planned = []
                 for row in rows:
                     identifier = row.values.get("id")
                     if identifier is not None and identifier > outcome.max_id:
                         outcome.max_id = identifier
+                    if again is not None and row.number in again:
+                        continue
+                    if row.errors and again is not None:  # another command wrote, e.g. a customer of the same name
+                        raise Invalid(
+                            f"{self._describe(row)[0]}: the database changed while the file was being checked, "
+                            "so nothing was written; run the import again"
+                        )
                     if row.errors:
                         outcome.invalid += 1
+                        outcome.invalid_rows.append(row.number)
                         for line in self._describe(row):
                             problem(line)
                         if rejects is not None:
                             outcome.rejects = rejects.add(row, self._describe(row, with_row=False))
-                    elif row.action == "create":
+                        continue
+                    if row.action == "create":
                         outcome.created += 1
                     elif row.action == "update":
                         outcome.updated += 1
                     else:
                         outcome.skipped += 1
+                        continue
+                    if spool is not None:
+                        planned.append(self._plan(row, ctx, owners))
+                if spool is not None:
+                    spool.add(planned)
         finally:
             seen.close()
         return outcome
 
-    def write(
-        self,
-        conn: sqlite3.Connection,
-        ctx: Context,
-        outcome: Outcome,
-        spool: _Spool,
-        *,
-        rematch: bool = True,
-        progress: Progress | None = None,
-    ) -> None:
-        """Write the spooled rows; ``rematch``: resolve and match them again first (the
-        database changed since the check), else take what the check found."""
-        entity = self.entity
+    def check_again(self, conn: sqlite3.Connection, ctx: Context, first: Outcome, spool: _Spool) -> Outcome:
+        """Another command wrote while the file was being checked: check it again, now
+        that the write lock is held, into a new ``spool``. The rows invalid the first time
+        stay out (the rejects file has them); a row that has become invalid stops the import."""
+        outcome = self.check(conn, ctx, problem=lambda line: None, spool=spool, again=set(first.invalid_rows))
+        return replace(outcome, invalid=first.invalid, invalid_rows=first.invalid_rows, rejects=first.rejects, backup=first.backup)
+
+    def write(self, conn: sqlite3.Connection, outcome: Outcome, spool: _Spool, *, progress: Progress | None = None) -> None:
+        """Write the rows ``check`` planned into ``spool``: new records get ids above any
+        used before, in the file's order (unless the file gives them one)."""
+        entity, names = self.entity, self.names
         next_id = max(history.range_floor(conn, entity.table), outcome.max_id) + 1  # never an id used before
         keep = records.KEEP_IF_EMPTY[entity.name]
-        owners = reps.Assigner(conn) if self.assign else None
-        outcome.created = outcome.updated = outcome.skipped = 0
+        hands_over = entity.name == "customers" and "owner" in self.present
         with _NewRows(conn) as new_rows:
-            for rows in spool.batches(
-                lambda done: progress("Importing", self.source.size * (1 + done)) if progress else None, resume=not rematch
-            ):
-                if rematch:
-                    self._checked(conn, ctx, rows)
-                else:
-                    for row in rows:
-                        records.check(entity.name, row, ctx)  # what it does to the values (a target's value)
-                creates, updates = [], []
-                for row in rows:
-                    if row.errors:  # another command wrote in between, e.g. a customer of the same name
-                        raise Invalid(
-                            f"{self._describe(row)[0]}: the database changed while the file was being checked, "
-                            "so nothing was written; run the import again"
-                        )
-                    if row.action == "create":
-                        if row.values.get("id") is None:
-                            row.values["id"], next_id = next_id, next_id + 1
-                        creates.append(row)
-                    elif row.action == "update":
-                        updates.append(row)
+            for plans in spool.batches(lambda done: progress("Importing", self.source.size * (1 + done)) if progress else None):
+                creates: list[tuple[tuple[Any, ...], Extras]] = []
+                updates: list[tuple[int, tuple[Any, ...], Extras]] = []
+                for action, match, columns, extras in plans:
+                    if action == "update":
+                        updates.append((match, columns, extras))
+                    elif columns[0] is None:  # the id, first of a created record's columns
+                        creates.append(((next_id, *columns[1:]), extras))
+                        next_id += 1
                     else:
-                        outcome.skipped += 1
-                outcome.created += len(creates)
-                outcome.updated += len(updates)
-                updated = [self._columns(row, ctx, owners, creating=False) for row in updates]
-                if entity.name == "customers" and "owner" in self.present:
-                    customers.hand_over(conn, [(row.match or 0, u["owner_id"]) for u, row in zip(updated, updates, strict=True)])
+                        creates.append((columns, extras))
+                if hands_over and updates:
+                    owner = names["update"].index("owner_id")
+                    customers.hand_over(conn, [(match, columns[owner]) for match, columns, _ in updates])
                 try:
-                    for group in new_rows.groups(entity.table, creates, key=lambda row: row.values["id"]):
-                        created = [self._columns(row, ctx, owners, creating=True) for row in group]
-                        store.insert_rows(conn, entity.table, list(created[0]), [tuple(c.values()) for c in created])
+                    for group in new_rows.groups(entity.table, creates, key=lambda plan: plan[0][0]):
+                        created = [columns for columns, _ in group]
+                        store.insert_rows(conn, entity.table, names["create"], created)
                         if self.leads:
                             new_rows.open("activity")  # new ids, given by SQLite: always above the largest
-                            store.plan_first_contacts(conn, [(c["id"], c["owner_id"], c["created_at"]) for c in created])
-                    if updated:
+                            owner, at = names["create"].index("owner_id"), names["create"].index("created_at")
+                            store.plan_first_contacts(conn, [(c[0], c[owner], c[at]) for c in created])
+                    if updates:
                         store.update_rows(
-                            conn, entity.table, list(updated[0]),
-                            [(*u.values(), row.match) for u, row in zip(updated, updates, strict=True)], keep_if_empty=keep,
+                            conn, entity.table, names["update"], [(*columns, match) for match, columns, _ in updates], keep_if_empty=keep
                         )
                 except sqlite3.IntegrityError as error:
                     raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
-                self._write_extras(conn, ctx, creates, updates, new_rows)
+                self._write_extras(conn, creates, updates, new_rows)
+
+    def _plan(self, row: Row, ctx: Context, owners: reps.Assigner | None) -> Plan:
+        """What writing a checked row takes: ``(action, id it matched, its columns, Extras)``;
+        the columns in the order of ``self.names[action]``, a new record's id None unless the file gives it."""
+        creating = row.action == "create"
+        columns = self._columns(row, ctx, owners, creating=creating)
+        if row.action not in self.names:
+            self.names[row.action] = list(columns)
+        extras = None
+        if self.entity.name == "customers" and "tags" in self.present:
+            extras = Extras(tags=row.values.get("tags") or [])
+        elif self.entity.name == "deals":
+            extras = Extras(history=records.stage_history(row, ctx, creating=creating), rebuilds=not creating and records.rebuilds_history(row))
+        return row.action, row.match, tuple(columns.values()), extras
 
     def _columns(self, row: Row, ctx: Context, owners: reps.Assigner | None, *, creating: bool) -> dict[str, Any]:
         """The row's database columns; with ``--assign`` (or ``--leads``), a customer left
@@ -329,36 +358,36 @@ class Import:
         return columns
 
     def _write_extras(
-        self, conn: sqlite3.Connection, ctx: Context, creates: list[Row], updates: list[Row], new_rows: _NewRows
+        self,
+        conn: sqlite3.Connection,
+        creates: list[tuple[tuple[Any, ...], Extras]],
+        updates: list[tuple[int, tuple[Any, ...], Extras]],
+        new_rows: _NewRows,
     ) -> None:
         if self.entity.name == "customers" and "tags" in self.present:
-            store.clear_tags(conn, [row.match or 0 for row in updates])  # the file's tags replace theirs
-            pairs = [pair for row in creates for pair in records.tags(row, row.values["id"])]
-            pairs += [pair for row in updates for pair in records.tags(row, row.match or 0)]
+            store.clear_tags(conn, [match for match, _, _ in updates])  # the file's tags replace theirs
+            pairs = [(columns[0], tag) for columns, extras in creates for tag in extras.tags]
+            pairs += [(match, tag) for match, _, extras in updates for tag in extras.tags]
             for group in new_rows.groups("customer_tag", pairs, key=lambda pair: pair[0]):  # ranges of customer ids
                 store.add_tags(conn, group)
         if self.entity.name == "deals":
-            history = [h for row in creates for h in records.stage_history(row, row.values["id"], ctx, creating=True)]
-            history += [h for row in updates for h in records.stage_history(row, row.match or 0, ctx, creating=False)]
-            store.clear_stage_history(conn, [row.match or 0 for row in updates if records.rebuilds_history(row)])
+            history = [(columns[0], *entry) for columns, extras in creates for entry in extras.history]
+            history += [(match, *entry) for match, _, extras in updates for entry in extras.history]
+            store.clear_stage_history(conn, [match for match, _, extras in updates if extras.rebuilds])
             if history:
                 new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
                 store.add_stage_history(conn, history)
 
     # ------------------------------------------------------------ one batch at a time
 
-    def _batches(
-        self, conn: sqlite3.Connection, ctx: Context, progress: Progress | None
-    ) -> Iterator[list[tuple[Row, tuple[int, dict[str, Any]]]]]:
-        """The file's rows, read, resolved and matched, ``BATCH`` at a time; each with its
-        number and values as read (what the write matches again)."""
+    def _batches(self, conn: sqlite3.Connection, ctx: Context, progress: Progress | None) -> Iterator[list[Row]]:
+        """The file's rows, read, resolved and matched, ``BATCH`` at a time."""
         report = (lambda done: progress("Checking", done)) if progress else None
         lines = self.source.rows(report)
         while batch := list(islice(lines, BATCH)):
             rows = [self._read(number, cells) for number, cells in batch]
-            read = [(row.number, row.values.copy()) for row in rows]
             self._checked(conn, ctx, rows)
-            yield [(row, as_read) for row, as_read in zip(rows, read)]
+            yield rows
 
     def _checked(self, conn: sqlite3.Connection, ctx: Context, rows: list[Row]) -> None:
         """Resolve, check and match rows as read."""
@@ -573,8 +602,9 @@ class _NewRows:
 
 
 class _Spool:
-    """The valid rows as read, a batch at a time, in a private temporary file (deleted
-    when closed): the write takes them from here instead of reading the file again."""
+    """The checked rows ready to write (``Import._plan``), a batch at a time, in a private
+    temporary file (deleted when closed): the write takes them from here instead of
+    reading and checking the file again."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()
@@ -586,36 +616,31 @@ class _Spool:
     def __exit__(self, *error: Any) -> None:
         self.file.close()
 
-    def add(self, rows: list[tuple[int, dict[str, Any], tuple[Any, ...]]]) -> None:
-        """Rows as read, and as matched: (row number, values, ``Row.matched()``)."""
-        if rows:
-            pickle.dump(rows, self.file, pickle.HIGHEST_PROTOCOL)
-            self.count += len(rows)
+    def add(self, plans: list[Plan]) -> None:
+        if plans:
+            pickle.dump(plans, self.file, pickle.HIGHEST_PROTOCOL)
+            self.count += len(plans)
 
-    def batches(self, progress: Callable[[float], None] | None, *, resume: bool) -> Iterator[list[Row]]:
-        """The batches in the order they were added, as read (and as matched if ``resume``);
+    def batches(self, progress: Callable[[float], None] | None) -> Iterator[list[Plan]]:
+        """The plans in the order they were added, ``WRITE_BATCH`` or so at a time;
         ``progress`` hears the share done."""
         self.file.seek(0)
         done = 0
-        while batch := self._load(WRITE_BATCH):
-            rows = [Row.read(number, values) for number, values, _ in batch]
-            if resume:
-                for row, (_, _, matched) in zip(rows, batch, strict=True):
-                    row.resume(matched)
-            done += len(rows)
+        while plans := self._load(WRITE_BATCH):
+            done += len(plans)
             if progress is not None:
                 progress(done / self.count)
-            yield rows
+            yield plans
 
-    def _load(self, count: int) -> list[tuple[int, dict[str, Any], tuple[Any, ...]]]:
-        """The next rows added, at least ``count`` of them unless fewer are left."""
-        rows: list[tuple[int, dict[str, Any], tuple[Any, ...]]] = []
-        while len(rows) < count:
+    def _load(self, count: int) -> list[Plan]:
+        """The next plans added, at least ``count`` of them unless fewer are left."""
+        plans: list[Plan] = []
+        while len(plans) < count:
             try:
-                rows += pickle.load(self.file)
+                plans += pickle.load(self.file)
             except EOFError:
                 break
-        return rows
+        return plans
 
 
 class _Rejects(ExitStack):

@@ -52,20 +52,6 @@ class Row:
         self.existing: dict[str, Any] = {}  # what the importer knows of that record (a deal: its stage)
         self.action = ""
 
-    @classmethod
-    def read(cls, number: int, values: dict[str, Any]) -> Row:
-        """A row with the values read from its cells (again, from ``importer._Spool``)."""
-        row = cls(number, [])
-        row.values = values
-        return row
-
-    def matched(self) -> tuple[Any, ...]:
-        """What resolving and matching found out about the row (``resume`` takes it back)."""
-        return self.refs, self.key, self.match, self.existing, self.action
-
-    def resume(self, matched: tuple[Any, ...]) -> None:
-        self.refs, self.key, self.match, self.existing, self.action = matched
-
     def fail(self, field: str, message: str) -> None:
         self.errors.append((field, message))
 
@@ -259,8 +245,8 @@ class Shape:
 # ---------------------------------------------------------------- what else a row writes
 
 
-def stage_history(row: Row, record_id: int, ctx: Context, *, creating: bool) -> list[tuple[int, int, str]]:
-    """Stage-history rows for an imported deal: its stage entered on the day it was
+def stage_history(row: Row, ctx: Context, *, creating: bool) -> list[tuple[int, str]]:
+    """Stage-history rows for an imported deal, ``(stage id, day entered)``: its stage entered on the day it was
     created, or, for a won or lost deal, the first open stage then and the closing stage
     at closed_at. An updated deal whose stage, created_at or closed_at changes gets its
     history afresh the same way (``rebuilds_history``: the old one goes), so the history
@@ -272,10 +258,10 @@ def stage_history(row: Row, record_id: int, ctx: Context, *, creating: bool) -> 
     created_on = (row.values.get("created_at") or existing.get("created_at") or ctx.now)[:10]
     closed_on = _closed_at(row) if not creating else row.values.get("closed_at")
     if stage is None:
-        return [(record_id, ctx.first_open_stage["id"], created_on)]
+        return [(ctx.first_open_stage["id"], created_on)]
     if stage["kind"] == "open":
-        return [(record_id, stage["id"], created_on)]
-    return [(record_id, ctx.first_open_stage["id"], created_on), (record_id, stage["id"], closed_on or created_on)]
+        return [(stage["id"], created_on)]
+    return [(ctx.first_open_stage["id"], created_on), (stage["id"], closed_on or created_on)]
 
 
 def _closed_at(row: Row) -> str | None:
@@ -293,6 +279,3 @@ def rebuilds_history(row: Row) -> bool:
         or _closed_at(row) != existing.get("closed_at")
     )
 
-
-def tags(row: Row, record_id: int) -> list[tuple[int, str]]:
-    return [(record_id, tag) for tag in row.values.get("tags") or ()]
