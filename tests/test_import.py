@@ -537,6 +537,46 @@ def test_a_backup_that_cannot_be_written_stops_the_import(cli, isolated, tmp_pat
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 
 
+def another_command_writes_during_the_backup(monkeypatch, db, *statements: str) -> None:
+    """Between the import's check and its write (while it backs up), another connection commits ``statements``."""
+    from salescli.store import backup
+
+    copy = backup.copy
+
+    def copy_after_another_write(*args, **kwargs):
+        other = sqlite3.connect(db)
+        with other:
+            for statement in statements:
+                other.execute(statement)
+        other.close()
+        return copy(*args, **kwargs)
+
+    monkeypatch.setattr(backup, "copy", copy_after_another_write)
+
+
+def test_after_another_write_the_file_is_checked_again_and_counted_as_written(cli, isolated, tmp_path, monkeypatch):
+    cli("rep", "add", "alice")
+    another_command_writes_during_the_backup(
+        monkeypatch, isolated,
+        "INSERT INTO rep (handle, name, created_at) VALUES ('bob', 'Bob', '2026-11-23 11:00:00')",
+        "INSERT INTO customer (name, updated_at) VALUES ('Delta', '2026-11-23 11:00:00')",
+    )
+    source = write(tmp_path / "c.csv", "name,owner,tags\nAcme,bob,vip\nBeta,alice,new; vip\nDelta,alice,\nGamma,,\n")
+    result = cli("import", "customers", source, "--skip-invalid", "--on-conflict", "skip")
+    rejects = tmp_path / "c.csv.rejects.csv"
+    # Acme's owner did not exist when the file was checked: it stays rejected; Delta is there now: skipped
+    assert result.stdout == f"Imported customers from {source}: 2 created, 0 updated, 1 skipped; 1 rejected, see {rejects}.\n"
+    assert rejects.read_text(encoding="utf-8").splitlines()[1:] == [
+        "Acme,bob,vip,\"column owner: no rep 'bob' (add it with 'salescli rep add', or import reps first)\""
+    ]
+    assert query(isolated, "SELECT c.id, c.name, r.handle FROM customer c LEFT JOIN rep r ON r.id = c.owner_id ORDER BY c.id") == [
+        (1, "Delta", None), (2, "Beta", "alice"), (3, "Gamma", None),
+    ]
+    assert query(isolated, "SELECT customer_id, tag FROM customer_tag ORDER BY 1, 2") == [(2, "new"), (2, "vip")]
+    cli("undo")
+    assert query(isolated, "SELECT name FROM customer") == [("Delta",)] and query(isolated, "SELECT count(*) FROM customer_tag") == [(0,)]
+
+
 @pytest.mark.parametrize("size", [4999, 5003])
 def test_many_rows_in_batches(cli, isolated, tmp_path, size, monkeypatch):
     monkeypatch.setattr("salescli.commands.io.PROGRESS_FROM_BYTES", 0)
