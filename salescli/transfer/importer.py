@@ -24,11 +24,12 @@ target metric + period + rep); deals, activities and payments by id only.
 from __future__ import annotations
 
 import csv
+import gc
 import pickle
 import sqlite3
 import tempfile
 from collections.abc import Callable, Container, Iterable, Iterator
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -218,6 +219,7 @@ class Import:
         version = store.data_version(conn)  # before the check reads anything
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
+            stack.enter_context(_without_cycle_collection())
             rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
             spool = None if dry_run or writing is None else stack.enter_context(_Spool())
             outcome = self.check(conn, ctx, problem=problem, rejects=rejects, spool=spool, progress=progress)
@@ -553,6 +555,21 @@ def _check_duplicates(entity: Entity, rows: list[Row], seen: store.SeenKeys) -> 
             if first != row.number:
                 row.fail(column, message.format(first))
                 break
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: an import makes millions of small dicts,
+    lists and tuples (rows, values, plans), which set it off over and over to find no
+    cycles, for they hold only plain values: 7 % of the CPU time of a 100,000-row import.
+    Reference counting still frees each batch as soon as it is done with."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _NewRows:

@@ -5,7 +5,6 @@ the look-ups they rely on were done before, a batch at a time, by the importer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from salescli.errors import UsageError
 from salescli.transfer.entities import (
     CUSTOM_FIELD_PREFIX,
+    JSON,
     Entity,
     Field,
     custom_fields_json,
@@ -181,9 +181,9 @@ DEFAULTS = {
 class Shape:
     """How the rows of one file become database columns, worked out once per import.
 
-    A created record gets every column, an updated one only the columns the file has
-    (but its id);
-    keys come in a fixed order, ready for ``executemany``. A reference ``x`` is the column
+    A created record gets every column, its id first (None if the file gives none), an
+    updated one only the columns the file has (but its id); keys come in a fixed order,
+    the same for every row. A reference ``x`` is the column
     ``x_id``; a list is stored as JSON; a target's period as its label and dates; a
     customer's custom fields as one JSON object (which an update patches).
     """
@@ -212,14 +212,14 @@ class Shape:
             elif how == "ref":
                 out[f"{name}_id"] = row.ref_id(name)
             elif how == "list":
-                out[name] = json.dumps(value or [], ensure_ascii=False)
+                out[name] = JSON.encode(value or [])
             else:
                 out["period"], out["start"], out["end"] = value.label, value.start.isoformat(), value.end.isoformat()
         if creating:
             self._fill_defaults(out, values, ctx)
         elif self.custom:
             patch = {key: values.get(name) for name, key in self.custom}  # a null removes a key
-            out["fields"] = json.dumps(patch, ensure_ascii=False)
+            out["fields"] = JSON.encode(patch)
         if self.entity == "customers":
             out["updated_at"] = values.get("updated_at") or ctx.now
         if self.entity == "deals" and "stage" in values:
