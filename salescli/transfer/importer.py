@@ -28,12 +28,12 @@ import gc
 import pickle
 import sqlite3
 import tempfile
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from salescli import files, parse
 from salescli.errors import Invalid, UsageError
@@ -58,15 +58,13 @@ Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice
 T = TypeVar("T")
 
 
-class Extras(NamedTuple):
-    """What a planned row writes besides its record."""
-
-    tags: list[str] = []  # a customer's, when the file has a tags column: they replace its own
-    history: list[tuple[int, str]] = []  # a deal's stage history: (stage id, day entered)
-    rebuilds: bool = False  # an updated deal's old history goes (``records.rebuilds_history``)
-
-
-Plan = tuple[str, int | None, tuple[Any, ...], Extras | None]  # ``Import._plan``
+# What a planned row writes besides its record: a customer's tags, when the file has a
+# tags column (they replace its own); a deal's stage history, (stage id, day entered) pairs;
+# whether an updated deal's old history goes (``records.rebuilds_history``). A plain tuple,
+# as the rest of a plan, so that the spool stores and loads it fast.
+Extras = tuple[Sequence[str], Sequence[tuple[int, str]], bool]
+NO_EXTRAS: Extras = ((), (), False)
+Plan = tuple[str, int | None, tuple[Any, ...], Extras]  # ``Import._plan``
 
 
 def parse_mapping(entity: Entity, pairs: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -336,17 +334,17 @@ class Import:
                 self._write_extras(conn, creates, updates, new_rows)
 
     def _plan(self, row: Row, ctx: Context, owners: reps.Assigner | None) -> Plan:
-        """What writing a checked row takes: ``(action, id it matched, its columns, Extras)``;
+        """What writing a checked row takes: ``(action, id it matched, its columns, extras)``;
         the columns in the order of ``self.names[action]``, a new record's id None unless the file gives it."""
         creating = row.action == "create"
         columns = self._columns(row, ctx, owners, creating=creating)
         if row.action not in self.names:
             self.names[row.action] = list(columns)
-        extras = None
+        extras = NO_EXTRAS
         if self.entity.name == "customers" and "tags" in self.present:
-            extras = Extras(tags=row.values.get("tags") or [])
+            extras = (row.values.get("tags") or (), (), False)
         elif self.entity.name == "deals":
-            extras = Extras(history=records.stage_history(row, ctx, creating=creating), rebuilds=not creating and records.rebuilds_history(row))
+            extras = ((), records.stage_history(row, ctx, creating=creating), not creating and records.rebuilds_history(row))
         return row.action, row.match, tuple(columns.values()), extras
 
     def _columns(self, row: Row, ctx: Context, owners: reps.Assigner | None, *, creating: bool) -> dict[str, Any]:
@@ -368,14 +366,14 @@ class Import:
     ) -> None:
         if self.entity.name == "customers" and "tags" in self.present:
             store.clear_tags(conn, [match for match, _, _ in updates])  # the file's tags replace theirs
-            pairs = [(columns[0], tag) for columns, extras in creates for tag in extras.tags]
-            pairs += [(match, tag) for match, _, extras in updates for tag in extras.tags]
+            pairs = [(columns[0], tag) for columns, (tags, _, _) in creates for tag in tags]
+            pairs += [(match, tag) for match, _, (tags, _, _) in updates for tag in tags]
             for group in new_rows.groups("customer_tag", pairs, key=lambda pair: pair[0]):  # ranges of customer ids
                 store.add_tags(conn, group)
         if self.entity.name == "deals":
-            history = [(columns[0], *entry) for columns, extras in creates for entry in extras.history]
-            history += [(match, *entry) for match, _, extras in updates for entry in extras.history]
-            store.clear_stage_history(conn, [match for match, _, extras in updates if extras.rebuilds])
+            history = [(columns[0], *entry) for columns, (_, entries, _) in creates for entry in entries]
+            history += [(match, *entry) for match, _, (_, entries, _) in updates for entry in entries]
+            store.clear_stage_history(conn, [match for match, _, (_, _, rebuilds) in updates if rebuilds])
             if history:
                 new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
                 store.add_stage_history(conn, history)
