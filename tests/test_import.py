@@ -460,6 +460,38 @@ def test_an_import_writes_with_its_statement_journals_in_memory_and_no_savepoint
     assert "PRAGMA temp_store = 0" in statements[commit:]  # as it was: the default
 
 
+def test_an_import_inserts_its_records_with_one_statement_per_batch(cli, isolated, tmp_path, monkeypatch):
+    """One INSERT into a table with triggers per row cost 60 % more CPU than the same rows in
+    one INSERT … SELECT (every statement opens its cursors and statement journal anew): the
+    rows go into a temporary table first, then into customer 5,000 at a time."""
+    from salescli import store
+    from salescli.transfer import importer
+
+    monkeypatch.setattr(importer, "BATCH", 4)  # checked 4 rows at a time, written 5 at a time
+    monkeypatch.setattr(importer, "WRITE_BATCH", 5)
+    statements: list[str] = []
+    connect = store.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(store, "connect", traced)
+    names = [f"Customer {n:02d}" for n in range(1, 13)]
+    source = write(tmp_path / "c.csv", "name,tags\n" + "".join(f"{name},vip\n" for name in names))
+    cli("import", "customers", source)
+    # (the trace repeats a statement for each trigger it sets off: the distinct texts count)
+    inserts = {s for s in statements if s.startswith("INSERT INTO customer (")}
+    assert len(inserts) == 1 and "VALUES" not in inserts.pop()  # INSERT … SELECT … FROM temp._staged
+    assert [s for s in statements if s.startswith("CREATE TEMP TABLE _staged")] == [
+        "CREATE TEMP TABLE _staged (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17)"
+    ] * 2  # rows 1-8 (two batches as checked: at least 5), then rows 9-12
+    assert query(isolated, "SELECT id, name FROM customer ORDER BY id") == list(enumerate(names, start=1))
+    assert query(isolated, "SELECT count(*) FROM customer_tag WHERE tag = 'vip'") == [(12,)]
+    assert query(isolated, "SELECT count(*) FROM sqlite_temp_master") == [(0,)]
+
+
 # ---------------------------------------------------------------- the backup an import takes
 
 
