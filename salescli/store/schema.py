@@ -1263,3 +1263,86 @@ def m013_undo_range_deletes(db: Database) -> None:
 
 MIGRATIONS.append(m013_undo_range_deletes)
 NAMES.append(m013_undo_range_deletes.__name__)
+
+
+# m014: ``report customers`` and ``customer classify`` of all time at ten times the
+# reference scale (issue 13). ``_customer_rank`` holds one row per customer in the
+# ranking's order: its primary key is (revenue won of all time DESC, name case-insensitive,
+# id), so the ranking is read in order, without a sort or a lookup per customer, and the
+# revenue levels are counted from it in one pass. Each row is worked out again from
+# ``customer`` and ``_customer_won`` (m012) by the triggers below whenever either changes
+# (commands, import, merge, delete, rename, undo and redo, another tool); bulk loads build
+# it again from its fill (``DERIVED_TABLES``).
+#
+# The names sort as Python's ``str.casefold`` sorts them. SQLite's NOCASE folds ASCII only,
+# which sorts the same for a name whose other characters have no case (Chinese, digits,
+# é …); ``exact`` is 0 for the others — any character of a script with case beyond ASCII,
+# such as É, Ä, ß or Σ (``CASED_BEYOND_ASCII``, whole blocks: it holds every character
+# ``str.casefold`` changes, tests/test_customer_reports_derived.py checks it), or a NUL,
+# where NOCASE stops comparing — and the store puts those few in their place itself
+# (``salescli.store.analysis``).
+CASED_BEYOND_ASCII = (
+    "µÀ-ßĀ-ɏͅͰ-֏Ⴀ-ჿᎠ-᏿ᲀ-ᲿḀ-῿℀-↏Ⓐ-ⓩⰀ-⴯Ꙁ-ꚟ꜠-ꟿꬰ-ꮿﬀ-ﬗＡ-Ｚ\U00010400-\U0001e9ff"
+)
+CUSTOMER_RANK_TABLE = """
+CREATE TABLE _customer_rank (
+    revenue INTEGER NOT NULL,
+    name TEXT NOT NULL COLLATE NOCASE,
+    customer_id INTEGER NOT NULL,
+    owner_id INTEGER,
+    tier TEXT,
+    frequency INTEGER NOT NULL,
+    last_won TEXT,
+    exact INTEGER NOT NULL,
+    PRIMARY KEY (revenue DESC, name, customer_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX _customer_rank_customer ON _customer_rank(customer_id);
+CREATE INDEX _customer_rank_inexact ON _customer_rank(customer_id) WHERE NOT exact;
+"""
+
+
+def _customer_rank_rows(customers: str) -> str:
+    """Insert the rows of the customers ``c`` matching ``customers``."""
+    return (
+        "INSERT INTO _customer_rank (revenue, name, customer_id, owner_id, tier, frequency, last_won, exact) "
+        "SELECT coalesce(w.revenue, 0), c.name, c.id, c.owner_id, c.tier, coalesce(w.frequency, 0), w.last_won, "
+        f"NOT (instr(c.name, char(0)) OR c.name GLOB '*[^ -~]*' AND c.name GLOB '*[{CASED_BEYOND_ASCII}]*') "
+        f"FROM customer c LEFT JOIN _customer_won w ON w.customer_id = c.id WHERE {customers}"
+    )
+
+
+def _customer_ranked_again(customer_id: str) -> str:
+    """Statements that work out again the row of the customer ``customer_id``."""
+    return (
+        f"\n    DELETE FROM _customer_rank WHERE customer_id = {customer_id};"
+        f"\n    {_customer_rank_rows(f'c.id = {customer_id}')};"
+    )
+
+
+CUSTOMER_RANK_FILL = _customer_rank_rows("1") + " ORDER BY 1 DESC, 2 COLLATE NOCASE, 3"
+_CUSTOMER_RANKED = ("id", "name", "owner_id", "tier")
+CUSTOMER_RANK_TRIGGERS = [
+    f"CREATE TRIGGER customer_rank_insert AFTER INSERT ON customer BEGIN {_customer_ranked_again('NEW.id')}\nEND",
+    f"CREATE TRIGGER customer_rank_delete AFTER DELETE ON customer BEGIN {_customer_ranked_again('OLD.id')}\nEND",
+    f"CREATE TRIGGER customer_rank_update AFTER UPDATE OF {', '.join(_CUSTOMER_RANKED)} ON customer "
+    f"WHEN {_changed(_CUSTOMER_RANKED)} BEGIN {_customer_ranked_again('OLD.id')}{_customer_ranked_again('NEW.id')}\nEND",
+    "CREATE TRIGGER customer_rank_won_insert AFTER INSERT ON _customer_won BEGIN "
+    f"{_customer_ranked_again('NEW.customer_id')}\nEND",
+    "CREATE TRIGGER customer_rank_won_delete AFTER DELETE ON _customer_won BEGIN "
+    f"{_customer_ranked_again('OLD.customer_id')}\nEND",
+    "CREATE TRIGGER customer_rank_won_update AFTER UPDATE ON _customer_won BEGIN "
+    f"{_customer_ranked_again('OLD.customer_id')}{_customer_ranked_again('NEW.customer_id')}\nEND",
+]
+DERIVED_TABLES["_customer_rank"] = CUSTOMER_RANK_FILL
+
+
+def m014_customer_ranking_order(db: Database) -> None:
+    for statement in statements(CUSTOMER_RANK_TABLE):
+        db.execute(statement)
+    db.execute(CUSTOMER_RANK_FILL)
+    for trigger in CUSTOMER_RANK_TRIGGERS:
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m014_customer_ranking_order)
+NAMES.append(m014_customer_ranking_order.__name__)
