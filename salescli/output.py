@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import itemgetter
+from operator import add, floordiv, is_, itemgetter, mod, not_, sub
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -342,6 +342,64 @@ def _display_or_missing(kind: str) -> Callable[[Any], str]:
     return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
+def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
+    """``_cells``' conversion (labelled) of a whole column of values at once: the kinds in
+    ``_DISPLAY_WHOLE`` in a few calls where every value present is of a type they take,
+    anything else cell by cell."""
+    cell = _display_or_missing(column.kind)
+    if column.missing:
+        cell = _labelled(cell, column.missing)
+    whole = _DISPLAY_WHOLE.get(column.kind)
+    if whole is None:
+        return lambda values: list(map(cell, values))
+
+    def convert(values: list[Any]) -> list[str]:
+        missing = None in values and list(map(is_, values, repeat(None)))
+        present = list(compress(values, map(not_, missing))) if missing else values
+        texts = whole(present)
+        if texts is None:
+            return list(map(cell, values))
+        if missing:
+            label, texts = cell(None), iter(texts)
+            return [label if gone else next(texts) for gone in missing]
+        return texts
+
+    return convert
+
+
+def _display_money(cents: list[Any]) -> list[str] | None:
+    """``format_money`` of whole amounts, none negative."""
+    if not (_INT_ONLY.issuperset(map(type, cents)) and min(cents, default=0) >= 0):
+        return None
+    symbol = CURRENCY["symbol"].replace("{", "{{").replace("}", "}}")
+    return list(map(f"{symbol}{{:,}}.{{:02d}}".format, map(floordiv, cents, repeat(100)), map(mod, cents, repeat(100))))
+
+
+def _display_text(values: list[Any]) -> list[str] | None:
+    """``_shown_text`` of strings that need no escape: themselves."""
+    return values if _STR_ONLY.issuperset(map(type, values)) and all(map(str.isprintable, values)) else None
+
+
+def _display_ratio(values: list[Any]) -> list[str] | None:
+    """A ratio of each float as a percentage: ``.1%`` multiplies by 100 as ``_display_cell`` does."""
+    return list(map("{:.1%}".format, values)) if _FLOAT_ONLY.issuperset(map(type, values)) else None
+
+
+# kind → the human form of a column of present values, or None when they are not all of
+# the types it takes (``_display_column``)
+_DISPLAY_WHOLE: dict[str, Callable[[list[Any]], list[str] | None]] = {
+    "text": _display_text,
+    "id": lambda values: list(map(str, values)) if _INT_ONLY.issuperset(map(type, values)) else None,
+    "int": lambda values: list(map("{:,}".format, values)) if _NUMBERS.issuperset(map(type, values)) else None,
+    "money": _display_money,
+    "ratio": _display_ratio,
+    "percent": _display_ratio,
+}
+_STR_ONLY = frozenset((str,))
+_FLOAT_ONLY = frozenset((float,))
+_NUMBERS = frozenset((int, float))
+
+
 BAR_WIDTH = 12
 
 
@@ -389,7 +447,7 @@ def render(
     keys, simple = None, False
     if isinstance(rows, Records):
         keys, simple, rows = rows.keys, rows.simple, rows.rows
-        if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
+        if fmt not in ("csv", "tsv", "json", "plain"):  # for people: a few rows, as dicts
             rows, keys = map(dict, map(zip, repeat(keys), rows)), None
     iterator = iter(rows)
     first = next(iterator, None)
@@ -408,7 +466,7 @@ def render(
         shown = limit or TABLE_ROWS
         empty_text = empty if first is None else None
         return _write_rich(all_rows, columns, title, shown, summary, summary_columns, empty_text, total, wide)
-    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
+    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty, keys)
 
 
 def _write_json(out, batches, columns, simple, report, period, summary, summary_columns) -> int:
@@ -677,7 +735,7 @@ def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
     return lines
 
 
-def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
+def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty, keys=None) -> int:
     title = title and one_line(title)
     if empty:
         if title:
@@ -689,7 +747,7 @@ def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty)
     if fmt == "markdown":
         count = _write_markdown(out, rows, columns)
     else:
-        count = _write_plain(out, rows, columns)
+        count = _write_plain(out, rows, columns, keys)
     lines = _summary_lines(summary, summary_columns)
     if lines:
         out.write("\n")
@@ -706,9 +764,14 @@ def text_width(text: str) -> int:
     combining marks none. (unicodedata is built in; wcwidth would cost 20 ms to import.)"""
     if text.isascii():
         return len(text)
+    return sum(map(_char_width, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(char: str) -> int:
     from unicodedata import combining, east_asian_width
 
-    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+    return 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -716,28 +779,49 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def _write_plain(out, rows, columns) -> int:
+def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
     """Aligned text without box drawing, streamed: column widths come from the first
-    thousand rows and only ever grow, so a huge listing starts at once in flat memory."""
-    cells = _cells(columns, _display_or_missing, labelled=True)
+    thousand rows and only ever grow, so a huge listing starts at once in flat memory.
+    Each batch of rows is converted a column at a time (``_display_column``) and each
+    line made by one string format. ``keys``: as for ``_tuples``."""
+    shown = [_display_column(c) for c in columns]
+    cells = _cells(columns, _display_or_missing, labelled=True)  # for rows whose cells have kinds of their own
     right = [c.numeric for c in columns]
-    widths = [text_width(c.title) for c in columns]
-    count = 0
-    header = True
     titles = [c.title for c in columns]
-    for batch in _batches(rows, 1000):
-        table = [cells(row) for row in batch]
-        measured = [list(map(text_width, line)) for line in table]  # each cell measured once
-        for line_widths in measured:
-            widths = list(map(max, widths, line_widths))
-        if header:
-            out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
-            header = False
-        out.writelines(map(_plain_line, table, measured, repeat(widths), repeat(right)))
-        count += len(table)
-    if header:
-        out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
+    widths = [text_width(title) for title in titles]
+    count = 0
+    for batch in _tuples(rows, columns, keys):
+        if isinstance(batch[0], dict):
+            table = [list(column) for column in zip(*map(cells, batch))]
+        else:
+            table = [convert(list(values)) for convert, values in zip(shown, zip(*batch))]
+        measured = list(map(_cell_widths, table))  # each cell measured once; None: as wide as long
+        widths = [
+            max(width, max(map(len, column) if cell_widths is None else cell_widths, default=0))
+            for width, column, cell_widths in zip(widths, table, measured)
+        ]
+        if not count:
+            out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
+        specs = []
+        for i, (column, cell_widths, width) in enumerate(zip(table, measured, widths)):
+            if cell_widths is None:
+                specs.append(f"%{'' if right[i] else '-'}{width}s")
+                continue
+            pad = str.rjust if right[i] else str.ljust
+            table[i] = list(map(pad, column, map(sub, map(add, repeat(width), map(len, column)), cell_widths)))
+            specs.append("%s")
+        out.write("\n".join(map(str.rstrip, map("  ".join(specs).__mod__, zip(*table)))) + "\n")
+        count += len(batch)
+    if not count:
+        out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
     return count
+
+
+def _cell_widths(column: list[str]) -> list[int] | None:
+    """The width of each cell of a column; None when every cell is ASCII (its length)."""
+    if "".join(column).isascii():
+        return None
+    return list(map(text_width, column))
 
 
 def _plain_line(cells: list[str], cell_widths: list[int], widths: list[int], right: list[bool]) -> str:
