@@ -363,26 +363,31 @@ def test_listings_to_a_table_fetch_only_the_rows_shown(monkeypatch, small_file, 
 
 
 @pytest.mark.parametrize("command", [("report", "customers"), ("customer", "classify")])
-def test_customer_tiers_read_no_deal_and_rank_in_sql(monkeypatch, small_file, conn, command):
-    """Of all time, each customer's revenue is looked up in ``_customer_won`` (migration
-    m012): no deal is read; the customers who won nothing are counted per tier from the
-    ``customer_tier`` index alone."""
+def test_customer_tiers_read_the_ranking_in_order(monkeypatch, small_file, conn, command):
+    """Of all time, everything comes from ``_customer_rank`` (migration m014) read in the
+    order of its primary key: no sort, no deal, no customer, no lookup but each owner's
+    handle; the names NOCASE sorts unlike casefold from a partial index."""
     statements = traced(monkeypatch, small_file, *command, fmt="table")
-    conn.create_function("casefold", 1, str.casefold)  # what the store gives its connection
-    reads = [(sql, query_plan(conn, sql)) for sql in statements if "_customer_won" in sql]
-    assert len(reads) == 2  # the revenue levels, and the first rows in rank order (all brought revenue)
-    assert not any("deal" in table_names(sql).values() for sql in statements)
-    levels, ranked = sorted(reads, key=lambda read: "ORDER BY w.revenue DESC" in read[0])
-    assert "SCAN customer USING COVERING INDEX customer_tier" in levels[1], levels[1]
-    # the first rows in the index's order, only ties sorted, up to the limit
-    assert ranked[1][0] == "SEARCH w USING INDEX _customer_won_revenue (revenue>?)", ranked[1]
-    assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" in ranked[1], ranked[1]
-    assert re.search(r"LIMIT \d+\s*$", ranked[0]) and " OVER " not in ranked[0]
+    reads = [(sql, query_plan(conn, sql)) for sql in statements if "_customer_rank" in sql]
+    assert len(reads) == 3  # the revenue levels, the inexact names, the rest in order
+    assert not any({"deal", "customer", "_customer_won"} & set(table_names(sql).values()) for sql in statements)
+    (levels,) = [plan for sql, plan in reads if "k.exact" not in sql]
+    (inexact,) = [plan for sql, plan in reads if "NOT k.exact" in sql]
+    (ranked,) = [plan for sql, plan in reads if "WHERE k.exact" in sql]
+    assert levels == ["SCAN _customer_rank"], levels
+    handles = "SEARCH r USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN"
+    assert inexact == ["SCAN k USING INDEX _customer_rank_inexact", handles], inexact
+    assert ranked == ["SCAN k", handles], ranked
 
 
 def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, small_file, conn):
-    statements = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob")
-    (ranked,) = [sql for sql in statements if "ORDER BY c.revenue DESC" in sql]
+    """Of all time, the running sum goes over every customer read in order, and the store
+    keeps the owner's; in a period, a window runs it in SQL before the owner's are kept."""
+    of_all_time = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob")
+    (ranked,) = [sql for sql in of_all_time if "WHERE k.exact" in sql]
+    assert "owner_id" not in ranked.split("WHERE")[1]
+    in_period = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob", "--period", "2026")
+    (ranked,) = [sql for sql in in_period if "ORDER BY c.revenue DESC" in sql]
     assert " OVER (" in ranked and re.search(r"WHERE c.owner_id = \d+", ranked)
 
 

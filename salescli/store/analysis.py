@@ -203,10 +203,10 @@ RUNNING_WINDOW = """,
 # read apart from the partial index ``_customer_rank_inexact`` (usually none).
 RANKED_OF_ALL_TIME = """
 SELECT k.customer_id, k.name, r.handle, k.tier, k.revenue, k.frequency, k.last_won, k.owner_id
-FROM _customer_rank k LEFT JOIN rep r ON r.id = k.owner_id
-WHERE {exact}
-ORDER BY k.revenue DESC, k.name, k.customer_id
+FROM _customer_rank k {rows} LEFT JOIN rep r ON r.id = k.owner_id
 """
+RANKED_EXACT = RANKED_OF_ALL_TIME.format(rows="") + "WHERE k.exact ORDER BY k.revenue DESC, k.name, k.customer_id"
+RANKED_INEXACT = RANKED_OF_ALL_TIME.format(rows="INDEXED BY _customer_rank_inexact") + "WHERE NOT k.exact"
 
 
 def ranked_customers(
@@ -256,9 +256,8 @@ def _ranked_in_period(
 def _ranked_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> Iterator[dict[str, list[Any]]]:
     """The batches in order, the inexact ones put in their place (``_in_place``), the
     running sum over everyone; then only ``owner_id``'s customers (all: None)."""
-    inexact = conn.execute(RANKED_OF_ALL_TIME.format(exact="NOT k.exact")).fetchall()
-    inexact.sort(key=_rank_key)
-    cursor = conn.execute(RANKED_OF_ALL_TIME.format(exact="k.exact"))
+    inexact = sorted(conn.execute(RANKED_INEXACT), key=_rank_key)
+    cursor = conn.execute(RANKED_EXACT)
     running = 0
     for rows in _in_place(iter(partial(cursor.fetchmany, BATCH), []), inexact):
         *columns, owners = map(list, zip(*rows))
