@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import add, floordiv, is_, itemgetter, mod, not_, sub
+from math import copysign
+from operator import add, eq, floordiv, is_, itemgetter, mod, not_, sub
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -387,17 +388,36 @@ def _display_ratio(values: list[Any]) -> list[str] | None:
 
 # kind → the human form of a column of present values, or None when they are not all of
 # the types it takes (``_display_column``)
+def _once_each(whole: Callable[[list[Any]], list[str] | None]) -> Callable[[list[Any]], list[str] | None]:
+    """``whole`` made of each distinct value once where the values repeat (amounts and
+    shares of the many customers who bought nothing). 0.0 and -0.0 are one value to a dict
+    but not one text: a column holding both is made whole."""
+
+    def convert(values: list[Any]) -> list[str] | None:
+        try:
+            distinct = set(values)
+        except TypeError:  # unhashable: not a number
+            return whole(values)
+        zeros = compress(values, map(eq, values, repeat(0)))
+        if len(distinct) * 2 > len(values) or (0 in distinct and len(set(map(copysign, zeros, repeat(1.0)))) > 1):
+            return whole(values)
+        keys = list(distinct)
+        texts = whole(keys)
+        return None if texts is None else list(map(dict(zip(keys, texts)).__getitem__, values))
+
+    return convert
+
+
 _DISPLAY_WHOLE: dict[str, Callable[[list[Any]], list[str] | None]] = {
     "text": _display_text,
     "id": lambda values: list(map(str, values)) if _INT_ONLY.issuperset(map(type, values)) else None,
-    "int": lambda values: list(map("{:,}".format, values)) if _NUMBERS.issuperset(map(type, values)) else None,
-    "money": _display_money,
-    "ratio": _display_ratio,
-    "percent": _display_ratio,
+    "int": _once_each(lambda values: list(map("{:,}".format, values)) if _INT_ONLY.issuperset(map(type, values)) else None),
+    "money": _once_each(_display_money),
+    "ratio": _once_each(_display_ratio),
+    "percent": _once_each(_display_ratio),
 }
 _STR_ONLY = frozenset((str,))
 _FLOAT_ONLY = frozenset((float,))
-_NUMBERS = frozenset((int, float))
 
 
 BAR_WIDTH = 12
@@ -821,7 +841,10 @@ def _cell_widths(column: list[str]) -> list[int] | None:
     """The width of each cell of a column; None when every cell is ASCII (its length)."""
     if "".join(column).isascii():
         return None
-    return list(map(text_width, column))
+    widths = list(map(len, column))
+    for i in compress(range(len(column)), map(not_, map(str.isascii, column))):
+        widths[i] = text_width(column[i])
+    return widths
 
 
 def _plain_line(cells: list[str], cell_widths: list[int], widths: list[int], right: list[bool]) -> str:
