@@ -465,6 +465,10 @@ def render(
     """
     fmt = choose_format(fmt)
     keys, simple = None, False
+    if isinstance(rows, Columns):
+        if fmt == "plain":
+            return _write_columns(rows, columns, title, limit, summary, summary_columns, empty, quiet_if_empty)
+        rows = rows.records([c.key for c in columns])
     if isinstance(rows, Records):
         keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json", "plain"):  # for people: a few rows, as dicts
@@ -487,6 +491,26 @@ def render(
         empty_text = empty if first is None else None
         return _write_rich(all_rows, columns, title, shown, summary, summary_columns, empty_text, total, wide)
     return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty, keys)
+
+
+def _write_columns(rows: Columns, columns, title, limit, summary, summary_columns, empty, quiet_if_empty) -> int:
+    """``render`` of ``Columns`` in plain text: the batches' columns as they are."""
+    batches = iter(rows.batches) if limit is None else _first_rows(rows.batches, limit)
+    first = next(batches, None)
+    if first is None and quiet_if_empty:
+        return 0
+    rows = Columns(chain([first], batches) if first else ())
+    return _write_text(sys.stdout, rows, columns, "plain", title, summary, summary_columns, first is None and empty)
+
+
+def _first_rows(batches: Iterable[Mapping[str, Sequence[Any]]], limit: int) -> Iterator[Mapping[str, Sequence[Any]]]:
+    """The batches of the first ``limit`` rows."""
+    for batch in batches:
+        if limit <= 0:
+            return
+        size = len(next(iter(batch.values())))
+        yield batch if size <= limit else {key: values[:limit] for key, values in batch.items()}
+        limit -= size
 
 
 def _write_json(out, batches, columns, simple, report, period, summary, summary_columns) -> int:
@@ -643,6 +667,20 @@ class Records:
     simple: bool = False  # every value is a str, int, float or None (as SQLite gives them): not checked again
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Rows a batch at a time, each batch a list of values per key, none empty: what a
+    report works out a column at a time streams to ``render``. Plain text takes the
+    columns as they are; the other formats take them row by row (``records``). Every
+    value is a str, int, float or None."""
+
+    batches: Iterable[Mapping[str, Sequence[Any]]]
+
+    def records(self, keys: Sequence[str]) -> Records:
+        rows = chain.from_iterable(zip(*map(batch.__getitem__, keys)) for batch in self.batches)
+        return Records(keys, rows, simple=True)
+
+
 _SIMPLE = frozenset((str, int, float, type(None)))
 _CSV_AS_IS = frozenset(("id", "int", "number", "count", "date"))  # kinds whose simple values CSV writes as they are
 _JSON_AS_IS = frozenset(("text", "id", "int", "number", "count", "date", "list", "object", "percent"))  # and JSON
@@ -784,14 +822,20 @@ def text_width(text: str) -> int:
     combining marks none. (unicodedata is built in; wcwidth would cost 20 ms to import.)"""
     if text.isascii():
         return len(text)
-    return sum(map(_char_width, text))
+    return sum(map(_CHAR_WIDTHS.__getitem__, text))
 
 
-@functools.lru_cache(maxsize=4096)
-def _char_width(char: str) -> int:
-    from unicodedata import combining, east_asian_width
+class _CharWidths(dict):
+    """character → the cells it takes; each worked out once, when first asked."""
 
-    return 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
+    def __missing__(self, char: str) -> int:
+        from unicodedata import combining, east_asian_width
+
+        width = self[char] = 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
+        return width
+
+
+_CHAR_WIDTHS = _CharWidths()
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -804,17 +848,11 @@ def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
     thousand rows and only ever grow, so a huge listing starts at once in flat memory.
     Each batch of rows is converted a column at a time (``_display_column``) and each
     line made by one string format. ``keys``: as for ``_tuples``."""
-    shown = [_display_column(c) for c in columns]
-    cells = _cells(columns, _display_or_missing, labelled=True)  # for rows whose cells have kinds of their own
     right = [c.numeric for c in columns]
     titles = [c.title for c in columns]
     widths = [text_width(title) for title in titles]
     count = 0
-    for batch in _tuples(rows, columns, keys):
-        if isinstance(batch[0], dict):
-            table = [list(column) for column in zip(*map(cells, batch))]
-        else:
-            table = [convert(list(values)) for convert, values in zip(shown, zip(*batch))]
+    for table in _plain_tables(rows, columns, keys):
         measured = list(map(_cell_widths, table))  # each cell measured once; None: as wide as long
         widths = [
             max(width, max(map(len, column) if cell_widths is None else cell_widths, default=0))
@@ -831,10 +869,27 @@ def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
             table[i] = list(map(pad, column, map(sub, map(add, repeat(width), map(len, column)), cell_widths)))
             specs.append("%s")
         out.write("\n".join(map(str.rstrip, map("  ".join(specs).__mod__, zip(*table)))) + "\n")
-        count += len(batch)
+        count += len(table[0])
     if not count:
         out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
     return count
+
+
+def _plain_tables(rows, columns, keys: Sequence[str] | None) -> Iterator[list[list[str]]]:
+    """The cells of each batch of ``rows`` (dicts, tuples in ``keys`` order or ``Columns``)
+    as people read them, a list per column: a column converted at a time
+    (``_display_column``), but where cells have kinds of their own (``kind_key``)."""
+    shown = [_display_column(c) for c in columns]
+    if isinstance(rows, Columns):
+        for batch in rows.batches:
+            yield [convert(list(batch[c.key])) for convert, c in zip(shown, columns)]
+        return
+    cells = _cells(columns, _display_or_missing, labelled=True)
+    for batch in _tuples(rows, columns, keys):
+        if isinstance(batch[0], dict):
+            yield [list(column) for column in zip(*map(cells, batch))]
+        else:
+            yield [convert(list(values)) for convert, values in zip(shown, zip(*batch))]
 
 
 def _cell_widths(column: list[str]) -> list[int] | None:

@@ -160,18 +160,11 @@ def abc_tiers(levels: Iterable[Mapping[str, Any]]) -> tuple[dict[int, str], int]
     return tiers, total
 
 
-# What ``customer_tiers`` gives of each customer.
-CUSTOMER_TIERS = (
-    "id", "customer", "owner", "tier", "current_tier", "recency_days", "frequency", "monetary", "revenue", "share",
-    "cumulative_share",
-)
-
-
 def tiered_customers(
     ranked: Iterable[Mapping[str, list[Any]]], *, tiers: Mapping[int, str], total: int, as_of: dt.date
-) -> Iterator[tuple[Any, ...]]:
-    """Each customer's share, cumulative share, ABC tier and RFM figures, streamed: a
-    tuple of the ``CUSTOMER_TIERS`` per customer.
+) -> Iterator[dict[str, list[Any]]]:
+    """Each customer's share, cumulative share, ABC tier and RFM figures, streamed in
+    batches of columns (``CUSTOMER_TIERS``), a column at a time.
 
     ``ranked`` are batches of columns of customers by revenue, most first (ties: by name,
     then id, for the listing order only): ``id``, ``customer``, ``owner``,
@@ -179,7 +172,7 @@ def tiered_customers(
     period), ``last_won`` (the latest of them, ISO date or None) and ``running`` (the
     revenue of every customer up to this one). ``tiers`` and ``total`` come from
     ``abc_tiers``. ``recency_days`` counts from ``last_won`` to ``as_of`` (today, or the
-    period's end when the period is over). Worked out a column at a time.
+    period's end when the period is over).
     """
 
     @lru_cache(maxsize=None)  # a few thousand dates at most
@@ -191,11 +184,20 @@ def tiered_customers(
         if total:  # ``ratio`` of each
             share, cumulative = map(truediv, revenue, repeat(total)), map(truediv, c["running"], repeat(total))
         else:
-            share = cumulative = repeat(None)
-        yield from zip(
-            c["id"], c["customer"], c["owner"], map(tiers.__getitem__, revenue), c["current_tier"],
-            map(recency, c["last_won"]), c["frequency"], revenue, revenue, share, cumulative,
-        )
+            share = cumulative = [None] * len(revenue)
+        yield {
+            "id": c["id"],
+            "customer": c["customer"],
+            "owner": c["owner"],
+            "tier": list(map(tiers.__getitem__, revenue)),
+            "current_tier": c["current_tier"],
+            "recency_days": list(map(recency, c["last_won"])),
+            "frequency": c["frequency"],
+            "monetary": revenue,
+            "revenue": revenue,
+            "share": list(share),
+            "cumulative_share": list(cumulative),
+        }
 
 
 def customer_tiers(ranked: Iterable[Mapping[str, Any]], **figures: Any) -> Iterator[Row]:
@@ -203,7 +205,8 @@ def customer_tiers(ranked: Iterable[Mapping[str, Any]], **figures: Any) -> Itera
     iterator = iter(ranked)
     while batch := list(islice(iterator, 1000)):
         columns = {key: [row[key] for row in batch] for key in batch[0]}
-        yield from (dict(zip(CUSTOMER_TIERS, row)) for row in tiered_customers([columns], **figures))
+        for tiered in tiered_customers([columns], **figures):
+            yield from map(dict, map(zip, repeat(tiered), zip(*tiered.values())))
 
 
 def tier_summary(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> Row:
@@ -225,10 +228,14 @@ def changes_count(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str])
     return sum(level["customers"] for level in levels if tiers[level["revenue"]] != level["current_tier"])
 
 
-def tier_changes(rows: Iterable[tuple[Any, ...]]) -> dict[int, str]:
-    """customer id → computed tier, for the customers (``customer_tiers``) whose stored tier differs."""
-    rows = (dict(zip(CUSTOMER_TIERS, row)) for row in rows)
-    return {row["id"]: row["tier"] for row in rows if row["tier"] != row["current_tier"]}
+def tier_changes(batches: Iterable[Mapping[str, list[Any]]]) -> dict[int, str]:
+    """customer id → computed tier, for the customers (``tiered_customers``) whose stored tier differs."""
+    return {
+        customer: tier
+        for batch in batches
+        for customer, tier, current in zip(batch["id"], batch["tier"], batch["current_tier"])
+        if tier != current
+    }
 
 
 def tier_counts(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> list[Row]:

@@ -14,7 +14,8 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import partial
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
+from operator import eq
 from typing import Any
 
 from salescli.parse import Period
@@ -202,8 +203,7 @@ RUNNING_WINDOW = """,
 # m014), but those whose names NOCASE does not sort as ``casefold`` does (``exact`` 0),
 # read apart from the partial index ``_customer_rank_inexact`` (usually none).
 RANKED_OF_ALL_TIME = """
-SELECT k.customer_id, k.name, r.handle, k.tier, k.revenue, k.frequency, k.last_won, k.owner_id
-FROM _customer_rank k {rows} LEFT JOIN rep r ON r.id = k.owner_id
+SELECT k.customer_id, k.name, k.owner_id, k.tier, k.revenue, k.frequency, k.last_won FROM _customer_rank k {rows}
 """
 RANKED_EXACT = RANKED_OF_ALL_TIME.format(rows="") + "WHERE k.exact ORDER BY k.revenue DESC, k.name, k.customer_id"
 RANKED_INEXACT = RANKED_OF_ALL_TIME.format(rows="INDEXED BY _customer_rank_inexact") + "WHERE NOT k.exact"
@@ -256,16 +256,18 @@ def _ranked_in_period(
 def _ranked_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> Iterator[dict[str, list[Any]]]:
     """The batches in order, the inexact ones put in their place (``_in_place``), the
     running sum over everyone; then only ``owner_id``'s customers (all: None)."""
+    handles = dict(conn.execute("SELECT id, handle FROM rep"))
     inexact = sorted(conn.execute(RANKED_INEXACT), key=_rank_key)
     cursor = conn.execute(RANKED_EXACT)
     running = 0
     for rows in _in_place(iter(partial(cursor.fetchmany, BATCH), []), inexact):
-        *columns, owners = map(list, zip(*rows))
-        batch = dict(zip(RANKED, columns))
+        batch = dict(zip(RANKED, map(list, zip(*rows))))
+        owners = batch["owner"]
+        batch["owner"] = list(map(handles.get, owners))
         batch["running"] = list(accumulate(batch["revenue"], initial=running))[1:]
         running = batch["running"][-1]
         if owner_id is not None:
-            mine = [owner == owner_id for owner in owners]
+            mine = list(map(eq, owners, repeat(owner_id)))
             batch = {key: list(compress(column, mine)) for key, column in batch.items()}
         yield batch
 
