@@ -881,8 +881,8 @@ def _plain_tables(rows, columns, keys: Sequence[str] | None) -> Iterator[list[li
     (``_display_column``), but where cells have kinds of their own (``kind_key``)."""
     shown = [_display_column(c) for c in columns]
     if isinstance(rows, Columns):
-        for batch in rows.batches:
-            yield [convert(list(batch[c.key])) for convert, c in zip(shown, columns)]
+        for batch in _rebatched(rows.batches, [c.key for c in columns], 1000):
+            yield [convert(values) for convert, values in zip(shown, batch)]
         return
     cells = _cells(columns, _display_or_missing, labelled=True)
     for batch in _tuples(rows, columns, keys):
@@ -890,6 +890,20 @@ def _plain_tables(rows, columns, keys: Sequence[str] | None) -> Iterator[list[li
             yield [list(column) for column in zip(*map(cells, batch))]
         else:
             yield [convert(list(values)) for convert, values in zip(shown, zip(*batch))]
+
+
+def _rebatched(batches: Iterable[Mapping[str, Sequence[Any]]], keys: list[str], size: int) -> Iterator[list[list[Any]]]:
+    """The columns ``keys`` of ``batches`` in batches of ``size`` rows (the last fewer):
+    the same batches as rows would make, whatever the sizes of the batches given."""
+    pending: list[list[Any]] = [[] for _ in keys]
+    for batch in batches:
+        for column, key in zip(pending, keys):
+            column.extend(batch[key])
+        while len(pending[0]) >= size:
+            yield [column[:size] for column in pending]
+            pending = [column[size:] for column in pending]
+    if pending[0]:
+        yield pending
 
 
 def _cell_widths(column: list[str]) -> list[int] | None:
