@@ -134,8 +134,8 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     stored tier: how many, and how many of them ``owner_id`` owns (all: None). A few
     thousand rows where there are a million customers: enough to tier everyone.
 
-    Of all time: counted in one pass over ``_customer_rank`` (migration m014), in its
-    order. Of a period: only the customers who won something in it are read one by one;
+    Of all time: counted in one pass over the index ``_customer_rank_level`` (migration
+    m014). Of a period: only the customers who won something in it are read one by one;
     everyone else brought 0, counted per tier from the ``customer_tier`` index (migration
     m012), less the winners."""
     if period is None:
@@ -157,24 +157,13 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     return _dicts(conn.execute(sql, [*won_args, *([] if owner_id is None else [owner_id] * 3)]))
 
 
-STORED_TIERS = (None, "A", "B", "C")
-# Per revenue level, lowest first: the customers of each stored tier (``STORED_TIERS``),
-# then those of them the owner owns; grouped in the order of the primary key, no sort.
-LEVELS_OF_ALL_TIME = f"""
-SELECT revenue, {", ".join(f"sum(tier IS {tier})" for tier in ("NULL", "'A'", "'B'", "'C'"))},
-       {", ".join(f"sum(tier IS {tier} AND owner_id IS ?)" for tier in ("NULL", "'A'", "'B'", "'C'"))}
-FROM _customer_rank GROUP BY revenue ORDER BY revenue DESC
-"""
-
-
 def _levels_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> list[dict[str, Any]]:
-    levels = []
-    for revenue, *counts in conn.execute(LEVELS_OF_ALL_TIME, [owner_id] * len(STORED_TIERS)).fetchall()[::-1]:
-        for tier, customers, owned in zip(STORED_TIERS, counts, counts[len(STORED_TIERS):]):
-            if customers:
-                levels.append({"revenue": revenue, "current_tier": tier, "customers": customers,
-                               "owned": customers if owner_id is None else owned})
-    return levels
+    owned = "1" if owner_id is None else "owner_id IS ?"
+    sql = f"""
+    SELECT revenue, tier AS current_tier, count(*) AS customers, sum({owned}) AS owned
+    FROM _customer_rank INDEXED BY _customer_rank_level GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    return _dicts(conn.execute(sql, [] if owner_id is None else [owner_id]))
 
 
 # What ``ranked_customers`` gives of each customer, a column of each per batch.

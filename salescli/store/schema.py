@@ -1268,8 +1268,8 @@ NAMES.append(m013_undo_range_deletes.__name__)
 # m014: ``report customers`` and ``customer classify`` of all time at ten times the
 # reference scale (issue 13). ``_customer_rank`` holds one row per customer in the
 # ranking's order: its primary key is (revenue won of all time DESC, name case-insensitive,
-# id), so the ranking is read in order, without a sort or a lookup per customer, and the
-# revenue levels are counted from it in one pass. Each row is worked out again from
+# id), so the ranking is read in order, without a sort or a lookup per customer; the
+# revenue levels are counted from the small index ``_customer_rank_level`` in one pass. Each row is worked out again from
 # ``customer`` and ``_customer_won`` (m012) by the triggers below whenever either changes
 # (commands, import, merge, delete, rename, undo and redo, another tool); bulk loads build
 # it again from its fill (``DERIVED_TABLES``).
@@ -1298,6 +1298,7 @@ CREATE TABLE _customer_rank (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX _customer_rank_customer ON _customer_rank(customer_id);
 CREATE INDEX _customer_rank_inexact ON _customer_rank(customer_id) WHERE NOT exact;
+CREATE INDEX _customer_rank_level ON _customer_rank(revenue, tier, owner_id);
 """
 
 
