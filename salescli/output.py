@@ -846,8 +846,8 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
     """Aligned text without box drawing, streamed: column widths come from the first
     thousand rows and only ever grow, so a huge listing starts at once in flat memory.
-    Each batch of rows is converted a column at a time (``_display_column``) and each
-    line made by one string format. ``keys``: as for ``_tuples``."""
+    Each batch of rows is converted a column at a time (``_display_column``) and made
+    into lines by one string format. ``keys``: as for ``_tuples``."""
     right = [c.numeric for c in columns]
     titles = [c.title for c in columns]
     widths = [text_width(title) for title in titles]
@@ -868,11 +868,27 @@ def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
             pad = str.rjust if right[i] else str.ljust
             table[i] = list(map(pad, column, map(sub, map(add, repeat(width), map(len, column)), cell_widths)))
             specs.append("%s")
-        out.write("\n".join(map(str.rstrip, map("  ".join(specs).__mod__, zip(*table)))) + "\n")
-        count += len(table[0])
+        rows = len(table[0])
+        text = ("  ".join(specs) + "\n") * rows % tuple(chain.from_iterable(zip(*table)))
+        out.write(text if right[-1] and _ends_unspaced(table[-1]) else _trimmed(text))
+        count += rows
     if not count:
         out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
     return count
+
+
+def _ends_unspaced(cells: list[str]) -> bool:
+    """Whether no cell is empty or ends with whitespace: none ends a line with whitespace
+    where it is written last, aligned right."""
+    if not all(cells):
+        return False
+    ends = "".join(map(itemgetter(-1), cells))
+    return "".join(ends.split()) == ends
+
+
+def _trimmed(text: str) -> str:
+    """Each line of ``text`` without the whitespace it ends with."""
+    return "".join(line.rstrip() + "\n" for line in text[:-1].split("\n"))
 
 
 def _plain_tables(rows, columns, keys: Sequence[str] | None) -> Iterator[list[list[str]]]:
