@@ -270,7 +270,11 @@ def test_commands_import_merge_undo_and_redo_keep_them_exact(cli, isolated, tmp_
         ("deal", "pay", "1", "400"),
         ("deal", "edit", "1", "--amount", "1200"),
         ("deal", "win", "2"),
-        ("customer", "merge", "Beta", "Acme"),
+        ("customer", "edit", "Beta", "--name", "Über Beta"),  # a rename, to a name NOCASE sorts unlike casefold
+        ("customer", "edit", "Über Beta", "--owner", "bob"),
+        ("customer", "classify", "--apply"),
+        ("customer", "add", "Émile", "--owner", "ann"),
+        ("customer", "merge", "Über Beta", "Acme"),
         ("deal", "delete", "2", "--yes"),
         ("rep", "deactivate", "ann", "--reassign-to", "bob"),
     ]

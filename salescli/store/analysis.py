@@ -206,7 +206,6 @@ def ranked_customers(
     its owner, stored tier, revenue, won-deal count and latest won date (0, 0 and NULL when
     none), and ``running``: the revenue of every customer up to it in that order, whoever
     owns them. The first ``limit`` (all: None)."""
-    _casefold(conn)
     if period is None:
         batches = _ranked_of_all_time(conn, owner_id)
     else:
@@ -226,6 +225,7 @@ def _ranked_in_period(
     conn: sqlite3.Connection, period: Period, owner_id: int | None, limit: int | None
 ) -> Iterator[dict[str, list[Any]]]:
     """A top-N sort, unless an owner needs the running sum of all (a window)."""
+    _casefold(conn)
     won, won_args = _won_by_customer(period)
     owner, owner_args = _owned_by("c.owner_id", owner_id)
     windowed = owner_id is not None
