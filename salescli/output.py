@@ -356,6 +356,8 @@ def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
 
     def convert(values: list[Any]) -> list[str]:
         missing = None in values and list(map(is_, values, repeat(None)))
+        if missing and all(missing):
+            return [cell(None)] * len(values)
         present = list(compress(values, map(not_, missing))) if missing else values
         texts = whole(present)
         if texts is None:
@@ -417,6 +419,7 @@ _DISPLAY_WHOLE: dict[str, Callable[[list[Any]], list[str] | None]] = {
     "percent": _once_each(_display_ratio),
 }
 _STR_ONLY = frozenset((str,))
+_INT_ONLY = frozenset((int,))
 _FLOAT_ONLY = frozenset((float,))
 
 
@@ -825,17 +828,13 @@ def text_width(text: str) -> int:
     return sum(map(_CHAR_WIDTHS.__getitem__, text))
 
 
-class _CharWidths(dict):
-    """character → the cells it takes; each worked out once, when first asked."""
+def _char_width(char: str) -> int:
+    from unicodedata import combining, east_asian_width
 
-    def __missing__(self, char: str) -> int:
-        from unicodedata import combining, east_asian_width
-
-        width = self[char] = 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
-        return width
+    return 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
 
 
-_CHAR_WIDTHS = _CharWidths()
+_CHAR_WIDTHS = _Memo(_char_width)  # each character measured once
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
