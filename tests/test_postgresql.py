@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import psycopg
+
+from salescli.store import schema
 
 
 def test_each_test_gets_a_new_database_on_a_real_server(pg_url):
@@ -12,3 +16,98 @@ def test_each_test_gets_a_new_database_on_a_real_server(pg_url):
         conn.execute("CREATE TABLE mine (id integer)")
     assert int(version) >= 150000
     assert tables == 0
+
+
+def tables_and_columns_pg(url) -> dict[str, list[str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    shape: dict[str, list[str]] = {}
+    for table, column in rows:
+        shape.setdefault(table, []).append(column)
+    return shape
+
+
+def tables_and_columns_sqlite(path) -> dict[str, list[str]]:
+    conn = sqlite3.connect(path)
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    shape = {table: [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')] for table in sorted(tables)}
+    conn.close()
+    return shape
+
+
+def test_init_on_postgresql_builds_the_schema_the_migrations_build_on_sqlite(cli, pg_url, isolated):
+    assert cli("--db", pg_url, "init").stdout == f"Database is ready: {pg_url}\n"
+    cli("init")
+    assert tables_and_columns_pg(pg_url) == {
+        table: columns for table, columns in tables_and_columns_sqlite(isolated).items()
+    } | {"_sqlite_migrations": ["id", "migration_set", "name", "applied_at"]}
+    with psycopg.connect(pg_url) as conn:
+        applied = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+        stages = conn.execute("SELECT name, position, probability, kind FROM stage ORDER BY position").fetchall()
+    assert applied == schema.NAMES
+    assert stages[0] == ("lead", 10, 10, "open") and stages[-1] == ("lost", 70, 0, "lost")
+    # the settings are read through the store, the same as from a file
+    assert cli("--db", pg_url, "config", "get", "stale_deal_days").stdout == "14\n"
+    assert cli("--db", pg_url, "init").stdout == f"Database is ready: {pg_url}\n"  # a second time: nothing to do
+
+
+def test_a_database_written_by_a_newer_salescli_is_refused_and_left_alone(cli, pg_url):
+    cli("--db", pg_url, "init")
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('salescli', 'm999_future', now())")
+        before = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    error = cli.fails("--db", pg_url, "config", "list")
+    assert "written by a newer salescli (it has migration 'm999_future'" in error
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == before
+
+
+def test_another_applications_database_is_refused_and_left_alone(cli, pg_url):
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("CREATE TABLE invoice (id integer)")
+    error = cli.fails("--db", pg_url, "init")
+    assert f"{pg_url} is not a salescli database (it has table invoice), so it was left as it is" in error
+    assert list(tables_and_columns_pg(pg_url)) == ["invoice"]
+
+
+def test_passwords_are_never_shown(cli, pg_url, monkeypatch):
+    server = pg_url.removeprefix("postgresql://salescli@")
+    with_password = f"postgresql://salescli:s3cret@{server}"
+    assert cli("--db", with_password, "config", "path").stdout == f"postgresql://salescli@{server}\n"
+    monkeypatch.setenv("SALESCLI_DB", f"{pg_url}?password=s3cret&sslmode=disable")
+    assert cli("config", "path").stdout == f"{pg_url}?sslmode=disable\n"
+    assert cli("init").stdout == f"Database is ready: {pg_url}?sslmode=disable\n"  # trust: the password is not needed
+    host_port = server.split("/")[0]
+    port = int(host_port.rsplit(":", 1)[1])
+    error = cli.fails("--db", f"postgresql://ann:s3cret@127.0.0.1:{port + 1}/sales", "config", "list")
+    assert error.startswith(f"Error: cannot connect to postgresql://ann@127.0.0.1:{port + 1}/sales: ")
+    assert "s3cret" not in error
+
+
+def test_the_derived_tables_follow_every_write_on_postgresql(cli, pg_url, isolated):
+    """_stage_stay and _uncontacted are kept by PL/pgSQL triggers made from the SQLite ones:
+    the same writes leave the same rows on both engines."""
+    writes = [
+        "INSERT INTO customer (id, name, created_at, updated_at) VALUES (1, 'Acme', '2026-11-01', '2026-11-01'), (2, 'Beta', NULL, '2026-11-01')",
+        "INSERT INTO deal (id, title, customer_id, amount, stage_id, created_at) VALUES (1, 'D', 1, 100, 1, '2026-11-01')",
+        "INSERT INTO stage_history (id, deal_id, stage_id, entered_on) VALUES (1, 1, 1, '2026-11-01'), (2, 1, 2, '2026-11-04'), (3, 1, 3, '2026-11-10 12:00:00')",
+        "INSERT INTO activity (id, customer_id, type, created_at) VALUES (1, 1, 'call', '2026-11-02')",
+        "DELETE FROM stage_history WHERE id = 2",
+        "UPDATE stage_history SET entered_on = '2026-11-05' WHERE id = 3",
+        "INSERT INTO stage_history (id, deal_id, stage_id, entered_on) VALUES (4, 1, 4, '2026-11-03 06:00:00')",
+        "UPDATE activity SET customer_id = 2 WHERE id = 1",
+    ]
+    read = ["SELECT stage_id, deal_id, history_id, days FROM _stage_stay ORDER BY history_id", "SELECT customer_id FROM _uncontacted ORDER BY 1"]
+    cli("--db", pg_url, "init")
+    cli("init")
+    lite = sqlite3.connect(isolated)
+    with psycopg.connect(pg_url) as conn:
+        for statement in writes:
+            conn.execute(statement)
+            lite.execute(statement)
+            assert [conn.execute(query).fetchall() for query in read] == [lite.execute(query).fetchall() for query in read], statement
+        assert conn.execute(read[0]).fetchall() == [(1, 1, 1, 2.25), (4, 1, 4, 1.75)]
+        assert conn.execute(read[1]).fetchall() == [(1,)]

@@ -35,15 +35,25 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 Notice = Callable[[], None]
 
 
-def connect(path: Path, *, create: bool = False, waiting: Notice | None = None) -> sqlite3.Connection:
-    """Open the salescli database at ``path``, migrating it as needed.
+def is_server(target: Path | str) -> bool:
+    """Whether the database is a PostgreSQL URL rather than a file (issue 15)."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def connect(target: Path | str, *, create: bool = False, waiting: Notice | None = None) -> sqlite3.Connection:
+    """Open the salescli database at ``target``, migrating it as needed.
 
     A missing file is an error unless ``create`` (write commands), and then only the file
     is created (mode 0600), never its folder. A damaged file, or an SQLite file of another
     application, is refused before anything in it changes. ``waiting`` is called once
     when a migration has waited a moment for another command's write to finish.
+    A ``postgresql://`` URL opens a database on a server instead (store/postgres.py).
     """
-    path = Path(path).expanduser()
+    if is_server(target):
+        from salescli.store import postgres
+
+        return postgres.connect(str(target), create=create, waiting=waiting)  # type: ignore[return-value]
+    path = Path(target).expanduser()
     if not path.exists():
         if not create:
             raise SalesError(f"no database at {path}; `salescli init` creates one")
@@ -122,12 +132,7 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None)
     applied = applied_migrations(conn)
     if not applied:
         _refuse_foreign(conn, path)
-    unknown = [name for name in applied if name not in schema.NAMES]
-    if unknown:
-        raise SchemaTooNew(
-            "this database was written by a newer salescli (it has migration "
-            f"{unknown[0]!r}, which this version does not know): upgrade salescli to open it"
-        )
+    refuse_newer(applied)
     if len(applied) == len(schema.NAMES):
         return
     from sqlite_utils import Database
@@ -151,19 +156,33 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None)
         conn.execute("PRAGMA foreign_keys = ON")
 
 
+def refuse_newer(applied: list[str]) -> None:
+    """A database with a migration this salescli does not know was written by a newer one."""
+    unknown = [name for name in applied if name not in schema.NAMES]
+    if unknown:
+        raise SchemaTooNew(
+            "this database was written by a newer salescli (it has migration "
+            f"{unknown[0]!r}, which this version does not know): upgrade salescli to open it"
+        )
+
+
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
-    """A file without salescli's migrations must be empty: salescli does not take over
-    another application's database (nor add its tables and triggers to it)."""
     objects = conn.execute(
         "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY type <> 'table', name"
     ).fetchall()
     if objects:
-        tables = [name for kind, name in objects if kind == "table"]
-        holds = f"table{'s' if len(tables) > 1 else ''} {', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}" if tables else "a schema of its own"
-        raise SalesError(
-            f"{path} is not a salescli database (it has {holds}), so it was left as it is: "
-            "give the path of a salescli database, or of a new file to start one"
-        )
+        refuse_foreign(str(path), [name for kind, name in objects if kind == "table"])
+
+
+def refuse_foreign(database: str, tables: list[str]) -> None:
+    """A database without salescli's migrations must be empty (``tables``: its tables, if it
+    has any schema objects at all): salescli does not take over another application's
+    database (nor add its tables and triggers to it)."""
+    holds = f"table{'s' if len(tables) > 1 else ''} {', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}" if tables else "a schema of its own"
+    raise SalesError(
+        f"{database} is not a salescli database (it has {holds}), so it was left as it is: "
+        "give the path of a salescli database, or of a new file to start one"
+    )
 
 
 def begin_immediate(conn: sqlite3.Connection, waiting: Notice | None = None) -> None:

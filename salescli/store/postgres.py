@@ -1,0 +1,349 @@
+"""The PostgreSQL side of the store (issue 15; design: docs/postgresql.md).
+
+Imported only for a ``postgresql://`` database, and psycopg only inside ``connect()``, so
+the SQLite path neither loads this module nor the driver.
+
+* ``Connection`` wraps a psycopg connection in the part of ``sqlite3.Connection``'s API the
+  store uses: ``execute(sql, params)`` with SQLite's ``?`` placeholders, rows readable by
+  position and by name (``Row``), ``in_transaction``, ``commit``/``rollback``/``close``.
+* ``to_postgres()`` turns the text of the shipped SQLite migrations (which can never be
+  edited) into PostgreSQL: column types, identity ids, ``COLLATE NOCASE``, ``INSERT OR
+  REPLACE/IGNORE``, ``IS [NOT]``, and SQLite triggers into PL/pgSQL functions. It is applied
+  to migrations only; the store's queries are written in SQL both engines accept.
+* ``COMPAT`` defines on the server the SQLite functions the schema uses (``julianday``,
+  ``ifnull``) and the ``nocase`` collation, with SQLite's meaning.
+* ``describe()`` is how a URL is shown: never with its password.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from salescli.errors import SalesError
+
+SCHEMES = ("postgresql://", "postgres://")
+LOCK_KEY = 0x5A1E5C11  # pg_advisory_xact_lock: one salescli write at a time per database
+LOCK_TRY_SECONDS = 0.2
+
+
+def describe(url: str) -> str:
+    """The URL as salescli shows it: without a password (in the user part or a parameter)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        netloc = f"{user.split(':', 1)[0]}@{host}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"])
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _redacted(text: str, url: str) -> str:
+    password = urlsplit(url).password
+    if password is None:
+        for key, value in parse_qsl(urlsplit(url).query):
+            if key == "password":
+                password = value
+    return text.replace(url, describe(url)) if not password else text.replace(url, describe(url)).replace(password, "***")
+
+
+# ---------------------------------------------------------------- the connection
+
+
+class Row(tuple):
+    """A result row, like ``sqlite3.Row``: ``row[0]``, ``row["name"]``, ``row.keys()``, ``dict(row)``."""
+
+    _names: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], names: dict[str, int]) -> "Row":
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = {column.name: index for index, column in enumerate(cursor.description or ())}
+    return lambda values: Row(values, names)
+
+
+@functools.lru_cache(maxsize=1024)
+def placeholders(sql: str) -> str:
+    """SQLite's ``?`` as psycopg's ``%s``, and a literal ``%`` doubled; text inside quotes
+    (strings, identifiers) is left as it is, except that ``%`` is doubled everywhere."""
+    out, quote = [], ""
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            out.append("%s")
+            continue
+        out.append("%%" if char == "%" else char)
+    return "".join(out)
+
+
+class Connection:
+    """A psycopg connection speaking the store's ``sqlite3`` dialect of the API."""
+
+    def __init__(self, raw: Any, url: str) -> None:
+        self.raw = raw
+        self.url = url
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self.raw.cursor(row_factory=_row_factory)
+        if not params:  # psycopg reads % signs only when there are parameters
+            return cursor.execute(sql, prepare=False)
+        return cursor.execute(placeholders(sql), list(params), prepare=False)
+
+    def executemany(self, sql: str, rows: Iterator[Sequence[Any]]) -> Any:
+        cursor = self.raw.cursor(row_factory=_row_factory)
+        cursor.executemany(placeholders(sql), rows)
+        return cursor
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(url: str, *, create: bool = False, waiting: Any = None) -> Connection:
+    """Open the salescli database at ``url``, creating or migrating its schema as needed.
+
+    The database itself must exist (salescli does not create databases on a server);
+    one that holds another application's tables is refused, as a foreign SQLite file is."""
+    try:
+        import psycopg
+    except ImportError:
+        raise SalesError(
+            "a PostgreSQL database needs the psycopg driver: pip install 'salescli[pg]'"
+        ) from None
+    try:
+        raw = psycopg.connect(url, autocommit=True, application_name="salescli")
+    except psycopg.Error as error:
+        reason = _redacted(" ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__, url)
+        raise SalesError(f"cannot connect to {describe(url)}: {reason}") from None
+    conn = Connection(raw, url)
+    try:
+        _ensure_schema(conn, waiting)
+    except BaseException as error:
+        conn.rollback()
+        conn.close()
+        if isinstance(error, psycopg.Error):
+            raise SalesError(f"cannot open {describe(url)} as a salescli database: {_redacted(str(error), url)}") from None
+        raise
+    return conn
+
+
+def lock(conn: Connection, waiting: Any = None) -> None:
+    """Inside a transaction: wait for salescli's write lock on this database (calling
+    ``waiting`` once after a moment). Polled, so Ctrl-C is heard while waiting; it is
+    released with the transaction, also when the client dies."""
+    import time
+
+    from salescli import store
+
+    notice_at = time.monotonic() + store.WAIT_NOTICE_SECONDS
+    while not conn.execute("SELECT pg_try_advisory_xact_lock(?)", [LOCK_KEY]).fetchone()[0]:
+        if waiting is not None and time.monotonic() >= notice_at:
+            waiting()
+            waiting = None
+        time.sleep(LOCK_TRY_SECONDS)
+
+
+# ---------------------------------------------------------------- the schema
+
+
+def applied_migrations(conn: Connection) -> list[str]:
+    from salescli.store import schema
+
+    if conn.execute("SELECT to_regclass('_sqlite_migrations')").fetchone()[0] is None:
+        return []
+    rows = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", [schema.MIGRATION_SET]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _tables(conn: Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _ensure_schema(conn: Connection, waiting: Any) -> None:
+    from salescli import store
+    from salescli.store import schema
+
+    applied = applied_migrations(conn)
+    tables = _tables(conn) if not applied else []
+    if tables:
+        store.refuse_foreign(describe(conn.url), tables)
+    store.refuse_newer(applied)
+    if len(applied) == len(schema.NAMES):
+        return
+    conn.execute("BEGIN")
+    lock(conn, waiting)  # one client migrates; the others wait, then see it done
+    applied = applied_migrations(conn)
+    store.refuse_newer(applied)
+    if not applied:
+        for statement in COMPAT:
+            conn.execute(statement)
+        conn.execute(MIGRATIONS_TABLE)
+    migrator = Migrator(conn)
+    for migration in schema.MIGRATIONS[len(applied):]:
+        POSTGRES_BODIES.get(migration.__name__, migration)(migrator)  # type: ignore[operator]
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, now())",
+            [schema.MIGRATION_SET, migration.__name__],
+        )
+    conn.commit()
+
+
+MIGRATIONS_TABLE = """
+CREATE TABLE _sqlite_migrations (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    migration_set TEXT NOT NULL,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (migration_set, name)
+)
+"""
+
+# SQLite's functions and collation that the schema uses, with SQLite's meaning.
+COMPAT = [
+    # NOCASE: equal when equal but for case. ICU's level-2 strength folds every script's case,
+    # SQLite's NOCASE only ASCII's (docs/postgresql.md: a difference still to settle).
+    "CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+    "CREATE OR REPLACE FUNCTION ifnull(anycompatible, anycompatible) RETURNS anycompatible "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT coalesce($1, $2)'",
+    # the Julian day number of an ISO date or timestamp (local time, as SQLite reads it)
+    "CREATE OR REPLACE FUNCTION julianday(text) RETURNS double precision "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "'SELECT extract(epoch FROM $1::timestamp)::double precision / 86400.0 + 2440587.5'",
+]
+
+
+class Migrator:
+    """What a migration function is given on PostgreSQL in place of sqlite-utils'
+    ``Database``: ``execute()`` of SQLite migration text, turned into PostgreSQL."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        result = None
+        for statement in to_postgres(sql):
+            result = self.conn.execute(statement, params)
+        return result
+
+
+def _m005_customer_created_at_may_be_unknown(db: Migrator) -> None:
+    db.execute("ALTER TABLE customer ALTER COLUMN created_at DROP NOT NULL")
+
+
+def _m008_ids_never_reused(db: Migrator) -> None:
+    """Nothing to do: PostgreSQL's identity columns never hand out an id twice (to_postgres)."""
+
+
+# The migrations whose SQLite body is about SQLite itself: their PostgreSQL body.
+POSTGRES_BODIES = {
+    "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
+    "m008_ids_never_reused": _m008_ids_never_reused,
+}
+
+
+# ---------------------------------------------------------------- SQLite migration text -> PostgreSQL
+
+_TYPES = [
+    (re.compile(r"\bINTEGER PRIMARY KEY(?: AUTOINCREMENT)?"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),  # money in cents outgrows 32 bits
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),  # PostgreSQL's REAL is 4 bytes
+    (re.compile(r"\)\s*WITHOUT ROWID"), ")"),
+    (re.compile(r"^(\s+\w+ TEXT)((?: NOT NULL| UNIQUE)+) COLLATE NOCASE", re.MULTILINE), r"\1 COLLATE NOCASE\2"),
+    (re.compile(r"^(\s+pk),$", re.MULTILINE), r"\1 TEXT,"),  # history_change.pk: a key, typeless in SQLite
+    (re.compile(r"(?<=[\s(,])end(?=[\s,)])"), '"end"'),  # target.end: a reserved word in PostgreSQL
+]
+_INSERT_OR = re.compile(r"INSERT OR (REPLACE|IGNORE) INTO (\w+) \(([^)]*)\)(.*?);", re.DOTALL)
+_IS_NOT = re.compile(r"\bIS NOT (?!NULL\b|DISTINCT\b)")
+_IS = re.compile(r"\bIS (?!NOT\b|NULL\b|DISTINCT\b)")
+_TRIGGER = re.compile(
+    r"CREATE TRIGGER (\w+) (AFTER|BEFORE) (INSERT|UPDATE|DELETE)( OF [\w, ]+?)? ON (\w+)(?: WHEN (.*?))? BEGIN (.*)END\s*$",
+    re.DOTALL,
+)
+
+
+def _insert_or(match: re.Match[str]) -> str:
+    how, table, columns, rest = match.groups()
+    names = [c.strip() for c in columns.split(",")]
+    if how == "IGNORE":
+        conflict = "ON CONFLICT DO NOTHING"
+    else:
+        conflict = f"ON CONFLICT ON CONSTRAINT {table}_pkey DO UPDATE SET ({', '.join(names)}) = ROW({', '.join('excluded.' + n for n in names)})"
+    return f"INSERT INTO {table} ({columns}){rest} {conflict};"
+
+
+_FROM_SUBQUERY = re.compile(r"\bFROM\s*\(", re.IGNORECASE)
+_NOT_AN_ALIAS = re.compile(r"\s*(?:$|[),;]|(?:WHERE|ORDER|GROUP|LIMIT|UNION|JOIN|ON)\b)", re.IGNORECASE)
+
+
+def _subqueries_named(sql: str) -> str:
+    """A subquery in FROM gets a name (``AS _s1``): PostgreSQL before 16 requires one."""
+    count = 0
+    for match in reversed(list(_FROM_SUBQUERY.finditer(sql))):
+        depth, end = 0, match.end() - 1
+        for end in range(match.end() - 1, len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        if _NOT_AN_ALIAS.match(sql, end + 1):
+            count += 1
+            sql = f"{sql[:end + 1]} AS _s{count}{sql[end + 1:]}"
+    return sql
+
+
+def _statement(sql: str) -> str:
+    for pattern, replacement in _TYPES:
+        sql = pattern.sub(replacement, sql)
+    sql = _subqueries_named(sql)
+    sql = _INSERT_OR.sub(_insert_or, sql if sql.rstrip().endswith(";") else sql.rstrip() + ";").rstrip().rstrip(";")
+    return _IS.sub("IS NOT DISTINCT FROM ", _IS_NOT.sub("IS DISTINCT FROM ", sql))
+
+
+def to_postgres(sql: str) -> list[str]:
+    """The PostgreSQL statements for one statement of a shipped SQLite migration."""
+    trigger = _TRIGGER.match(sql.strip())
+    if trigger is None:
+        return [_statement(sql)]
+    name, when, event, columns, table, condition, body = trigger.groups()
+    body = ";\n".join(_statement(part) for part in body.split(";") if part.strip())
+    return [
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN\n{body};\nRETURN NULL;\nEND $body$",
+        f"CREATE TRIGGER {name} {when} {event}{columns or ''} ON {table} FOR EACH ROW"
+        + (f" WHEN ({_statement(condition)})" if condition else "")
+        + f" EXECUTE FUNCTION {name}()",
+    ]
