@@ -111,3 +111,13 @@ def test_the_derived_tables_follow_every_write_on_postgresql(cli, pg_url, isolat
             assert [conn.execute(query).fetchall() for query in read] == [lite.execute(query).fetchall() for query in read], statement
         assert conn.execute(read[0]).fetchall() == [(1, 1, 1, 2.25), (4, 1, 4, 1.75)]
         assert conn.execute(read[1]).fetchall() == [(1,)]
+
+
+def test_a_write_on_postgresql_is_refused_before_anything_changes(cli, pg_url):
+    """Until the undo capture runs there (docs/postgresql.md), a write would not be undoable."""
+    cli("--db", pg_url, "init")
+    error = cli.fails("--db", pg_url, "customer", "add", "Acme")
+    assert error == "Error: this salescli cannot write to a PostgreSQL database yet (issue 15; docs/postgresql.md)\n"
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM customer").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM history_command").fetchone()[0] == 0

@@ -219,6 +219,8 @@ def transaction(
     a list it walks from the start on every row of a big import).
     ``committing`` is called just before ``COMMIT``: from there on the write counts as done.
     """
+    if not isinstance(conn, sqlite3.Connection):  # the undo capture is not built there yet
+        raise SalesError("this salescli cannot write to a PostgreSQL database yet (issue 15; docs/postgresql.md)")
     begin_immediate(conn, waiting)
     try:
         yield conn
