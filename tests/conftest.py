@@ -75,6 +75,17 @@ def pg_url() -> Any:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, isolated, monkeypatch) -> Any:
+    """The test runs once on a new SQLite file and once on a new PostgreSQL database
+    (``SALESCLI_DB`` points at it): the database's path or URL."""
+    if request.param == "sqlite":
+        return isolated
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("SALESCLI_DB", url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def migrated_file(tmp_path_factory) -> tuple[list[str], bytes]:
     """An empty database with every migration applied, made once per test process: the

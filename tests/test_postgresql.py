@@ -113,11 +113,43 @@ def test_the_derived_tables_follow_every_write_on_postgresql(cli, pg_url, isolat
         assert conn.execute(read[1]).fetchall() == [(1,)]
 
 
-def test_a_write_on_postgresql_is_refused_before_anything_changes(cli, pg_url):
-    """Until the undo capture runs there (docs/postgresql.md), a write would not be undoable."""
-    cli("--db", pg_url, "init")
-    error = cli.fails("--db", pg_url, "customer", "add", "Acme")
-    assert error == "Error: this salescli cannot write to a PostgreSQL database yet (issue 15; docs/postgresql.md)\n"
-    with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT count(*) FROM customer").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM history_command").fetchone()[0] == 0
+# ---------------------------------------------------------------- the same commands on both stores
+
+
+def test_customers_are_added_listed_and_shown_the_same_on_both_stores(cli, any_store):
+    assert cli("customer", "add", "Acme", "--tag", "vip", "--tag", "b", "--region", "North").stdout == "1\n"
+    assert cli("customer", "add", "Beta").stdout == "2\n"
+    assert cli("customer", "list", "--format", "csv").stdout == (
+        "id,name,company,title,contact,phone,email,industry,region,size,source,tier,tags,owner,credit_limit,notes,fields,created_at,updated_at\n"
+        "1,Acme,,,,,,,North,,,,b; vip,,,,,2026-11-23 12:00:00,2026-11-23 12:00:00\n"
+        "2,Beta,,,,,,,,,,,,,,,,2026-11-23 12:00:00,2026-11-23 12:00:00\n"
+    )
+    shown = cli.json("customer", "show", "acme")
+    assert (shown["id"], shown["name"], shown["region"], shown["tags"]) == (1, "Acme", "North", ["b", "vip"])
+    assert [(f["type"], f["summary"], f["due"]) for f in shown["follow_ups"]] == [("task", "First contact", "2026-11-24")]
+
+
+def test_a_name_taken_in_any_case_is_refused_and_nothing_is_written(cli, any_store):
+    cli("customer", "add", "Acme")
+    assert cli.fails("customer", "add", "ACME") == "Error: a customer named 'Acme' already exists (#1)\n"
+    assert [row["name"] for row in cli.json("customer", "list")] == ["Acme"]
+    assert [entry["command"] for entry in cli.json("log")] == ["customer add Acme"]
+
+
+def test_undo_redo_and_log_on_both_stores(cli, any_store):
+    cli("customer", "add", "Acme")
+    cli("customer", "add", "Beta", "--tag", "vip", "--tag", "b")
+    assert cli("undo").stdout == "Undid #2 `customer add Beta --tag vip --tag b`: 1 activity, 2 customer tags and 1 customer removed.\n"
+    assert [row["name"] for row in cli.json("customer", "list")] == ["Acme"]
+    cli("undo", "--redo")
+    assert [(row["name"], row["tags"]) for row in cli.json("customer", "list")] == [("Acme", []), ("Beta", ["b", "vip"])]
+    assert [(entry["id"], entry["command"], entry["changes"], entry["undone"]) for entry in cli.json("log")] == [
+        (4, "undo --redo", "redid #2: 1 customer, 2 customer tags and 1 activity created", False),
+        (3, "undo", "undid #2: 1 activity, 2 customer tags and 1 customer removed", True),
+        (2, "customer add Beta --tag vip --tag b", "1 customer, 2 customer tags and 1 activity created", False),
+        (1, "customer add Acme", "1 customer and 1 activity created", False),
+    ]
+    cli("undo")
+    cli("undo")
+    assert cli("customer", "list").stdout == "No customers yet: add one with 'salescli customer add NAME'.\n"
+    assert cli.fails("undo") == "Error: nothing to undo: no write command is left to revert ('salescli log' lists them)\n"

@@ -219,8 +219,12 @@ def transaction(
     a list it walks from the start on every row of a big import).
     ``committing`` is called just before ``COMMIT``: from there on the write counts as done.
     """
-    if not isinstance(conn, sqlite3.Connection):  # the undo capture is not built there yet
-        raise SalesError("this salescli cannot write to a PostgreSQL database yet (issue 15; docs/postgresql.md)")
+    if not isinstance(conn, sqlite3.Connection):
+        from salescli.store import postgres
+
+        with postgres.transaction(conn, waiting=waiting, committing=committing):
+            yield conn
+        return
     begin_immediate(conn, waiting)
     try:
         yield conn
@@ -236,7 +240,7 @@ def transaction(
 def taken(conn: sqlite3.Connection, table: str, column: str, value: str, *, exclude: int | None = None) -> str | None:
     """How another row of ``table`` spells ``value`` in ``column`` (any case), if one has it."""
     row = conn.execute(
-        f"SELECT {column} FROM {table} WHERE {column} = ? COLLATE NOCASE AND id IS NOT ?", [value, exclude]
+        f"SELECT {column} FROM {table} WHERE {column} = ? COLLATE NOCASE AND id IS DISTINCT FROM ?", [value, exclude]
     ).fetchone()
     return row[0] if row else None
 

@@ -133,7 +133,7 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     Only the customers who won something are read one by one: everyone else brought 0,
     counted per tier from the ``customer_tier`` index (migration m012), less the winners."""
     won, won_args = _won_by_customer(period)
-    owned = "1" if owner_id is None else "owner_id IS ?"
+    owned = "1" if owner_id is None else "owner_id IS NOT DISTINCT FROM ?"
     sql = f"""{won},
     winners AS (SELECT w.revenue, c.tier, c.owner_id FROM won w JOIN customer c ON c.id = w.customer_id),
     levels AS (
@@ -240,7 +240,7 @@ def _streamed(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
 def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
     """Store each customer's tier (id → 'A'|'B'|'C'); returns how many changed."""
     cursor = conn.executemany(
-        "UPDATE customer SET tier = ?, updated_at = ? WHERE id = ? AND tier IS NOT ?",
+        "UPDATE customer SET tier = ?, updated_at = ? WHERE id = ? AND tier IS DISTINCT FROM ?",
         [(tier, updated_at, customer_id, tier) for customer_id, tier in tiers.items()],
     )
     return cursor.rowcount

@@ -33,7 +33,7 @@ _OPEN_FIRST_CONTACT = "done_at IS NULL AND type = 'task' AND summary = ? COLLATE
 SELECT = """
 SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
        c.size, c.source, c.tier,
-       (SELECT group_concat(t.tag, char(31)) FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
+       (SELECT group_concat(t.tag, '') FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
        r.handle AS owner, c.credit_limit, c.notes, c.fields, c.created_at, c.updated_at
 FROM {customer} LEFT JOIN rep r ON r.id = c.owner_id
 """
@@ -59,7 +59,7 @@ def check_name(conn: sqlite3.Connection, name: str, *, exclude: int | None = Non
     if name.isdigit():
         raise UsageError(f"customer name '{name}' is only digits: it would read as an id")
     clash = conn.execute(
-        "SELECT id, name FROM customer WHERE name = ? COLLATE NOCASE AND id IS NOT ?", [name, exclude]
+        "SELECT id, name FROM customer WHERE name = ? COLLATE NOCASE AND id IS DISTINCT FROM ?", [name, exclude]
     ).fetchone()
     if clash:
         raise Invalid(f"a customer named '{clash['name']}' already exists (#{clash['id']})")
@@ -142,10 +142,10 @@ def add(
     values = {column: details.get(column) for column in DETAILS}
     cursor = conn.execute(
         f"INSERT INTO customer (name, {', '.join(DETAILS)}, owner_id, fields, created_at, updated_at) "
-        f"VALUES (?, {', '.join('?' for _ in DETAILS)}, ?, ?, ?, ?)",
+        f"VALUES (?, {', '.join('?' for _ in DETAILS)}, ?, ?, ?, ?) RETURNING id",
         [name, *values.values(), owner, _json(_merged_fields({}, fields or {})), created, created],
     )
-    customer_id = int(cursor.lastrowid or 0)
+    customer_id = int(cursor.fetchone()[0])
     _add_tags(conn, customer_id, tags)
     due = None
     if followup:

@@ -45,7 +45,7 @@ ORDER BY s.kind != 'open',
 OUTSTANDING_SQL = """
 SELECT coalesce(sum(d.amount - coalesce((SELECT sum(p.amount) FROM payment p WHERE p.deal_id = d.id), 0)), 0)
 FROM deal d JOIN stage s ON s.id = d.stage_id
-WHERE d.customer_id = ? AND s.kind = 'won' AND d.id IS NOT ?
+WHERE d.customer_id = ? AND s.kind = 'won' AND d.id IS DISTINCT FROM ?
 """
 
 

@@ -100,9 +100,18 @@ class TableShape:
         return stored if len(self.key) == 1 else f"json_extract({stored}, '$[0]')"
 
 
+def _on_server(conn: sqlite3.Connection) -> bool:
+    """Whether ``conn`` is a PostgreSQL connection (store/postgres.py)."""
+    return not isinstance(conn, sqlite3.Connection)
+
+
 def business_tables(conn: sqlite3.Connection) -> list[str]:
     """Every ordinary table except SQLite's, sqlite-utils' and the history's own (and
     full-text indexes, whose own triggers follow their content table)."""
+    if _on_server(conn):
+        from salescli.store import postgres
+
+        return postgres.business_tables(conn)  # type: ignore[arg-type]
     kinds = {row[1]: row[2] for row in conn.execute("PRAGMA main.table_list")}
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rootpage").fetchall()
     virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
@@ -117,6 +126,11 @@ def business_tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def shape(conn: sqlite3.Connection, table: str) -> TableShape:
+    if _on_server(conn):  # every table has a declared key there (no rowid)
+        from salescli.store import postgres
+
+        columns, key, integer_first = postgres.table_info(conn, table)  # type: ignore[arg-type]
+        return TableShape(table, columns, key, key[0] if integer_first else None)
     info = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
     columns = tuple(row[1] for row in info)
     declared = sorted((row[5], row[1], (row[2] or "").upper()) for row in info if row[5])
@@ -155,7 +169,17 @@ def install_triggers(conn: sqlite3.Connection) -> None:
     """(Re)create the capture triggers from the schema as it is now.
 
     Run after every migration, so a table or column added later is captured too.
+    On PostgreSQL the same triggers run as PL/pgSQL (``postgres.to_postgres``).
     """
+    if _on_server(conn):
+        from salescli.store import postgres
+
+        postgres.drop_triggers(conn, PREFIX)  # type: ignore[arg-type]
+        for table in business_tables(conn):
+            for statement in _trigger_sql(shape(conn, table)):
+                for translated in postgres.to_postgres(statement):
+                    conn.execute(translated)
+        return
     for (trigger,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
         [PREFIX.replace("_", "\\_") + "%"],
@@ -180,10 +204,9 @@ def recording(conn: sqlite3.Connection, line: str) -> Iterator[int]:
     command_id = int(
         conn.execute(
             "INSERT INTO history_command (at, line, first_change) "
-            "VALUES (?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change))",
+            "VALUES (?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change)) RETURNING id",
             [parse.timestamp(), line],
-        ).lastrowid
-        or 0
+        ).fetchone()[0]
     )
     conn.execute("UPDATE history_state SET command_id = ?", [command_id])
     yield command_id
@@ -389,7 +412,7 @@ def _prune(conn: sqlite3.Connection, newest: int) -> None:
         return
     previous = conn.execute(
         "SELECT ifnull(max(id), 0) FROM (SELECT id FROM history_command WHERE id < ? AND kind = 'command' "
-        "ORDER BY id DESC LIMIT 1)",
+        "ORDER BY id DESC LIMIT 1) AS latest",
         [newest],
     ).fetchone()[0]
     for undo in conn.execute(

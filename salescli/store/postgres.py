@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -174,6 +175,52 @@ def lock(conn: Connection, waiting: Any = None) -> None:
         time.sleep(LOCK_TRY_SECONDS)
 
 
+@contextmanager
+def transaction(conn: Connection, *, waiting: Any = None, committing: Any = None) -> Iterator[Connection]:
+    """One command's writes, as ``store.transaction`` on SQLite: salescli's write lock
+    first (one write at a time, as the undo record needs), all or nothing."""
+    conn.execute("BEGIN")
+    try:
+        lock(conn, waiting)
+        yield conn
+        if committing is not None:
+            committing()
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+def business_tables(conn: Connection) -> list[str]:
+    """Every table of salescli's records (not its own ``_`` tables nor the history's)."""
+    return [name for name in _tables(conn) if not name.startswith(("_", "history_"))]
+
+
+def table_info(conn: Connection, table: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """A table's columns, its primary key columns (in key order), and whether its first
+    key column is an integer."""
+    columns = tuple(row[0] for row in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = ? ORDER BY ordinal_position", [table]).fetchall())
+    keys = conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i "
+        "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON true "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "WHERE i.indrelid = to_regclass(?) AND i.indisprimary ORDER BY k.n", [table]).fetchall()
+    return columns, tuple(row[0] for row in keys), bool(keys) and keys[0][1] in ("bigint", "integer")
+
+
+def drop_triggers(conn: Connection, prefix: str) -> None:
+    for table, name in conn.execute(
+        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal AND starts_with(t.tgname, ?)", [prefix]).fetchall():
+        conn.execute(f'DROP TRIGGER "{name}" ON "{table}"')
+        conn.execute(f'DROP FUNCTION IF EXISTS "{name}"()')
+
+
 # ---------------------------------------------------------------- the schema
 
 
@@ -221,6 +268,9 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
             "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, now())",
             [schema.MIGRATION_SET, migration.__name__],
         )
+    from salescli.store import history
+
+    history.install_triggers(conn)  # type: ignore[arg-type]  # the undo capture follows the schema
     conn.commit()
 
 
@@ -241,6 +291,15 @@ COMPAT = [
     "CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
     "CREATE OR REPLACE FUNCTION ifnull(anycompatible, anycompatible) RETURNS anycompatible "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT coalesce($1, $2)'",
+    # a value as SQLite's quote() writes it (the undo record): NULL, a number, or 'text'
+    "CREATE OR REPLACE FUNCTION quote(anyelement) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+    "SELECT CASE WHEN $1 IS NULL THEN 'NULL' "
+    "WHEN pg_typeof($1) IN ('bigint'::regtype, 'integer'::regtype, 'double precision'::regtype) THEN $1::text "
+    "ELSE quote_literal($1::text) END $$",
+    # group_concat(value, separator): the values joined, NULLs left out (SQLite's aggregate)
+    "CREATE OR REPLACE FUNCTION _group_concat_step(text, text, text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "'SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || $3 || $2 END'",
+    "CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = _group_concat_step, STYPE = text)",
     # the Julian day number of an ISO date or timestamp (local time, as SQLite reads it)
     "CREATE OR REPLACE FUNCTION julianday(text) RETURNS double precision "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
@@ -291,10 +350,12 @@ _TYPES = [
 _INSERT_OR = re.compile(r"INSERT OR (REPLACE|IGNORE) INTO (\w+) \(([^)]*)\)(.*?);", re.DOTALL)
 _IS_NOT = re.compile(r"\bIS NOT (?!NULL\b|DISTINCT\b)")
 _IS = re.compile(r"\bIS (?!NOT\b|NULL\b|DISTINCT\b)")
+_NAME = r'(\w+|"[^"]+")'
 _TRIGGER = re.compile(
-    r"CREATE TRIGGER (\w+) (AFTER|BEFORE) (INSERT|UPDATE|DELETE)( OF [\w, ]+?)? ON (\w+)(?: WHEN (.*?))? BEGIN (.*)END\s*$",
+    rf"CREATE TRIGGER {_NAME} (AFTER|BEFORE) (INSERT|UPDATE|DELETE)( OF [\w, ]+?)? ON {_NAME}(?: WHEN (.*?))? BEGIN (.*)END\s*$",
     re.DOTALL,
 )
+_JSON = [(re.compile(r"\bjson_object\("), "json_build_object("), (re.compile(r"\bjson_array\("), "json_build_array(")]
 
 
 def _insert_or(match: re.Match[str]) -> str:
@@ -331,6 +392,8 @@ def _statement(sql: str) -> str:
         sql = pattern.sub(replacement, sql)
     sql = _subqueries_named(sql)
     sql = _INSERT_OR.sub(_insert_or, sql if sql.rstrip().endswith(";") else sql.rstrip() + ";").rstrip().rstrip(";")
+    for pattern, replacement in _JSON:
+        sql = pattern.sub(replacement, sql)
     return _IS.sub("IS NOT DISTINCT FROM ", _IS_NOT.sub("IS DISTINCT FROM ", sql))
 
 
@@ -342,7 +405,7 @@ def to_postgres(sql: str) -> list[str]:
     name, when, event, columns, table, condition, body = trigger.groups()
     body = ";\n".join(_statement(part) for part in body.split(";") if part.strip())
     return [
-        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN\n{body};\nRETURN NULL;\nEND $body$",
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN\n{body};\nRETURN NULL;\nEND $body$",
         f"CREATE TRIGGER {name} {when} {event}{columns or ''} ON {table} FOR EACH ROW"
         + (f" WHEN ({_statement(condition)})" if condition else "")
         + f" EXECUTE FUNCTION {name}()",
