@@ -153,3 +153,20 @@ def test_undo_redo_and_log_on_both_stores(cli, any_store):
     cli("undo")
     assert cli("customer", "list").stdout == "No customers yet: add one with 'salescli customer add NAME'.\n"
     assert cli.fails("undo") == "Error: nothing to undo: no write command is left to revert ('salescli log' lists them)\n"
+
+
+def test_reps_deals_and_stage_totals_on_both_stores(cli, any_store):
+    """Sums come back as integers of cents on PostgreSQL too (its sum() answers numeric)."""
+    assert cli("rep", "add", "ann").stdout == "1\n"
+    cli("customer", "add", "Acme", "--owner", "ann")
+    assert cli("deal", "add", "Big", "-c", "Acme", "--amount", "500").stdout == "1\n"
+    assert cli("deal", "add", "Small", "-c", "Acme", "--amount", "120.50").stdout == "2\n"
+    assert cli("stage", "list", "--format", "csv").stdout.splitlines()[:3] == [
+        "name,position,probability,kind,deals,amount",
+        "lead,10,0.1,open,2,620.50",
+        "contacted,20,0.2,open,0,0.00",
+    ]
+    assert cli("deal", "list", "--format", "csv").stdout.splitlines()[1:] == [
+        "1,Big,Acme,500.00,,,1,lead,0.1,,ann,,2026-11-23 12:00:00,,",
+        "2,Small,Acme,120.50,,,1,lead,0.1,,ann,,2026-11-23 12:00:00,,",
+    ]

@@ -607,13 +607,11 @@ def _saved(change_id: int) -> str:
 
 
 def _record_range(conn: sqlite3.Connection, op: str, table: str, first: int, last: int) -> int:
-    return int(
-        conn.execute(
-            "INSERT INTO history_change (command_id, tbl, op, pk, last_pk) SELECT command_id, ?, ?, ?, ? FROM history_state",
-            [table, op, first, last],
-        ).lastrowid
-        or 0
-    )
+    return conn.execute(
+        "INSERT INTO history_change (command_id, tbl, op, pk, last_pk) SELECT command_id, ?, ?, ?, ? FROM history_state "
+        "RETURNING id",
+        [table, op, first, last],
+    ).fetchone()[0]
 
 
 def _delete_range(conn: sqlite3.Connection, table: TableShape, first: int, last: int) -> None:

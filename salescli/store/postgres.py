@@ -131,6 +131,19 @@ class Connection:
         self.raw.close()
 
 
+def _numeric_loader() -> Any:
+    """``numeric`` as SQLite gives the same value: ``sum()`` of integers an int, ``avg()`` a float
+    (PostgreSQL answers both with ``numeric``, which psycopg would make a ``Decimal``)."""
+    from psycopg.adapt import Loader
+
+    class NumericLoader(Loader):
+        def load(self, data: Any) -> int | float:
+            text = bytes(data).decode()
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+
+    return NumericLoader
+
+
 def connect(url: str, *, create: bool = False, waiting: Any = None) -> Connection:
     """Open the salescli database at ``url``, creating or migrating its schema as needed.
 
@@ -147,6 +160,7 @@ def connect(url: str, *, create: bool = False, waiting: Any = None) -> Connectio
     except psycopg.Error as error:
         reason = _redacted(" ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__, url)
         raise SalesError(f"cannot connect to {describe(url)}: {reason}") from None
+    raw.adapters.register_loader("numeric", _numeric_loader())
     conn = Connection(raw, url)
     try:
         _ensure_schema(conn, waiting)
