@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 
@@ -170,3 +175,34 @@ def test_reps_deals_and_stage_totals_on_both_stores(cli, any_store):
         "1,Big,Acme,500.00,,,1,lead,0.1,,ann,,2026-11-23 12:00:00,,",
         "2,Small,Acme,120.50,,,1,lead,0.1,,ann,,2026-11-23 12:00:00,,",
     ]
+
+
+# ---------------------------------------------------------------- several people at once
+
+CLIENTS, WRITES_EACH = 10, 3
+
+
+def test_ten_clients_writing_at_once_to_a_new_database_lose_nothing(pg_url, monkeypatch):
+    """Real processes, no `init` first: they also race to build the schema. Every write
+    lands and is logged once, and no client sees an error (the write lock serializes)."""
+    monkeypatch.setenv("SALESCLI_DB", pg_url)
+    salescli = str(Path(sys.executable).with_name("salescli"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([salescli, *args], capture_output=True, text=True, timeout=120)
+
+    def client(k: int) -> list[tuple[tuple[str, ...], subprocess.CompletedProcess[str]]]:
+        commands = [("rep", "add", f"c{k}-{i}") for i in range(WRITES_EACH - 1)]
+        commands.append(("config", "set", "stale_deal_days", str(100 + k)))
+        commands.append(("log", "-f", "json", "--limit", "1000"))
+        return [(command, run(*command)) for command in commands]
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        runs = [run for result in pool.map(client, range(CLIENTS)) for run in result]
+    assert [(c, r.returncode, r.stderr) for c, r in runs if r.returncode or r.stderr] == []
+    reps = json.loads(run("rep", "list", "-f", "json").stdout)
+    assert sorted(r["handle"] for r in reps) == sorted(f"c{k}-{i}" for k in range(CLIENTS) for i in range(WRITES_EACH - 1))
+    log = json.loads(run("log", "-f", "json", "--limit", "1000").stdout)
+    assert len(log) == CLIENTS * WRITES_EACH
+    assert len({entry["id"] for entry in log}) == len(log)
+    assert run("config", "get", "stale_deal_days").stdout in {f"{100 + k}\n" for k in range(CLIENTS)}

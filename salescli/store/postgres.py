@@ -261,20 +261,20 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
     from salescli.store import schema
 
     applied = applied_migrations(conn)
-    tables = _tables(conn) if not applied else []
-    if tables:
-        store.refuse_foreign(describe(conn.url), tables)
     store.refuse_newer(applied)
     if len(applied) == len(schema.NAMES):
         return
     conn.execute("BEGIN")
     lock(conn, waiting)  # one client migrates; the others wait, then see it done
     applied = applied_migrations(conn)
-    store.refuse_newer(applied)
-    if not applied:
+    if not applied:  # looked at under the lock: another client may have just built it
+        tables = _tables(conn)
+        if tables:
+            store.refuse_foreign(describe(conn.url), tables)
         for statement in COMPAT:
             conn.execute(statement)
         conn.execute(MIGRATIONS_TABLE)
+    store.refuse_newer(applied)
     migrator = Migrator(conn)
     for migration in schema.MIGRATIONS[len(applied):]:
         POSTGRES_BODIES.get(migration.__name__, migration)(migrator)  # type: ignore[operator]
