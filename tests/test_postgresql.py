@@ -179,7 +179,7 @@ def test_reps_deals_and_stage_totals_on_both_stores(cli, any_store):
 
 # ---------------------------------------------------------------- several people at once
 
-CLIENTS, WRITES_EACH = 10, 3
+CLIENTS, WRITES_EACH = 10, 2
 
 
 def test_ten_clients_writing_at_once_to_a_new_database_lose_nothing(pg_url, monkeypatch):
@@ -206,3 +206,16 @@ def test_ten_clients_writing_at_once_to_a_new_database_lose_nothing(pg_url, monk
     assert len(log) == CLIENTS * WRITES_EACH
     assert len({entry["id"] for entry in log}) == len(log)
     assert run("config", "get", "stale_deal_days").stdout in {f"{100 + k}\n" for k in range(CLIENTS)}
+
+
+def test_libpq_variables_fill_in_what_the_url_leaves_out(cli, pg_url, monkeypatch):
+    """`postgresql://` alone: the server, user and database come from PGHOST, PGPORT,
+    PGUSER and PGDATABASE, as for psql."""
+    server = pg_url.removeprefix("postgresql://salescli@")
+    host_port, database = server.split("/")
+    host, port = host_port.rsplit(":", 1)
+    for name, value in {"PGHOST": host, "PGPORT": port, "PGUSER": "salescli", "PGDATABASE": database}.items():
+        monkeypatch.setenv(name, value)
+    assert cli("--db", "postgresql://", "init").stdout == "Database is ready: postgresql://\n"
+    cli("--db", "postgresql://", "customer", "add", "Acme")
+    assert cli("--db", pg_url, "customer", "list", "--format", "csv").stdout.splitlines()[1].startswith("1,Acme,")
