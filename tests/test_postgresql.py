@@ -219,3 +219,10 @@ def test_libpq_variables_fill_in_what_the_url_leaves_out(cli, pg_url, monkeypatc
     assert cli("--db", "postgresql://", "init").stdout == "Database is ready: postgresql://\n"
     cli("--db", "postgresql://", "customer", "add", "Acme")
     assert cli("--db", pg_url, "customer", "list", "--format", "csv").stdout.splitlines()[1].startswith("1,Acme,")
+
+
+def test_a_malformed_url_is_a_usage_error_that_does_not_repeat_it(cli):
+    for url in ("postgresql://ann:s3cret@[db.example.com/sales", "postgresql://ann:s3cret@db.example.com:99999/sales"):
+        error = cli.fails("--db", url, "customer", "list", code=2)
+        assert error.startswith("Error: the database URL is not valid (")
+        assert "s3cret" not in error

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from salescli.errors import SalesError
+from salescli.errors import SalesError, UsageError
 
 SCHEMES = ("postgresql://", "postgres://")
 LOCK_KEY = 0x5A1E5C11  # pg_advisory_xact_lock: one salescli write at a time per database
@@ -33,7 +33,11 @@ LOCK_TRY_SECONDS = 0.2
 
 def describe(url: str) -> str:
     """The URL as salescli shows it: without a password (in the user part or a parameter)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (parsed on access: a bad one raises here)
+    except ValueError as error:
+        raise UsageError(f"the database URL is not valid ({error}): postgresql://user@host:port/dbname") from None
     netloc = parts.netloc
     if "@" in netloc:
         user, host = netloc.rsplit("@", 1)
@@ -149,6 +153,7 @@ def connect(url: str, *, create: bool = False, waiting: Any = None) -> Connectio
 
     The database itself must exist (salescli does not create databases on a server);
     one that holds another application's tables is refused, as a foreign SQLite file is."""
+    describe(url)  # a malformed URL is a usage error, said without the URL
     try:
         import psycopg
     except ImportError:
