@@ -29,9 +29,9 @@ def configure(target: Path | str | None) -> None:
 
 
 def _target(given: Path | str) -> Path | str:
-    """A URL as given (a Path would fold its ``//``), a file as a Path."""
-    text = str(given)
-    return text if text.startswith(("postgresql://", "postgres://")) else Path(text).expanduser()
+    from salescli import parse
+
+    return parse.database(str(given))
 
 
 def _chosen() -> Path | str | None:

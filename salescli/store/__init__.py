@@ -35,11 +35,6 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 Notice = Callable[[], None]
 
 
-def is_server(target: Path | str) -> bool:
-    """Whether the database is a PostgreSQL URL rather than a file (issue 15)."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
 def connect(target: Path | str, *, create: bool = False, waiting: Notice | None = None) -> sqlite3.Connection:
     """Open the salescli database at ``target``, migrating it as needed.
 
@@ -49,7 +44,7 @@ def connect(target: Path | str, *, create: bool = False, waiting: Notice | None 
     when a migration has waited a moment for another command's write to finish.
     A ``postgresql://`` URL opens a database on a server instead (store/postgres.py).
     """
-    if is_server(target):
+    if parse.is_database_url(target):
         from salescli.store import postgres
 
         return postgres.connect(str(target), create=create, waiting=waiting)  # type: ignore[return-value]

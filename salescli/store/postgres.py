@@ -26,7 +26,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from salescli.errors import SalesError, UsageError
 
-SCHEMES = ("postgresql://", "postgres://")
 LOCK_KEY = 0x5A1E5C11  # pg_advisory_xact_lock: one salescli write at a time per database
 LOCK_TRY_SECONDS = 0.2
 
