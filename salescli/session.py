@@ -69,6 +69,11 @@ def describe() -> str:
     return str(chosen)
 
 
+def on_server() -> bool:
+    """Whether the database in use is on a PostgreSQL server (not a file)."""
+    return isinstance(target(), str)
+
+
 def exists() -> bool:
     """Whether the database is there already (a server database always is: salescli does
     not create databases on a server)."""

@@ -272,7 +272,7 @@ def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int 
         SELECT channel, 0, 0, CASE WHEN {won} THEN deals ELSE 0 END, CASE WHEN {lost} THEN deals ELSE 0 END,
                CASE WHEN {won} THEN amount ELSE 0 END
         FROM _source_closed WHERE owner = ? AND ({won} OR {lost}) AND {closed}
-    )
+    ) AS counted
     GROUP BY channel
     """
     args = [*owner, *created_args, *owner, *created_args, *owner, *closed_args]
@@ -343,7 +343,8 @@ def receivable_balances(
     SELECT c.id, c.name AS customer, c.credit_limit, SUM(o.billed) AS billed, SUM(o.paid) AS paid,
            SUM(o.outstanding) AS outstanding, {", ".join(buckets)}
     FROM (
-        SELECT customer_id, billed, paid, MAX(billed - paid, 0) AS outstanding, won_on FROM _deal_owed
+        SELECT customer_id, billed, paid, CASE WHEN billed > paid THEN billed - paid ELSE 0 END AS outstanding, won_on
+        FROM _deal_owed
         WHERE customer_id IN (SELECT customer_id FROM _deal_owed WHERE billed > paid)
     ) o
     JOIN customer c ON c.id = o.customer_id

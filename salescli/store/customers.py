@@ -373,13 +373,13 @@ def hand_over(conn: sqlite3.Connection, moves: list[tuple[int, int | None]]) -> 
     current = "(SELECT owner_id FROM customer WHERE id = :customer)"
     params = [{"customer": customer_id, "owner": owner_id} for customer_id, owner_id in moves]
     deals = conn.executemany(
-        f"UPDATE deal SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
-        "AND owner_id IS NOT :owner AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
+        f"UPDATE deal SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS NOT DISTINCT FROM {current} "
+        "AND owner_id IS DISTINCT FROM :owner AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
         params,
     ).rowcount
     follow_ups = conn.executemany(
-        f"UPDATE activity SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
-        "AND owner_id IS NOT :owner AND done_at IS NULL",
+        f"UPDATE activity SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS NOT DISTINCT FROM {current} "
+        "AND owner_id IS DISTINCT FROM :owner AND done_at IS NULL",
         params,
     ).rowcount
     return {"deals": max(deals, 0), "follow_ups": max(follow_ups, 0)}

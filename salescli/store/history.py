@@ -51,6 +51,7 @@ from typing import Any
 
 from salescli import parse
 from salescli.errors import Invalid
+from salescli.store import dialect
 
 KEEP_COMMANDS = 100
 PREFIX = "history_"  # the history's own tables and triggers (schema.HISTORY)
@@ -95,20 +96,22 @@ class TableShape:
     def stored_columns(self) -> tuple[str, ...]:
         return self.columns if self.key != ("rowid",) else ("rowid", *self.columns)
 
+    def stored_key(self, stored: str) -> str:
+        """SQL: a recorded key (the column ``stored``) as ``key_expr`` gives it (an integer
+        key is recorded as text on PostgreSQL)."""
+        return f"CAST({stored} AS BIGINT)" if len(self.key) == 1 and self.range_column else stored
+
     def range_value(self, stored: str) -> str:
-        """SQL: the range column's value in a recorded key (the column ``stored``)."""
-        return stored if len(self.key) == 1 else f"json_extract({stored}, '$[0]')"
-
-
-def _on_server(conn: sqlite3.Connection) -> bool:
-    """Whether ``conn`` is a PostgreSQL connection (store/postgres.py)."""
-    return not isinstance(conn, sqlite3.Connection)
+        """SQL: the range column's value in a recorded key (the column ``stored``), an
+        integer (a key is text on PostgreSQL)."""
+        value = stored if len(self.key) == 1 else f"json_extract({stored}, '$[0]')"
+        return f"CAST({value} AS BIGINT)"
 
 
 def business_tables(conn: sqlite3.Connection) -> list[str]:
     """Every ordinary table except SQLite's, sqlite-utils' and the history's own (and
     full-text indexes, whose own triggers follow their content table)."""
-    if _on_server(conn):
+    if dialect.on_server(conn):
         from salescli.store import postgres
 
         return postgres.business_tables(conn)  # type: ignore[arg-type]
@@ -126,7 +129,7 @@ def business_tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def shape(conn: sqlite3.Connection, table: str) -> TableShape:
-    if _on_server(conn):  # every table has a declared key there (no rowid)
+    if dialect.on_server(conn):  # every table has a declared key there (no rowid)
         from salescli.store import postgres
 
         columns, key, integer_first = postgres.table_info(conn, table)  # type: ignore[arg-type]
@@ -171,7 +174,7 @@ def install_triggers(conn: sqlite3.Connection) -> None:
     Run after every migration, so a table or column added later is captured too.
     On PostgreSQL the same triggers run as PL/pgSQL (``postgres.to_postgres``).
     """
-    if _on_server(conn):
+    if dialect.on_server(conn):
         from salescli.store import postgres
 
         postgres.drop_triggers(conn, PREFIX)  # type: ignore[arg-type]
@@ -261,8 +264,8 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     # rows deleted in the block: older ones (recorded as usual), and the block's own, whose
     # ids the range must still cover so that undoing the delete and the range leaves none
     deleted_below, deleted_last = conn.execute(
-        f"SELECT count(*) FILTER (WHERE value <= ?), max(value) FROM (SELECT {table_shape.range_value('pk')} AS value "
-        "FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete')",
+        f"SELECT count(*) FILTER (WHERE value <= ?), max(value) FROM (SELECT {table_shape.range_value('pk')} "
+        "AS value FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete') AS deleted",
         [above, change_id, table],
     ).fetchone()
     last = max(_max(conn, table, column), deleted_last or 0)
@@ -287,16 +290,11 @@ def _without_capture(conn: sqlite3.Connection, table: str, op: str = "insert") -
     after. Only inside a transaction: DDL is transactional, so a crash or rollback brings
     the trigger back too."""
     trigger = f"{PREFIX}{table}_{op}"
-    present = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]).fetchone()
-    if not (present and conn.in_transaction):
+    if not (conn.in_transaction and dialect.trigger_exists(conn, trigger)):
         yield
         return
-    conn.execute(f"DROP TRIGGER {_quote(trigger)}")
-    try:
+    with dialect.trigger_off(conn, table, trigger, _trigger_sql(shape(conn, table))[CAPTURES.index(op)]):
         yield
-    finally:
-        if conn.in_transaction:
-            conn.execute(_trigger_sql(shape(conn, table))[CAPTURES.index(op)])
 
 
 def range_floor(conn: sqlite3.Connection, table: str) -> int:
@@ -313,10 +311,11 @@ def _range_column(table: TableShape) -> str:
 
 def _max(conn: sqlite3.Connection, table: str, column: str) -> int:
     """The largest ``column`` the table holds; for its ids, the largest it ever handed out
-    (AUTOINCREMENT: migration m008), so a range never starts at an id used before."""
+    (AUTOINCREMENT: migration m008; PostgreSQL's identity), so a range never starts at an
+    id used before."""
     held = int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
-    given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]).fetchone() if column == "rowid" else None
-    return max(held, given[0]) if given else held
+    given = dialect.ids_given(conn, table) if column in ("rowid", "id") else None
+    return max(held, given or 0)
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
@@ -361,7 +360,7 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
             continue
         gone = conn.execute(
             f"SELECT count(*) FROM {_saved(change['id'])} AS saved WHERE {table.key_expr('saved')} NOT IN "
-            "(SELECT pk FROM history_change WHERE id BETWEEN ? AND ? AND tbl = ? AND op = 'insert')",
+            f"(SELECT {table.stored_key('pk')} FROM history_change WHERE id BETWEEN ? AND ? AND tbl = ? AND op = 'insert')",
             [first, change["id"], table.name],
         ).fetchone()[0]
         seen = conn.execute(  # when the command first touched a row of the range
@@ -375,7 +374,7 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
     # lower id) counts on its own
     outside = "".join(
         f" AND NOT (CASE WHEN tbl = ? AND id {'>' if r['op'] == 'insert-range' else '<'} ? "
-        f"THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
+        f"THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE false END)"
         for r in ranges
     )
     parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["id"], r["pk"], r["last_pk"]))]
@@ -627,7 +626,7 @@ def _insert_saved(conn: sqlite3.Connection, table: TableShape, change: sqlite3.R
     """Take a deleted range back: its saved rows inserted again with one statement, as one
     ``insert-range`` change (no other row can have those ids: they are never reused)."""
     saved = _saved(change["id"])
-    columns = ", ".join(_quote(row[1]) for row in conn.execute(f"PRAGMA table_info({saved})"))
+    columns = ", ".join(_quote(name) for name in dialect.columns(conn, saved))
     with _without_capture(conn, table.name):
         conn.execute(f"INSERT INTO {_quote(table.name)} ({columns}) SELECT {columns} FROM {saved}")
     _record_range(conn, "insert-range", table.name, change["pk"], change["last_pk"])

@@ -81,21 +81,21 @@ def _row_factory(cursor: Any) -> Any:
     return lambda values: Row(values, names)
 
 
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
+
+
 @functools.lru_cache(maxsize=1024)
 def placeholders(sql: str) -> str:
-    """SQLite's ``?`` as psycopg's ``%s``, and a literal ``%`` doubled; text inside quotes
-    (strings, identifiers) is left as it is, except that ``%`` is doubled everywhere."""
-    out, quote = [], ""
-    for char in sql:
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "?":
-            out.append("%s")
-            continue
-        out.append("%%" if char == "%" else char)
+    """SQLite's ``?`` and ``:name`` as psycopg's ``%s`` and ``%(name)s``, and a literal ``%``
+    doubled; text inside quotes (strings, identifiers) is left as it is, except that ``%``
+    is doubled everywhere."""
+    out = []
+    for part in _QUOTED.split(sql):
+        if part[:1] in ("'", '"'):
+            out.append(part.replace("%", "%%"))
+        else:
+            out.append(_NAMED.sub(r"%(\1)s", part.replace("%", "%%").replace("?", "%s")))
     return "".join(out)
 
 
@@ -110,12 +110,15 @@ class Connection:
         cursor = self.raw.cursor(row_factory=_row_factory)
         if not params:  # psycopg reads % signs only when there are parameters
             return cursor.execute(sql, prepare=False)
-        return cursor.execute(placeholders(sql), list(params), prepare=False)
+        return cursor.execute(placeholders(sql), params if isinstance(params, dict) else list(params), prepare=False)
 
     def executemany(self, sql: str, rows: Iterator[Sequence[Any]]) -> Any:
         cursor = self.raw.cursor(row_factory=_row_factory)
         cursor.executemany(placeholders(sql), rows)
         return cursor
+
+    def cursor(self) -> "Cursor":
+        return Cursor(self.raw)
 
     @property
     def in_transaction(self) -> bool:
@@ -132,6 +135,36 @@ class Connection:
 
     def close(self) -> None:
         self.raw.close()
+
+
+class Cursor:
+    """``conn.cursor()``: rows as ``Row``, or as plain tuples once ``row_factory = None``."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.row_factory, self._cursor = raw, _row_factory, None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor":
+        from psycopg.rows import tuple_row
+
+        self._cursor = self.raw.cursor(row_factory=self.row_factory or tuple_row)
+        self._cursor.execute(placeholders(sql) if params else sql, (params if isinstance(params, dict) else list(params)) or None, prepare=False)
+        return self
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return self._cursor.fetchmany(size)
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
 
 
 def _numeric_loader() -> Any:
@@ -201,6 +234,7 @@ def transaction(conn: Connection, *, waiting: Any = None, committing: Any = None
     try:
         lock(conn, waiting)
         yield conn
+        _ids_caught_up(conn)
         if committing is not None:
             committing()
         conn.commit()
@@ -209,7 +243,33 @@ def transaction(conn: Connection, *, waiting: Any = None, committing: Any = None
         raise
 
 
+def _ids_caught_up(conn: Connection) -> None:
+    """Rows inserted with ids of their own (an import, an undo putting a row back) do not
+    move an identity's sequence, as SQLite's AUTOINCREMENT moves: it is moved up to them."""
+    if not hasattr(conn, "identities"):
+        conn.identities = [row[0] for row in conn.execute(  # type: ignore[attr-defined]
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND column_name = 'id' AND is_identity = 'YES' ORDER BY 1").fetchall()]
+    if conn.identities:  # type: ignore[attr-defined]
+        highest = " UNION ALL ".join(
+            f"SELECT pg_get_serial_sequence('{table}', 'id') AS seq, (SELECT max(id) FROM \"{table}\") AS top"
+            for table in conn.identities  # type: ignore[attr-defined]
+        )
+        conn.execute(
+            f"SELECT setval(seq, top) FROM ({highest}) AS ids WHERE top > coalesce(pg_sequence_last_value(seq), 0)"
+        )
+
+
 # ---------------------------------------------------------------- the catalogue
+
+
+def references(conn: Connection, table: str) -> dict[str, str]:
+    """``table``'s foreign keys: column → the table it refers to."""
+    rows = conn.execute(
+        "SELECT a.attname, f.relname FROM pg_constraint c JOIN pg_class f ON f.oid = c.confrelid "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+        "WHERE c.contype = 'f' AND c.conrelid = to_regclass(?)", [table]).fetchall()
+    return {column: target for column, target in rows}
 
 
 def business_tables(conn: Connection) -> list[str]:
@@ -318,10 +378,31 @@ COMPAT = [
     "CREATE OR REPLACE FUNCTION _group_concat_step(text, text, text) RETURNS text LANGUAGE sql IMMUTABLE AS "
     "'SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || $3 || $2 END'",
     "CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = _group_concat_step, STYPE = text)",
+    # group_concat(value): joined by commas
+    "CREATE OR REPLACE FUNCTION _group_concat_comma(text, anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "'SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2::text ELSE $1 || '','' || $2::text END'",
+    "CREATE OR REPLACE AGGREGATE group_concat(anyelement) (SFUNC = _group_concat_comma, STYPE = text)",
+    # total(x): the sum as a float, 0.0 for no rows
+    "CREATE OR REPLACE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = float8, INITCOND = '0')",
+    # json_array(a, b): a composite key as the undo record holds it (customer_tag's is the one)
+    "CREATE OR REPLACE FUNCTION json_array(bigint, text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "'SELECT json_build_array($1, $2)::text'",
+    # json_extract(json, '$[N]'): the N-th value of an array (the only path the store asks for)
+    "CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "$$ SELECT $1::json ->> substring($2 FROM '^\\$\\[(\\d+)\\]$')::int $$",
+    # Python's str.casefold on SQLite (dialect.casefold); lower() folds the same letters but ß
+    "CREATE OR REPLACE FUNCTION casefold(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT lower($1)'",
+    "CREATE OR REPLACE FUNCTION iif(boolean, anycompatible, anycompatible) RETURNS anycompatible "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT CASE WHEN $1 THEN $2 ELSE $3 END'",
     # the Julian day number of an ISO date or timestamp (local time, as SQLite reads it)
     "CREATE OR REPLACE FUNCTION julianday(text) RETURNS double precision "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
     "'SELECT extract(epoch FROM $1::timestamp)::double precision / 86400.0 + 2440587.5'",
+    # date(x [, modifier]): the ISO day of a date or timestamp, moved by an interval ('-14 days')
+    "CREATE OR REPLACE FUNCTION date(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "'SELECT to_char($1::timestamp, ''YYYY-MM-DD'')'",
+    "CREATE OR REPLACE FUNCTION date(text, text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "'SELECT to_char($1::timestamp + $2::interval, ''YYYY-MM-DD'')'",
 ]
 
 
@@ -347,10 +428,18 @@ def _m008_ids_never_reused(db: Migrator) -> None:
     """Nothing to do: PostgreSQL's identity columns never hand out an id twice (to_postgres)."""
 
 
+def _m013_undo_range_deletes(db: Migrator) -> None:
+    db.execute(
+        "ALTER TABLE history_change DROP CONSTRAINT history_change_op_check, ADD CONSTRAINT history_change_op_check "
+        "CHECK (op IN ('insert', 'update', 'delete', 'insert-range', 'delete-range'))"
+    )
+
+
 # The migrations whose SQLite body is about SQLite itself: their PostgreSQL body.
 POSTGRES_BODIES = {
     "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
     "m008_ids_never_reused": _m008_ids_never_reused,
+    "m013_undo_range_deletes": _m013_undo_range_deletes,
 }
 
 
@@ -364,7 +453,25 @@ _TYPES = [
     (re.compile(r"^(\s+\w+ TEXT)((?: NOT NULL| UNIQUE)+) COLLATE NOCASE", re.MULTILINE), r"\1 COLLATE NOCASE\2"),
     (re.compile(r"^(\s+pk),$", re.MULTILINE), r"\1 TEXT,"),  # history_change.pk: a key, typeless in SQLite
     (re.compile(r"(?<=[\s(,])end(?=[\s,)])"), '"end"'),  # target.end: a reserved word in PostgreSQL
+    # m011's tables declare no column types (SQLite keeps any value): a day, a float, else an integer
+    (re.compile(r"(?:(?<=\()|(?<=, ))(\w+) NOT NULL(?=[,)])"),
+     lambda m: f"{m[1]} {_UNTYPED.get(m[1], 'BIGINT')} NOT NULL"),
 ]
+_UNTYPED = {"day": "TEXT", "cycle_days": "DOUBLE PRECISION"}
+# SQLite's truth values are integers: a condition summed or stored is a 0/1 on PostgreSQL,
+# an integer used as a condition a comparison.
+_TRUTH = [
+    (re.compile(r"(sum\(|-\(|- \(|, )([\w.]+ IS NOT NULL)"), r"\1(\2)::int"),
+    (re.compile(r"\bifnull\(([\w.]+ (?:>=|<=|<|>|=) \w+), 0\)"), r"ifnull((\1)::int, 0)"),
+    (re.compile(r"\bCASE WHEN ([\w.]+) THEN"), r"CASE WHEN \1 <> 0 THEN"),
+    (re.compile(r"\b(WHERE|AND) 1(?=\s*(?:$|;|ON\b|GROUP\b|AND\b))"), r"\1 true"),
+]
+_EXTREME = re.compile(r"\b(max|min)\(", re.IGNORECASE)
+# An upsert that adds its values to a row already there (schema._added_up)
+_ADDED_UP = re.compile(
+    r"INSERT INTO (\w+) \(([^)]*)\) (SELECT .*) ON CONFLICT DO UPDATE SET ((?:\w+ = \w+ \+ excluded\.\w+(?:, )?)+)$",
+    re.DOTALL,
+)
 _INSERT_OR = re.compile(r"INSERT OR (REPLACE|IGNORE) INTO (\w+) \(([^)]*)\)(.*?);", re.DOTALL)
 _IS_NOT = re.compile(r"\bIS NOT (?!NULL\b|DISTINCT\b)")
 _IS = re.compile(r"\bIS (?!NOT\b|NULL\b|DISTINCT\b)")
@@ -405,14 +512,47 @@ def _subqueries_named(sql: str) -> str:
     return sql
 
 
+def _extremes(sql: str) -> str:
+    """SQLite's scalar ``max(a, b, …)``/``min(…)`` as ``greatest``/``least`` (the aggregate
+    ``max(x)`` stays): the arguments are never NULL where the schema uses them."""
+    for match in reversed(list(_EXTREME.finditer(sql))):
+        depth, commas = 0, False
+        for end in range(match.end() - 1, len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            commas |= depth == 1 and sql[end] == ","
+            if depth == 0:
+                break
+        if commas:
+            sql = f"{sql[:match.start()]}{'greatest' if match[1].lower() == 'max' else 'least'}{sql[match.end() - 1:]}"
+    return sql
+
+
+def _added_up(sql: str) -> str:
+    """An upsert adding to the rows already there: PostgreSQL names the key it conflicts on,
+    and cannot update one row twice in a statement, so the new rows are added up first."""
+    match = _ADDED_UP.match(sql.strip())
+    if match is None:
+        return sql
+    table, columns, select, sets = match.groups()
+    names = [name.strip() for name in columns.split(",")]
+    values = [part.split(" = ")[0] for part in sets.split(", ")]
+    keys = [name for name in names if name not in values]
+    summed = ", ".join([*keys, *(f"sum({value})" for value in values)])
+    added = ", ".join(f"{value} = {table}.{value} + excluded.{value}" for value in values)
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {summed} FROM ({select}) AS _added ({columns}) "
+        f"GROUP BY {', '.join(keys)} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
+    )
+
+
 def _statement(sql: str) -> str:
     for pattern, replacement in _TYPES:
         sql = pattern.sub(replacement, sql)
-    sql = _subqueries_named(sql)
+    sql = _subqueries_named(_extremes(sql))
     sql = _INSERT_OR.sub(_insert_or, sql if sql.rstrip().endswith(";") else sql.rstrip() + ";").rstrip().rstrip(";")
-    for pattern, replacement in _JSON:
+    for pattern, replacement in [*_JSON, *_TRUTH]:
         sql = pattern.sub(replacement, sql)
-    return _IS.sub("IS NOT DISTINCT FROM ", _IS_NOT.sub("IS DISTINCT FROM ", sql))
+    return _added_up(_IS.sub("IS NOT DISTINCT FROM ", _IS_NOT.sub("IS DISTINCT FROM ", sql)))
 
 
 def to_postgres(sql: str) -> list[str]:
@@ -421,9 +561,13 @@ def to_postgres(sql: str) -> list[str]:
     if trigger is None:
         return [_statement(sql)]
     name, when, event, columns, table, condition, body = trigger.groups()
+    done = f"RETURN {'NULL' if when == 'AFTER' else 'OLD' if event == 'DELETE' else 'NEW'};"
     body = ";\n".join(_statement(part) for part in body.split(";") if part.strip())
+    if condition and "SELECT" in condition:  # a trigger's WHEN cannot hold a subquery there
+        body = f"IF NOT ({_statement(condition)}) THEN {done} END IF;\n{body}"
+        condition = None
     return [
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN\n{body};\nRETURN NULL;\nEND $body$",
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN\n{body};\n{done}\nEND $body$",
         f"CREATE TRIGGER {name} {when} {event}{columns or ''} ON {table} FOR EACH ROW"
         + (f" WHEN ({_statement(condition)})" if condition else "")
         + f" EXECUTE FUNCTION {name}()",

@@ -78,11 +78,6 @@ def deals_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, dict[
     return found
 
 
-def data_version(conn: sqlite3.Connection) -> int:
-    """Changes whenever another connection commits to the database (``PRAGMA data_version``)."""
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
-
-
 def stages(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute("SELECT id, name, kind, position FROM stage ORDER BY position")]
 
