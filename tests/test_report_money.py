@@ -15,9 +15,9 @@ from builders import Builder
 
 
 @pytest.fixture
-def book(isolated):
-    scenario(isolated)
-    return isolated
+def book(any_store):
+    scenario(any_store)
+    return any_store
 
 
 # ---------------------------------------------------------------- products

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from salescli.parse import Period
+from salescli.store import dialect
 from salescli.store.schema import EVERYONE
 
 Clause = tuple[str, list[Any]]
@@ -23,7 +24,7 @@ Clause = tuple[str, list[Any]]
 def _on_dates(column: str, period: Period | None) -> Clause:
     """``column`` (a ``YYYY-MM-DD`` date) within the period."""
     if period is None:
-        return "1", []
+        return "true", []
     return f"{column} BETWEEN ? AND ?", [period.start.isoformat(), period.end.isoformat()]
 
 
@@ -39,13 +40,8 @@ def _on_timestamps(column: str, period: Period | None) -> Clause:
 
 def _owned_by(column: str, rep_id: int | None) -> Clause:
     if rep_id is None:
-        return "1", []
+        return "true", []
     return f"{column} = ?", [rep_id]
-
-
-def _casefold(conn: sqlite3.Connection) -> None:
-    """``casefold(text)`` in SQL: Python's, so that names sort as the reports always sorted them."""
-    conn.create_function("casefold", 1, str.casefold, deterministic=True)
 
 
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -133,13 +129,13 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     Only the customers who won something are read one by one: everyone else brought 0,
     counted per tier from the ``customer_tier`` index (migration m012), less the winners."""
     won, won_args = _won_by_customer(period)
-    owned = "1" if owner_id is None else "owner_id IS NOT DISTINCT FROM ?"
+    owned = "1" if owner_id is None else "CASE WHEN owner_id IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END"
     sql = f"""{won},
     winners AS (SELECT w.revenue, c.tier, c.owner_id FROM won w JOIN customer c ON c.id = w.customer_id),
     levels AS (
         SELECT revenue, tier, COUNT(*) AS customers, SUM({owned}) AS owned FROM winners GROUP BY 1, 2
         UNION ALL
-        SELECT 0, tier, COUNT(*), SUM({owned}) FROM customer INDEXED BY customer_tier GROUP BY tier
+        SELECT 0, tier, COUNT(*), SUM({owned}) FROM customer {dialect.hint(conn, "INDEXED BY customer_tier")} GROUP BY tier
         UNION ALL
         SELECT 0, tier, -COUNT(*), -SUM({owned}) FROM winners GROUP BY tier
     )
@@ -173,7 +169,7 @@ RUNNING_WINDOW = """,
 # the rest), then everyone else by name, read only when the first did not fill the limit.
 RANKED_WINNERS = """
 SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, w.revenue, w.frequency, w.last_won
-FROM _customer_won w INDEXED BY _customer_won_revenue CROSS JOIN customer c ON c.id = w.customer_id
+FROM _customer_won w {hint} {in_order} customer c ON c.id = w.customer_id
 LEFT JOIN rep r ON r.id = c.owner_id
 WHERE w.revenue > 0
 ORDER BY w.revenue DESC, casefold(c.name), c.id
@@ -195,7 +191,7 @@ def ranked_customers(
     won-deal count and latest won date (0, 0 and NULL when none), and ``running``: the
     revenue of every customer up to it in that order, whoever owns them. The first
     ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
-    _casefold(conn)
+    dialect.casefold(conn)
     windowed = owner_id is not None
     if period is None and not windowed:
         rows = _ranked_of_all_time(conn, limit)
@@ -216,7 +212,8 @@ def ranked_customers(
 
 def _ranked_of_all_time(conn: sqlite3.Connection, limit: int | None) -> Iterator[dict[str, Any]]:
     left = limit
-    for sql in (RANKED_WINNERS, RANKED_REST):
+    winners = RANKED_WINNERS.format(hint=dialect.hint(conn, "INDEXED BY _customer_won_revenue"), in_order=dialect.in_order(conn))
+    for sql in (winners, RANKED_REST):
         if left is not None and left <= 0:
             return
         for row in _streamed(conn.execute(sql + _limit(left), _limit_args(left))):
@@ -335,7 +332,7 @@ def receivable_balances(
     buckets, bucket_args, previous = [], [], None
     for key, earliest in age_limits:
         younger = "" if previous is None else " AND o.won_on < ?"
-        older = "1" if earliest is None else "o.won_on >= ?"
+        older = "true" if earliest is None else "o.won_on >= ?"
         buckets.append(f'SUM(CASE WHEN {older}{younger} THEN o.outstanding ELSE 0 END) AS "{key}"')
         bucket_args += [*([] if earliest is None else [earliest]), *([] if previous is None else [previous])]
         previous = earliest
@@ -352,5 +349,5 @@ def receivable_balances(
     GROUP BY c.id
     ORDER BY outstanding DESC, casefold(c.name), c.id
     """
-    _casefold(conn)
+    dialect.casefold(conn)
     return _streamed(conn.execute(sql, [*bucket_args, *owner_args]))

@@ -67,7 +67,8 @@ def insert(
     captured row by row as usual. ``offsets`` (table → n, from ``id_offsets``) adds n to
     the table's ids, and to the columns that refer to that table.
     """
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    names = ", ".join(f'"{column}"' for column in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
     count = 0
     iterator = iter(_shifted(conn, table, columns, rows, offsets or {}))
     ranged = history.shape(conn, table).range_column is not None

@@ -19,7 +19,7 @@ from typing import Any
 from salescli import parse, store
 from salescli.errors import Invalid, UsageError
 from salescli.grammar import plural
-from salescli.store import reps
+from salescli.store import dialect, reps
 
 # The plain columns a user sets with an option of the same name.
 DETAILS = (
@@ -260,7 +260,7 @@ def listing(conn: sqlite3.Connection, where: Filter = Filter(), *, limit: int | 
     clause, params = where.where()
     # Filtered: scan the table and sort what matches (cheaper than walking the name
     # index with a table lookup per customer). Unfiltered: walk the name index.
-    table = "customer c NOT INDEXED" if clause else "customer c"
+    table = f"customer c {dialect.hint(conn, 'NOT INDEXED')}" if clause else "customer c"
     sql = SELECT.format(customer=table) + clause + " ORDER BY c.name COLLATE NOCASE"
     if limit is not None:
         sql += " LIMIT ?"
@@ -561,7 +561,7 @@ def duplicates(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         row["id"]: dict(row)
         for row in conn.execute(
             "SELECT c.id, c.name, c.phone, c.email, r.handle AS owner FROM customer c "
-            "LEFT JOIN rep r ON r.id = c.owner_id WHERE c.id IN (SELECT value FROM json_each(?)) "
+            "LEFT JOIN rep r ON r.id = c.owner_id WHERE c.id IN (" + dialect.json_values(conn, "?") + ") "
             "ORDER BY c.name COLLATE NOCASE, c.id",
             [json.dumps(sorted(members_of_groups))],
         )

@@ -23,6 +23,11 @@ def hint(conn: Any, text: str) -> str:
     return "" if on_server(conn) else text
 
 
+def in_order(conn: Any) -> str:
+    """A join SQLite must do in the order written (its ``CROSS JOIN``)."""
+    return "JOIN" if on_server(conn) else "CROSS JOIN"
+
+
 def casefold(conn: Any) -> None:
     """``casefold(text)`` in SQL: Python's on SQLite, so names sort as the reports always
     sorted them; on PostgreSQL ``lower()`` (defined by ``postgres.COMPAT``)."""

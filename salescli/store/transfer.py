@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from salescli import store
+from salescli.store import dialect
 
 _CHUNK = 500  # keys per IN (...) query
 
@@ -263,7 +264,7 @@ def export_rows(
     if entity == "customers" and spread is None:
         sql = sql.format(tags=_TAGS_JSON, fields=", c.fields", spread="")
     elif entity == "customers":
-        conn.create_function("casefold", 1, str.casefold, deterministic=True)
+        dialect.casefold(conn)
         columns = [f"(SELECT value FROM json_each(c.fields) WHERE key = ?) AS {_name(name)}" for name in spread]
         sql = sql.format(tags=_TAGS_TEXT, fields="", spread="".join(", " + column for column in columns))
     return store.tuples(conn, sql, parameters)
