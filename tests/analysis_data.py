@@ -223,12 +223,9 @@ def snapshot(path: Path | str) -> list[tuple]:
     """Every row of every table, to show that a failed command wrote nothing (a SQLite
     file, or a PostgreSQL database's URL)."""
     if isinstance(path, str):
-        import psycopg
+        from dbcheck import server_tables
 
-        with psycopg.connect(path) as server:
-            tables = [r[0] for r in server.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")]
-            return [(t, *row) for t in tables for row in server.execute(f'SELECT * FROM "{t}" ORDER BY 1')]
+        return server_tables(path)
     conn = sqlite3.connect(path)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]

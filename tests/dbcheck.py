@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 
-def snapshot(db: Path) -> list[str]:
-    """The whole file as SQL text: equal before and after means nothing was written."""
+def snapshot(db: Path | str) -> list[Any]:
+    """The whole database as SQL text (a file) or as every row of every table (a
+    PostgreSQL database's URL): equal before and after means nothing was written."""
+    if isinstance(db, str):
+        return server_tables(db)
     conn = sqlite3.connect(db)
     try:
         return list(conn.iterdump())
@@ -16,7 +19,26 @@ def snapshot(db: Path) -> list[str]:
         conn.close()
 
 
-def rows(db: Path, sql: str, params: Any = ()) -> list[tuple]:
+def server_tables(url: str) -> list[tuple]:
+    """Every row of every table of the PostgreSQL database at ``url``, table by table."""
+    import psycopg
+
+    with psycopg.connect(url) as server:
+        tables = [r[0] for r in server.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")]
+        return [(t, *row) for t in tables for row in server.execute(f'SELECT * FROM "{t}" ORDER BY 1')]
+
+
+def rows(db: Path | str, sql: str, params: Any = ()) -> list[tuple]:
+    """The rows of ``sql`` (``?`` placeholders) in the database at ``db`` (a file or a URL)."""
+    if isinstance(db, str):
+        from salescli.store import postgres
+
+        conn = postgres.connect(db)
+        try:
+            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
     conn = sqlite3.connect(db)
     try:
         return conn.execute(sql, params).fetchall()

@@ -83,19 +83,25 @@ def _row_factory(cursor: Any) -> Any:
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
+_LIKE = re.compile(r"\bLIKE\b")
+_UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[A-Za-z_]\w*\.\w)")
 
 
 @functools.lru_cache(maxsize=1024)
-def placeholders(sql: str) -> str:
-    """SQLite's ``?`` and ``:name`` as psycopg's ``%s`` and ``%(name)s``, and a literal ``%``
-    doubled; text inside quotes (strings, identifiers) is left as it is, except that ``%``
-    is doubled everywhere."""
+def spoken(sql: str, with_parameters: bool = True) -> str:
+    """A query of the store as PostgreSQL takes it, outside quoted text (strings,
+    identifiers): SQLite's ``?`` and ``:name`` as psycopg's ``%s`` and ``%(name)s`` (and a
+    literal ``%`` doubled) when there are parameters; ``LIKE``, case-insensitive on SQLite,
+    as ``ILIKE``; ``+column``, which keeps SQLite's planner off an index, as the column."""
     out = []
     for part in _QUOTED.split(sql):
         if part[:1] in ("'", '"'):
-            out.append(part.replace("%", "%%"))
-        else:
-            out.append(_NAMED.sub(r"%(\1)s", part.replace("%", "%%").replace("?", "%s")))
+            out.append(part.replace("%", "%%") if with_parameters else part)
+            continue
+        part = _UNARY_PLUS.sub("", _LIKE.sub("ILIKE", part))
+        if with_parameters:
+            part = _NAMED.sub(r"%(\1)s", part.replace("%", "%%").replace("?", "%s"))
+        out.append(part)
     return "".join(out)
 
 
@@ -109,12 +115,12 @@ class Connection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         cursor = self.raw.cursor(row_factory=_row_factory)
         if not params:  # psycopg reads % signs only when there are parameters
-            return cursor.execute(sql, prepare=False)
-        return cursor.execute(placeholders(sql), params if isinstance(params, dict) else list(params), prepare=False)
+            return cursor.execute(spoken(sql, False), prepare=False)
+        return cursor.execute(spoken(sql), params if isinstance(params, dict) else list(params), prepare=False)
 
     def executemany(self, sql: str, rows: Iterator[Sequence[Any]]) -> Any:
         cursor = self.raw.cursor(row_factory=_row_factory)
-        cursor.executemany(placeholders(sql), rows)
+        cursor.executemany(spoken(sql), rows)
         return cursor
 
     def cursor(self) -> "Cursor":
@@ -136,6 +142,12 @@ class Connection:
     def close(self) -> None:
         self.raw.close()
 
+    def __enter__(self) -> "Connection":  # ``with conn:`` as on SQLite (each statement commits here)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
 
 class Cursor:
     """``conn.cursor()``: rows as ``Row``, or as plain tuples once ``row_factory = None``."""
@@ -147,7 +159,8 @@ class Cursor:
         from psycopg.rows import tuple_row
 
         self._cursor = self.raw.cursor(row_factory=self.row_factory or tuple_row)
-        self._cursor.execute(placeholders(sql) if params else sql, (params if isinstance(params, dict) else list(params)) or None, prepare=False)
+        arguments = params if isinstance(params, dict) else list(params)
+        self._cursor.execute(spoken(sql, bool(arguments)), arguments or None, prepare=False)
         return self
 
     @property
@@ -384,6 +397,26 @@ COMPAT = [
     "CREATE OR REPLACE AGGREGATE group_concat(anyelement) (SFUNC = _group_concat_comma, STYPE = text)",
     # total(x): the sum as a float, 0.0 for no rows
     "CREATE OR REPLACE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = float8, INITCOND = '0')",
+    # JSON as SQLite writes it: compact, keys in their order. json_each(object): key, value as text
+    "CREATE OR REPLACE FUNCTION json_each(text) RETURNS TABLE (key text, value text) LANGUAGE sql IMMUTABLE AS "
+    "'SELECT * FROM json_each_text($1::json)'",
+    # json_patch(object, patch): RFC 7396 on a flat object (a customer's fields): a null removes a key
+    """CREATE OR REPLACE FUNCTION json_patch(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce('{' || string_agg(to_json(k)::text || ':' || v, ',' ORDER BY o) || '}', '{}') FROM (
+        SELECT t.key AS k, coalesce(p.value::text, t.value::text) AS v, t.o
+        FROM json_each($1::json) WITH ORDINALITY AS t(key, value, o) LEFT JOIN json_each($2::json) AS p ON p.key = t.key
+        WHERE p.value IS NULL OR json_typeof(p.value) <> 'null'
+        UNION ALL
+        SELECT p.key, p.value::text, 1000000 + p.o FROM json_each($2::json) WITH ORDINALITY AS p(key, value, o)
+        WHERE json_typeof(p.value) <> 'null' AND NOT EXISTS (SELECT 1 FROM json_each($1::json) AS t WHERE t.key = p.key)
+    ) AS patched $$""",
+    # json_group_array(value): the values as a compact JSON array ([] for none)
+    "CREATE OR REPLACE FUNCTION _json_group_array_step(text, anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT CASE WHEN $1 IS NULL THEN to_json($2)::text ELSE $1 || ',' || to_json($2)::text END $$",
+    "CREATE OR REPLACE FUNCTION _json_group_array_end(text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT '[' || coalesce($1, '') || ']' $$",
+    "CREATE OR REPLACE AGGREGATE json_group_array(anyelement) "
+    "(SFUNC = _json_group_array_step, STYPE = text, FINALFUNC = _json_group_array_end)",
     # json_array(a, b): a composite key as the undo record holds it (customer_tag's is the one)
     "CREATE OR REPLACE FUNCTION json_array(bigint, text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
     "'SELECT json_build_array($1, $2)::text'",
