@@ -66,6 +66,14 @@ def database(text: str) -> Path | str:
     return text if is_database_url(text) else Path(text).expanduser()
 
 
+def user_name(text: str) -> str | None:
+    """Who runs salescli, as ``SALESCLI_USER`` says (None: not said): one line of text."""
+    name = text.strip()
+    if any(ch < " " or ch == "\x7f" for ch in name):
+        raise UsageError("SALESCLI_USER must be one line of text, without control characters")
+    return name or None
+
+
 # ---------------------------------------------------------------- today and now
 
 

@@ -123,6 +123,25 @@ def _committing() -> None:
     _state["committed"] = True
 
 
+def user(conn: sqlite3.Connection) -> str:
+    """Who runs this command, as the command log records it: ``SALESCLI_USER``, else the
+    database user on a server, else the login name."""
+    from salescli import parse
+    from salescli.store import dialect
+
+    given = parse.user_name(os.environ.get("SALESCLI_USER", ""))
+    return given or dialect.database_user(conn) or _login_name()
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid, and none in the environment
+        return ""
+
+
 def remember_command(args: list[str]) -> None:
     """The command line after the global options, as typed (for the command log)."""
     _state["command"] = list(args)
@@ -152,5 +171,8 @@ def write() -> Iterator[sqlite3.Connection]:
     from salescli.store import history
 
     conn = connection(create=True)
-    with store.transaction(conn, waiting=_say_waiting, committing=_committing), history.recording(conn, command_line()):
+    with (
+        store.transaction(conn, waiting=_say_waiting, committing=_committing),
+        history.recording(conn, command_line(), user(conn)),
+    ):
         yield conn

@@ -157,7 +157,11 @@ def test_undo_redo_and_log_on_both_stores(cli, any_store):
     cli("undo")
     cli("undo")
     assert cli("customer", "list").stdout == "No customers yet: add one with 'salescli customer add NAME'.\n"
-    assert cli.fails("undo") == "Error: nothing to undo: no write command is left to revert ('salescli log' lists them)\n"
+    nothing = (
+        "no write command is left to revert ('salescli log' lists them)" if isinstance(any_store, Path)
+        else "no write command of salescli's is left to revert ('undo --anyone' takes back anyone's)"  # the database user's
+    )
+    assert cli.fails("undo") == f"Error: nothing to undo: {nothing}\n"
 
 
 def test_reps_deals_and_stage_totals_on_both_stores(cli, any_store):
@@ -240,6 +244,69 @@ def test_every_derived_table_stays_exact_through_every_kind_of_write(cli, any_st
 
 
 # ---------------------------------------------------------------- several people at once
+
+
+def test_on_a_server_undo_takes_back_your_own_latest_and_log_says_who_ran_what(cli, pg_url, monkeypatch):
+    monkeypatch.setenv("SALESCLI_DB", pg_url)
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    cli("customer", "add", "Acme")
+    monkeypatch.setenv("SALESCLI_USER", "bob")
+    cli("customer", "add", "Beta")
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    assert cli("undo").stdout == "Undid #1 `customer add Acme`: 1 activity and 1 customer removed.\n"
+    assert [row["name"] for row in cli.json("customer", "list")] == ["Beta"]
+    assert cli.fails("undo") == (
+        "Error: nothing to undo: no write command of ann's is left to revert ('undo --anyone' takes back anyone's)\n"
+    )
+    assert cli("undo", "--anyone").stdout == "Undid #2 `customer add Beta`: 1 activity and 1 customer removed.\n"
+    monkeypatch.delenv("SALESCLI_USER")  # then the database user
+    cli("customer", "add", "Gamma")
+    # (ids may skip one on a server: a failed command used one up)
+    assert [(e["by"], e["command"], e["undone"]) for e in cli.json("log")] == [
+        ("salescli", "customer add Gamma", False),
+        ("ann", "undo --anyone", False),
+        ("ann", "undo", False),
+        ("bob", "customer add Beta", True),
+        ("ann", "customer add Acme", True),
+    ]
+    header, latest = (line.split() for line in cli("log", "-f", "plain").stdout.splitlines()[:2])
+    assert (header[:4], latest[3:6]) == (["id", "when", "by", "command"], ["salescli", "customer", "add"])
+
+
+def test_your_undo_never_overwrites_what_another_changed_since(cli, pg_url, monkeypatch):
+    from dbcheck import snapshot
+
+    monkeypatch.setenv("SALESCLI_DB", pg_url)
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    cli("customer", "add", "Acme")
+    cli("customer", "add", "Beta")
+    monkeypatch.setenv("SALESCLI_USER", "bob")
+    cli("customer", "edit", "Acme", "--phone", "555 0100")
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    assert cli("undo").stdout == "Undid #2 `customer add Beta`: 1 activity and 1 customer removed.\n"
+    before = snapshot(pg_url)
+    assert cli.fails("undo") == (
+        "Error: cannot undo #1: #3 `customer edit Acme --phone '555 0100'` by bob changed the same records since "
+        "('salescli log' lists them)\n"
+    )
+    assert snapshot(pg_url) == before
+
+
+def test_a_shared_file_logs_who_ran_what_once_there_are_two(cli, isolated, monkeypatch):
+    """On a file `undo` keeps its meaning (the latest of all); the log names who ran each
+    command once more than one name is in it (SALESCLI_USER)."""
+    cli("customer", "add", "Acme")
+    assert "by" not in cli.json("log")[0]
+    monkeypatch.setenv("SALESCLI_USER", "bob")
+    cli("customer", "add", "Beta")
+    log = cli.json("log")
+    assert [entry["by"] for entry in log][0] == "bob" and log[1]["by"] not in (None, "bob")
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    assert cli("undo").stdout == "Undid #2 `customer add Beta`: 1 activity and 1 customer removed.\n"
+    monkeypatch.setenv("SALESCLI_USER", "a\tb")
+    assert cli.fails("customer", "add", "Gamma", code=2) == (
+        "Error: SALESCLI_USER must be one line of text, without control characters\n"
+    )
 
 CLIENTS, WRITES_EACH = 10, 2
 

@@ -42,6 +42,11 @@ def json_values(conn: Any, json_array: str) -> str:
     return f"SELECT value FROM json_each({json_array})"
 
 
+def database_user(conn: Any) -> str | None:
+    """The user the database knows the connection as (a file has none)."""
+    return conn.execute("SELECT current_user").fetchone()[0] if on_server(conn) else None
+
+
 def references(conn: Any, table: str) -> dict[str, str]:
     """``table``'s foreign keys: column → the table it refers to."""
     if on_server(conn):

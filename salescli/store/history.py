@@ -202,13 +202,14 @@ def current(conn: sqlite3.Connection) -> int | None:
 
 
 @contextmanager
-def recording(conn: sqlite3.Connection, line: str) -> Iterator[int]:
-    """Record the writes of the block (inside the command's transaction) as one command."""
+def recording(conn: sqlite3.Connection, line: str, user: str | None = None) -> Iterator[int]:
+    """Record the writes of the block (inside the command's transaction) as one command,
+    run by ``user``."""
     command_id = int(
         conn.execute(
-            "INSERT INTO history_command (at, line, first_change) "
-            "VALUES (?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change)) RETURNING id",
-            [parse.timestamp(), line],
+            "INSERT INTO history_command (at, line, ran_by, first_change) "
+            "VALUES (?, ?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change)) RETURNING id",
+            [parse.timestamp(), line, user],
         ).fetchone()[0]
     )
     conn.execute("UPDATE history_state SET command_id = ?", [command_id])
@@ -447,6 +448,7 @@ def log(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
         {
             "id": row["id"],
             "at": row["at"],
+            "by": row["ran_by"],
             "command": row["line"],
             "kind": row["kind"],
             "about": _original(conn, row["target_id"])["id"] if row["kind"] != "command" else None,
@@ -487,18 +489,41 @@ class Reverted:
     changes: dict[str, list[int]]
 
 
-def undo(conn: sqlite3.Connection) -> Reverted:
-    """Revert the latest command (of any process) that is not an undo and not yet reverted.
+def undo(conn: sqlite3.Connection, by: str | None = None) -> Reverted:
+    """Revert the latest command that is not an undo and not yet reverted: of anyone, or
+    the latest ``by`` ran — unless a later command in effect changed a record it changed
+    (its undo would overwrite that).
 
     Runs inside the command being recorded, which becomes an ``undo`` of it.
     """
+    mine = "" if by is None else " AND ran_by = ?"
     target = conn.execute(
-        f"SELECT id FROM history_command WHERE id < ? AND {IN_EFFECT} ORDER BY id DESC LIMIT 1",
-        [_require_current(conn)],
+        f"SELECT id, first_change, last_change FROM history_command WHERE id < ? AND {IN_EFFECT}{mine} "
+        "ORDER BY id DESC LIMIT 1",
+        [_require_current(conn), *([] if by is None else [by])],
     ).fetchone()
     if target is None:
+        if by is not None:
+            raise Invalid(f"nothing to undo: no write command of {by}'s is left to revert ('undo --anyone' takes back anyone's)")
         raise Invalid("nothing to undo: no write command is left to revert ('salescli log' lists them)")
+    later = _overwritten(conn, target)
+    if later is not None:
+        raise Invalid(
+            f"cannot undo #{target['id']}: #{later['id']} `{later['line']}` by {later['ran_by'] or 'someone'} "
+            "changed the same records since ('salescli log' lists them)"
+        )
     return _revert(conn, "undo", target["id"])
+
+
+def _overwritten(conn: sqlite3.Connection, target: sqlite3.Row) -> sqlite3.Row | None:
+    """The first command in effect after ``target`` that changed a row ``target`` changed."""
+    return conn.execute(
+        "SELECT c.id, c.line, c.ran_by FROM history_command c WHERE c.id > ? AND c.kind = 'command' "
+        "AND c.reverted_by IS NULL AND EXISTS (SELECT 1 FROM history_change later JOIN history_change mine "
+        "ON mine.tbl = later.tbl AND mine.pk = later.pk "
+        "WHERE later.id BETWEEN c.first_change AND c.last_change AND mine.id BETWEEN ? AND ?) ORDER BY c.id LIMIT 1",
+        [target["id"], target["first_change"], target["last_change"]],
+    ).fetchone()
 
 
 def redo(conn: sqlite3.Connection) -> Reverted:

@@ -318,7 +318,9 @@ def drop_triggers(conn: Connection, prefix: str) -> None:
 def applied_migrations(conn: Connection) -> list[str]:
     from salescli.store import schema
 
-    if conn.execute("SELECT to_regclass('_sqlite_migrations')").fetchone()[0] is None:
+    # read from the catalogue's table, not to_regclass(): a name looked up before in this
+    # transaction can stay unknown to it after another client has just created the table
+    if "_sqlite_migrations" not in _tables(conn, "_sqlite_migrations"):
         return []
     rows = conn.execute(
         "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", [schema.MIGRATION_SET]
@@ -326,9 +328,11 @@ def applied_migrations(conn: Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _tables(conn: Connection) -> list[str]:
+def _tables(conn: Connection, name: str | None = None) -> list[str]:
+    """The tables of the database (or the one called ``name``, if it is there)."""
     rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_name = coalesce(?, table_name) ORDER BY table_name", [name]
     ).fetchall()
     return [row[0] for row in rows]
 

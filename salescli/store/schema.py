@@ -1263,3 +1263,14 @@ def m013_undo_range_deletes(db: Database) -> None:
 
 MIGRATIONS.append(m013_undo_range_deletes)
 NAMES.append(m013_undo_range_deletes.__name__)
+
+
+# m014: who ran each command (issue 15), for ``log`` and for ``undo`` on a shared server
+# (your own latest by default): ``SALESCLI_USER``, else the database user on a server,
+# else the login name (``session.user``). NULL for the commands logged before.
+def m014_history_command_ran_by(db: Database) -> None:
+    db.execute("ALTER TABLE history_command ADD COLUMN ran_by TEXT")
+
+
+MIGRATIONS.append(m014_history_command_ran_by)
+NAMES.append(m014_history_command_ran_by.__name__)
