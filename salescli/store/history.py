@@ -204,12 +204,15 @@ def current(conn: sqlite3.Connection) -> int | None:
 @contextmanager
 def recording(conn: sqlite3.Connection, line: str, user: str | None = None) -> Iterator[int]:
     """Record the writes of the block (inside the command's transaction) as one command,
-    run by ``user``."""
+    run by ``user`` (None: not said, as before migration m014)."""
+    values = {"at": "?", "line": "?", "first_change": "(SELECT IFNULL(max(id), 0) + 1 FROM history_change)"}
+    params = [parse.timestamp(), line]
+    if user is not None:
+        values["ran_by"] = "?"
+        params.append(user)
     command_id = int(
         conn.execute(
-            "INSERT INTO history_command (at, line, ran_by, first_change) "
-            "VALUES (?, ?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change)) RETURNING id",
-            [parse.timestamp(), line, user],
+            f"INSERT INTO history_command ({', '.join(values)}) VALUES ({', '.join(values.values())}) RETURNING id", params
         ).fetchone()[0]
     )
     conn.execute("UPDATE history_state SET command_id = ?", [command_id])
