@@ -243,6 +243,28 @@ def test_every_derived_table_stays_exact_through_every_kind_of_write(cli, any_st
         conn.close()
 
 
+def test_text_sorts_by_its_bytes_as_on_sqlite_whatever_the_servers_locale(cli, pg_url):
+    """Text columns are COLLATE "C" on the server: a database made with an English ICU
+    locale (which would put `b.c` before `B_c` and `Éa` among the E's) orders a report and
+    an export as a file does."""
+    server, name = pg_url.rsplit("/", 1)
+    english = f"{name}_en"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {english} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+    try:
+        for database in (None, f"{server}/{english}"):
+            where = [] if database is None else ["--db", database]
+            for customer in ("a b", "ab", "a-c", "ZZ", "aa", "Éa", "b.c", "B_c"):
+                cli(*where, "customer", "add", customer)
+        for command in (("report", "customers", "-f", "csv"), ("export", "customers")):
+            assert cli("--db", f"{server}/{english}", *command).stdout == cli(*command).stdout, command
+        assert [line.split(",")[1] for line in cli("report", "customers", "-f", "csv").stdout.splitlines()[1:]] == [
+            "a b", "a-c", "aa", "ab", "b.c", "B_c", "ZZ", "Éa"]
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {english} WITH (FORCE)")
+
+
 # ---------------------------------------------------------------- several people at once
 
 

@@ -493,6 +493,8 @@ _TYPES = [
     # m011's tables declare no column types (SQLite keeps any value): a day, a float, else an integer
     (re.compile(r"(?:(?<=\()|(?<=, ))(\w+) NOT NULL(?=[,)])"),
      lambda m: f"{m[1]} {_UNTYPED.get(m[1], 'BIGINT')} NOT NULL"),
+    # text compares and sorts by its bytes, as SQLite's BINARY does, whatever the database's locale
+    (re.compile(r"\bTEXT\b(?! COLLATE)"), 'TEXT COLLATE "C"'),
 ]
 _UNTYPED = {"day": "TEXT", "cycle_days": "DOUBLE PRECISION"}
 # SQLite's truth values are integers: a condition summed or stored is a 0/1 on PostgreSQL,
