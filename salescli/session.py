@@ -96,11 +96,13 @@ def connection(*, create: bool = False) -> sqlite3.Connection:
     if conn is not None:
         return conn  # type: ignore[return-value]
     from salescli import files, output, store
+    from salescli.store import dialect
 
     database = target()
     if create and _chosen() is None:
         files.make_private_dir(database.parent)  # type: ignore[union-attr]
     conn = store.connect(database, create=create, waiting=_say_waiting)
+    dialect.read_snapshot(conn)  # a report is one consistent view, however many queries it makes
     output.CURRENCY["symbol"] = store.setting(conn, "currency")
     _state["conn"] = conn
     return conn

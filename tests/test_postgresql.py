@@ -333,6 +333,26 @@ def test_a_shared_file_logs_who_ran_what_once_there_are_two(cli, isolated, monke
 CLIENTS, WRITES_EACH = 10, 2
 
 
+def test_a_command_reads_one_snapshot_and_its_write_sees_what_is_committed(cli, pg_url):
+    """A report's queries all see the database as it was when the command began, whatever
+    others commit meanwhile; a write then reads what is committed (under the write lock)."""
+    from salescli import session
+
+    cli("--db", pg_url, "customer", "add", "Acme")
+    session.configure(pg_url)
+    try:
+        conn = session.connection()
+        count = "SELECT count(*) FROM customer"
+        assert conn.execute(count).fetchone()[0] == 1
+        with psycopg.connect(pg_url, autocommit=True) as other:
+            other.execute("INSERT INTO customer (name, created_at, updated_at) VALUES ('Beta', '2026-11-23', '2026-11-23')")
+        assert conn.execute(count).fetchone()[0] == 1  # still the snapshot
+        with session.write() as writing:
+            assert writing.execute(count).fetchone()[0] == 2
+    finally:
+        session.configure(None)
+
+
 def test_ten_clients_writing_at_once_to_a_new_database_lose_nothing(pg_url, monkeypatch):
     """Real processes, no `init` first: they also race to build the schema. Every write
     lands and is logged once, and no client sees an error (the write lock serializes)."""

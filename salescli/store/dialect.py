@@ -18,6 +18,14 @@ def on_server(conn: Any) -> bool:
     return not isinstance(conn, sqlite3.Connection)
 
 
+def read_snapshot(conn: Any) -> None:
+    """From here on, until a write, the connection reads one snapshot of the database
+    (on PostgreSQL: a ``REPEATABLE READ READ ONLY`` transaction, which a write ends). A
+    SQLite file is read statement by statement, each from the last commit."""
+    if on_server(conn):
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+
 def hint(conn: Any, text: str) -> str:
     """SQLite's planner hints (``INDEXED BY x``, ``NOT INDEXED``); PostgreSQL plans alone."""
     return "" if on_server(conn) else text

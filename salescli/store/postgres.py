@@ -242,7 +242,9 @@ def lock(conn: Connection, waiting: Any = None) -> None:
 @contextmanager
 def transaction(conn: Connection, *, waiting: Any = None, committing: Any = None) -> Iterator[Connection]:
     """One command's writes, as ``store.transaction`` on SQLite: salescli's write lock
-    first (one write at a time, as the undo record needs), all or nothing."""
+    first (one write at a time, as the undo record needs), all or nothing. A read snapshot
+    still open (``dialect.read_snapshot``) ends first: the write reads what is committed."""
+    conn.rollback()
     conn.execute("BEGIN")
     try:
         lock(conn, waiting)
