@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import itemgetter
+from operator import itemgetter, not_, sub
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -342,6 +342,75 @@ def _display_or_missing(kind: str) -> Callable[[Any], str]:
     return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
+_TEXT_ONLY = frozenset((str, type(None)))
+
+
+def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
+    """What ``_cells`` (labelled) shows of each of a column's values, a column at a time:
+    at once for plain text, whole numbers and amounts not below zero, as SQLite gives
+    them (each number formatted once, ``_Memo``); cell by cell for anything else."""
+    one = _display_or_missing(column.kind)
+    if column.missing:
+        one = _labelled(one, column.missing)
+
+    def each(values: list[Any]) -> list[str]:
+        return list(map(one, values))
+
+    if _display_cell(column.kind) is _shown_text:
+        label = column.missing
+
+        def shown(values: list[Any]) -> list[str]:
+            kinds = set(map(type, values))
+            if kinds <= _TEXT_ONLY:
+                texts = [label if value is None else value for value in values] if type(None) in kinds else values
+                if "".join(texts).isprintable():
+                    return texts
+            elif kinds == _INT_ONLY:
+                return list(map(str, values))
+            return each(values)
+
+        return shown
+    if column.kind in ("int", "money"):
+        numbers = _Memo(each)
+
+        def whole(values: list[Any]) -> list[str]:
+            if set(map(type, values)) != _INT_ONLY:  # None, or a float
+                return each(values)
+            return numbers(values)
+
+        return whole
+    return each
+
+
+MEMO_SIZE = 20_000  # values a _Memo remembers at most
+
+
+class _Memo:
+    """A function of a column's values (``convert``: a list of them to a list of results)
+    worked out once per distinct value, up to ``MEMO_SIZE`` remembered at a time: the same
+    amounts, counts and names come back row after row of a long listing."""
+
+    def __init__(self, convert: Callable[[list[Any]], list[Any]]) -> None:
+        self.convert = convert
+        self.known: dict[Any, Any] = {}
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        self.learn(values)
+        return list(map(self.known.__getitem__, values))
+
+    def learn(self, values: Iterable[Any]) -> None:
+        """Work out the values not known yet."""
+        distinct = set(values)
+        new = distinct.difference(self.known)
+        if not new:
+            return
+        if len(self.known) + len(new) > MEMO_SIZE:
+            self.known.clear()
+            new = distinct
+        fresh = list(new)
+        self.known.update(zip(fresh, self.convert(fresh)))
+
+
 BAR_WIDTH = 12
 
 
@@ -389,7 +458,7 @@ def render(
     keys, simple = None, False
     if isinstance(rows, Records):
         keys, simple, rows = rows.keys, rows.simple, rows.rows
-        if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
+        if fmt in ("table", "markdown"):  # for people: a few rows, as dicts
             rows, keys = map(dict, map(zip, repeat(keys), rows)), None
     iterator = iter(rows)
     first = next(iterator, None)
@@ -408,7 +477,7 @@ def render(
         shown = limit or TABLE_ROWS
         empty_text = empty if first is None else None
         return _write_rich(all_rows, columns, title, shown, summary, summary_columns, empty_text, total, wide)
-    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
+    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty, keys)
 
 
 def _write_json(out, batches, columns, simple, report, period, summary, summary_columns) -> int:
@@ -677,7 +746,7 @@ def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
     return lines
 
 
-def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
+def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty, keys=None) -> int:
     title = title and one_line(title)
     if empty:
         if title:
@@ -689,7 +758,7 @@ def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty)
     if fmt == "markdown":
         count = _write_markdown(out, rows, columns)
     else:
-        count = _write_plain(out, rows, columns)
+        count = _write_plain(out, _tuples(rows, columns, keys), columns)
     lines = _summary_lines(summary, summary_columns)
     if lines:
         out.write("\n")
@@ -704,8 +773,17 @@ def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty)
 def text_width(text: str) -> int:
     """Cells a string takes on a terminal: Chinese and other wide characters take two,
     combining marks none. (unicodedata is built in; wcwidth would cost 20 ms to import.)"""
-    if text.isascii():
-        return len(text)
+    return len(text) if text.isascii() else _wide_text_width(text)
+
+
+# Latin-1 and CJK unified ideographs only: each ideograph takes two cells, every other
+# character one; Latin-1 leaves the ideographs out.
+_LATIN_1_OR_IDEOGRAPHS = re.compile("[\x00-\xff\u4e00-\u9fff]*")
+
+
+def _wide_text_width(text: str) -> int:
+    if _LATIN_1_OR_IDEOGRAPHS.fullmatch(text):
+        return 2 * len(text) - len(text.encode("latin-1", "ignore"))
     from unicodedata import combining, east_asian_width
 
     return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -716,28 +794,74 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def _write_plain(out, rows, columns) -> int:
+def _write_plain(out, batches, columns) -> int:
     """Aligned text without box drawing, streamed: column widths come from the first
-    thousand rows and only ever grow, so a huge listing starts at once in flat memory."""
-    cells = _cells(columns, _display_or_missing, labelled=True)
-    right = [c.numeric for c in columns]
-    widths = [text_width(c.title) for c in columns]
-    count = 0
-    header = True
+    thousand rows and only ever grow, so a huge listing starts at once in flat memory.
+    Each batch of rows (``_tuples``) is converted and measured a column at a time
+    (``_display_column``, ``_Widths``) and written by one string format (``_plain_lines``)."""
     titles = [c.title for c in columns]
-    for batch in _batches(rows, 1000):
-        table = [cells(row) for row in batch]
-        measured = [list(map(text_width, line)) for line in table]  # each cell measured once
-        for line_widths in measured:
-            widths = list(map(max, widths, line_widths))
-        if header:
-            out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
-            header = False
-        out.writelines(map(_plain_line, table, measured, repeat(widths), repeat(right)))
-        count += len(table)
-    if header:
-        out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
+    title_widths = list(map(text_width, titles))
+    widths = title_widths
+    right = [c.numeric for c in columns]
+    per_row = _cells(columns, _display_or_missing, labelled=True)
+    per_column = list(map(_display_column, columns))
+    measure = [_Widths() for _ in columns]
+    count = 0
+    for batch in batches:
+        if isinstance(batch[0], dict):  # rows whose columns have kinds of their own (kind_key)
+            texts = list(map(list, zip(*map(per_row, batch))))
+        else:
+            texts = [convert(list(values)) for convert, values in zip(per_column, zip(*batch))]
+        measured = [widths_of(column) for widths_of, column in zip(measure, texts)]
+        widths = [max(width, max(cells)) for width, (_, cells) in zip(widths, measured)]
+        if not count:
+            out.write(_plain_line(titles, title_widths, widths, right))
+        out.write(_plain_lines(texts, measured, widths, right))
+        count += len(batch)
+    if not count:
+        out.write(_plain_line(titles, title_widths, widths, right))
     return count
+
+
+class _Widths:
+    """The lengths of a column's texts, and their widths (``text_width``): the same list
+    when every text is ASCII; each other text measured once (``_Memo``)."""
+
+    def __init__(self) -> None:
+        self.wide = _Memo(lambda texts: list(map(_wide_text_width, texts)))
+
+    def __call__(self, texts: list[str]) -> tuple[list[int], list[int]]:
+        lengths = list(map(len, texts))
+        if "".join(texts).isascii():
+            return lengths, lengths
+        self.wide.learn(compress(texts, map(not_, map(str.isascii, texts))))
+        return lengths, list(map(self.wide.known.get, texts, lengths))
+
+
+def _plain_lines(
+    texts: list[list[str]], measured: list[tuple[list[int], list[int]]], widths: list[int], right: list[bool]
+) -> str:
+    """The aligned lines of a batch whose columns are ``texts``, with the lengths and widths
+    of their cells (``_Widths``). A column whose every cell is as wide as it is long is
+    padded by the format itself, any other cell by itself first; the last column is not
+    padded on the right. Lines lose their trailing spaces: one by one only when a last
+    cell is empty or ends in a space."""
+    formats, columns = [], []
+    for column, (lengths, cell_widths), width, align_right in zip(texts, measured, widths, right):
+        if cell_widths is lengths:
+            formats.append(f"%{'' if align_right else '-'}{width}s")
+        else:  # as many more characters as the cells it takes fewer
+            targets = map(sub, repeat(width), map(sub, cell_widths, lengths))
+            column = list(map(str.rjust if align_right else str.ljust, column, targets))
+            formats.append("%s")
+        columns.append(column)
+    if not right[-1]:
+        formats[-1], columns[-1] = "%s", texts[-1]
+    line = "  ".join(formats)
+    last = texts[-1]
+    if "" in last or list(map(str.rstrip, last)) != last:
+        return "\n".join(map(str.rstrip, map(line.__mod__, zip(*columns)))) + "\n"
+    return ((line + "\n") * len(last)) % tuple(chain.from_iterable(zip(*columns)))
 
 
 def _plain_line(cells: list[str], cell_widths: list[int], widths: list[int], right: list[bool]) -> str:

@@ -312,17 +312,21 @@ def test_uncontacted_leads_come_from_the_few_customers_without_activity(monkeypa
 
 @pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--days", "0")])
 def test_report_stale_as_run(monkeypatch, small_file, conn, args):
-    """The most idle open deals first, from ``_deal_idle_since`` (migration m012), up to
-    the first one not idle long enough: no sort, no pass over anything, and neither an
-    activity nor the history read at all; each deal, stage, customer and owner by key."""
+    """The most idle open deals first, one range of ``_stale_deal`` (migration m014) in
+    the order it is stored, up to the first one not idle long enough: no sort, no pass
+    over anything, and neither a deal, a customer, an activity nor the history read at
+    all; only the stage and the owner looked up by key."""
     statements = traced(monkeypatch, small_file, "report", "stale", *args)
     if statements is None:
         pytest.skip("`salescli report stale` is not available yet")
-    (sql,) = [sql for sql in statements if "_deal_idle" in sql]
+    (sql,) = [sql for sql in statements if "_stale_deal" in sql]
     plan = query_plan(conn, sql)
-    assert plan[0] == "SEARCH i USING INDEX _deal_idle_since (since<?)", plan
-    assert all(line.startswith("SEARCH") and "PRIMARY KEY" in line for line in plan[1:]), plan
-    assert not {"activity", "stage_history"} & set(table_names(sql).values())
+    assert plan == [
+        "SEARCH i USING PRIMARY KEY (since<?)",
+        "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH r USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN",
+    ], plan
+    assert set(table_names(sql).values()) == {"_stale_deal", "stage", "rep"}
 
 
 def test_customer_search_as_run(monkeypatch, small_file, conn):

@@ -321,24 +321,28 @@ def forecast(
 # ---------------------------------------------------------------- stale
 
 
-def stale(conn: sqlite3.Connection, idle_since: dt.date, owner_id: int | None) -> Iterator[sqlite3.Row]:
+def stale(
+    conn: sqlite3.Connection, today: dt.date, idle_since: dt.date, owner_id: int | None
+) -> tuple[list[str], sqlite3.Cursor]:
     """Open deals with no sign of life after ``idle_since``, most idle first (then by id),
-    streaming: ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``,
-    ``last_activity`` and ``since`` (the date of the latest sign of life).
+    streamed as tuples (``store.tuples``): ``id``, ``title``, ``customer``, ``stage``,
+    ``amount``, ``owner``, ``last_activity`` and ``days_idle`` (from the latest sign of
+    life to ``today``).
 
     The latest sign of life is the later of the deal's own last activity done and its
     customer's last one tied to no deal (work on another deal of the same customer does
-    not count), its last stage entry, and its creation. The schema keeps it per open deal
-    in ``_deal_idle`` (migration m012): the most idle are read first from its index, and
-    the reading stops at the first deal not idle long enough.
+    not count), its last stage entry, and its creation. The schema keeps it per open deal,
+    with what the report shows of the deal, in ``_stale_deal`` (migration m014), in the
+    order read here: the report is one range of it, joined to the stages and reps.
     """
-    params: Params = [idle_since.isoformat()]
-    owned = _owned_by("d.owner_id", owner_id, params)
-    return conn.execute(
+    params: Params = [today.isoformat(), idle_since.isoformat()]
+    owned = _owned_by("i.owner_id", owner_id, params)
+    return store.tuples(
+        conn,
         f"""
-        SELECT d.id, d.title, c.name AS customer, s.name AS stage, d.amount, r.handle AS owner, i.last_activity, i.since
-        FROM _deal_idle i {dialect.hint(conn, "INDEXED BY _deal_idle_since")} {dialect.in_order(conn)} deal d ON d.id = i.deal_id
-        JOIN stage s ON s.id = d.stage_id JOIN customer c ON c.id = d.customer_id LEFT JOIN rep r ON r.id = d.owner_id
+        SELECT i.deal_id AS id, i.title, i.customer, s.name AS stage, i.amount, r.handle AS owner, i.last_activity,
+               CAST(julianday(?) - julianday(i.since) AS INTEGER) AS days_idle
+        FROM _stale_deal i JOIN stage s ON s.id = i.stage_id LEFT JOIN rep r ON r.id = i.owner_id
         WHERE i.since <= ? AND {owned}
         ORDER BY i.since, i.deal_id
         """,
