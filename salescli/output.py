@@ -343,6 +343,7 @@ def _display_or_missing(kind: str) -> Callable[[Any], str]:
 
 
 _TEXT_ONLY = frozenset((str, type(None)))
+_INT_OR_NONE = frozenset((int, type(None)))
 
 
 def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
@@ -371,12 +372,20 @@ def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
 
         return shown
     if column.kind in ("int", "money"):
-        numbers = _Memo(each)
+        if column.kind == "int":
+            form = "{:,}".format
+        else:
+            form = (CURRENCY["symbol"].replace("{", "{{").replace("}", "}}") + "{:,}.{:02d}").format
+
+        def distinct(values: list[int]) -> list[str]:
+            if min(values) < 0:
+                return each(values)
+            return list(map(form, values)) if column.kind == "int" else list(map(form, *zip(*map(divmod, values, repeat(100)))))
+
+        numbers = _Memo(distinct, {None: one(None)})
 
         def whole(values: list[Any]) -> list[str]:
-            if set(map(type, values)) != _INT_ONLY:  # None, or a float
-                return each(values)
-            return numbers(values)
+            return numbers(values) if set(map(type, values)) <= _INT_OR_NONE else each(values)
 
         return whole
     return each
@@ -390,9 +399,10 @@ class _Memo:
     worked out once per distinct value, up to ``MEMO_SIZE`` remembered at a time: the same
     amounts, counts and names come back row after row of a long listing."""
 
-    def __init__(self, convert: Callable[[list[Any]], list[Any]]) -> None:
+    def __init__(self, convert: Callable[[list[Any]], list[Any]], given: dict[Any, Any] | None = None) -> None:
         self.convert = convert
-        self.known: dict[Any, Any] = {}
+        self.given = given or {}  # results known from the start, never passed to ``convert``
+        self.known: dict[Any, Any] = dict(self.given)
 
     def __call__(self, values: list[Any]) -> list[Any]:
         self.learn(values)
@@ -405,8 +415,8 @@ class _Memo:
         if not new:
             return
         if len(self.known) + len(new) > MEMO_SIZE:
-            self.known.clear()
-            new = distinct
+            self.known = dict(self.given)
+            new = distinct.difference(self.known)
         fresh = list(new)
         self.known.update(zip(fresh, self.convert(fresh)))
 

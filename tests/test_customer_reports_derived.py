@@ -60,7 +60,7 @@ owed AS (
            COALESCE(d.closed_at, date(d.created_at)) AS won_on
     FROM deal d LEFT JOIN paid p ON p.deal_id = d.id WHERE d.stage_id IN (SELECT id FROM stage WHERE kind = 'won')
 )
-SELECT c.id, SUM(o.billed), SUM(o.paid), SUM(o.outstanding),
+SELECT c.name, SUM(o.billed), SUM(o.paid), SUM(o.outstanding),
        SUM(CASE WHEN o.won_on >= '2026-11-10' THEN o.outstanding ELSE 0 END),
        SUM(CASE WHEN o.won_on >= '2026-10-01' AND o.won_on < '2026-11-10' THEN o.outstanding ELSE 0 END),
        SUM(CASE WHEN o.won_on < '2026-10-01' THEN o.outstanding ELSE 0 END)
@@ -99,8 +99,9 @@ def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
     assert ranked == [tuple(r) for r in conn.execute(RANKED_BEFORE)], note
     for limit in (1, 2, 4):
         assert [r["id"] for r in analysis.ranked_customers(conn, None, limit=limit)] == [r[0] for r in ranked[:limit]], note
-    owed = [tuple(r[k] for k in ("id", "billed", "paid", "outstanding", "recent", "older", "oldest"))
-            for r in analysis.receivable_balances(conn, AGES)]
+    keys, balances = analysis.receivable_balances(conn, AGES)
+    owed = [tuple(row[keys.index(k)] for k in ("customer", "billed", "paid", "outstanding", "recent", "older", "oldest"))
+            for row in balances]
     assert owed == [tuple(r) for r in conn.execute(RECEIVABLES_BEFORE)], note
 
 

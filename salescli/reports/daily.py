@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 
 from salescli import parse
-from salescli.reports.common import Report, mean_cents, mean_days, ratio, round_cents
+from salescli.reports.common import Report, Totals, mean_cents, mean_days, ratio, round_cents
 
 Row = Mapping[str, Any]
 
@@ -392,7 +392,7 @@ class Stale:
     def __init__(self, deals: Iterable[Sequence[Any]]) -> None:
         self._deals = iter(deals)
         self._totals = {"deals": 0, "amount": 0}
-        self.summary = StaleSummary(self)
+        self.summary = Totals(self.totals)
 
     def rows(self) -> Iterator[Sequence[Any]]:
         """The deals, counted a batch at a time as they go past."""
@@ -413,19 +413,3 @@ class Stale:
 
 
 _stale_amount = itemgetter(4)  # a stale deal's amount
-
-
-class StaleSummary(Mapping[str, int]):
-    """The summary of a ``Stale`` report, read once its rows have been written."""
-
-    def __init__(self, report: Stale) -> None:
-        self._report = report
-
-    def __getitem__(self, key: str) -> int:
-        return self._report.totals()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._report.totals())
-
-    def __len__(self) -> int:
-        return len(self._report.totals())

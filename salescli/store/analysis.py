@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from salescli import store
 from salescli.parse import Period
 from salescli.store import dialect
 from salescli.store.schema import EVERYONE
@@ -319,11 +320,14 @@ def lost_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | 
 
 def receivable_balances(
     conn: sqlite3.Connection, age_limits: list[tuple[str, str | None]], rep_id: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> tuple[list[str], sqlite3.Cursor]:
     """Per customer with money outstanding on won deals (each deal's unpaid rest, never
-    below 0), for the customers the rep owns (all: None), streamed, the most outstanding
-    first (ties: by name case-folded, then id): billed, paid and outstanding, and the outstanding by age of the won date: ``age_limits``
-    are the buckets, youngest first, each with the earliest won date it holds (None: any).
+    below 0), for the customers the rep owns (all: None), streamed as tuples
+    (``store.tuples``), the most outstanding first (ties: by name case-folded, then id):
+    ``customer``, ``billed``, ``paid``, ``outstanding``, the outstanding by age of the won
+    date, ``credit_limit`` and ``over_limit`` (1 when the outstanding is above the credit
+    limit, 0 when not or there is none). ``age_limits`` are the buckets, youngest first,
+    each with the earliest won date it holds (None: any).
 
     Each won deal's billed, paid and won date are in ``_deal_owed``, which the schema keeps
     up to date (migration m012); only the deals of the customers with a deal not paid in
@@ -337,8 +341,9 @@ def receivable_balances(
         bucket_args += [*([] if earliest is None else [earliest]), *([] if previous is None else [previous])]
         previous = earliest
     sql = f"""
-    SELECT c.id, c.name AS customer, c.credit_limit, SUM(o.billed) AS billed, SUM(o.paid) AS paid,
-           SUM(o.outstanding) AS outstanding, {", ".join(buckets)}
+    SELECT c.name AS customer, SUM(o.billed) AS billed, SUM(o.paid) AS paid, SUM(o.outstanding) AS outstanding,
+           {", ".join(buckets)}, c.credit_limit,
+           c.credit_limit IS NOT NULL AND SUM(o.outstanding) > c.credit_limit AS over_limit
     FROM (
         SELECT customer_id, billed, paid, CASE WHEN billed > paid THEN billed - paid ELSE 0 END AS outstanding, won_on
         FROM _deal_owed
@@ -350,4 +355,4 @@ def receivable_balances(
     ORDER BY outstanding DESC, casefold(c.name), c.id
     """
     dialect.casefold(conn)
-    return _streamed(conn.execute(sql, [*bucket_args, *owner_args]))
+    return store.tuples(conn, sql, [*bucket_args, *owner_args])
