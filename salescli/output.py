@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import itemgetter, not_, sub
+from operator import itemgetter, methodcaller, not_, sub
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -791,12 +791,22 @@ def text_width(text: str) -> int:
 _LATIN_1_OR_IDEOGRAPHS = re.compile("[\x00-\xff\u4e00-\u9fff]*")
 
 
+_LATIN_1_ONLY = methodcaller("encode", "latin-1", "ignore")
+
+
 def _wide_text_width(text: str) -> int:
     if _LATIN_1_OR_IDEOGRAPHS.fullmatch(text):
-        return 2 * len(text) - len(text.encode("latin-1", "ignore"))
+        return 2 * len(text) - len(_LATIN_1_ONLY(text))
     from unicodedata import combining, east_asian_width
 
     return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wide_text_widths(texts: list[str]) -> list[int]:
+    """``_wide_text_width`` of each text: at once when all are Latin-1 and ideographs."""
+    if _LATIN_1_OR_IDEOGRAPHS.fullmatch("".join(texts)):
+        return list(map(sub, map((2).__mul__, map(len, texts)), map(len, map(_LATIN_1_ONLY, texts))))
+    return list(map(_wide_text_width, texts))
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -838,7 +848,7 @@ class _Widths:
     when every text is ASCII; each other text measured once (``_Memo``)."""
 
     def __init__(self) -> None:
-        self.wide = _Memo(lambda texts: list(map(_wide_text_width, texts)))
+        self.wide = _Memo(_wide_text_widths)
 
     def __call__(self, texts: list[str]) -> tuple[list[int], list[int]]:
         lengths = list(map(len, texts))
