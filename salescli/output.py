@@ -210,15 +210,29 @@ def _csv_money(cents: int | None) -> str:
 
 
 class _Memo(dict):
-    """``convert`` of each value asked for, worked out once (``memo[value]``)."""
+    """``convert`` of each value asked for, worked out once (``memo[value]``); ``learn``
+    works out the new ones among many at once (``convert_many``: a list of them to a list
+    of results)."""
 
-    def __init__(self, convert: Callable[[Any], Any]) -> None:
+    def __init__(self, convert: Callable[[Any], Any], convert_many: Callable[[list[Any]], list[Any]] | None = None) -> None:
         super().__init__()
         self.convert = convert
+        self.convert_many = convert_many or (lambda values: list(map(convert, values)))
 
     def __missing__(self, value: Any) -> Any:
         self[value] = converted = self.convert(value)
         return converted
+
+    def learn(self, values: Iterable[Any], size: int) -> None:
+        """Work out the values not known yet, emptied first when it would hold more than ``size``."""
+        distinct = set(values)
+        new = distinct.difference(self)
+        if len(self) + len(new) > size:
+            self.clear()
+            new = distinct
+        if new:
+            fresh = list(new)
+            self.update(zip(fresh, self.convert_many(fresh)))
 
 
 # The text of each amount written so far: an export's money columns repeat a few hundred
@@ -342,10 +356,6 @@ def _display_or_missing(kind: str) -> Callable[[Any], str]:
     return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
-_TEXT_ONLY = frozenset((str, type(None)))
-_INT_OR_NONE = frozenset((int, type(None)))
-
-
 def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
     """What ``_cells`` (labelled) shows of each of a column's values, a column at a time:
     at once for plain text, whole numbers and amounts not below zero, as SQLite gives
@@ -377,48 +387,24 @@ def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
         else:
             form = (CURRENCY["symbol"].replace("{", "{{").replace("}", "}}") + "{:,}.{:02d}").format
 
-        def distinct(values: list[int]) -> list[str]:
-            if min(values) < 0:
+        def distinct(values: list[Any]) -> list[str]:
+            if None in values or min(values) < 0:
                 return each(values)
             return list(map(form, values)) if column.kind == "int" else list(map(form, *zip(*map(divmod, values, repeat(100)))))
 
-        numbers = _Memo(distinct, {None: one(None)})
+        numbers = _Memo(one, distinct)
 
         def whole(values: list[Any]) -> list[str]:
-            return numbers(values) if set(map(type, values)) <= _INT_OR_NONE else each(values)
+            if not _INT_OR_NONE.issuperset(map(type, values)):
+                return each(values)
+            numbers.learn(values, MEMO_SIZE)
+            return list(map(numbers.__getitem__, values))
 
         return whole
     return each
 
 
-MEMO_SIZE = 20_000  # values a _Memo remembers at most
-
-
-class _Memo:
-    """A function of a column's values (``convert``: a list of them to a list of results)
-    worked out once per distinct value, up to ``MEMO_SIZE`` remembered at a time: the same
-    amounts, counts and names come back row after row of a long listing."""
-
-    def __init__(self, convert: Callable[[list[Any]], list[Any]], given: dict[Any, Any] | None = None) -> None:
-        self.convert = convert
-        self.given = given or {}  # results known from the start, never passed to ``convert``
-        self.known: dict[Any, Any] = dict(self.given)
-
-    def __call__(self, values: list[Any]) -> list[Any]:
-        self.learn(values)
-        return list(map(self.known.__getitem__, values))
-
-    def learn(self, values: Iterable[Any]) -> None:
-        """Work out the values not known yet."""
-        distinct = set(values)
-        new = distinct.difference(self.known)
-        if not new:
-            return
-        if len(self.known) + len(new) > MEMO_SIZE:
-            self.known = dict(self.given)
-            new = distinct.difference(self.known)
-        fresh = list(new)
-        self.known.update(zip(fresh, self.convert(fresh)))
+MEMO_SIZE = 20_000  # values a plain table remembers per column (``_Memo``)
 
 
 BAR_WIDTH = 12
@@ -710,6 +696,8 @@ def _converted(
 # Cell functions whose column-at-once form is quicker than calling them cell by cell.
 _COLUMNWISE: dict[Callable[[Any], Any], Callable[[list[Any]], list[Any]]] = {_csv_money: _csv_money_column}
 _INT_OR_NONE = frozenset((int, type(None)))
+_INT_ONLY = frozenset((int,))
+_TEXT_ONLY = frozenset((str, type(None)))
 
 
 def _column(convert: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
@@ -848,14 +836,14 @@ class _Widths:
     when every text is ASCII; each other text measured once (``_Memo``)."""
 
     def __init__(self) -> None:
-        self.wide = _Memo(_wide_text_widths)
+        self.wide = _Memo(_wide_text_width, _wide_text_widths)
 
     def __call__(self, texts: list[str]) -> tuple[list[int], list[int]]:
         lengths = list(map(len, texts))
         if "".join(texts).isascii():
             return lengths, lengths
-        self.wide.learn(compress(texts, map(not_, map(str.isascii, texts))))
-        return lengths, list(map(self.wide.known.get, texts, lengths))
+        self.wide.learn(compress(texts, map(not_, map(str.isascii, texts))), MEMO_SIZE)
+        return lengths, list(map(self.wide.get, texts, lengths))
 
 
 def _plain_lines(
