@@ -1,4 +1,4 @@
-"""``_customer_won`` and ``_deal_owed`` (migration m012) and ``_stale_deal`` (m014, in
+"""``_customer_won`` and ``_deal_owed`` (migration m012) and ``_stale_deal`` (m015, in
 place of m012's ``_deal_idle``), kept by triggers.
 
 Whatever writes deals, customers, stages, the stage history, activities or payments —

@@ -312,7 +312,7 @@ def test_uncontacted_leads_come_from_the_few_customers_without_activity(monkeypa
 
 @pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--days", "0")])
 def test_report_stale_as_run(monkeypatch, small_file, conn, args):
-    """The most idle open deals first, one range of ``_stale_deal`` (migration m014) in
+    """The most idle open deals first, one range of ``_stale_deal`` (migration m015) in
     the order it is stored, up to the first one not idle long enough: no sort, no pass
     over anything, and neither a deal, a customer, an activity nor the history read at
     all; only the stage and the owner looked up by key."""

@@ -474,11 +474,20 @@ def _m013_undo_range_deletes(db: Migrator) -> None:
     )
 
 
+def _m015_stale_deals_in_one_pass(db: Migrator) -> None:
+    from salescli.store import schema
+
+    drop_triggers(db.conn, "deal_idle_")  # m012's, which keep _deal_idle
+    db.execute("DROP TABLE _deal_idle")
+    schema.make_stale_deal(db)  # type: ignore[arg-type]
+
+
 # The migrations whose SQLite body is about SQLite itself: their PostgreSQL body.
 POSTGRES_BODIES = {
     "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
     "m008_ids_never_reused": _m008_ids_never_reused,
     "m013_undo_range_deletes": _m013_undo_range_deletes,
+    "m015_stale_deals_in_one_pass": _m015_stale_deals_in_one_pass,
 }
 
 

@@ -332,7 +332,7 @@ def stale(
     The latest sign of life is the later of the deal's own last activity done and its
     customer's last one tied to no deal (work on another deal of the same customer does
     not count), its last stage entry, and its creation. The schema keeps it per open deal,
-    with what the report shows of the deal, in ``_stale_deal`` (migration m014), in the
+    with what the report shows of the deal, in ``_stale_deal`` (migration m015), in the
     order read here: the report is one range of it, joined to the stages and reps.
     """
     params: Params = [today.isoformat(), idle_since.isoformat()]

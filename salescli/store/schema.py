@@ -1343,6 +1343,11 @@ def m015_stale_deals_in_one_pass(db: Database) -> None:
     for trigger in [*DEAL_IDLE.triggers(), *_signs_of_life(DEAL_IDLE)]:
         db.execute(f"DROP TRIGGER {trigger.split()[2]}")  # CREATE TRIGGER <name> …
     db.execute(f"DROP TABLE {DEAL_IDLE.table}")
+    make_stale_deal(db)
+
+
+def make_stale_deal(db: Database) -> None:
+    """``_stale_deal``, filled, and its triggers (m015; PostgreSQL's m015 too)."""
     for statement in statements(STALE_DEAL_TABLE):
         db.execute(statement)
     db.execute(STALE_DEAL.fill)
