@@ -8,7 +8,6 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -104,8 +103,8 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def root(
     db: Annotated[
-        Optional[Path],
-        typer.Option("--db", envvar="SALESCLI_DB", metavar="FILE", help="The database file (default: sales.db in the app directory).", show_default=False),
+        Optional[str],
+        typer.Option("--db", envvar="SALESCLI_DB", metavar="FILE", help="The database file (default: sales.db in the app directory), or a postgresql:// URL.", show_default=False),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")

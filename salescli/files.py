@@ -50,7 +50,7 @@ def make_private_dir(path: Path) -> None:
         os.chmod(folder, 0o700)  # the umask may have taken bits away, never added any
 
 
-def refuse_database(path: Path, database: Path, what: str) -> None:
+def refuse_database(path: Path, database: Path | None, what: str) -> None:
     """Fail if writing ``what`` to ``path`` would write over the database or one of its files."""
     clash = database_clash(path, database)
     if clash:
@@ -64,8 +64,11 @@ def refuse_special(path: Path, what: str) -> None:
         raise Invalid(f"{path} is not a regular file (a device, pipe or socket): write {what} to a file")
 
 
-def database_clash(path: Path, database: Path) -> str | None:
-    """Which of the database's files ``path`` is (``the database itself (/…/sales.db)``), if any."""
+def database_clash(path: Path, database: Path | None) -> str | None:
+    """Which of the database's files ``path`` is (``the database itself (/…/sales.db)``), if
+    any (a database on a server has none)."""
+    if database is None:
+        return None
     target = Path(path).expanduser().resolve()
     for suffix in DATABASE_SUFFIXES:
         twin = Path(f"{database}{suffix}")
@@ -131,7 +134,7 @@ def place(path: Path, target: Path, *, replace: bool) -> None:
 
 
 @contextmanager
-def writing(path: Path, *, database: Path, what: str, encoding: str = "utf-8", errors: str = "strict") -> Iterator[TextIO]:
+def writing(path: Path, *, database: Path | None, what: str, encoding: str = "utf-8", errors: str = "strict") -> Iterator[TextIO]:
     """A text file to write ``path`` through: private, renamed into place when the block
     ends, absent (and whatever was at ``path`` untouched) if it fails. A symlink at ``path``
     is followed: the file it points to is replaced. A device or a pipe (``/dev/null``,

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from salescli.errors import UsageError
@@ -47,6 +48,30 @@ WEEKDAYS = {
     )
     for name in names
 }
+
+
+# ---------------------------------------------------------------- the database
+
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(target: object) -> bool:
+    """Whether ``--db`` / ``SALESCLI_DB`` names a PostgreSQL server rather than a file."""
+    return isinstance(target, str) and target.startswith(DATABASE_URL_SCHEMES)
+
+
+def database(text: str) -> Path | str:
+    """The database named by ``--db`` / ``SALESCLI_DB``: a URL as given (a Path would fold
+    its ``//``), a file as a Path (``~`` expanded)."""
+    return text if is_database_url(text) else Path(text).expanduser()
+
+
+def user_name(text: str) -> str | None:
+    """Who runs salescli, as ``SALESCLI_USER`` says (None: not said): one line of text."""
+    name = text.strip()
+    if any(ch < " " or ch == "\x7f" for ch in name):
+        raise UsageError("SALESCLI_USER must be one line of text, without control characters")
+    return name or None
 
 
 # ---------------------------------------------------------------- today and now

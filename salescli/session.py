@@ -19,24 +19,70 @@ from pathlib import Path
 _state: dict[str, object] = {"path": None, "conn": None, "command": None, "committed": False}
 
 
-def configure(path: Path | None) -> None:
-    """Point this invocation at ``path`` (None: the default); closes any open connection."""
+def configure(target: Path | str | None) -> None:
+    """Point this invocation at ``target`` (a file, a ``postgresql://`` URL, or None: the
+    default); closes any open connection."""
     conn = _state["conn"]
-    if isinstance(conn, sqlite3.Connection):
-        conn.close()
-    _state.update(path=path, conn=None, committed=False)
+    if conn is not None:
+        conn.close()  # type: ignore[attr-defined]
+    _state.update(path=_target(target) if target else None, conn=None, committed=False)
+
+
+def _target(given: Path | str) -> Path | str:
+    from salescli import parse
+
+    return parse.database(str(given))
+
+
+def _chosen() -> Path | str | None:
+    """The file or URL given with ``--db`` or ``SALESCLI_DB``, if one was."""
+    chosen = _state["path"]
+    if chosen is not None:
+        return chosen  # type: ignore[return-value]
+    env = os.environ.get("SALESCLI_DB")
+    return _target(env) if env else None
 
 
 def _chosen_path() -> Path | None:
-    """The path given with ``--db`` or ``SALESCLI_DB``, if one was."""
-    path = _state["path"]
-    if isinstance(path, Path):
-        return path.expanduser()
-    env = os.environ.get("SALESCLI_DB")
-    return Path(env).expanduser() if env else None
+    """The file given with ``--db`` or ``SALESCLI_DB``, if one was (a server has none)."""
+    chosen = _chosen()
+    if isinstance(chosen, str):
+        from salescli.errors import SalesError
+
+        raise SalesError("this command works on a database file, not yet on a PostgreSQL server")
+    return chosen
+
+
+def target() -> Path | str:
+    """The database in use: its file, or its ``postgresql://`` URL."""
+    chosen = _chosen()
+    return chosen if isinstance(chosen, str) else db_path()
+
+
+def describe() -> str:
+    """The database in use as salescli shows it: a path, or a URL without its password."""
+    chosen = target()
+    if isinstance(chosen, str):
+        from salescli.store import postgres
+
+        return postgres.describe(chosen)
+    return str(chosen)
+
+
+def on_server() -> bool:
+    """Whether the database in use is on a PostgreSQL server (not a file)."""
+    return isinstance(target(), str)
+
+
+def exists() -> bool:
+    """Whether the database is there already (a server database always is: salescli does
+    not create databases on a server)."""
+    chosen = target()
+    return isinstance(chosen, str) or chosen.exists()
 
 
 def db_path() -> Path:
+    """The database file (an error on a server: for the commands that work on files only)."""
     import typer
 
     return _chosen_path() or Path(typer.get_app_dir("salescli")) / "sales.db"
@@ -47,14 +93,16 @@ def connection(*, create: bool = False) -> sqlite3.Connection:
     unless ``create`` (a write command): then it is created, with the app directory
     (mode 0700) when it is the default path."""
     conn = _state["conn"]
-    if isinstance(conn, sqlite3.Connection):
-        return conn
+    if conn is not None:
+        return conn  # type: ignore[return-value]
     from salescli import files, output, store
+    from salescli.store import dialect
 
-    path = db_path()
-    if create and _chosen_path() is None:
-        files.make_private_dir(path.parent)
-    conn = store.connect(path, create=create, waiting=_say_waiting)
+    database = target()
+    if create and _chosen() is None:
+        files.make_private_dir(database.parent)  # type: ignore[union-attr]
+    conn = store.connect(database, create=create, waiting=_say_waiting)
+    dialect.read_snapshot(conn)  # a report is one consistent view, however many queries it makes
     output.CURRENCY["symbol"] = store.setting(conn, "currency")
     _state["conn"] = conn
     return conn
@@ -75,6 +123,25 @@ def committed() -> bool:
 
 def _committing() -> None:
     _state["committed"] = True
+
+
+def user(conn: sqlite3.Connection) -> str:
+    """Who runs this command, as the command log records it: ``SALESCLI_USER``, else the
+    database user on a server, else the login name."""
+    from salescli import parse
+    from salescli.store import dialect
+
+    given = parse.user_name(os.environ.get("SALESCLI_USER", ""))
+    return given or dialect.database_user(conn) or _login_name()
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid, and none in the environment
+        return ""
 
 
 def remember_command(args: list[str]) -> None:
@@ -106,5 +173,8 @@ def write() -> Iterator[sqlite3.Connection]:
     from salescli.store import history
 
     conn = connection(create=True)
-    with store.transaction(conn, waiting=_say_waiting, committing=_committing), history.recording(conn, command_line()):
+    with (
+        store.transaction(conn, waiting=_say_waiting, committing=_committing),
+        history.recording(conn, command_line(), user(conn)),
+    ):
         yield conn

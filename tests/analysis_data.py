@@ -22,9 +22,9 @@ def cents(dollars: float) -> int:
 
 
 class Book:
-    """``Book(path)`` opens (creating and migrating) the database at ``path``."""
+    """``Book(path)`` opens (creating and migrating) the database at ``path`` (or URL)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.conn = store.connect(path, create=True)
         self.stages = {row["name"]: row["id"] for row in self.conn.execute("SELECT * FROM stage")}
         self.reps: dict[str, int] = {}
@@ -32,14 +32,15 @@ class Book:
         self.products: dict[str, int] = {}
 
     def close(self) -> None:
-        self.conn.commit()
+        if self.conn.in_transaction:
+            self.conn.commit()
         self.conn.close()
 
     def _insert(self, table: str, values: dict) -> int:
-        names = ", ".join(values)
+        names = ", ".join(f'"{name}"' for name in values)
         marks = ", ".join("?" for _ in values)
-        cursor = self.conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
-        return int(cursor.lastrowid)
+        row = self.conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id", list(values.values()))
+        return int(row.fetchone()[0])
 
     def rep(self, handle: str, *, rate: float = 0.0, active: bool = True) -> int:
         self.reps[handle] = self._insert(
@@ -104,7 +105,7 @@ class Book:
         )
 
 
-def scenario(path: Path) -> None:
+def scenario(path: Path | str) -> None:
     """The shared business; today is 2026-11-23 and most tests look at 2026-Q4.
 
     Reps: alice 5 %, bob 10 %, carol 0 %, dave 5 % (inactive).
@@ -218,8 +219,13 @@ def scenario(path: Path) -> None:
     b.close()
 
 
-def snapshot(path: Path) -> list[tuple]:
-    """Every row of every table, to show that a failed command wrote nothing."""
+def snapshot(path: Path | str) -> list[tuple]:
+    """Every row of every table, to show that a failed command wrote nothing (a SQLite
+    file, or a PostgreSQL database's URL)."""
+    if isinstance(path, str):
+        from dbcheck import server_tables
+
+        return server_tables(path)
     conn = sqlite3.connect(path)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]

@@ -28,7 +28,7 @@ _OWNER = object()  # "the customer's owner", the default owner of deals and acti
 
 
 class Builder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.conn = store.connect(path, create=True)
         self.conn.isolation_level = None  # autocommit: the CLI under test sees every row
         self.reps: dict[str, int] = {}
@@ -36,10 +36,10 @@ class Builder:
         self.stages = {row["name"]: row for row in self.conn.execute("SELECT * FROM stage")}
 
     def _insert(self, table: str, **values: Any) -> int:
-        columns = ", ".join(values)
+        columns = ", ".join(f'"{column}"' for column in values)
         marks = ", ".join("?" for _ in values)
-        cursor = self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
-        return int(cursor.lastrowid or 0)
+        row = self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(values.values()))
+        return int(row.fetchone()[0])
 
     def _rep_id(self, handle: str | None) -> int | None:
         return self.reps[handle] if handle else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import uuid
 from typing import Any
 
 import pytest
@@ -14,12 +16,74 @@ from salescli import output, store
 from salescli.store import schema
 from salescli.cli import app
 
+import pgserver
+
 TODAY = "2026-11-23"  # a Monday
 
 # Build the Click command tree once per test process, not once per invocation: every
 # CliRunner().invoke() in the suite (and in test modules that make their own runner)
 # shares it. The tree holds no per-run state: the session module is reset by --db's callback.
 typer.testing._get_command = functools.cache(typer.testing._get_command)
+
+
+# ---------------------------------------------------------------- PostgreSQL (issue 15)
+# One throwaway server for the whole run, started in the process that runs pytest (xdist's
+# controller) and handed to the workers as a URL; each test that asks gets its own database.
+PG_URL = "SALESCLI_TEST_PG_URL"  # the server's URL (no database), as the workers see it
+PG_ERROR = "SALESCLI_TEST_PG_ERROR"  # why there is none
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller's server
+        os.environ.update(config.workerinput["postgresql"])
+        return
+    try:
+        server = pgserver.Server().start()
+    except pgserver.Unavailable as error:
+        os.environ[PG_ERROR] = str(error)
+    else:
+        config._salescli_pg = server
+        os.environ[PG_URL] = server.url
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_HandPostgresToWorkers())
+
+
+class _HandPostgresToWorkers:
+    def pytest_configure_node(self, node):
+        node.workerinput["postgresql"] = {key: os.environ[key] for key in (PG_URL, PG_ERROR) if key in os.environ}
+
+
+def pytest_unconfigure(config):
+    server = getattr(config, "_salescli_pg", None)
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url() -> Any:
+    """A new, empty PostgreSQL database of this test's own: its ``postgresql://`` URL."""
+    if PG_URL not in os.environ:
+        pytest.fail(os.environ.get(PG_ERROR, pgserver.INSTALL_HINT), pytrace=False)
+    import psycopg
+
+    server_url = os.environ[PG_URL]
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {pgserver.TEMPLATE}")
+    yield f"{server_url}/{name}"
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, isolated, monkeypatch) -> Any:
+    """The test runs once on a new SQLite file and once on a new PostgreSQL database
+    (``SALESCLI_DB`` points at it): the database's path or URL."""
+    if request.param == "sqlite":
+        return isolated
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("SALESCLI_DB", url)
+    return url
 
 
 @pytest.fixture(scope="session")

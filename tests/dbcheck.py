@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 
-def snapshot(db: Path) -> list[str]:
-    """The whole file as SQL text: equal before and after means nothing was written."""
+def snapshot(db: Path | str) -> list[Any]:
+    """The whole database as SQL text (a file) or as every row of every table (a
+    PostgreSQL database's URL): equal before and after means nothing was written."""
+    if isinstance(db, str):
+        return server_tables(db)
     conn = sqlite3.connect(db)
     try:
         return list(conn.iterdump())
@@ -16,7 +19,26 @@ def snapshot(db: Path) -> list[str]:
         conn.close()
 
 
-def rows(db: Path, sql: str, params: Any = ()) -> list[tuple]:
+def server_tables(url: str) -> list[tuple]:
+    """Every row of every table of the PostgreSQL database at ``url``, table by table."""
+    import psycopg
+
+    with psycopg.connect(url) as server:
+        tables = [r[0] for r in server.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")]
+        return [(t, *row) for t in tables for row in server.execute(f'SELECT * FROM "{t}" ORDER BY 1')]
+
+
+def rows(db: Path | str, sql: str, params: Any = ()) -> list[tuple]:
+    """The rows of ``sql`` (``?`` placeholders) in the database at ``db`` (a file or a URL)."""
+    if isinstance(db, str):
+        from salescli.store import postgres
+
+        conn = postgres.connect(db)
+        try:
+            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
     conn = sqlite3.connect(db)
     try:
         return conn.execute(sql, params).fetchall()
@@ -28,23 +50,45 @@ def rows(db: Path, sql: str, params: Any = ()) -> list[tuple]:
 # and what its fill gives from scratch, both in the order of every column.
 
 
-def table_rows(conn: sqlite3.Connection, table: str) -> list[tuple]:
+def table_rows(conn: Any, table: str) -> list[tuple]:
     width = len(conn.execute(f"SELECT * FROM {table} LIMIT 0").description)
     order = ", ".join(str(i) for i in range(1, width + 1))
     return [tuple(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY {order}")]
 
 
-def rebuilt(conn: sqlite3.Connection, table: str, fill: str) -> list[tuple]:
-    """The rows ``fill`` (an ``INSERT INTO table …``) gives, put into a temporary copy."""
-    conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {table} WHERE 0")
+def rebuilt(conn: Any, table: str, fill: str) -> list[tuple]:
+    """The rows ``fill`` (an ``INSERT INTO table …``) gives, put into a temporary copy
+    (on PostgreSQL too: the fill translated as the migrations are)."""
+    temp = "temp.expected" if isinstance(conn, sqlite3.Connection) else "pg_temp.expected"
+    conn.execute(f"CREATE TEMP TABLE expected AS SELECT * FROM {table} LIMIT 0")
     try:
-        conn.execute(fill.replace(f"INSERT INTO {table}", "INSERT INTO temp.expected", 1))
-        return table_rows(conn, "temp.expected")
+        fill = fill.replace(f"INSERT INTO {table}", f"INSERT INTO {temp}", 1)
+        if isinstance(conn, sqlite3.Connection):
+            conn.execute(fill)
+        else:
+            from salescli.store import postgres
+
+            for statement in postgres.to_postgres(fill):
+                conn.execute(statement)
+        return table_rows(conn, temp)
     finally:
-        conn.execute("DROP TABLE temp.expected")
+        conn.execute(f"DROP TABLE {temp}")
 
 
 def pick(conn: sqlite3.Connection, table: str, n: int) -> int | None:
     """The id of the ``n``-th row of ``table`` (round and round), None when it is empty."""
     ids = [row[0] for row in conn.execute(f"SELECT id FROM {table} ORDER BY id")]
     return ids[n % len(ids)] if ids else None
+
+
+def derived_exact(conn: Any) -> dict[str, tuple[list[tuple], list[tuple]]]:
+    """Every derived table (``schema.DERIVED_TABLES``) that does not hold what its fill
+    gives from scratch: table → (held, rebuilt). On a SQLite or a PostgreSQL connection."""
+    from salescli.store import schema
+
+    wrong = {}
+    for table, fill in schema.DERIVED_TABLES.items():
+        held, expected = table_rows(conn, table), rebuilt(conn, table, fill)
+        if held != expected:
+            wrong[table] = (held, expected)
+    return wrong

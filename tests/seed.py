@@ -9,10 +9,11 @@ from pathlib import Path
 STAMP = "2026-11-01 09:00:00"
 
 
-def connect(db: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    return conn
+def connect(db: Path | str) -> sqlite3.Connection:
+    """The test's database (a file, or a PostgreSQL database's URL) through the store."""
+    from salescli import store
+
+    return store.connect(db)
 
 
 def customer(
@@ -24,20 +25,20 @@ def customer(
         owner_id = conn.execute("SELECT id FROM rep WHERE handle = ?", [owner]).fetchone()[0] if owner else None
         cursor = conn.execute(
             "INSERT INTO customer (name, owner_id, source, credit_limit, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [name, owner_id, source, credit_limit, STAMP, STAMP],
         )
-        return int(cursor.lastrowid)
+        return int(cursor.fetchone()[0])
 
 
 def activity(db: Path, customer_id: int, deal_id: int, summary: str, *, done_at: str | None = None, due: str | None = None) -> int:
     with connect(db) as conn:
         cursor = conn.execute(
             "INSERT INTO activity (customer_id, deal_id, type, summary, due, done_at, created_at) "
-            "VALUES (?, ?, 'call', ?, ?, ?, ?)",
+            "VALUES (?, ?, 'call', ?, ?, ?, ?) RETURNING id",
             [customer_id, deal_id, summary, due, done_at, STAMP],
         )
-        return int(cursor.lastrowid)
+        return int(cursor.fetchone()[0])
 
 
 def counts(db: Path, *tables: str) -> dict[str, int]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 from dbcheck import rows, snapshot
+from seed import connect
 
 from salescli.commands import common
 
@@ -17,11 +17,11 @@ CREATED = "2026-11-23 12:00:00"  # parse.timestamp() with SALESCLI_TODAY=2026-11
 
 
 def _sql(db, statement: str, params=()) -> int:
-    conn = sqlite3.connect(db)
+    conn = connect(db)
     with conn:
-        cursor = conn.execute(statement, params)
+        new_id = conn.execute(statement + " RETURNING id", params).fetchone()[0]
     conn.close()
-    return cursor.lastrowid
+    return new_id
 
 
 def add_customer(db, name: str, owner: str | None = None) -> int:
@@ -53,17 +53,17 @@ def add_first_contact(db, customer_id: int, due: str = "2026-11-21") -> int:
 
 
 @pytest.fixture
-def world(cli, isolated):
+def world(cli, any_store):
     """Reps alice and bob (bob inactive later where needed); Acme (alice) with deal 1,
     北京贸易 (bob) with deal 2, and Zeta with no owner."""
     cli("rep", "add", "alice")
     cli("rep", "add", "bob")
-    acme = add_customer(isolated, "Acme", "alice")
-    beijing = add_customer(isolated, "北京贸易", "bob")
-    add_customer(isolated, "Zeta")
-    add_deal(isolated, "Big one", acme)
-    add_deal(isolated, "Tea", beijing)
-    return isolated
+    acme = add_customer(any_store, "Acme", "alice")
+    beijing = add_customer(any_store, "北京贸易", "bob")
+    add_customer(any_store, "Zeta")
+    add_deal(any_store, "Big one", acme)
+    add_deal(any_store, "Tea", beijing)
+    return any_store
 
 
 def activity(**fields):

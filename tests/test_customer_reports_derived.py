@@ -1,9 +1,11 @@
-"""``_deal_idle``, ``_customer_won`` and ``_deal_owed`` (migration m012), kept by triggers.
+"""``_customer_won`` and ``_deal_owed`` (migration m012) and ``_stale_deal`` (m015, in
+place of m012's ``_deal_idle``), kept by triggers.
 
-Whatever writes deals, stages, the stage history, activities or payments — commands,
-import, merge, delete, undo and redo, another tool — each table must hold exactly what its
-fill gives from scratch, and the reports that read them (stale, customers, receivables)
-must give what the queries before m012 gave, which read the records themselves.
+Whatever writes deals, customers, stages, the stage history, activities or payments —
+commands, import, merge, delete, rename, undo and redo, another tool — each table must
+hold exactly what its fill gives from scratch, and the reports that read them (stale,
+customers, receivables) must give what the queries before m012 gave, which read the
+records themselves.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ WITH signs AS (
                                 WHERE a.customer_id = d.customer_id AND a.deal_id IS NULL), '')), '') AS last_activity
     FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.kind = 'open'
 ), idle AS (SELECT *, max(coalesce(last_activity, ''), coalesce(last_stage, ''), created) AS since FROM signs)
-SELECT i.id, i.last_activity, i.since FROM idle i JOIN stage s ON s.id = i.stage_id JOIN customer c ON c.id = i.customer_id
+SELECT i.id, d.title, c.name, s.name, d.amount, r.handle, i.last_activity, i.since
+FROM idle i JOIN deal d ON d.id = i.id JOIN stage s ON s.id = i.stage_id JOIN customer c ON c.id = i.customer_id
+LEFT JOIN rep r ON r.id = d.owner_id
 WHERE i.since <= ? ORDER BY i.since, i.id
 """
 WON_BEFORE = """
@@ -58,13 +62,17 @@ owed AS (
            COALESCE(d.closed_at, date(d.created_at)) AS won_on
     FROM deal d LEFT JOIN paid p ON p.deal_id = d.id WHERE d.stage_id IN (SELECT id FROM stage WHERE kind = 'won')
 )
-SELECT c.id, SUM(o.billed), SUM(o.paid), SUM(o.outstanding),
+SELECT c.name, SUM(o.billed), SUM(o.paid), SUM(o.outstanding),
        SUM(CASE WHEN o.won_on >= '2026-11-10' THEN o.outstanding ELSE 0 END),
        SUM(CASE WHEN o.won_on >= '2026-10-01' AND o.won_on < '2026-11-10' THEN o.outstanding ELSE 0 END),
        SUM(CASE WHEN o.won_on < '2026-10-01' THEN o.outstanding ELSE 0 END)
 FROM owed o JOIN customer c ON c.id = o.customer_id GROUP BY c.id HAVING SUM(o.outstanding) > 0
 ORDER BY 4 DESC, casefold(c.name), c.id
 """
+
+
+TABLES = (schema.STALE_DEAL, schema.CUSTOMER_WON, schema.DEAL_OWED)
+TODAY = dt.date(2026, 11, 23)
 
 
 def kept(conn: sqlite3.Connection, derived: schema.Derived) -> list[tuple]:
@@ -79,10 +87,13 @@ def recomputed(conn: sqlite3.Connection, derived: schema.Derived) -> list[tuple]
 def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
     """Every derived table as its fill gives it, and every report as before m012."""
     conn.create_function("casefold", 1, str.casefold, deterministic=True)
-    for derived in schema.CUSTOMER_REPORT_TABLES:
+    for derived in TABLES:
         assert kept(conn, derived) == recomputed(conn, derived), (derived.table, note)
-    stale = [(r["id"], r["last_activity"], r["since"]) for r in reporting.stale(_rows(conn), dt.date(2026, 11, 20), None)]
-    assert stale == [tuple(r) for r in conn.execute(STALE_BEFORE, ["2026-11-20"])], note
+    for owner in (None, 1):
+        _, deals = reporting.stale(conn, TODAY, dt.date(2026, 11, 20), owner)
+        stale = [(*deal[:-1], (TODAY - dt.timedelta(days=deal[-1])).isoformat()) for deal in deals]
+        before = [tuple(r) for r in conn.execute(STALE_BEFORE, ["2026-11-20"])]
+        assert stale == [r for r in before if owner is None or r[5] == "ann"], (owner, note)
     for owner in (None, 1):
         levels = [tuple(r.values()) for r in analysis.revenue_levels(conn, None, owner)]
         assert levels == [tuple(r) for r in conn.execute(LEVELS_BEFORE.replace("IS ?", "IS ?" if owner else "IS NOT NULL OR 1"), [owner] if owner else [])], note
@@ -94,8 +105,9 @@ def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
         assert ranking(conn, limit=limit) == ranking(conn)[:limit], note
     owners = dict(conn.execute("SELECT id, owner_id FROM customer").fetchall())
     assert ranking(conn, owner_id=1) == [row for row in ranking(conn) if owners[row[0]] == 1], note
-    owed = [tuple(r[k] for k in ("id", "billed", "paid", "outstanding", "recent", "older", "oldest"))
-            for r in analysis.receivable_balances(conn, AGES)]
+    keys, balances = analysis.receivable_balances(conn, AGES)
+    owed = [tuple(row[keys.index(k)] for k in ("customer", "billed", "paid", "outstanding", "recent", "older", "oldest"))
+            for row in balances]
     assert owed == [tuple(r) for r in conn.execute(RECEIVABLES_BEFORE)], note
 
 
@@ -132,13 +144,17 @@ def day(n: int) -> str:
 
 def test_a_deal_idles_from_its_latest_sign_of_life(shop):
     shop.execute("INSERT INTO deal (id, title, customer_id, amount, stage_id, created_at) VALUES (1, 'd', 1, 500, 1, ?)", [NOON])
-    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-01", None)]
+    assert kept(shop, schema.STALE_DEAL) == [("2026-11-01", 1, None, "d", "Émile", 500, 1, None)]
     shop.execute("INSERT INTO activity (customer_id, type, done_at, created_at) VALUES (1, 'call', '2026-11-05', ?)", [NOON])
-    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-05", "2026-11-05")]  # the customer's, tied to no deal
+    assert kept(shop, schema.STALE_DEAL) == [("2026-11-05", 1, "2026-11-05", "d", "Émile", 500, 1, None)]  # the customer's, tied to no deal
     shop.execute("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (1, 2, '2026-11-09')")
-    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-09", "2026-11-05")]
+    assert kept(shop, schema.STALE_DEAL) == [("2026-11-09", 1, "2026-11-05", "d", "Émile", 500, 1, None)]
+    shop.execute("UPDATE deal SET title = 'Pumps', amount = 700, owner_id = 1 WHERE id = 1")
+    shop.execute("UPDATE customer SET name = 'Emile SA' WHERE id = 1")
+    assert kept(shop, schema.STALE_DEAL) == [("2026-11-09", 1, "2026-11-05", "Pumps", "Emile SA", 700, 1, 1)]
+    shop.execute("UPDATE deal SET amount = 500 WHERE id = 1")
     shop.execute("UPDATE deal SET stage_id = 6, closed_at = '2026-11-10' WHERE id = 1")  # won: no longer open
-    assert kept(shop, schema.DEAL_IDLE) == []
+    assert kept(shop, schema.STALE_DEAL) == []
     assert kept(shop, schema.CUSTOMER_WON) == [(1, 500, 1, "2026-11-10")]
     assert kept(shop, schema.DEAL_OWED) == [(1, 1, 500, 0, "2026-11-10")]
     shop.execute("INSERT INTO payment (id, deal_id, amount, paid_on, created_at) VALUES (1, 1, 200, '2026-11-11', ?)", [NOON])
@@ -146,7 +162,7 @@ def test_a_deal_idles_from_its_latest_sign_of_life(shop):
     assert kept(shop, schema.DEAL_OWED) == [(1, 1, 500, 300, "2026-11-10")]
     shop.execute("UPDATE stage SET kind = 'open' WHERE id = 6")  # another tool reshapes the pipeline
     assert kept(shop, schema.CUSTOMER_WON) == kept(shop, schema.DEAL_OWED) == []
-    assert kept(shop, schema.DEAL_IDLE) == [(1, "2026-11-09", "2026-11-05")]
+    assert kept(shop, schema.STALE_DEAL) == [("2026-11-09", 1, "2026-11-05", "Pumps", "Emile SA", 500, 6, 1)]
     assert_exact(shop)
 
 
@@ -168,10 +184,13 @@ operation = st.one_of(
     st.tuples(st.just("history"), st.integers(0, 30), st.integers(1, 7), st.integers(0, 12)),
     st.tuples(st.just("edit history"), st.integers(0, 30), st.integers(0, 30), st.integers(0, 12)),
     st.tuples(st.just("drop history"), st.integers(0, 30)),
+    st.tuples(st.just("edit deal"), st.integers(0, 30), st.sampled_from(["a", "b"]), st.integers(0, 900), st.sampled_from([None, 1])),
     st.tuples(st.just("drop customer"), st.integers(1, 4)),
     st.tuples(st.just("customer"), st.sampled_from(NAMES), st.sampled_from([None, 1]), st.sampled_from([None, "A", "C"])),
     st.tuples(st.just("rename"), st.integers(0, 30), st.sampled_from(NAMES)),
     st.tuples(st.just("reown"), st.integers(0, 30), st.sampled_from([None, 1]), st.sampled_from([None, "A", "B"])),
+    st.tuples(st.just("add customer"), st.integers(1, 4), st.sampled_from(["acme", "Acme SA", "Beta"])),
+    st.tuples(st.just("rename customer"), st.integers(1, 4), st.sampled_from(["acme", "Acme SA", "Beta"])),
     st.tuples(st.just("rekind"), st.integers(1, 7), st.sampled_from(["open", "won", "lost"])),
 )
 
@@ -216,6 +235,8 @@ def write(conn: sqlite3.Connection, op: tuple) -> None:
         )
     elif kind == "drop history" and (entry := pick(conn, "stage_history", args[0])):
         conn.execute("DELETE FROM stage_history WHERE id = ?", [entry])
+    elif kind == "edit deal" and (deal := pick(conn, "deal", args[0])):
+        conn.execute("UPDATE deal SET title = ?, amount = ?, owner_id = ? WHERE id = ?", [*args[1:], deal])
     elif kind == "drop customer":
         conn.execute("DELETE FROM customer WHERE id = ?", [args[0]])
     elif kind == "customer":
@@ -227,6 +248,10 @@ def write(conn: sqlite3.Connection, op: tuple) -> None:
         conn.execute("UPDATE OR IGNORE customer SET name = ? WHERE id = ?", [args[1], customer])
     elif kind == "reown" and (customer := pick(conn, "customer", args[0])):
         conn.execute("UPDATE customer SET owner_id = ?, tier = ? WHERE id = ?", [*args[1:], customer])
+    elif kind == "add customer":
+        conn.execute("INSERT OR IGNORE INTO customer (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)", [*args, NOON, NOON])
+    elif kind == "rename customer":
+        conn.execute("UPDATE OR IGNORE customer SET name = ? WHERE id = ?", [args[1], args[0]])
     elif kind == "rekind":
         conn.execute("UPDATE stage SET kind = ? WHERE id = ?", [args[1], args[0]])
 
@@ -315,6 +340,17 @@ def test_commands_import_merge_undo_and_redo_keep_them_exact(cli, isolated, tmp_
     assert kept(conn, schema.CUSTOMER_WON) == kept(conn, schema.DEAL_OWED) == []
     cli("undo")
     assert_exact(conn, "undo delete")
+    renames = [
+        ("customer", "edit", "Acme", "--name", "ACME"),
+        ("deal", "edit", "4", "--title", "Belts XL", "--amount", "95", "--owner", "bob"),
+        ("rep", "edit", "bob", "--handle", "bobby"),
+        ("stage", "edit", "lead", "--name", "prospect"),
+    ]
+    for step in renames:
+        cli(*step)
+        assert_exact(conn, step)
+    (belts,) = cli.json("report", "stale", "--days", "0")["rows"]
+    assert (belts["title"], belts["customer"], belts["stage"], belts["amount"], belts["owner"]) == ("Belts XL", "ACME", "prospect", 95, "bobby")
 
 
 def test_names_nocase_sorts_unlike_casefold_still_rank_as_casefold_sorts_them(shop):

@@ -18,16 +18,16 @@ def deal_json(**fields):
 
 
 @pytest.fixture
-def shop(cli, isolated):
+def shop(cli, any_store):
     """Two reps, three customers (two sharing the prefix 'Acme'), two products."""
     cli("rep", "add", "alice")
     cli("rep", "add", "bob")
-    customer(cli, isolated, "Acme Ltd", owner="alice", source="referral", credit_limit=10_000_00)
-    customer(cli, isolated, "Acme Labs", owner="bob", source="web")
-    customer(cli, isolated, "北京贸易")
+    customer(cli, any_store, "Acme Ltd", owner="alice", source="referral", credit_limit=10_000_00)
+    customer(cli, any_store, "Acme Labs", owner="bob", source="web")
+    customer(cli, any_store, "北京贸易")
     cli("product", "add", "CH-100", "Office chair", "--price", "120", "--cost", "80")
     cli("product", "add", "DSK-1", "Desk", "--price", "1.2k")
-    return isolated
+    return any_store
 
 
 def history(db, deal_id):
@@ -169,6 +169,8 @@ def test_list_csv_has_every_field(cli, pipeline):
 
 
 def test_list_by_stage_and_owner_use_their_indexes(cli, pipeline):
+    if isinstance(pipeline, str):
+        pytest.skip("SQLite's query plans: PostgreSQL plans alone")
     conn = connect(pipeline)
     plans = {}
     for name, where in (

@@ -170,9 +170,10 @@ def test_an_old_file_counts_on_from_ids_its_undo_record_still_knows(cli, isolate
     """A deal deleted before the upgrade keeps its id out of use after it (the undo record
     can bring it back)."""
     upgrade = schema.NAMES.index("m008_ids_never_reused")
-    migrations, names = schema.MIGRATIONS, schema.NAMES
+    migrations, names, user = schema.MIGRATIONS, schema.NAMES, session.user
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:upgrade])
     monkeypatch.setattr(schema, "NAMES", schema.NAMES[:upgrade])
+    monkeypatch.setattr(session, "user", lambda conn: None)  # that salescli did not record who
     cli("customer", "add", "Acme")
     for title in ("One", "Two", "Three"):
         cli("deal", "add", title, "--customer", "Acme", "--amount", "1")
@@ -180,6 +181,7 @@ def test_an_old_file_counts_on_from_ids_its_undo_record_still_knows(cli, isolate
     assert query(isolated, "SELECT id FROM deal") == [(1,), (2,)]
     monkeypatch.setattr(schema, "MIGRATIONS", migrations)  # the upgrade
     monkeypatch.setattr(schema, "NAMES", names)
+    monkeypatch.setattr(session, "user", user)
     assert new_id(cli("deal", "add", "Four", "--customer", "Acme", "--amount", "1")) == 4
     assert "no deal with id 3" in cli.fails("deal", "show", "3")
     cli("undo")

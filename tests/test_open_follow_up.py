@@ -3,7 +3,7 @@ date, with its customer's name, in `report due`'s order.
 
 Whatever writes activities or customers — commands, import, merge, delete, undo and redo,
 another tool — the table must hold exactly what its fill gives from scratch, and
-`report due` must list what the query before m014 listed, which read the records themselves.
+`report due` must list what the query before m015 listed, which read the records themselves.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dbcheck import pick, rebuilt, table_rows
 NOON = "2026-11-01 12:00:00"
 TODAY, UNTIL = dt.date(2026, 11, 10), dt.date(2026, 12, 31)
 
-# `report due`'s follow-ups before m014, from the records alone.
+# `report due`'s follow-ups before m015, from the records alone.
 DUE_BEFORE = """
 SELECT CASE WHEN a.due < :today THEN 'overdue' WHEN a.due = :today THEN 'today' ELSE 'upcoming' END,
        a.id, a.due, CAST(julianday(a.due) - julianday(:today) AS INTEGER), c.name, a.deal_id, a.type, a.summary, r.handle
@@ -34,7 +34,7 @@ ORDER BY a.due, a.id
 
 
 def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
-    """The table as its fill gives it, and `report due`'s follow-ups as before m014."""
+    """The table as its fill gives it, and `report due`'s follow-ups as before m015."""
     assert table_rows(conn, "_open_follow_up") == rebuilt(conn, "_open_follow_up", schema.OPEN_FOLLOW_UP_FILL), note
     for owner in (None, 1):
         listed = list(reporting.due_activities(conn, TODAY, UNTIL, owner))

@@ -330,17 +330,21 @@ def test_uncontacted_leads_come_from_the_few_customers_without_activity(monkeypa
 
 @pytest.mark.parametrize("args", [(), ("--owner", "bob"), ("--days", "0")])
 def test_report_stale_as_run(monkeypatch, small_file, conn, args):
-    """The most idle open deals first, from ``_deal_idle_since`` (migration m012), up to
-    the first one not idle long enough: no sort, no pass over anything, and neither an
-    activity nor the history read at all; each deal, stage, customer and owner by key."""
+    """The most idle open deals first, one range of ``_stale_deal`` (migration m016) in
+    the order it is stored, up to the first one not idle long enough: no sort, no pass
+    over anything, and neither a deal, a customer, an activity nor the history read at
+    all; only the stage and the owner looked up by key."""
     statements = traced(monkeypatch, small_file, "report", "stale", *args)
     if statements is None:
         pytest.skip("`salescli report stale` is not available yet")
-    (sql,) = [sql for sql in statements if "_deal_idle" in sql]
+    (sql,) = [sql for sql in statements if "_stale_deal" in sql]
     plan = query_plan(conn, sql)
-    assert plan[0] == "SEARCH i USING INDEX _deal_idle_since (since<?)", plan
-    assert all(line.startswith("SEARCH") and "PRIMARY KEY" in line for line in plan[1:]), plan
-    assert not {"activity", "stage_history"} & set(table_names(sql).values())
+    assert plan == [
+        "SEARCH i USING PRIMARY KEY (since<?)",
+        "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH r USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN",
+    ], plan
+    assert set(table_names(sql).values()) == {"_stale_deal", "stage", "rep"}
 
 
 def test_customer_search_as_run(monkeypatch, small_file, conn):
@@ -390,8 +394,8 @@ def test_customer_tiers_read_the_ranking_in_order(monkeypatch, small_file, conn,
     assert len(reads) == 3  # the revenue levels, the inexact names, the rest in order
     assert not any({"deal", "customer", "_customer_won"} & set(table_names(sql).values()) for sql in statements)
     (levels,) = [plan for sql, plan in reads if "k.exact" not in sql]
-    (inexact,) = [plan for sql, plan in reads if "NOT k.exact" in sql]
-    (ranked,) = [plan for sql, plan in reads if "WHERE k.exact" in sql]
+    (inexact,) = [plan for sql, plan in reads if "k.exact = 0" in sql]
+    (ranked,) = [plan for sql, plan in reads if "k.exact <> 0" in sql]
     assert levels == ["SCAN _customer_rank USING COVERING INDEX _customer_rank_level"], levels  # no sort
     assert inexact == ["SCAN k USING INDEX _customer_rank_inexact"], inexact
     assert ranked == ["SCAN k"], ranked
@@ -401,7 +405,7 @@ def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, sma
     """Of all time, the running sum goes over every customer read in order, and the store
     keeps the owner's; in a period, a window runs it in SQL before the owner's are kept."""
     of_all_time = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob")
-    (ranked,) = [sql for sql in of_all_time if "WHERE k.exact" in sql]
+    (ranked,) = [sql for sql in of_all_time if "k.exact <> 0" in sql]
     assert "owner_id" not in ranked.split("WHERE")[1]
     in_period = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob", "--period", "2026")
     (ranked,) = [sql for sql in in_period if "ORDER BY c.revenue DESC" in sql]

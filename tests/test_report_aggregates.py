@@ -172,7 +172,7 @@ EDITS = {
     "stage_id": lambda n: max(n, 1), "owner_id": lambda n: [None, 1, 2][n % 3], "amount": lambda n: n * 100,
     "created_at": lambda n: f"2026-11-0{n % 6 + 1} 10:00:00", "closed_at": lambda n: f"2026-11-1{n}" if n else None,
     "expected_close": lambda n: f"2026-{10 + n % 3}-1{n}" if n else None,
-    "source": lambda n: [None, "", "Web", "ads"][n % 4], "customer_id": lambda n: n % 3 + 1,
+    "source": lambda n: [None, "", "Web", "ads"][n % 4],
 }
 
 
@@ -192,7 +192,9 @@ def test_any_sequence_of_writes_keeps_them_exact(shop, operations):
         elif op[0] == "delete" and deal:
             shop.execute("DELETE FROM deal WHERE id = ?", [deal])
         elif op[0] == "edit" and deal:
-            shop.execute(f"UPDATE deal SET {op[2]} = ? WHERE id = ?", [EDITS[op[2]](op[3]), deal])
+            # a customer that is there (an id of none breaks the foreign key, and the write)
+            value = pick(shop, "customer", op[3]) if op[2] == "customer_id" else EDITS[op[2]](op[3])
+            shop.execute(f"UPDATE deal SET {op[2]} = ? WHERE id = ?", [value, deal])
         elif op[0] == "enter" and deal:
             shop.execute("INSERT INTO stage_history (deal_id, stage_id, entered_on) VALUES (?, ?, ?)", [deal, op[2], op[3]])
         elif op[0] == "forget" and entry:

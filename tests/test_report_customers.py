@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 
 import pytest
 from analysis_data import Q4, scenario, snapshot
 
+from salescli import store
 from salescli.reports import analysis
 
 
 @pytest.fixture
-def book(isolated):
-    scenario(isolated)
-    return isolated
+def book(any_store):
+    scenario(any_store)
+    return any_store
 
 
 def tiers(path) -> dict[str, str | None]:
-    conn = sqlite3.connect(path)
+    conn = store.connect(path)
     try:
         return dict(conn.execute("SELECT name, tier FROM customer ORDER BY name"))
     finally:
@@ -127,7 +127,7 @@ def test_customers_formats(cli, book):
 
 
 def test_classify_shows_then_applies_then_is_a_no_op(cli, book):
-    conn = sqlite3.connect(book)
+    conn = store.connect(book)
     conn.execute("UPDATE customer SET tier = 'C' WHERE name = 'Elm'")  # already right: C
     conn.execute("UPDATE customer SET tier = 'A' WHERE name = 'Heath'")  # will become C
     conn.commit()
@@ -165,7 +165,7 @@ def test_classify_shows_then_applies_then_is_a_no_op(cli, book):
     }
     assert tiers(book) == {"Acme": "A", "Birch": "A", "Cobalt": "A", "Dune": "B", "Elm": "C", "Fjord": "C",
                            "Grove": "C", "Heath": "C"}
-    conn = sqlite3.connect(book)
+    conn = store.connect(book)
     stamps = dict(conn.execute("SELECT name, updated_at FROM customer"))
     conn.close()
     assert stamps["Acme"] == "2026-11-23 12:00:00"  # changed: stamped now

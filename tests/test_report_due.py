@@ -17,8 +17,8 @@ SALESCLI = Path(sys.executable).parent / "salescli"
 
 
 @pytest.fixture
-def b(isolated):
-    b = Builder(isolated)
+def b(any_store):
+    b = Builder(any_store)
     b.rep("alice")
     b.rep("bob")
     # long-standing customers (each has activity, so none is "uncontacted")
@@ -176,7 +176,7 @@ def test_bad_input(cli, b, isolated):
 # ---------------------------------------------------------------- as cron runs it
 
 
-def run_as_cron(db: Path, *args: str) -> subprocess.CompletedProcess:
+def run_as_cron(db: Path | str, *args: str) -> subprocess.CompletedProcess:
     """The installed script with the bare environment cron gives: no TERM, no HOME, stdout a pipe."""
     return subprocess.run(
         ["env", "-i", "PATH=/usr/bin:/bin", "SALESCLI_TODAY=2026-11-23", str(SALESCLI), "--db", str(db), "report", "due", *args],
@@ -187,14 +187,14 @@ def run_as_cron(db: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_cron_gets_plain_text(b, isolated):
-    result = run_as_cron(isolated)
+def test_cron_gets_plain_text(b, any_store):
+    result = run_as_cron(any_store)
     assert result.returncode == 0 and result.stderr == ""
     assert "\x1b" not in result.stdout
     assert not [ch for ch in result.stdout if unicodedata.name(ch, "").startswith(("BOX DRAWINGS", "FULL BLOCK"))]
     assert "北京烤鸭" in result.stdout and "Send quote" in result.stdout
-    assert run_as_cron(isolated, "--check").returncode == 3
-    assert json.loads(run_as_cron(isolated, "-f", "json").stdout)["summary"]["overdue"] == 2
+    assert run_as_cron(any_store, "--check").returncode == 3
+    assert json.loads(run_as_cron(any_store, "-f", "json").stdout)["summary"]["overdue"] == 2
 
 
 def test_cron_quiet_and_check(isolated):

@@ -9,8 +9,8 @@ from builders import Builder
 
 
 @pytest.fixture
-def forecast_data(isolated):
-    b = Builder(isolated)
+def forecast_data(any_store):
+    b = Builder(any_store)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice")
@@ -92,8 +92,8 @@ def test_forecast_plain_and_bad_input(cli, forecast_data):
 
 
 @pytest.fixture
-def stale_data(isolated):
-    b = Builder(isolated)
+def stale_data(any_store):
+    b = Builder(any_store)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice")

@@ -9,8 +9,8 @@ from builders import Builder
 
 
 @pytest.fixture
-def b(isolated):
-    builder = Builder(isolated)
+def b(any_store):
+    builder = Builder(any_store)
     builder.rep("alice")
     builder.rep("bob")
     builder.customer("Acme", owner="alice")

@@ -15,9 +15,9 @@ from builders import Builder
 
 
 @pytest.fixture
-def book(isolated):
-    scenario(isolated)
-    return isolated
+def book(any_store):
+    scenario(any_store)
+    return any_store
 
 
 # ---------------------------------------------------------------- products
@@ -220,6 +220,22 @@ def test_receivables(cli, book):
         "over_90": 1000,
         "over_limit": 1,
     }
+
+
+def test_receivables_summary_adds_up_the_rows_written(cli, book):
+    """With --limit the programs' formats and plain text sum the balances they wrote (the
+    summary fills in as the rows go past); a table counts every balance."""
+    first_two = cli.json("report", "receivables", "--limit", "2")
+    assert first_two["rows"] == RECEIVABLES[:2]
+    assert first_two["summary"] == {
+        "customers": 2, "billed": 10000, "paid": 5000, "outstanding": 5000, "0_30": 2000, "31_60": 3000, "61_90": 0,
+        "over_90": 0, "over_limit": 0,
+    }
+    plain = cli("report", "receivables", "--limit", "3").stdout.splitlines()
+    assert plain[-9:] == [
+        "customers    3", "billed       $11,100.00", "paid         $5,000.00", "outstanding  $6,100.00",
+        "0–30 days    $2,300.00", "31–60        $3,000.00", "61–90        $800.00", "over 90      $0.00", "over limit   1",
+    ]
 
 
 def test_receivables_owner_and_a_later_today(cli, book, monkeypatch):

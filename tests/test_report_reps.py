@@ -15,9 +15,9 @@ from salescli.reports import analysis
 
 
 @pytest.fixture
-def book(isolated):
-    scenario(isolated)
-    return isolated
+def book(any_store):
+    scenario(any_store)
+    return any_store
 
 
 def test_reps_q4_json(cli, book):

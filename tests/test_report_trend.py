@@ -15,8 +15,8 @@ from builders import Builder
 
 
 @pytest.fixture
-def b(isolated):
-    b = Builder(isolated)
+def b(any_store):
+    b = Builder(any_store)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice", created="2025-11-10 09:00:00")

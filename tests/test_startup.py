@@ -58,3 +58,14 @@ def test_help_lists_every_command_without_building_one(isolated, cli):
     listed = cli("-h").stdout
     assert "\n  report     Reports: funnel, targets, due follow-ups," in listed
     assert "\n  undo       Revert the last write command;" in listed
+
+
+def test_the_sqlite_path_imports_nothing_of_postgresql(isolated, cli):
+    """psycopg and the PostgreSQL store are imported only for a postgresql:// database (issue 15)."""
+    cli("customer", "add", "Acme")
+    check = "import sys, runpy; sys.argv = ['salescli', 'customer', 'list']; " \
+        "import atexit; atexit.register(lambda: print(sorted(m for m in sys.modules if 'psycopg' in m or m.endswith('store.postgres')), file=sys.stderr)); " \
+        "from salescli.cli import main; main()"
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert "Acme" in run.stdout
+    assert run.stderr.splitlines()[-1] == "[]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -79,3 +80,72 @@ def test_money_memo_is_emptied_when_full(monkeypatch):
     _, written = _written(amounts, column, "csv")
     assert written == "".join(_record(row, ",", "\n") for row in [["paid"], *(_safe(row, column) for row in amounts)])
     assert len(output._MONEY_TEXTS) <= 100 + 1000  # at most one batch past the size
+
+
+# ---------------------------------------------------------------- plain text
+#
+# The plain writer converts, measures and formats a batch of rows a column at a time; it
+# must write byte for byte what writing each row's cells one by one writes (``_plain``).
+
+_shown = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from("ab %é×中文\u0301\u3000\x1b\n\t"), max_size=8),
+    st.text(alphabet=st.sampled_from("xyz"), min_size=30, max_size=40),  # a column grows later on
+)
+PLAIN_COLUMNS = [
+    Column("id", kind="id"), Column("name", missing="(none)"), Column("amount", kind="money"), Column("count", kind="int"),
+    Column("when", kind="date"), Column("open", kind="bool"), Column("note"),
+]
+_plain_row = st.tuples(
+    st.one_of(st.integers(1, 10**9), st.none()), _shown, st.one_of(st.none(), st.integers(-10**9, 10**12)),
+    st.one_of(st.none(), st.integers(-10**6, 10**6), st.booleans()), st.one_of(st.none(), st.just("2026-11-23")),
+    st.one_of(st.none(), st.booleans(), st.integers(0, 1)), _shown,
+)
+
+
+def _plain(rows, columns) -> str:
+    """What the plain writer wrote row by row: every cell as ``display_value`` shows it
+    (a missing one as its label), widths from the first thousand rows, growing with each
+    thousand after; right-aligned numbers, two spaces between, no trailing spaces."""
+    def width(text):
+        return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    def cells(row):
+        return [c.missing if v is None and c.missing else output.display_value(v, c.kind) for c, v in zip(columns, row)]
+
+    def line(texts, widths):
+        padded = [" " * (w - width(t)) + t if c.numeric else t + " " * (w - width(t)) for c, t, w in zip(columns, texts, widths)]
+        return "  ".join(padded).rstrip() + "\n"
+
+    titles = [c.title for c in columns]
+    widths, written = list(map(width, titles)), []
+    for start in range(0, len(rows), 1000):
+        batch = list(map(cells, rows[start : start + 1000]))
+        widths = [max(w, *map(width, column)) for w, column in zip(widths, zip(*batch))]
+        written += [line(titles, widths)] if not start else []
+        written += [line(texts, widths) for texts in batch]
+    return "".join(written) or line(titles, widths)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_plain_row, max_size=2200), st.integers(1, len(PLAIN_COLUMNS)), st.booleans())
+def test_plain_text_as_written_cell_by_cell(rows, width, as_dicts):
+    columns, rows = PLAIN_COLUMNS[:width], [row[:width] for row in rows]  # any column last
+    keys = [c.key for c in columns]
+    given_rows = [dict(zip(keys, row)) for row in rows] if as_dicts else Records(keys, rows)
+    stdout = io.StringIO()
+    real, output.sys.stdout = output.sys.stdout, stdout
+    try:
+        count = output.render(given_rows, columns, fmt="plain", empty="")
+    finally:
+        output.sys.stdout = real
+    assert count == len(rows)
+    assert stdout.getvalue() == _plain(rows, columns)
+
+
+def test_wide_text_measured_as_unicodedata_says():
+    """The quick count for Latin-1 and CJK ideographs is the per-character rule."""
+    for start, end in ((0, 0x100), (0x4E00, 0xA000)):
+        text = "".join(map(chr, range(start, end)))
+        expected = sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+        assert output.text_width(text) == expected

@@ -89,15 +89,15 @@ def list_(fmt: FormatOption = None, wide: WideOption = False) -> None:
 
 @app.command("path")
 def path() -> None:
-    """Print the database file in use."""
-    output.done(str(session.db_path()))
+    """Print the database in use: its file, or its server URL (without a password)."""
+    output.done(session.describe())
 
 
 def init() -> None:
     """Create the database file (write commands also create it when it is missing)."""
-    existed = session.db_path().exists()
+    existed = session.exists()
     session.connection(create=True)
-    output.done(f"{'Database is ready' if existed else 'Created'}: {session.db_path()}")
+    output.done(f"{'Database is ready' if existed else 'Created'}: {session.describe()}")
 
 
 def register(root: App) -> None:

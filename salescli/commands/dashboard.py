@@ -45,8 +45,9 @@ def build(today: dt.date) -> str:
     actuals = reporting.target_actuals(conn, start, end, None, per_owner=False)
     trend = trends.trend(shown, *actuals, reporting.lost_deals(conn, start, end, None))
 
-    owed, ageing = analysis.receivables(queries.receivable_balances(conn, analysis.age_limits(today)))
-    deque(owed, maxlen=0)  # the ageing totals fill in as the balances go past
+    receivables = analysis.Receivables(*queries.receivable_balances(conn, analysis.age_limits(today)))
+    deque(receivables.rows(), maxlen=0)  # the ageing totals add up the balances gone past
+    ageing = receivables.summary
 
     sections = [
         board.Section("targets", f"Targets for {month.label} and {quarter.label}", targets, report_daily.TARGETS,

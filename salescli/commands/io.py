@@ -58,7 +58,7 @@ def import_(
 ) -> None:
     """Import records from a CSV file: every row is checked first, and one bad row writes nothing.
 
-    Before it writes, the database is backed up next to itself (sales-import-YYYYMMDD-HHMMSS.db;
+    Before it writes, a database file is backed up next to itself (sales-import-YYYYMMDD-HHMMSS.db;
     the last 3 are kept), and `salescli undo` takes the whole import back.
     """
     from salescli.store import backup as backups
@@ -90,7 +90,7 @@ def import_(
             problem=problems,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
-            before_write=backup,
+            before_write=None if session.on_server() else backup,
             writing=session.write,
             progress=progress,
         )

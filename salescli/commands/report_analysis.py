@@ -382,10 +382,10 @@ def receivables(
 ) -> None:
     """Money owed on won deals today: per customer, aged by the won date, with credit-limit breaches."""
     conn = session.connection()
-    balances = queries.receivable_balances(conn, reports.age_limits(parse.today()), refs.optional_rep_id(conn, owner))
-    rows, summary = reports.receivables(balances)
+    keys, balances = queries.receivable_balances(conn, reports.age_limits(parse.today()), refs.optional_rep_id(conn, owner))
+    report = reports.Receivables(keys, balances)
     output.render(
-        rows,
+        output.Records(keys, report.rows(), simple=True),
         RECEIVABLES,
         fmt=fmt,
         quiet_if_empty=quiet_if_empty,
@@ -394,7 +394,7 @@ def receivables(
         title=f"Receivables — {parse.today().isoformat()}",
         report="receivables",
         period=None,
-        summary=summary,
+        summary=report.summary,
         summary_columns=RECEIVABLES_SUMMARY,
         empty="Nothing outstanding.",
     )

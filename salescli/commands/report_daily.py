@@ -277,9 +277,10 @@ def stale(
     conn = session.connection()
     if idle is None:
         idle = store.number_setting(conn, "stale_deal_days")
-    report = daily.Stale(reporting.stale(conn, daily.stale_since(today, idle), refs.optional_rep_id(conn, owner)), today)
+    keys, deals = reporting.stale(conn, today, daily.stale_since(today, idle), refs.optional_rep_id(conn, owner))
+    report = daily.Stale(deals)
     output.render(
-        report.rows(),
+        output.Records(keys, report.rows(), simple=True),
         STALE,
         fmt=fmt,
         quiet_if_empty=quiet_if_empty,

@@ -17,6 +17,7 @@ from salescli.output import Column
 COLUMNS = [
     Column("id", kind="int"),
     Column("at", "when"),
+    Column("by"),  # only when it tells something (``log``)
     Column("command"),
     Column("changes"),
     Column("undone", kind="bool"),
@@ -65,23 +66,33 @@ def log(
     conn = session.connection()
     rows = [log_row(entry) for entry in history.log(conn, limit)]
     rows += [
-        {"at": m["at"], "command": "remind", "changes": f"e-mailed {m['recipient']} ({m['rep'] or 'team'}): {m['subject']}"}
+        {"at": m["at"], "by": None, "command": "remind",
+         "changes": f"e-mailed {m['recipient']} ({m['rep'] or 'team'}): {m['subject']}"}
         for m in reminders.sent(conn, limit)
     ]
     rows = sorted(rows, key=lambda row: row["at"], reverse=True)[:limit]
-    output.render(rows, COLUMNS, fmt=fmt, wide=wide, limit=limit, empty="No write commands yet.")
+    # who ran what: on a shared server, or once a file's log holds more than one name
+    shown = session.on_server() or len({row["by"] for row in rows if row["by"]}) > 1
+    columns = COLUMNS if shown else [column for column in COLUMNS if column.key != "by"]
+    if not shown:
+        rows = [{key: value for key, value in row.items() if key != "by"} for row in rows]
+    output.render(rows, columns, fmt=fmt, wide=wide, limit=limit, empty="No write commands yet.")
 
 
 def undo(
     redo: Annotated[
         bool, typer.Option("--redo", help="Bring back what the last undo reverted (until something new is written).")
     ] = False,
+    anyone: Annotated[
+        bool, typer.Option("--anyone", help="On a server: the last write command of anyone, not your own.")
+    ] = False,
 ) -> None:
-    """Revert the last write command; run it again to walk further back."""
+    """Revert the last write command; run it again to walk further back. On a server: your own latest."""
     from salescli.store import history
 
     with session.write() as conn:
-        result = history.redo(conn) if redo else history.undo(conn)
+        mine = None if anyone or not session.on_server() else session.user(conn)
+        result = history.redo(conn) if redo else history.undo(conn, mine)
     if redo:
         output.done(f"Redid #{result.command_id} `{result.line}`: {describe(result.changes)}.")
     else:

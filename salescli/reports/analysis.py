@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from itertools import islice, repeat
 from operator import truediv
 from typing import Any
 
-from salescli.reports.common import mean_cents, mean_days, ratio, round_cents
+from salescli.reports.common import Totals, mean_cents, mean_days, ratio, round_cents
 
 TIERS = ("A", "B", "C")
 A_BELOW_PERCENT = 80  # A while the share of the customers ranked above is below 80 %
@@ -344,28 +344,46 @@ def age_limits(today: dt.date) -> list[tuple[str, str | None]]:
     return [(key, None if upto is None else (today - dt.timedelta(days=upto)).isoformat()) for key, upto in AGEING]
 
 
-def receivables(balances: Iterable[Mapping[str, Any]]) -> tuple[Iterator[Row], Row]:
-    """Per customer with an outstanding balance on won deals, largest first, streamed; the
-    summary fills in as the rows go past.
+SUMMED = ("billed", "paid", "outstanding", *(key for key, _ in AGEING), "over_limit")  # in a receivables summary
 
-    ``balances`` are per customer, in that order: ``customer``, ``credit_limit``,
-    ``billed``, ``paid``, ``outstanding`` (each deal's unpaid rest, never below 0) and the
-    outstanding per age bucket (``age_limits``); ``over_limit`` is outstanding above the
-    credit limit (False when there is no limit).
+
+class Receivables:
+    """Per customer with an outstanding balance on won deals, largest first, streamed
+    (``rows``); the summary adds up the rows written, read once they have been.
+
+    ``balances`` are tuples of ``keys``: ``customer``, ``billed``, ``paid``, ``outstanding``
+    (each deal's unpaid rest, never below 0), the outstanding per age bucket
+    (``age_limits``), ``credit_limit`` and ``over_limit`` (1 when the outstanding is above
+    the credit limit, 0 when not or there is no limit) — a cursor, read once.
     """
-    keys = ("billed", "paid", "outstanding", *(key for key, _ in AGEING))
-    summary: Row = {"customers": 0, **{key: 0 for key in keys}, "over_limit": 0}
 
-    def rows() -> Iterator[Row]:
-        for b in balances:
-            if b["outstanding"] <= 0:
-                continue
-            row = {"customer": b["customer"], **{key: b[key] for key in keys}, "credit_limit": b["credit_limit"]}
-            row["over_limit"] = row["credit_limit"] is not None and row["outstanding"] > row["credit_limit"]
-            summary["customers"] += 1
-            for key in keys:
-                summary[key] += row[key]
-            summary["over_limit"] += row["over_limit"]
-            yield row
+    def __init__(self, keys: Sequence[str], balances: Iterable[Sequence[Any]]) -> None:
+        self._balances = iter(balances)
+        self._places = [keys.index(key) for key in SUMMED]
+        self._totals = {"customers": 0, **dict.fromkeys(SUMMED, 0)}
+        self._batch: list[Sequence[Any]] = []
+        self._given = 0  # rows of ``_batch`` handed out
+        self.summary = Totals(self.totals)
 
-    return rows(), summary
+    def rows(self) -> Iterator[Sequence[Any]]:
+        """The balances, added up a batch at a time once all of it has gone past."""
+        while batch := list(islice(self._balances, 1000)):
+            self._batch = batch
+            for self._given, row in enumerate(batch, start=1):
+                yield row
+            self._add(batch)
+            self._batch = []
+
+    def _add(self, rows: list[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        self._totals["customers"] += len(rows)
+        columns = list(zip(*rows))
+        for key, place in zip(SUMMED, self._places):
+            self._totals[key] += sum(columns[place])
+
+    def totals(self) -> dict[str, int]:
+        """The balances written (``--limit`` stops them early)."""
+        self._add(self._batch[: self._given])
+        self._batch = []
+        return self._totals

@@ -3,6 +3,7 @@ of money in cents and ratios as fractions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -15,6 +16,23 @@ class Report:
     rows: list[dict[str, Any]]
     summary: dict[str, Any]
     period: Any = None  # a parse.Period when the report itself chooses one
+
+
+class Totals(Mapping[str, int]):
+    """The summary of a streamed report, worked out (``totals``) when it is first read:
+    once its rows have been written."""
+
+    def __init__(self, totals: Callable[[], dict[str, int]]) -> None:
+        self._totals = totals
+
+    def __getitem__(self, key: str) -> int:
+        return self._totals()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._totals())
+
+    def __len__(self) -> int:
+        return len(self._totals())
 
 
 def ratio(part: float | None, whole: float | None) -> float | None:

@@ -13,11 +13,12 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
+from operator import itemgetter
 from typing import Any
 
 from salescli import parse
-from salescli.reports.common import Report, mean_cents, mean_days, ratio, round_cents
+from salescli.reports.common import Report, Totals, mean_cents, mean_days, ratio, round_cents
 
 Row = Mapping[str, Any]
 
@@ -381,59 +382,34 @@ def stale_since(today: dt.date, idle_days: int) -> dt.date:
 class Stale:
     """Open deals nobody has worked on for a while, most idle first, streamed (``rows``).
 
-    Idle days count from the latest sign of life (``since``): the deal's last activity
+    Idle days count from the latest sign of life: the deal's last activity
     (``last_activity``: its own or its customer's on no deal), a stage move, or its creation.
 
-    deals: ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``,
-    ``last_activity`` and ``since``, ordered by ``since`` then ``id`` — a cursor, read once.
+    deals: tuples of ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``,
+    ``last_activity`` and ``days_idle``, most idle first — a cursor, read once.
     """
 
-    def __init__(self, deals: Iterable[Row], today: dt.date) -> None:
-        self.today = today
+    def __init__(self, deals: Iterable[Sequence[Any]]) -> None:
         self._deals = iter(deals)
         self._totals = {"deals": 0, "amount": 0}
-        self.summary = StaleSummary(self)
+        self.summary = Totals(self.totals)
 
-    def rows(self) -> Iterator[dict[str, Any]]:
-        idle: dict[str, int] = {}  # since → days idle (many deals share a date)
-        for id_, title, customer, stage, amount, owner, last_activity, since in self._deals:
-            days = idle.get(since)
-            if days is None:
-                days = idle[since] = (self.today - dt.date.fromisoformat(since)).days
-            self._count(amount)
-            yield {
-                "id": id_,
-                "title": title,
-                "customer": customer,
-                "stage": stage,
-                "amount": amount,
-                "owner": owner,
-                "last_activity": last_activity,
-                "days_idle": days,
-            }
+    def rows(self) -> Iterator[Sequence[Any]]:
+        """The deals, counted a batch at a time as they go past."""
+        for batch in self._batches():
+            yield from batch
 
-    def _count(self, amount: int) -> None:
-        self._totals["deals"] += 1
-        self._totals["amount"] += amount
+    def _batches(self) -> Iterator[list[Sequence[Any]]]:
+        while batch := list(islice(self._deals, 1000)):
+            self._totals["deals"] += len(batch)
+            self._totals["amount"] += sum(map(_stale_amount, batch))
+            yield batch
 
     def totals(self) -> dict[str, int]:
         """How many deals are idle and their amount: those not shown (``--limit``) too."""
-        for row in self._deals:
-            self._count(row["amount"])
+        for _ in self._batches():
+            pass
         return self._totals
 
 
-class StaleSummary(Mapping[str, int]):
-    """The summary of a ``Stale`` report, read once its rows have been written."""
-
-    def __init__(self, report: Stale) -> None:
-        self._report = report
-
-    def __getitem__(self, key: str) -> int:
-        return self._report.totals()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._report.totals())
-
-    def __len__(self) -> int:
-        return len(self._report.totals())
+_stale_amount = itemgetter(4)  # a stale deal's amount

@@ -35,15 +35,20 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 Notice = Callable[[], None]
 
 
-def connect(path: Path, *, create: bool = False, waiting: Notice | None = None) -> sqlite3.Connection:
-    """Open the salescli database at ``path``, migrating it as needed.
+def connect(target: Path | str, *, create: bool = False, waiting: Notice | None = None) -> sqlite3.Connection:
+    """Open the salescli database at ``target``, migrating it as needed.
 
     A missing file is an error unless ``create`` (write commands), and then only the file
     is created (mode 0600), never its folder. A damaged file, or an SQLite file of another
     application, is refused before anything in it changes. ``waiting`` is called once
     when a migration has waited a moment for another command's write to finish.
+    A ``postgresql://`` URL opens a database on a server instead (store/postgres.py).
     """
-    path = Path(path).expanduser()
+    if parse.is_database_url(target):
+        from salescli.store import postgres
+
+        return postgres.connect(str(target), create=create, waiting=waiting)  # type: ignore[return-value]
+    path = Path(target).expanduser()
     if not path.exists():
         if not create:
             raise SalesError(f"no database at {path}; `salescli init` creates one")
@@ -122,12 +127,7 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None)
     applied = applied_migrations(conn)
     if not applied:
         _refuse_foreign(conn, path)
-    unknown = [name for name in applied if name not in schema.NAMES]
-    if unknown:
-        raise SchemaTooNew(
-            "this database was written by a newer salescli (it has migration "
-            f"{unknown[0]!r}, which this version does not know): upgrade salescli to open it"
-        )
+    refuse_newer(applied)
     if len(applied) == len(schema.NAMES):
         return
     from sqlite_utils import Database
@@ -151,19 +151,33 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None)
         conn.execute("PRAGMA foreign_keys = ON")
 
 
+def refuse_newer(applied: list[str]) -> None:
+    """A database with a migration this salescli does not know was written by a newer one."""
+    unknown = [name for name in applied if name not in schema.NAMES]
+    if unknown:
+        raise SchemaTooNew(
+            "this database was written by a newer salescli (it has migration "
+            f"{unknown[0]!r}, which this version does not know): upgrade salescli to open it"
+        )
+
+
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
-    """A file without salescli's migrations must be empty: salescli does not take over
-    another application's database (nor add its tables and triggers to it)."""
     objects = conn.execute(
         "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY type <> 'table', name"
     ).fetchall()
     if objects:
-        tables = [name for kind, name in objects if kind == "table"]
-        holds = f"table{'s' if len(tables) > 1 else ''} {', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}" if tables else "a schema of its own"
-        raise SalesError(
-            f"{path} is not a salescli database (it has {holds}), so it was left as it is: "
-            "give the path of a salescli database, or of a new file to start one"
-        )
+        refuse_foreign(str(path), [name for kind, name in objects if kind == "table"])
+
+
+def refuse_foreign(database: str, tables: list[str]) -> None:
+    """A database without salescli's migrations must be empty (``tables``: its tables, if it
+    has any schema objects at all): salescli does not take over another application's
+    database (nor add its tables and triggers to it)."""
+    holds = f"table{'s' if len(tables) > 1 else ''} {', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}" if tables else "a schema of its own"
+    raise SalesError(
+        f"{database} is not a salescli database (it has {holds}), so it was left as it is: "
+        "give the path of a salescli database, or of a new file to start one"
+    )
 
 
 def begin_immediate(conn: sqlite3.Connection, waiting: Notice | None = None) -> None:
@@ -200,6 +214,12 @@ def transaction(
     a list it walks from the start on every row of a big import).
     ``committing`` is called just before ``COMMIT``: from there on the write counts as done.
     """
+    if not isinstance(conn, sqlite3.Connection):
+        from salescli.store import postgres
+
+        with postgres.transaction(conn, waiting=waiting, committing=committing):
+            yield conn
+        return
     begin_immediate(conn, waiting)
     try:
         yield conn
@@ -215,7 +235,7 @@ def transaction(
 def taken(conn: sqlite3.Connection, table: str, column: str, value: str, *, exclude: int | None = None) -> str | None:
     """How another row of ``table`` spells ``value`` in ``column`` (any case), if one has it."""
     row = conn.execute(
-        f"SELECT {column} FROM {table} WHERE {column} = ? COLLATE NOCASE AND id IS NOT ?", [value, exclude]
+        f"SELECT {column} FROM {table} WHERE {column} = ? COLLATE NOCASE AND id IS DISTINCT FROM ?", [value, exclude]
     ).fetchone()
     return row[0] if row else None
 

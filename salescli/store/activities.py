@@ -73,8 +73,8 @@ def _insert(conn: sqlite3.Connection, **values: Any) -> int:
     values.setdefault("created_at", parse.timestamp())
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
-    cursor = conn.execute(f"INSERT INTO activity ({columns}) VALUES ({marks})", list(values.values()))
-    return int(cursor.lastrowid or 0)
+    cursor = conn.execute(f"INSERT INTO activity ({columns}) VALUES ({marks}) RETURNING id", list(values.values()))
+    return int(cursor.fetchone()[0])
 
 
 def _answer_first_contact(conn: sqlite3.Connection, customer_id: int, kind: str) -> list[int]:

@@ -18,7 +18,9 @@ from itertools import accumulate, compress, repeat
 from operator import eq
 from typing import Any
 
+from salescli import store
 from salescli.parse import Period
+from salescli.store import dialect
 from salescli.store.schema import EVERYONE
 
 Clause = tuple[str, list[Any]]
@@ -27,7 +29,7 @@ Clause = tuple[str, list[Any]]
 def _on_dates(column: str, period: Period | None) -> Clause:
     """``column`` (a ``YYYY-MM-DD`` date) within the period."""
     if period is None:
-        return "1", []
+        return "true", []
     return f"{column} BETWEEN ? AND ?", [period.start.isoformat(), period.end.isoformat()]
 
 
@@ -43,13 +45,8 @@ def _on_timestamps(column: str, period: Period | None) -> Clause:
 
 def _owned_by(column: str, rep_id: int | None) -> Clause:
     if rep_id is None:
-        return "1", []
+        return "true", []
     return f"{column} = ?", [rep_id]
-
-
-def _casefold(conn: sqlite3.Connection) -> None:
-    """``casefold(text)`` in SQL: Python's, so that names sort as the reports always sorted them."""
-    conn.create_function("casefold", 1, str.casefold, deterministic=True)
 
 
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -141,13 +138,13 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     if period is None:
         return _levels_of_all_time(conn, owner_id)
     won, won_args = _won_by_customer(period)
-    owned = "1" if owner_id is None else "owner_id IS ?"
+    owned = "1" if owner_id is None else "CASE WHEN owner_id IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END"
     sql = f"""{won},
     winners AS (SELECT w.revenue, c.tier, c.owner_id FROM won w JOIN customer c ON c.id = w.customer_id),
     levels AS (
         SELECT revenue, tier, COUNT(*) AS customers, SUM({owned}) AS owned FROM winners GROUP BY 1, 2
         UNION ALL
-        SELECT 0, tier, COUNT(*), SUM({owned}) FROM customer INDEXED BY customer_tier GROUP BY tier
+        SELECT 0, tier, COUNT(*), SUM({owned}) FROM customer {dialect.hint(conn, "INDEXED BY customer_tier")} GROUP BY tier
         UNION ALL
         SELECT 0, tier, -COUNT(*), -SUM({owned}) FROM winners GROUP BY tier
     )
@@ -158,10 +155,10 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
 
 
 def _levels_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> list[dict[str, Any]]:
-    owned = "1" if owner_id is None else "owner_id IS ?"
+    owned = "1" if owner_id is None else "CASE WHEN owner_id IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END"
     sql = f"""
     SELECT revenue, tier AS current_tier, count(*) AS customers, sum({owned}) AS owned
-    FROM _customer_rank INDEXED BY _customer_rank_level GROUP BY 1, 2 ORDER BY 1, 2
+    FROM _customer_rank {dialect.hint(conn, "INDEXED BY _customer_rank_level")} GROUP BY 1, 2 ORDER BY 1, 2
     """
     return _dicts(conn.execute(sql, [] if owner_id is None else [owner_id]))
 
@@ -194,8 +191,8 @@ RUNNING_WINDOW = """,
 RANKED_OF_ALL_TIME = """
 SELECT k.customer_id, k.name, k.owner_id, k.tier, k.revenue, k.frequency, k.last_won FROM _customer_rank k {rows}
 """
-RANKED_EXACT = RANKED_OF_ALL_TIME.format(rows="") + "WHERE k.exact ORDER BY k.revenue DESC, k.name, k.customer_id"
-RANKED_INEXACT = RANKED_OF_ALL_TIME.format(rows="INDEXED BY _customer_rank_inexact") + "WHERE NOT k.exact"
+RANKED_EXACT = "WHERE k.exact <> 0 ORDER BY k.revenue DESC, k.name, k.customer_id"
+RANKED_INEXACT = "WHERE k.exact = 0"
 
 
 def ranked_customers(
@@ -225,7 +222,7 @@ def _ranked_in_period(
     conn: sqlite3.Connection, period: Period, owner_id: int | None, limit: int | None
 ) -> Iterator[dict[str, list[Any]]]:
     """A top-N sort, unless an owner needs the running sum of all (a window)."""
-    _casefold(conn)
+    dialect.casefold(conn)
     won, won_args = _won_by_customer(period)
     owner, owner_args = _owned_by("c.owner_id", owner_id)
     windowed = owner_id is not None
@@ -246,8 +243,9 @@ def _ranked_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> Itera
     """The batches in order, the inexact ones put in their place (``_in_place``), the
     running sum over everyone; then only ``owner_id``'s customers (all: None)."""
     handles = dict(conn.execute("SELECT id, handle FROM rep"))
-    inexact = sorted(conn.execute(RANKED_INEXACT), key=_rank_key)
-    cursor = conn.execute(RANKED_EXACT)
+    inexact_rows = RANKED_OF_ALL_TIME.format(rows=dialect.hint(conn, "INDEXED BY _customer_rank_inexact"))
+    inexact = sorted(conn.execute(inexact_rows + RANKED_INEXACT), key=_rank_key)
+    cursor = conn.execute(RANKED_OF_ALL_TIME.format(rows="") + RANKED_EXACT)
     running = 0
     for rows in _in_place(iter(partial(cursor.fetchmany, BATCH), []), inexact):
         batch = dict(zip(RANKED, map(list, zip(*rows))))
@@ -296,7 +294,7 @@ def _streamed(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
 def set_tiers(conn: sqlite3.Connection, tiers: dict[int, str], updated_at: str) -> int:
     """Store each customer's tier (id → 'A'|'B'|'C'); returns how many changed."""
     cursor = conn.executemany(
-        "UPDATE customer SET tier = ?, updated_at = ? WHERE id = ? AND tier IS NOT ?",
+        "UPDATE customer SET tier = ?, updated_at = ? WHERE id = ? AND tier IS DISTINCT FROM ?",
         [(tier, updated_at, customer_id, tier) for customer_id, tier in tiers.items()],
     )
     return cursor.rowcount
@@ -328,7 +326,7 @@ def source_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int 
         SELECT channel, 0, 0, CASE WHEN {won} THEN deals ELSE 0 END, CASE WHEN {lost} THEN deals ELSE 0 END,
                CASE WHEN {won} THEN amount ELSE 0 END
         FROM _source_closed WHERE owner = ? AND ({won} OR {lost}) AND {closed}
-    )
+    ) AS counted
     GROUP BY channel
     """
     args = [*owner, *created_args, *owner, *created_args, *owner, *closed_args]
@@ -378,11 +376,14 @@ def lost_figures(conn: sqlite3.Connection, period: Period | None, rep_id: int | 
 
 def receivable_balances(
     conn: sqlite3.Connection, age_limits: list[tuple[str, str | None]], rep_id: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> tuple[list[str], sqlite3.Cursor]:
     """Per customer with money outstanding on won deals (each deal's unpaid rest, never
-    below 0), for the customers the rep owns (all: None), streamed, the most outstanding
-    first (ties: by name case-folded, then id): billed, paid and outstanding, and the outstanding by age of the won date: ``age_limits``
-    are the buckets, youngest first, each with the earliest won date it holds (None: any).
+    below 0), for the customers the rep owns (all: None), streamed as tuples
+    (``store.tuples``), the most outstanding first (ties: by name case-folded, then id):
+    ``customer``, ``billed``, ``paid``, ``outstanding``, the outstanding by age of the won
+    date, ``credit_limit`` and ``over_limit`` (1 when the outstanding is above the credit
+    limit, 0 when not or there is none). ``age_limits`` are the buckets, youngest first,
+    each with the earliest won date it holds (None: any).
 
     Each won deal's billed, paid and won date are in ``_deal_owed``, which the schema keeps
     up to date (migration m012); only the deals of the customers with a deal not paid in
@@ -391,15 +392,17 @@ def receivable_balances(
     buckets, bucket_args, previous = [], [], None
     for key, earliest in age_limits:
         younger = "" if previous is None else " AND o.won_on < ?"
-        older = "1" if earliest is None else "o.won_on >= ?"
+        older = "true" if earliest is None else "o.won_on >= ?"
         buckets.append(f'SUM(CASE WHEN {older}{younger} THEN o.outstanding ELSE 0 END) AS "{key}"')
         bucket_args += [*([] if earliest is None else [earliest]), *([] if previous is None else [previous])]
         previous = earliest
     sql = f"""
-    SELECT c.id, c.name AS customer, c.credit_limit, SUM(o.billed) AS billed, SUM(o.paid) AS paid,
-           SUM(o.outstanding) AS outstanding, {", ".join(buckets)}
+    SELECT c.name AS customer, SUM(o.billed) AS billed, SUM(o.paid) AS paid, SUM(o.outstanding) AS outstanding,
+           {", ".join(buckets)}, c.credit_limit,
+           c.credit_limit IS NOT NULL AND SUM(o.outstanding) > c.credit_limit AS over_limit
     FROM (
-        SELECT customer_id, billed, paid, MAX(billed - paid, 0) AS outstanding, won_on FROM _deal_owed
+        SELECT customer_id, billed, paid, CASE WHEN billed > paid THEN billed - paid ELSE 0 END AS outstanding, won_on
+        FROM _deal_owed
         WHERE customer_id IN (SELECT customer_id FROM _deal_owed WHERE billed > paid)
     ) o
     JOIN customer c ON c.id = o.customer_id
@@ -407,5 +410,5 @@ def receivable_balances(
     GROUP BY c.id
     ORDER BY outstanding DESC, casefold(c.name), c.id
     """
-    _casefold(conn)
-    return _streamed(conn.execute(sql, [*bucket_args, *owner_args]))
+    dialect.casefold(conn)
+    return store.tuples(conn, sql, [*bucket_args, *owner_args])

@@ -32,14 +32,16 @@ from pathlib import Path
 
 from salescli import files, parse
 from salescli.errors import Invalid, NotFound, SalesError, SchemaTooNew
-from salescli.store import schema
+from salescli.store import dialect, schema
 
 BUSY_TIMEOUT_SECONDS = 10.0
 RESTORE_LABEL = "before-restore"
 
 
-def database_file(conn: sqlite3.Connection) -> Path:
-    """The file behind ``conn``'s main database."""
+def database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file behind ``conn``'s main database (None on a server: there is none)."""
+    if dialect.on_server(conn):
+        return None
     for row in conn.execute("PRAGMA database_list"):
         if row[1] == "main" and row[2]:
             return Path(row[2])
@@ -91,6 +93,8 @@ def copy(
     the copy is still known to be a salescli database.
     """
     source = database_file(conn)
+    if source is None:
+        raise SalesError("a database on a PostgreSQL server has no file to copy: its backup is not built yet")
     folder, named = source.parent, None
     if destination is not None:
         destination = Path(destination).expanduser()

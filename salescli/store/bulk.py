@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 from itertools import islice
 from typing import Any
 
-from salescli.store import history, schema
+from salescli.store import dialect, history, schema
 
 BATCH_ROWS = 10_000
 
@@ -46,7 +46,7 @@ def id_offsets(conn: sqlite3.Connection) -> dict[str, int]:
     """Per record table with an id, the largest id it ever handed out (0 in a new file):
     generated rows numbered from 1 go in above it (``insert(..., offsets=)``), so that no
     id is used twice, even after the records were cleared."""
-    with_ids = [table for table in RECORD_TABLES if history.shape(conn, table).range_column == "rowid"]
+    with_ids = [table for table in RECORD_TABLES if history.shape(conn, table).range_column in ("rowid", "id")]
     return {table: history.range_floor(conn, table) for table in with_ids}
 
 
@@ -67,7 +67,8 @@ def insert(
     captured row by row as usual. ``offsets`` (table → n, from ``id_offsets``) adds n to
     the table's ids, and to the columns that refer to that table.
     """
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    names = ", ".join(f'"{column}"' for column in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
     count = 0
     iterator = iter(_shifted(conn, table, columns, rows, offsets or {}))
     ranged = history.shape(conn, table).range_column is not None
@@ -82,7 +83,7 @@ def _shifted(
     conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], offsets: dict[str, int]
 ) -> Iterable[Sequence[Any]]:
     """``rows`` with ``offsets`` added to the ids and references (``insert``)."""
-    refers_to = {row["from"]: row["table"] for row in conn.execute(f"PRAGMA foreign_key_list({table})")}
+    refers_to = dialect.references(conn, table)
     refers_to["id"] = table
     shifts = [offsets.get(refers_to.get(column, ""), 0) for column in columns]
     if not any(shifts):
@@ -101,15 +102,8 @@ def roomy_writes(conn: sqlite3.Connection, *, cache_mib: int = 8, **more: object
     under one, an in-memory statement journal holds every page changed since, and
     SQLite walks it from the start for every row.
     """
-    settings = {"cache_size": -1024 * cache_mib, "temp_store": "MEMORY", **more}
-    saved = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in settings}
-    for name, value in settings.items():
-        conn.execute(f"PRAGMA {name} = {value}")
-    try:
+    with dialect.pragmas(conn, {"cache_size": -1024 * cache_mib, "temp_store": "MEMORY", **more}):
         yield
-    finally:
-        for name, value in saved.items():
-            conn.execute(f"PRAGMA {name} = {value}")
 
 
 @contextmanager
@@ -117,14 +111,16 @@ def fast_writes(conn: sqlite3.Connection, *, cache_mib: int = 64) -> Iterator[No
     """Around one big build's transaction: ``roomy_writes``, and no fsync and no
     foreign-key lookups while writing (the generator's rows are consistent by
     construction, and its tests check them with ``PRAGMA foreign_key_check``); then, with
-    the settings put back, fold the write-ahead log into the file and shrink it.
+    the settings put back, fold the write-ahead log into the file and shrink it
+    (on PostgreSQL a build is an ordinary transaction).
 
     The checkpoint runs with ``synchronous`` as it was, so it syncs the log and then the
     file: once the build is done it is as durable as any other command's writes.
     """
     with roomy_writes(conn, cache_mib=cache_mib, synchronous="OFF", foreign_keys="OFF"):
         yield
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not dialect.on_server(conn):
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextmanager
@@ -132,7 +128,11 @@ def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TA
     """Drop the indexes of ``tables`` for a bulk insert and build them again afterwards
     (a third faster than keeping them up to date row by row). Inside the caller's
     transaction, so a failure puts them back as they were; a UNIQUE index that the new
-    rows break fails to build, and with it the whole build."""
+    rows break fails to build, and with it the whole build. (SQLite only: PostgreSQL
+    keeps its indexes.)"""
+    if dialect.on_server(conn):
+        yield
+        return
     marks = ", ".join("?" * len(tables))
     indexes = conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
@@ -151,7 +151,11 @@ def derived_deferred(conn: sqlite3.Connection) -> Iterator[None]:
     triggers that keep the derived tables up to date row by row (``schema.DERIVED_TABLES``;
     some are on derived tables themselves), then build those tables again in one pass, in
     that order, and put the triggers back. The undo record's own triggers stay
-    (``history.bulk_inserts`` deals with them)."""
+    (``history.bulk_inserts`` deals with them). On PostgreSQL the triggers keep them
+    row by row (SQLite only: its triggers are its schema's text)."""
+    if dialect.on_server(conn):
+        yield
+        return
     tables = [*RECORD_TABLES, *schema.DERIVED_TABLES]
     marks = ", ".join("?" * len(tables))
     triggers = conn.execute(

@@ -19,7 +19,7 @@ from typing import Any
 from salescli import parse, store
 from salescli.errors import Invalid, UsageError
 from salescli.grammar import plural
-from salescli.store import reps
+from salescli.store import dialect, reps
 
 # The plain columns a user sets with an option of the same name.
 DETAILS = (
@@ -33,7 +33,7 @@ _OPEN_FIRST_CONTACT = "done_at IS NULL AND type = 'task' AND summary = ? COLLATE
 SELECT = """
 SELECT c.id, c.name, c.company, c.title, c.contact, c.phone, c.email, c.industry, c.region,
        c.size, c.source, c.tier,
-       (SELECT group_concat(t.tag, char(31)) FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
+       (SELECT group_concat(t.tag, '') FROM customer_tag t WHERE t.customer_id = c.id) AS tags,
        r.handle AS owner, c.credit_limit, c.notes, c.fields, c.created_at, c.updated_at
 FROM {customer} LEFT JOIN rep r ON r.id = c.owner_id
 """
@@ -59,7 +59,7 @@ def check_name(conn: sqlite3.Connection, name: str, *, exclude: int | None = Non
     if name.isdigit():
         raise UsageError(f"customer name '{name}' is only digits: it would read as an id")
     clash = conn.execute(
-        "SELECT id, name FROM customer WHERE name = ? COLLATE NOCASE AND id IS NOT ?", [name, exclude]
+        "SELECT id, name FROM customer WHERE name = ? COLLATE NOCASE AND id IS DISTINCT FROM ?", [name, exclude]
     ).fetchone()
     if clash:
         raise Invalid(f"a customer named '{clash['name']}' already exists (#{clash['id']})")
@@ -142,10 +142,10 @@ def add(
     values = {column: details.get(column) for column in DETAILS}
     cursor = conn.execute(
         f"INSERT INTO customer (name, {', '.join(DETAILS)}, owner_id, fields, created_at, updated_at) "
-        f"VALUES (?, {', '.join('?' for _ in DETAILS)}, ?, ?, ?, ?)",
+        f"VALUES (?, {', '.join('?' for _ in DETAILS)}, ?, ?, ?, ?) RETURNING id",
         [name, *values.values(), owner, _json(_merged_fields({}, fields or {})), created, created],
     )
-    customer_id = int(cursor.lastrowid or 0)
+    customer_id = int(cursor.fetchone()[0])
     _add_tags(conn, customer_id, tags)
     due = None
     if followup:
@@ -260,7 +260,7 @@ def listing(conn: sqlite3.Connection, where: Filter = Filter(), *, limit: int | 
     clause, params = where.where()
     # Filtered: scan the table and sort what matches (cheaper than walking the name
     # index with a table lookup per customer). Unfiltered: walk the name index.
-    table = "customer c NOT INDEXED" if clause else "customer c"
+    table = f"customer c {dialect.hint(conn, 'NOT INDEXED')}" if clause else "customer c"
     sql = SELECT.format(customer=table) + clause + " ORDER BY c.name COLLATE NOCASE"
     if limit is not None:
         sql += " LIMIT ?"
@@ -373,13 +373,13 @@ def hand_over(conn: sqlite3.Connection, moves: list[tuple[int, int | None]]) -> 
     current = "(SELECT owner_id FROM customer WHERE id = :customer)"
     params = [{"customer": customer_id, "owner": owner_id} for customer_id, owner_id in moves]
     deals = conn.executemany(
-        f"UPDATE deal SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
-        "AND owner_id IS NOT :owner AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
+        f"UPDATE deal SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS NOT DISTINCT FROM {current} "
+        "AND owner_id IS DISTINCT FROM :owner AND stage_id IN (SELECT id FROM stage WHERE kind = 'open')",
         params,
     ).rowcount
     follow_ups = conn.executemany(
-        f"UPDATE activity SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS {current} "
-        "AND owner_id IS NOT :owner AND done_at IS NULL",
+        f"UPDATE activity SET owner_id = :owner WHERE customer_id = :customer AND owner_id IS NOT DISTINCT FROM {current} "
+        "AND owner_id IS DISTINCT FROM :owner AND done_at IS NULL",
         params,
     ).rowcount
     return {"deals": max(deals, 0), "follow_ups": max(follow_ups, 0)}
@@ -561,7 +561,7 @@ def duplicates(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         row["id"]: dict(row)
         for row in conn.execute(
             "SELECT c.id, c.name, c.phone, c.email, r.handle AS owner FROM customer c "
-            "LEFT JOIN rep r ON r.id = c.owner_id WHERE c.id IN (SELECT value FROM json_each(?)) "
+            "LEFT JOIN rep r ON r.id = c.owner_id WHERE c.id IN (" + dialect.json_values(conn, "?") + ") "
             "ORDER BY c.name COLLATE NOCASE, c.id",
             [json.dumps(sorted(members_of_groups))],
         )

@@ -45,7 +45,7 @@ ORDER BY s.kind != 'open',
 OUTSTANDING_SQL = """
 SELECT coalesce(sum(d.amount - coalesce((SELECT sum(p.amount) FROM payment p WHERE p.deal_id = d.id), 0)), 0)
 FROM deal d JOIN stage s ON s.id = d.stage_id
-WHERE d.customer_id = ? AND s.kind = 'won' AND d.id IS NOT ?
+WHERE d.customer_id = ? AND s.kind = 'won' AND d.id IS DISTINCT FROM ?
 """
 
 
@@ -269,7 +269,7 @@ def add(
     cursor = conn.execute(
         "INSERT INTO deal (title, customer_id, amount, cost, product_id, quantity, stage_id, "
         "expected_close, owner_id, source, created_at, closed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
             title,
             customer["id"],
@@ -285,7 +285,7 @@ def add(
             created.date().isoformat() if stage["kind"] != "open" else None,
         ],
     )
-    deal_id = int(cursor.lastrowid or 0)
+    deal_id = int(cursor.fetchone()[0])
     _record_stage(conn, deal_id, stage["id"], created.date())
     return Outcome(deal_id, warnings, _won(conn, customer["id"], stage))
 

@@ -51,6 +51,7 @@ from typing import Any
 
 from salescli import parse
 from salescli.errors import Invalid
+from salescli.store import dialect
 
 KEEP_COMMANDS = 100
 PREFIX = "history_"  # the history's own tables and triggers (schema.HISTORY)
@@ -95,14 +96,25 @@ class TableShape:
     def stored_columns(self) -> tuple[str, ...]:
         return self.columns if self.key != ("rowid",) else ("rowid", *self.columns)
 
+    def stored_key(self, stored: str) -> str:
+        """SQL: a recorded key (the column ``stored``) as ``key_expr`` gives it (an integer
+        key is recorded as text on PostgreSQL)."""
+        return f"CAST({stored} AS BIGINT)" if len(self.key) == 1 and self.range_column else stored
+
     def range_value(self, stored: str) -> str:
-        """SQL: the range column's value in a recorded key (the column ``stored``)."""
-        return stored if len(self.key) == 1 else f"json_extract({stored}, '$[0]')"
+        """SQL: the range column's value in a recorded key (the column ``stored``), an
+        integer (a key is text on PostgreSQL)."""
+        value = stored if len(self.key) == 1 else f"json_extract({stored}, '$[0]')"
+        return f"CAST({value} AS BIGINT)"
 
 
 def business_tables(conn: sqlite3.Connection) -> list[str]:
     """Every ordinary table except SQLite's, sqlite-utils' and the history's own (and
     full-text indexes, whose own triggers follow their content table)."""
+    if dialect.on_server(conn):
+        from salescli.store import postgres
+
+        return postgres.business_tables(conn)  # type: ignore[arg-type]
     kinds = {row[1]: row[2] for row in conn.execute("PRAGMA main.table_list")}
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rootpage").fetchall()
     virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
@@ -117,6 +129,11 @@ def business_tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def shape(conn: sqlite3.Connection, table: str) -> TableShape:
+    if dialect.on_server(conn):  # every table has a declared key there (no rowid)
+        from salescli.store import postgres
+
+        columns, key, integer_first = postgres.table_info(conn, table)  # type: ignore[arg-type]
+        return TableShape(table, columns, key, key[0] if integer_first else None)
     info = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
     columns = tuple(row[1] for row in info)
     declared = sorted((row[5], row[1], (row[2] or "").upper()) for row in info if row[5])
@@ -155,7 +172,17 @@ def install_triggers(conn: sqlite3.Connection) -> None:
     """(Re)create the capture triggers from the schema as it is now.
 
     Run after every migration, so a table or column added later is captured too.
+    On PostgreSQL the same triggers run as PL/pgSQL (``postgres.to_postgres``).
     """
+    if dialect.on_server(conn):
+        from salescli.store import postgres
+
+        postgres.drop_triggers(conn, PREFIX)  # type: ignore[arg-type]
+        for table in business_tables(conn):
+            for statement in _trigger_sql(shape(conn, table)):
+                for translated in postgres.to_postgres(statement):
+                    conn.execute(translated)
+        return
     for (trigger,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
         [PREFIX.replace("_", "\\_") + "%"],
@@ -175,15 +202,18 @@ def current(conn: sqlite3.Connection) -> int | None:
 
 
 @contextmanager
-def recording(conn: sqlite3.Connection, line: str) -> Iterator[int]:
-    """Record the writes of the block (inside the command's transaction) as one command."""
+def recording(conn: sqlite3.Connection, line: str, user: str | None = None) -> Iterator[int]:
+    """Record the writes of the block (inside the command's transaction) as one command,
+    run by ``user`` (None: not said, as before migration m017)."""
+    values = {"at": "?", "line": "?", "first_change": "(SELECT IFNULL(max(id), 0) + 1 FROM history_change)"}
+    params = [parse.timestamp(), line]
+    if user is not None:
+        values["ran_by"] = "?"
+        params.append(user)
     command_id = int(
         conn.execute(
-            "INSERT INTO history_command (at, line, first_change) "
-            "VALUES (?, ?, (SELECT IFNULL(max(id), 0) + 1 FROM history_change))",
-            [parse.timestamp(), line],
-        ).lastrowid
-        or 0
+            f"INSERT INTO history_command ({', '.join(values)}) VALUES ({', '.join(values.values())}) RETURNING id", params
+        ).fetchone()[0]
     )
     conn.execute("UPDATE history_state SET command_id = ?", [command_id])
     yield command_id
@@ -238,8 +268,8 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     # rows deleted in the block: older ones (recorded as usual), and the block's own, whose
     # ids the range must still cover so that undoing the delete and the range leaves none
     deleted_below, deleted_last = conn.execute(
-        f"SELECT count(*) FILTER (WHERE value <= ?), max(value) FROM (SELECT {table_shape.range_value('pk')} AS value "
-        "FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete')",
+        f"SELECT count(*) FILTER (WHERE value <= ?), max(value) FROM (SELECT {table_shape.range_value('pk')} "
+        "AS value FROM history_change WHERE id > ? AND tbl = ? AND op = 'delete') AS deleted",
         [above, change_id, table],
     ).fetchone()
     last = max(_max(conn, table, column), deleted_last or 0)
@@ -264,16 +294,11 @@ def _without_capture(conn: sqlite3.Connection, table: str, op: str = "insert") -
     after. Only inside a transaction: DDL is transactional, so a crash or rollback brings
     the trigger back too."""
     trigger = f"{PREFIX}{table}_{op}"
-    present = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]).fetchone()
-    if not (present and conn.in_transaction):
+    if not (conn.in_transaction and dialect.trigger_exists(conn, trigger)):
         yield
         return
-    conn.execute(f"DROP TRIGGER {_quote(trigger)}")
-    try:
+    with dialect.trigger_off(conn, table, trigger, _trigger_sql(shape(conn, table))[CAPTURES.index(op)]):
         yield
-    finally:
-        if conn.in_transaction:
-            conn.execute(_trigger_sql(shape(conn, table))[CAPTURES.index(op)])
 
 
 def range_floor(conn: sqlite3.Connection, table: str) -> int:
@@ -290,10 +315,11 @@ def _range_column(table: TableShape) -> str:
 
 def _max(conn: sqlite3.Connection, table: str, column: str) -> int:
     """The largest ``column`` the table holds; for its ids, the largest it ever handed out
-    (AUTOINCREMENT: migration m008), so a range never starts at an id used before."""
+    (AUTOINCREMENT: migration m008; PostgreSQL's identity), so a range never starts at an
+    id used before."""
     held = int(conn.execute(f"SELECT IFNULL(max({_quote(column)}), 0) FROM {_quote(table)}").fetchone()[0])
-    given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]).fetchone() if column == "rowid" else None
-    return max(held, given[0]) if given else held
+    given = dialect.ids_given(conn, table) if column in ("rowid", "id") else None
+    return max(held, given or 0)
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
@@ -338,7 +364,7 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
             continue
         gone = conn.execute(
             f"SELECT count(*) FROM {_saved(change['id'])} AS saved WHERE {table.key_expr('saved')} NOT IN "
-            "(SELECT pk FROM history_change WHERE id BETWEEN ? AND ? AND tbl = ? AND op = 'insert')",
+            f"(SELECT {table.stored_key('pk')} FROM history_change WHERE id BETWEEN ? AND ? AND tbl = ? AND op = 'insert')",
             [first, change["id"], table.name],
         ).fetchone()[0]
         seen = conn.execute(  # when the command first touched a row of the range
@@ -352,7 +378,7 @@ def summarize(conn: sqlite3.Connection, command_id: int) -> dict[str, list[int]]
     # lower id) counts on its own
     outside = "".join(
         f" AND NOT (CASE WHEN tbl = ? AND id {'>' if r['op'] == 'insert-range' else '<'} ? "
-        f"THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE 0 END)"
+        f"THEN {shapes[r['tbl']].range_value('pk')} BETWEEN ? AND ? ELSE false END)"
         for r in ranges
     )
     parameters = [first, last, *(value for r in ranges for value in (r["tbl"], r["id"], r["pk"], r["last_pk"]))]
@@ -389,7 +415,7 @@ def _prune(conn: sqlite3.Connection, newest: int) -> None:
         return
     previous = conn.execute(
         "SELECT ifnull(max(id), 0) FROM (SELECT id FROM history_command WHERE id < ? AND kind = 'command' "
-        "ORDER BY id DESC LIMIT 1)",
+        "ORDER BY id DESC LIMIT 1) AS latest",
         [newest],
     ).fetchone()[0]
     for undo in conn.execute(
@@ -425,6 +451,7 @@ def log(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
         {
             "id": row["id"],
             "at": row["at"],
+            "by": row["ran_by"],
             "command": row["line"],
             "kind": row["kind"],
             "about": _original(conn, row["target_id"])["id"] if row["kind"] != "command" else None,
@@ -465,18 +492,41 @@ class Reverted:
     changes: dict[str, list[int]]
 
 
-def undo(conn: sqlite3.Connection) -> Reverted:
-    """Revert the latest command (of any process) that is not an undo and not yet reverted.
+def undo(conn: sqlite3.Connection, by: str | None = None) -> Reverted:
+    """Revert the latest command that is not an undo and not yet reverted: of anyone, or
+    the latest ``by`` ran — unless a later command in effect changed a record it changed
+    (its undo would overwrite that).
 
     Runs inside the command being recorded, which becomes an ``undo`` of it.
     """
+    mine = "" if by is None else " AND ran_by = ?"
     target = conn.execute(
-        f"SELECT id FROM history_command WHERE id < ? AND {IN_EFFECT} ORDER BY id DESC LIMIT 1",
-        [_require_current(conn)],
+        f"SELECT id, first_change, last_change FROM history_command WHERE id < ? AND {IN_EFFECT}{mine} "
+        "ORDER BY id DESC LIMIT 1",
+        [_require_current(conn), *([] if by is None else [by])],
     ).fetchone()
     if target is None:
+        if by is not None:
+            raise Invalid(f"nothing to undo: no write command of {by}'s is left to revert ('undo --anyone' takes back anyone's)")
         raise Invalid("nothing to undo: no write command is left to revert ('salescli log' lists them)")
+    later = _overwritten(conn, target)
+    if later is not None:
+        raise Invalid(
+            f"cannot undo #{target['id']}: #{later['id']} `{later['line']}` by {later['ran_by'] or 'someone'} "
+            "changed the same records since ('salescli log' lists them)"
+        )
     return _revert(conn, "undo", target["id"])
+
+
+def _overwritten(conn: sqlite3.Connection, target: sqlite3.Row) -> sqlite3.Row | None:
+    """The first command in effect after ``target`` that changed a row ``target`` changed."""
+    return conn.execute(
+        "SELECT c.id, c.line, c.ran_by FROM history_command c WHERE c.id > ? AND c.kind = 'command' "
+        "AND c.reverted_by IS NULL AND EXISTS (SELECT 1 FROM history_change later JOIN history_change mine "
+        "ON mine.tbl = later.tbl AND mine.pk = later.pk "
+        "WHERE later.id BETWEEN c.first_change AND c.last_change AND mine.id BETWEEN ? AND ?) ORDER BY c.id LIMIT 1",
+        [target["id"], target["first_change"], target["last_change"]],
+    ).fetchone()
 
 
 def redo(conn: sqlite3.Connection) -> Reverted:
@@ -584,13 +634,11 @@ def _saved(change_id: int) -> str:
 
 
 def _record_range(conn: sqlite3.Connection, op: str, table: str, first: int, last: int) -> int:
-    return int(
-        conn.execute(
-            "INSERT INTO history_change (command_id, tbl, op, pk, last_pk) SELECT command_id, ?, ?, ?, ? FROM history_state",
-            [table, op, first, last],
-        ).lastrowid
-        or 0
-    )
+    return conn.execute(
+        "INSERT INTO history_change (command_id, tbl, op, pk, last_pk) SELECT command_id, ?, ?, ?, ? FROM history_state "
+        "RETURNING id",
+        [table, op, first, last],
+    ).fetchone()[0]
 
 
 def _delete_range(conn: sqlite3.Connection, table: TableShape, first: int, last: int) -> None:
@@ -606,7 +654,7 @@ def _insert_saved(conn: sqlite3.Connection, table: TableShape, change: sqlite3.R
     """Take a deleted range back: its saved rows inserted again with one statement, as one
     ``insert-range`` change (no other row can have those ids: they are never reused)."""
     saved = _saved(change["id"])
-    columns = ", ".join(_quote(row[1]) for row in conn.execute(f"PRAGMA table_info({saved})"))
+    columns = ", ".join(_quote(name) for name in dialect.columns(conn, saved))
     with _without_capture(conn, table.name):
         conn.execute(f"INSERT INTO {_quote(table.name)} ({columns}) SELECT {columns} FROM {saved}")
     _record_range(conn, "insert-range", table.name, change["pk"], change["last_pk"])

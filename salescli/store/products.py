@@ -47,9 +47,9 @@ def add(conn: sqlite3.Connection, sku: str, name: str, *, price: int, cost: int 
     sku = check_sku(conn, sku)
     name = parse.require_text(name, what="product name")
     cursor = conn.execute(
-        "INSERT INTO product (sku, name, price, cost) VALUES (?, ?, ?, ?)", [sku, name, price, cost]
+        "INSERT INTO product (sku, name, price, cost) VALUES (?, ?, ?, ?) RETURNING id", [sku, name, price, cost]
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def listing(conn: sqlite3.Connection, *, include_inactive: bool = False) -> list[dict[str, Any]]:

@@ -69,9 +69,9 @@ def _similar_names(conn: sqlite3.Connection, text: str) -> list[str]:
     )]
     start = text[: 2 if len(text) >= 4 else 1]
     candidates = {r[0].casefold(): r[0] for r in conn.execute(
-        "SELECT * FROM (SELECT name FROM customer WHERE name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE DESC LIMIT ?)"
-        " UNION SELECT * FROM (SELECT name FROM customer WHERE name >= ? COLLATE NOCASE ORDER BY name COLLATE NOCASE LIMIT ?)"
-        " UNION SELECT * FROM (SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' LIMIT ?)",
+        "SELECT * FROM (SELECT name FROM customer WHERE name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE DESC LIMIT ?) AS below"
+        " UNION SELECT * FROM (SELECT name FROM customer WHERE name >= ? COLLATE NOCASE ORDER BY name COLLATE NOCASE LIMIT ?) AS above"
+        " UNION SELECT * FROM (SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' LIMIT ?) AS starting",
         [text, NEAR_MISS_CANDIDATES, text, NEAR_MISS_CANDIDATES, _like_prefix(start), NEAR_MISS_CANDIDATES],
     )}
     close = [candidates[name] for name in difflib.get_close_matches(text.casefold(), candidates, n=5, cutoff=0.6)]

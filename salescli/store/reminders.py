@@ -23,7 +23,7 @@ def recipients(conn: sqlite3.Connection, rep_id: int | None) -> list[sqlite3.Row
 def sent_today(conn: sqlite3.Connection, day: str, recipient: str, rep_id: int | None) -> bool:
     return (
         conn.execute(
-            "SELECT 1 FROM _reminder WHERE day = ? AND recipient = ? AND rep_id IS ?", [day, recipient, rep_id]
+            "SELECT 1 FROM _reminder WHERE day = ? AND recipient = ? AND rep_id IS NOT DISTINCT FROM ?", [day, recipient, rep_id]
         ).fetchone()
         is not None
     )

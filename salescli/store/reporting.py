@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from salescli import store
+from salescli.store import dialect
 from salescli.parse import Period
 from salescli.store.schema import EVERYONE
 
@@ -25,14 +26,14 @@ def _created_in(column: str, period: Period | None, params: Params) -> str:
     """A condition on a timestamp (or date) column: its date falls in ``period`` (all time
     when None)."""
     if period is None:
-        return "1"
+        return "true"
     params += [period.start.isoformat(), (period.end + dt.timedelta(days=1)).isoformat()]
     return f"{column} >= ? AND {column} < ?"
 
 
 def _owned_by(column: str, owner_id: int | None, params: Params) -> str:
     if owner_id is None:
-        return "1"
+        return "true"
     params.append(owner_id)
     return f"{column} = ?"
 
@@ -43,6 +44,8 @@ def _reading(conn: sqlite3.Connection, table: str, column: str, low: str | None,
     they are more than an eighth of it — fetching that many rows one by one through an
     index costs several times more than one pass over the table. Counting them uses the
     index alone, so deciding is cheap."""
+    if dialect.on_server(conn):
+        return ""
     if low is None or high is None:
         return "NOT INDEXED"
     total = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
@@ -176,7 +179,7 @@ def target_actuals(
     groups = "day, owner" if per_owner else "day"
     won_stages, won_params = _among(_stage_ids(conn, "won"))
 
-    def read(table: str, sums: dict[str, str], condition: str = "1", bound: Params | None = None) -> list[sqlite3.Row]:
+    def read(table: str, sums: dict[str, str], condition: str = "true", bound: Params | None = None) -> list[sqlite3.Row]:
         chosen = [f"sum({column}) AS {name}" for name, column in sums.items() if figures is None or name in figures]
         if not chosen:
             return []
@@ -274,7 +277,7 @@ def uncontacted(conn: sqlite3.Connection, added_before: str, owner_id: int | Non
     return conn.execute(
         f"""
         SELECT c.name AS customer, c.created_at, r.handle AS owner
-        FROM _uncontacted u CROSS JOIN customer c ON c.id = u.customer_id LEFT JOIN rep r ON r.id = c.owner_id
+        FROM _uncontacted u {dialect.in_order(conn)} customer c ON c.id = u.customer_id LEFT JOIN rep r ON r.id = c.owner_id
         WHERE {owned} AND c.created_at < ?
           AND NOT EXISTS (SELECT 1 FROM deal d WHERE d.customer_id = c.id AND +d.stage_id {won})
         ORDER BY c.created_at, c.id
@@ -318,24 +321,28 @@ def forecast(
 # ---------------------------------------------------------------- stale
 
 
-def stale(conn: sqlite3.Connection, idle_since: dt.date, owner_id: int | None) -> Iterator[sqlite3.Row]:
+def stale(
+    conn: sqlite3.Connection, today: dt.date, idle_since: dt.date, owner_id: int | None
+) -> tuple[list[str], sqlite3.Cursor]:
     """Open deals with no sign of life after ``idle_since``, most idle first (then by id),
-    streaming: ``id``, ``title``, ``customer``, ``stage``, ``amount``, ``owner``,
-    ``last_activity`` and ``since`` (the date of the latest sign of life).
+    streamed as tuples (``store.tuples``): ``id``, ``title``, ``customer``, ``stage``,
+    ``amount``, ``owner``, ``last_activity`` and ``days_idle`` (from the latest sign of
+    life to ``today``).
 
     The latest sign of life is the later of the deal's own last activity done and its
     customer's last one tied to no deal (work on another deal of the same customer does
-    not count), its last stage entry, and its creation. The schema keeps it per open deal
-    in ``_deal_idle`` (migration m012): the most idle are read first from its index, and
-    the reading stops at the first deal not idle long enough.
+    not count), its last stage entry, and its creation. The schema keeps it per open deal,
+    with what the report shows of the deal, in ``_stale_deal`` (migration m015), in the
+    order read here: the report is one range of it, joined to the stages and reps.
     """
-    params: Params = [idle_since.isoformat()]
-    owned = _owned_by("d.owner_id", owner_id, params)
-    return conn.execute(
+    params: Params = [today.isoformat(), idle_since.isoformat()]
+    owned = _owned_by("i.owner_id", owner_id, params)
+    return store.tuples(
+        conn,
         f"""
-        SELECT d.id, d.title, c.name AS customer, s.name AS stage, d.amount, r.handle AS owner, i.last_activity, i.since
-        FROM _deal_idle i INDEXED BY _deal_idle_since CROSS JOIN deal d ON d.id = i.deal_id
-        JOIN stage s ON s.id = d.stage_id JOIN customer c ON c.id = d.customer_id LEFT JOIN rep r ON r.id = d.owner_id
+        SELECT i.deal_id AS id, i.title, i.customer, s.name AS stage, i.amount, r.handle AS owner, i.last_activity,
+               CAST(julianday(?) - julianday(i.since) AS INTEGER) AS days_idle
+        FROM _stale_deal i JOIN stage s ON s.id = i.stage_id LEFT JOIN rep r ON r.id = i.owner_id
         WHERE i.since <= ? AND {owned}
         ORDER BY i.since, i.deal_id
         """,

@@ -54,7 +54,7 @@ def add(
         raise Invalid(f"a rep '{handle}' already exists")
     cursor = conn.execute(
         "INSERT INTO rep (handle, name, email, commission_rate, regions, industries, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
             handle,
             name or handle.title(),
@@ -65,7 +65,7 @@ def add(
             parse.timestamp(),
         ],
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def listing(conn: sqlite3.Connection, *, include_inactive: bool = True) -> list[dict[str, Any]]:

@@ -108,10 +108,10 @@ def add(
 ) -> int:
     name = _check_name(conn, name)
     cursor = conn.execute(
-        "INSERT INTO stage (name, position, probability, kind) VALUES (?, 0, ?, ?)",
+        "INSERT INTO stage (name, position, probability, kind) VALUES (?, 0, ?, ?) RETURNING id",
         [name, probability, kind],
     )
-    stage_id = int(cursor.lastrowid or 0)
+    stage_id = int(cursor.fetchone()[0])
     _place(conn, stage_id, kind, after=after, before=before)
     return stage_id
 

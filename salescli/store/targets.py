@@ -114,7 +114,7 @@ def shares(metric: str, value: int, count: int) -> list[int]:
 def _upsert(conn: sqlite3.Connection, metric: str, period: parse.Period, rep_id: int | None, value: int) -> int | None:
     """Set one target; return the value it had before (None when it is new)."""
     row = conn.execute(
-        "SELECT id, value FROM target WHERE metric = ? AND period = ? AND rep_id IS ?",
+        "SELECT id, value FROM target WHERE metric = ? AND period = ? AND rep_id IS NOT DISTINCT FROM ?",
         [metric, period.label, rep_id],
     ).fetchone()
     if row:
@@ -156,7 +156,7 @@ def delete(conn: sqlite3.Connection, metric: str, period: parse.Period, rep: sql
     """Delete one target; return the value it had. ``NotFound`` when there is none."""
     rep_id = rep["id"] if rep is not None else None
     row = conn.execute(
-        "SELECT id, value FROM target WHERE metric = ? AND period = ? AND rep_id IS ?",
+        "SELECT id, value FROM target WHERE metric = ? AND period = ? AND rep_id IS NOT DISTINCT FROM ?",
         [metric, period.label, rep_id],
     ).fetchone()
     if row is None:

@@ -41,7 +41,7 @@ from salescli.errors import Invalid, UsageError
 from salescli.grammar import plural
 from salescli.output import csv_safe, csv_text
 from salescli.store import backup as backups
-from salescli.store import bulk
+from salescli.store import bulk, dialect
 from salescli.store import customers, history, reps
 from salescli.store import transfer as store
 from salescli.transfer import records
@@ -215,7 +215,7 @@ class Import:
         If another command wrote since the check began, the file is checked again once the
         write lock is held, against the database as it is then (``check_again``); the
         outcome counts what was written."""
-        version = store.data_version(conn)  # before the check reads anything
+        version = dialect.data_version(conn)  # before the check reads anything
         ctx = Context(now=parse.timestamp(), today=parse.today().isoformat(), stages=store.stages(conn), leads=self.leads)
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
             stack.enter_context(_without_cycle_collection())
@@ -227,7 +227,7 @@ class Import:
             if outcome.writes and before_write is not None:
                 outcome.backup = before_write()
             with bulk.roomy_writes(conn), writing() as conn:
-                if store.data_version(conn) != version:
+                if dialect.data_version(conn) != version:
                     spool = stack.enter_context(_Spool())
                     outcome = self.check_again(conn, replace(ctx, stages=store.stages(conn)), outcome, spool)
                 self.write(conn, outcome, spool, progress=progress)

@@ -1,0 +1,130 @@
+"""Where SQLite and PostgreSQL differ when the store runs (issue 15; docs/postgresql.md).
+
+One function per difference, so the store's modules keep one copy of every query. A
+connection is SQLite's own ``sqlite3.Connection`` or a ``postgres.Connection``; nothing
+here imports the PostgreSQL side unless the connection is one (start-up time).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def on_server(conn: Any) -> bool:
+    """Whether ``conn`` is a PostgreSQL connection (store/postgres.py)."""
+    return not isinstance(conn, sqlite3.Connection)
+
+
+def read_snapshot(conn: Any) -> None:
+    """From here on, until a write, the connection reads one snapshot of the database
+    (on PostgreSQL: a ``REPEATABLE READ READ ONLY`` transaction, which a write ends). A
+    SQLite file is read statement by statement, each from the last commit."""
+    if on_server(conn):
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+
+def hint(conn: Any, text: str) -> str:
+    """SQLite's planner hints (``INDEXED BY x``, ``NOT INDEXED``); PostgreSQL plans alone."""
+    return "" if on_server(conn) else text
+
+
+def in_order(conn: Any) -> str:
+    """A join SQLite must do in the order written (its ``CROSS JOIN``)."""
+    return "JOIN" if on_server(conn) else "CROSS JOIN"
+
+
+def casefold(conn: Any) -> None:
+    """``casefold(text)`` in SQL: Python's on SQLite, so names sort as the reports always
+    sorted them; on PostgreSQL ``lower()`` (defined by ``postgres.COMPAT``)."""
+    if not on_server(conn):
+        conn.create_function("casefold", 1, str.casefold, deterministic=True)
+
+
+def json_values(conn: Any, json_array: str) -> str:
+    """SQL: the values of the JSON array ``json_array`` (an expression), one row each, as ``value``."""
+    if on_server(conn):
+        return f"SELECT value::bigint AS value FROM json_array_elements_text({json_array}::json) AS j(value)"
+    return f"SELECT value FROM json_each({json_array})"
+
+
+def database_user(conn: Any) -> str | None:
+    """The user the database knows the connection as (a file has none)."""
+    return conn.execute("SELECT current_user").fetchone()[0] if on_server(conn) else None
+
+
+def references(conn: Any, table: str) -> dict[str, str]:
+    """``table``'s foreign keys: column → the table it refers to."""
+    if on_server(conn):
+        from salescli.store import postgres
+
+        return postgres.references(conn, table)
+    return {row["from"]: row["table"] for row in conn.execute(f"PRAGMA foreign_key_list({table})")}
+
+
+def columns(conn: Any, table: str) -> list[str]:
+    """The column names, in order, of ``table`` (as written in SQL)."""
+    return [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
+
+def trigger_exists(conn: Any, name: str) -> bool:
+    if on_server(conn):
+        return conn.execute("SELECT 1 FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal", [name]).fetchone() is not None
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone() is not None
+
+
+@contextmanager
+def trigger_off(conn: Any, table: str, name: str, create_sql: str) -> Iterator[None]:
+    """Inside a transaction: the trigger ``name`` on ``table`` does not fire in the block
+    (SQLite: dropped and made again from ``create_sql``; PostgreSQL: disabled, which
+    takes no more than a write's lock). A rollback brings it back too: DDL is transactional."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    if on_server(conn):
+        conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {quoted}')
+        try:
+            yield
+        finally:
+            if conn.in_transaction:
+                conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {quoted}')
+        return
+    conn.execute(f"DROP TRIGGER {quoted}")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute(create_sql)
+
+
+def ids_given(conn: Any, table: str) -> int | None:
+    """The largest id ``table`` ever handed out, if it keeps count (SQLite's AUTOINCREMENT,
+    PostgreSQL's identity sequence)."""
+    if on_server(conn):
+        return conn.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(?, 'id'))", [table]).fetchone()[0]
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]).fetchone()
+    return row[0] if row else None
+
+
+def data_version(conn: Any) -> object:
+    """A value equal for two calls only if no other connection committed in between
+    (SQLite's ``PRAGMA data_version``). PostgreSQL cannot tell: never equal there."""
+    if on_server(conn):
+        return object()
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+@contextmanager
+def pragmas(conn: Any, settings: dict[str, object]) -> Iterator[None]:
+    """SQLite's connection settings for the block, put back after; PostgreSQL has none of them."""
+    if on_server(conn):
+        yield
+        return
+    saved = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in settings}
+    for name, value in settings.items():
+        conn.execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            conn.execute(f"PRAGMA {name} = {value}")
