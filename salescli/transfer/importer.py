@@ -3,12 +3,13 @@
 1. **Check**: read every row, resolve its references and match it against the database a
    batch at a time, and report every problem as ``row N, column C: what is wrong``. Each
    valid row becomes its plan, the columns it writes (``Import._plan``), which goes to a
-   temporary file (``_Spool``); the keys that find duplicates inside the file are kept on
-   disk too (``SeenKeys``), so memory stays flat. This pass takes no lock: other commands
-   go on writing meanwhile.
-2. **Write** (when nothing was wrong, or with ``--skip-invalid``): take the plans back from
-   the spool (the file is not read or parsed again) and write them a batch at a time,
-   inside the caller's one transaction. If another command wrote to the database since
+   temporary database attached to the connection (``store.Spool``); the keys that find
+   duplicates inside the file are kept on disk too (``SeenKeys``), so memory stays flat.
+   This pass takes no lock: other commands go on writing meanwhile.
+2. **Write** (when nothing was wrong, or with ``--skip-invalid``): insert the new records
+   from the spool with one ``INSERT … SELECT`` per batch (the file is not read or parsed
+   again, and no row passes through Python again), then the updates, inside the caller's
+   one transaction. If another command wrote to the database since
    the check began, the file is checked again first, under the write lock.
 
 An import writes only what the file says: no first-contact follow-ups, no owner
