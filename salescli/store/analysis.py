@@ -191,8 +191,8 @@ RUNNING_WINDOW = """,
 RANKED_OF_ALL_TIME = """
 SELECT k.customer_id, k.name, k.owner_id, k.tier, k.revenue, k.frequency, k.last_won FROM _customer_rank k {rows}
 """
-RANKED_EXACT = "WHERE k.exact <> 0 ORDER BY k.revenue DESC, k.name, k.customer_id"
-RANKED_INEXACT = "WHERE k.exact = 0"
+RANKED_EXACT = "WHERE k.exact ORDER BY k.revenue DESC, k.name, k.customer_id"
+RANKED_INEXACT = "WHERE NOT k.exact"
 
 
 def ranked_customers(
