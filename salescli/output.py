@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import itemgetter
+from math import copysign
+from operator import add, eq, floordiv, is_, itemgetter, mod, not_, sub
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -342,6 +343,86 @@ def _display_or_missing(kind: str) -> Callable[[Any], str]:
     return lambda v: "" if v is None or v == "" or v == [] or v == {} else present(v)
 
 
+def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
+    """``_cells``' conversion (labelled) of a whole column of values at once: the kinds in
+    ``_DISPLAY_WHOLE`` in a few calls where every value present is of a type they take,
+    anything else cell by cell."""
+    cell = _display_or_missing(column.kind)
+    if column.missing:
+        cell = _labelled(cell, column.missing)
+    whole = _DISPLAY_WHOLE.get(column.kind)
+    if whole is None:
+        return lambda values: list(map(cell, values))
+
+    def convert(values: list[Any]) -> list[str]:
+        missing = None in values and list(map(is_, values, repeat(None)))
+        if missing and all(missing):
+            return [cell(None)] * len(values)
+        present = list(compress(values, map(not_, missing))) if missing else values
+        texts = whole(present)
+        if texts is None:
+            return list(map(cell, values))
+        if missing:
+            label, texts = cell(None), iter(texts)
+            return [label if gone else next(texts) for gone in missing]
+        return texts
+
+    return convert
+
+
+def _display_money(cents: list[Any]) -> list[str] | None:
+    """``format_money`` of whole amounts, none negative."""
+    if not (_INT_ONLY.issuperset(map(type, cents)) and min(cents, default=0) >= 0):
+        return None
+    symbol = CURRENCY["symbol"].replace("{", "{{").replace("}", "}}")
+    return list(map(f"{symbol}{{:,}}.{{:02d}}".format, map(floordiv, cents, repeat(100)), map(mod, cents, repeat(100))))
+
+
+def _display_text(values: list[Any]) -> list[str] | None:
+    """``_shown_text`` of strings that need no escape: themselves."""
+    return values if _STR_ONLY.issuperset(map(type, values)) and all(map(str.isprintable, values)) else None
+
+
+def _display_ratio(values: list[Any]) -> list[str] | None:
+    """A ratio of each float as a percentage: ``.1%`` multiplies by 100 as ``_display_cell`` does."""
+    return list(map("{:.1%}".format, values)) if _FLOAT_ONLY.issuperset(map(type, values)) else None
+
+
+# kind → the human form of a column of present values, or None when they are not all of
+# the types it takes (``_display_column``)
+def _once_each(whole: Callable[[list[Any]], list[str] | None]) -> Callable[[list[Any]], list[str] | None]:
+    """``whole`` made of each distinct value once where the values repeat (amounts and
+    shares of the many customers who bought nothing). 0.0 and -0.0 are one value to a dict
+    but not one text: a column holding both is made whole."""
+
+    def convert(values: list[Any]) -> list[str] | None:
+        try:
+            distinct = set(values)
+        except TypeError:  # unhashable: not a number
+            return whole(values)
+        zeros = compress(values, map(eq, values, repeat(0)))
+        if len(distinct) * 2 > len(values) or (0 in distinct and len(set(map(copysign, zeros, repeat(1.0)))) > 1):
+            return whole(values)
+        keys = list(distinct)
+        texts = whole(keys)
+        return None if texts is None else list(map(dict(zip(keys, texts)).__getitem__, values))
+
+    return convert
+
+
+_DISPLAY_WHOLE: dict[str, Callable[[list[Any]], list[str] | None]] = {
+    "text": _display_text,
+    "id": lambda values: list(map(str, values)) if _INT_ONLY.issuperset(map(type, values)) else None,
+    "int": _once_each(lambda values: list(map("{:,}".format, values)) if _INT_ONLY.issuperset(map(type, values)) else None),
+    "money": _once_each(_display_money),
+    "ratio": _once_each(_display_ratio),
+    "percent": _once_each(_display_ratio),
+}
+_STR_ONLY = frozenset((str,))
+_INT_ONLY = frozenset((int,))
+_FLOAT_ONLY = frozenset((float,))
+
+
 BAR_WIDTH = 12
 
 
@@ -387,9 +468,13 @@ def render(
     """
     fmt = choose_format(fmt)
     keys, simple = None, False
+    if isinstance(rows, Columns):
+        if fmt == "plain":
+            return _write_columns(rows, columns, title, limit, summary, summary_columns, empty, quiet_if_empty)
+        rows = rows.records([c.key for c in columns])
     if isinstance(rows, Records):
         keys, simple, rows = rows.keys, rows.simple, rows.rows
-        if fmt not in ("csv", "tsv", "json"):  # for people: a few rows, as dicts
+        if fmt not in ("csv", "tsv", "json", "plain"):  # for people: a few rows, as dicts
             rows, keys = map(dict, map(zip, repeat(keys), rows)), None
     iterator = iter(rows)
     first = next(iterator, None)
@@ -408,7 +493,27 @@ def render(
         shown = limit or TABLE_ROWS
         empty_text = empty if first is None else None
         return _write_rich(all_rows, columns, title, shown, summary, summary_columns, empty_text, total, wide)
-    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty)
+    return _write_text(out, all_rows, columns, fmt, title, summary, summary_columns, first is None and empty, keys)
+
+
+def _write_columns(rows: Columns, columns, title, limit, summary, summary_columns, empty, quiet_if_empty) -> int:
+    """``render`` of ``Columns`` in plain text: the batches' columns as they are."""
+    batches = iter(rows.batches) if limit is None else _first_rows(rows.batches, limit)
+    first = next(batches, None)
+    if first is None and quiet_if_empty:
+        return 0
+    rows = Columns(chain([first], batches) if first else ())
+    return _write_text(sys.stdout, rows, columns, "plain", title, summary, summary_columns, first is None and empty)
+
+
+def _first_rows(batches: Iterable[Mapping[str, Sequence[Any]]], limit: int) -> Iterator[Mapping[str, Sequence[Any]]]:
+    """The batches of the first ``limit`` rows."""
+    for batch in batches:
+        if limit <= 0:
+            return
+        size = len(next(iter(batch.values())))
+        yield batch if size <= limit else {key: values[:limit] for key, values in batch.items()}
+        limit -= size
 
 
 def _write_json(out, batches, columns, simple, report, period, summary, summary_columns) -> int:
@@ -565,6 +670,20 @@ class Records:
     simple: bool = False  # every value is a str, int, float or None (as SQLite gives them): not checked again
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Rows a batch at a time, each batch a list of values per key, none empty: what a
+    report works out a column at a time streams to ``render``. Plain text takes the
+    columns as they are; the other formats take them row by row (``records``). Every
+    value is a str, int, float or None."""
+
+    batches: Iterable[Mapping[str, Sequence[Any]]]
+
+    def records(self, keys: Sequence[str]) -> Records:
+        rows = chain.from_iterable(zip(*map(batch.__getitem__, keys)) for batch in self.batches)
+        return Records(keys, rows, simple=True)
+
+
 _SIMPLE = frozenset((str, int, float, type(None)))
 _CSV_AS_IS = frozenset(("id", "int", "number", "count", "date"))  # kinds whose simple values CSV writes as they are
 _JSON_AS_IS = frozenset(("text", "id", "int", "number", "count", "date", "list", "object", "percent"))  # and JSON
@@ -677,7 +796,7 @@ def _summary_lines(summary, summary_columns) -> list[tuple[str, str]]:
     return lines
 
 
-def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty) -> int:
+def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty, keys=None) -> int:
     title = title and one_line(title)
     if empty:
         if title:
@@ -689,7 +808,7 @@ def _write_text(out, rows, columns, fmt, title, summary, summary_columns, empty)
     if fmt == "markdown":
         count = _write_markdown(out, rows, columns)
     else:
-        count = _write_plain(out, rows, columns)
+        count = _write_plain(out, rows, columns, keys)
     lines = _summary_lines(summary, summary_columns)
     if lines:
         out.write("\n")
@@ -706,9 +825,16 @@ def text_width(text: str) -> int:
     combining marks none. (unicodedata is built in; wcwidth would cost 20 ms to import.)"""
     if text.isascii():
         return len(text)
+    return sum(map(_CHAR_WIDTHS.__getitem__, text))
+
+
+def _char_width(char: str) -> int:
     from unicodedata import combining, east_asian_width
 
-    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+    return 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
+
+
+_CHAR_WIDTHS = _Memo(_char_width)  # each character measured once
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -716,28 +842,93 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def _write_plain(out, rows, columns) -> int:
+def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
     """Aligned text without box drawing, streamed: column widths come from the first
-    thousand rows and only ever grow, so a huge listing starts at once in flat memory."""
-    cells = _cells(columns, _display_or_missing, labelled=True)
+    thousand rows and only ever grow, so a huge listing starts at once in flat memory.
+    Each batch of rows is converted a column at a time (``_display_column``) and made
+    into lines by one string format. ``keys``: as for ``_tuples``."""
     right = [c.numeric for c in columns]
-    widths = [text_width(c.title) for c in columns]
-    count = 0
-    header = True
     titles = [c.title for c in columns]
-    for batch in _batches(rows, 1000):
-        table = [cells(row) for row in batch]
-        measured = [list(map(text_width, line)) for line in table]  # each cell measured once
-        for line_widths in measured:
-            widths = list(map(max, widths, line_widths))
-        if header:
-            out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
-            header = False
-        out.writelines(map(_plain_line, table, measured, repeat(widths), repeat(right)))
-        count += len(table)
-    if header:
-        out.write(_plain_line(titles, list(map(text_width, titles)), widths, right))
+    widths = [text_width(title) for title in titles]
+    count = 0
+    for table in _plain_tables(rows, columns, keys):
+        measured = list(map(_cell_widths, table))  # each cell measured once; None: as wide as long
+        widths = [
+            max(width, max(map(len, column) if cell_widths is None else cell_widths, default=0))
+            for width, column, cell_widths in zip(widths, table, measured)
+        ]
+        if not count:
+            out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
+        specs = []
+        for i, (column, cell_widths, width) in enumerate(zip(table, measured, widths)):
+            if cell_widths is None:
+                specs.append(f"%{'' if right[i] else '-'}{width}s")
+                continue
+            pad = str.rjust if right[i] else str.ljust
+            table[i] = list(map(pad, column, map(sub, map(add, repeat(width), map(len, column)), cell_widths)))
+            specs.append("%s")
+        rows = len(table[0])
+        text = ("  ".join(specs) + "\n") * rows % tuple(chain.from_iterable(zip(*table)))
+        out.write(text if right[-1] and _ends_unspaced(table[-1]) else _trimmed(text))
+        count += rows
+    if not count:
+        out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
     return count
+
+
+def _ends_unspaced(cells: list[str]) -> bool:
+    """Whether no cell is empty or ends with whitespace: none ends a line with whitespace
+    where it is written last, aligned right."""
+    if not all(cells):
+        return False
+    ends = "".join(map(itemgetter(-1), cells))
+    return "".join(ends.split()) == ends
+
+
+def _trimmed(text: str) -> str:
+    """Each line of ``text`` without the whitespace it ends with."""
+    return "".join(line.rstrip() + "\n" for line in text[:-1].split("\n"))
+
+
+def _plain_tables(rows, columns, keys: Sequence[str] | None) -> Iterator[list[list[str]]]:
+    """The cells of each batch of ``rows`` (dicts, tuples in ``keys`` order or ``Columns``)
+    as people read them, a list per column: a column converted at a time
+    (``_display_column``), but where cells have kinds of their own (``kind_key``)."""
+    shown = [_display_column(c) for c in columns]
+    if isinstance(rows, Columns):
+        for batch in _rebatched(rows.batches, [c.key for c in columns], 1000):
+            yield [convert(values) for convert, values in zip(shown, batch)]
+        return
+    cells = _cells(columns, _display_or_missing, labelled=True)
+    for batch in _tuples(rows, columns, keys):
+        if isinstance(batch[0], dict):
+            yield [list(column) for column in zip(*map(cells, batch))]
+        else:
+            yield [convert(list(values)) for convert, values in zip(shown, zip(*batch))]
+
+
+def _rebatched(batches: Iterable[Mapping[str, Sequence[Any]]], keys: list[str], size: int) -> Iterator[list[list[Any]]]:
+    """The columns ``keys`` of ``batches`` in batches of ``size`` rows (the last fewer):
+    the same batches as rows would make, whatever the sizes of the batches given."""
+    pending: list[list[Any]] = [[] for _ in keys]
+    for batch in batches:
+        for column, key in zip(pending, keys):
+            column.extend(batch[key])
+        while len(pending[0]) >= size:
+            yield [column[:size] for column in pending]
+            pending = [column[size:] for column in pending]
+    if pending[0]:
+        yield pending
+
+
+def _cell_widths(column: list[str]) -> list[int] | None:
+    """The width of each cell of a column; None when every cell is ASCII (its length)."""
+    if "".join(column).isascii():
+        return None
+    widths = list(map(len, column))
+    for i in compress(range(len(column)), map(not_, map(str.isascii, column))):
+        widths[i] = text_width(column[i])
+    return widths
 
 
 def _plain_line(cells: list[str], cell_widths: list[int], widths: list[int], right: list[bool]) -> str:

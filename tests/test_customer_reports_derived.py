@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 
 import pytest
@@ -84,13 +86,23 @@ def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
     for owner in (None, 1):
         levels = [tuple(r.values()) for r in analysis.revenue_levels(conn, None, owner)]
         assert levels == [tuple(r) for r in conn.execute(LEVELS_BEFORE.replace("IS ?", "IS ?" if owner else "IS NOT NULL OR 1"), [owner] if owner else [])], note
-    ranked = [(r["id"], r["revenue"], r["frequency"], r["last_won"]) for r in analysis.ranked_customers(conn, None)]
-    assert ranked == [tuple(r) for r in conn.execute(RANKED_BEFORE)], note
+    by_customer = lambda rows: sorted(rows, key=itemgetter(2))  # (its names sort case-insensitively, its copy's not)
+    assert by_customer(table_rows(conn, "_customer_rank")) == by_customer(rebuilt(conn, "_customer_rank", schema.CUSTOMER_RANK_FILL)), note
+    before = [tuple(r) for r in conn.execute(RANKED_BEFORE)]
+    assert ranking(conn) == [(*row, running) for row, running in zip(before, accumulate(row[1] for row in before))], note
     for limit in (1, 2, 4):
-        assert [r["id"] for r in analysis.ranked_customers(conn, None, limit=limit)] == [r[0] for r in ranked[:limit]], note
+        assert ranking(conn, limit=limit) == ranking(conn)[:limit], note
+    owners = dict(conn.execute("SELECT id, owner_id FROM customer").fetchall())
+    assert ranking(conn, owner_id=1) == [row for row in ranking(conn) if owners[row[0]] == 1], note
     owed = [tuple(r[k] for k in ("id", "billed", "paid", "outstanding", "recent", "older", "oldest"))
             for r in analysis.receivable_balances(conn, AGES)]
     assert owed == [tuple(r) for r in conn.execute(RECEIVABLES_BEFORE)], note
+
+
+def ranking(conn: sqlite3.Connection, **options) -> list[tuple]:
+    """Of all time: each customer's id, revenue, frequency, latest won date and running sum, in rank order."""
+    keys = ("id", "revenue", "frequency", "last_won", "running")
+    return [row for batch in analysis.ranked_customers(conn, None, **options) for row in zip(*map(batch.get, keys))]
 
 
 def _rows(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -138,6 +150,10 @@ def test_a_deal_idles_from_its_latest_sign_of_life(shop):
     assert_exact(shop)
 
 
+# Names that NOCASE sorts as casefold does, and names it does not (É, Ä, ß, Σ; a NUL).
+NAMES = ["Émile", "emile b", "ÉMILE C", "Ärzte", "arzt", "Straße", "STRASSE", "strasse b", "青岛", "Zeta", "zeta", "a\x00b",
+         "a", "Σίσυφος", "σίσυφος b", "Ａcme", "acme b"]
+
 operation = st.one_of(
     st.tuples(st.just("deal"), st.integers(1, 4), st.integers(1, 7), st.integers(0, 900), st.integers(0, 12)),
     st.tuples(st.just("restage"), st.integers(0, 30), st.integers(1, 7), st.integers(0, 12)),
@@ -153,6 +169,9 @@ operation = st.one_of(
     st.tuples(st.just("edit history"), st.integers(0, 30), st.integers(0, 30), st.integers(0, 12)),
     st.tuples(st.just("drop history"), st.integers(0, 30)),
     st.tuples(st.just("drop customer"), st.integers(1, 4)),
+    st.tuples(st.just("customer"), st.sampled_from(NAMES), st.sampled_from([None, 1]), st.sampled_from([None, "A", "C"])),
+    st.tuples(st.just("rename"), st.integers(0, 30), st.sampled_from(NAMES)),
+    st.tuples(st.just("reown"), st.integers(0, 30), st.sampled_from([None, 1]), st.sampled_from([None, "A", "B"])),
     st.tuples(st.just("rekind"), st.integers(1, 7), st.sampled_from(["open", "won", "lost"])),
 )
 
@@ -199,6 +218,15 @@ def write(conn: sqlite3.Connection, op: tuple) -> None:
         conn.execute("DELETE FROM stage_history WHERE id = ?", [entry])
     elif kind == "drop customer":
         conn.execute("DELETE FROM customer WHERE id = ?", [args[0]])
+    elif kind == "customer":
+        conn.execute(
+            "INSERT OR IGNORE INTO customer (name, owner_id, tier, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            [*args, NOON, NOON],
+        )
+    elif kind == "rename" and (customer := pick(conn, "customer", args[0])):
+        conn.execute("UPDATE OR IGNORE customer SET name = ? WHERE id = ?", [args[1], customer])
+    elif kind == "reown" and (customer := pick(conn, "customer", args[0])):
+        conn.execute("UPDATE customer SET owner_id = ?, tier = ? WHERE id = ?", [*args[1:], customer])
     elif kind == "rekind":
         conn.execute("UPDATE stage SET kind = ? WHERE id = ?", [args[1], args[0]])
 
@@ -242,7 +270,11 @@ def test_commands_import_merge_undo_and_redo_keep_them_exact(cli, isolated, tmp_
         ("deal", "pay", "1", "400"),
         ("deal", "edit", "1", "--amount", "1200"),
         ("deal", "win", "2"),
-        ("customer", "merge", "Beta", "Acme"),
+        ("customer", "edit", "Beta", "--name", "Über Beta"),  # a rename, to a name NOCASE sorts unlike casefold
+        ("customer", "edit", "Über Beta", "--owner", "bob"),
+        ("customer", "classify", "--apply"),
+        ("customer", "add", "Émile", "--owner", "ann"),
+        ("customer", "merge", "Über Beta", "Acme"),
         ("deal", "delete", "2", "--yes"),
         ("rep", "deactivate", "ann", "--reassign-to", "bob"),
     ]
@@ -283,3 +315,33 @@ def test_commands_import_merge_undo_and_redo_keep_them_exact(cli, isolated, tmp_
     assert kept(conn, schema.CUSTOMER_WON) == kept(conn, schema.DEAL_OWED) == []
     cli("undo")
     assert_exact(conn, "undo delete")
+
+
+def test_names_nocase_sorts_unlike_casefold_still_rank_as_casefold_sorts_them(shop):
+    """``_customer_rank`` orders names case-insensitively for ASCII only (NOCASE); the names
+    it would misplace (``exact`` 0) are put in their places, also amid deals won, renames and
+    a customer deleted."""
+    for name in ("Straße", "strasse", "STRASSE B", "Ärzte", "arzt", "azur", "ÉMILE X", "emile b", "Éa", "a\x00b", "a", "Ａcme", "青岛", "Σίσυφος", "ω"):
+        shop.execute("INSERT INTO customer (name, owner_id, created_at, updated_at) VALUES (?, 1, ?, ?)", [name, NOON, NOON])
+    assert_exact(shop)
+    names = dict(shop.execute("SELECT id, name FROM customer").fetchall())
+    assert [names[row[0]] for row in ranking(shop)] == sorted(names.values(), key=lambda name: (name.casefold(), name))
+    inexact = {name for (name,) in shop.execute("SELECT name FROM _customer_rank WHERE NOT exact")}
+    assert inexact == {"Émile", "Straße", "Ärzte", "ÉMILE X", "Éa", "a\x00b", "Ａcme", "Σίσυφος", "ω"}
+    for customer in (4, 9, 15):  # Straße, azur and Ａcme tie at 300; Émile (1) is alone at 900
+        write(shop, ("deal", customer, 6, 300, 1))
+    write(shop, ("deal", 1, 6, 900, 1))
+    assert [names[row[0]] for row in ranking(shop)][:4] == ["Émile", "azur", "Straße", "Ａcme"]
+    shop.execute("UPDATE customer SET name = 'Zürich' WHERE name = 'azur'")
+    shop.execute("DELETE FROM customer WHERE name = 'Straße'")
+    assert_exact(shop)
+
+
+def test_every_character_casefold_changes_beyond_ascii_is_one_of_the_cased():
+    """``exact`` is right for every name only if ``CASED_BEYOND_ASCII`` holds every
+    character beyond ASCII that ``str.casefold`` changes (in this Python's Unicode)."""
+    conn = sqlite3.connect(":memory:")
+    changed = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000 and chr(c).casefold() != chr(c)]
+    pattern = f"*[{schema.CASED_BEYOND_ASCII}]*"
+    assert [c for c in changed if not conn.execute("SELECT ? GLOB ?", [c, pattern]).fetchone()[0]] == []
+    assert not conn.execute("SELECT ? GLOB ?", ["青岛鸿运食品 Café 123", pattern]).fetchone()[0]

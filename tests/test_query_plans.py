@@ -99,6 +99,13 @@ def test_the_check_catches_a_full_scan(conn):
 # ---------------------------------------------------------------- the key queries
 
 DUE_SQL = """
+SELECT f.id, f.due, f.type, f.summary, f.deal_id, f.customer, r.handle AS owner
+FROM _open_follow_up f
+LEFT JOIN rep r ON r.id = f.owner_id
+WHERE f.due <= ?
+ORDER BY f.due, f.id
+"""
+OPEN_DUE_SQL = """
 SELECT a.id, a.due, a.type, a.summary, a.deal_id, c.name AS customer, r.handle AS owner
 FROM activity a INDEXED BY activity_open_due
 JOIN customer c ON c.id = a.customer_id
@@ -107,20 +114,30 @@ WHERE a.done_at IS NULL AND a.due <= ?
 ORDER BY a.due, a.id
 """
 
-def test_due_follow_ups_read_the_open_due_index(conn):
-    assert_uses_index(conn, DUE_SQL, ("2026-11-30",), index="activity_open_due")
-    assert_uses_index(conn, DUE_SQL.replace("a.due <= ?", "a.due <= ? AND a.owner_id = ?"), ("2026-11-30", 2),
+
+def test_due_follow_ups_read_their_table_in_order(conn):
+    """``report due`` reads the open follow-ups due by a day from ``_open_follow_up`` in
+    its key's order (due, id), with their customer names: no customer looked up, no sort."""
+    for sql, params in ((DUE_SQL, ("2026-11-30",)), (DUE_SQL.replace("f.due <= ?", "f.due <= ? AND f.owner_id = ?"), ("2026-11-30", 2))):
+        plan = query_plan(conn, sql, params)
+        assert plan[0] == "SEARCH f USING PRIMARY KEY (due<?)", plan
+        assert not any("TEMP B-TREE" in line or "customer" in line for line in plan), plan
+
+
+def test_open_follow_ups_read_the_open_due_index(conn):
+    assert_uses_index(conn, OPEN_DUE_SQL, ("2026-11-30",), index="activity_open_due")
+    assert_uses_index(conn, OPEN_DUE_SQL.replace("a.due <= ?", "a.due <= ? AND a.owner_id = ?"), ("2026-11-30", 2),
                       index="activity_open_due")
     # already in due order: no sorting of the rows
-    assert not any("TEMP B-TREE" in line for line in query_plan(conn, DUE_SQL, ("2026-11-30",)))
+    assert not any("TEMP B-TREE" in line for line in query_plan(conn, OPEN_DUE_SQL, ("2026-11-30",)))
 
 
 def test_without_indexed_by_the_due_query_may_take_another_index(conn):
     """Left to itself SQLite (3.40) reads ``done_at IS NULL`` from ``activity_done`` — every
     open follow-up, then a sort — rather than the partial index; the due query names its
     index. (This documents the planner; it is not a rule for the code.)"""
-    plan = query_plan(conn, DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
-    assert not full_scans(conn, DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
+    plan = query_plan(conn, OPEN_DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
+    assert not full_scans(conn, OPEN_DUE_SQL.replace("INDEXED BY activity_open_due", ""), ("2026-11-30",))
     assert any("activity_open_due" in line or "activity_done" in line for line in plan)
 
 
@@ -186,9 +203,10 @@ def test_report_due_as_run(monkeypatch, small_file, conn, args):
         pytest.skip("`salescli report due` is not available yet")
     for sql in statements:
         assert not full_scans(conn, sql), f"{' '.join(args)} scans: {full_scans(conn, sql)} in\n{sql}"
-    assert any("activity_open_due" in " ".join(query_plan(conn, sql)) for sql in statements)
-    # what a follow-up shows comes from the (partial, small) index, not from the table
-    assert any("COVERING INDEX activity_open_due" in " ".join(query_plan(conn, sql)) for sql in statements)
+    # the follow-ups, with their customers' names, read in order from their own table
+    plans = [query_plan(conn, sql) for sql in statements if "_open_follow_up" in sql]
+    assert len(plans) == 1 and plans[0][0] == "SEARCH f USING PRIMARY KEY (due<?)", plans
+    assert not any("TEMP B-TREE" in line or "customer" in line for line in plans[0]), plans
 
 
 def test_deal_list_by_stage_as_run(monkeypatch, small_file, conn):
@@ -363,26 +381,30 @@ def test_listings_to_a_table_fetch_only_the_rows_shown(monkeypatch, small_file, 
 
 
 @pytest.mark.parametrize("command", [("report", "customers"), ("customer", "classify")])
-def test_customer_tiers_read_no_deal_and_rank_in_sql(monkeypatch, small_file, conn, command):
-    """Of all time, each customer's revenue is looked up in ``_customer_won`` (migration
-    m012): no deal is read; the customers who won nothing are counted per tier from the
-    ``customer_tier`` index alone."""
+def test_customer_tiers_read_the_ranking_in_order(monkeypatch, small_file, conn, command):
+    """Of all time, everything comes from ``_customer_rank`` (migration m014) read in the
+    order of its primary key: no sort, no deal, no customer, no lookup; the names NOCASE
+    sorts unlike casefold from a partial index."""
     statements = traced(monkeypatch, small_file, *command, fmt="table")
-    conn.create_function("casefold", 1, str.casefold)  # what the store gives its connection
-    reads = [(sql, query_plan(conn, sql)) for sql in statements if "_customer_won" in sql]
-    assert len(reads) == 2  # the revenue levels, and the first rows in rank order (all brought revenue)
-    assert not any("deal" in table_names(sql).values() for sql in statements)
-    levels, ranked = sorted(reads, key=lambda read: "ORDER BY w.revenue DESC" in read[0])
-    assert "SCAN customer USING COVERING INDEX customer_tier" in levels[1], levels[1]
-    # the first rows in the index's order, only ties sorted, up to the limit
-    assert ranked[1][0] == "SEARCH w USING INDEX _customer_won_revenue (revenue>?)", ranked[1]
-    assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" in ranked[1], ranked[1]
-    assert re.search(r"LIMIT \d+\s*$", ranked[0]) and " OVER " not in ranked[0]
+    reads = [(sql, query_plan(conn, sql)) for sql in statements if "_customer_rank" in sql]
+    assert len(reads) == 3  # the revenue levels, the inexact names, the rest in order
+    assert not any({"deal", "customer", "_customer_won"} & set(table_names(sql).values()) for sql in statements)
+    (levels,) = [plan for sql, plan in reads if "k.exact" not in sql]
+    (inexact,) = [plan for sql, plan in reads if "NOT k.exact" in sql]
+    (ranked,) = [plan for sql, plan in reads if "WHERE k.exact" in sql]
+    assert levels == ["SCAN _customer_rank USING COVERING INDEX _customer_rank_level"], levels  # no sort
+    assert inexact == ["SCAN k USING INDEX _customer_rank_inexact"], inexact
+    assert ranked == ["SCAN k"], ranked
 
 
 def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, small_file, conn):
-    statements = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob")
-    (ranked,) = [sql for sql in statements if "ORDER BY c.revenue DESC" in sql]
+    """Of all time, the running sum goes over every customer read in order, and the store
+    keeps the owner's; in a period, a window runs it in SQL before the owner's are kept."""
+    of_all_time = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob")
+    (ranked,) = [sql for sql in of_all_time if "WHERE k.exact" in sql]
+    assert "owner_id" not in ranked.split("WHERE")[1]
+    in_period = traced(monkeypatch, small_file, "report", "customers", "--owner", "bob", "--period", "2026")
+    (ranked,) = [sql for sql in in_period if "ORDER BY c.revenue DESC" in sql]
     assert " OVER (" in ranked and re.search(r"WHERE c.owner_id = \d+", ranked)
 
 

@@ -229,3 +229,24 @@ def test_abc_ties_share_a_tier_whatever_their_names():
     assert ranked(("x", 0), ("y", 0)) == {"x": "C", "y": "C"}
     rows = tiered(("x", 0))
     assert (rows[0]["share"], rows[0]["cumulative_share"]) == (None, None)
+
+
+def test_customers_of_one_owner_align_as_their_first_thousand_rows_say(cli, isolated):
+    """Plain text sizes its columns from the first thousand rows it writes, then only
+    widens them: with --owner, the owner's first thousand rows, however many customers
+    of others rank among them."""
+    cli("rep", "add", "ann")
+    cli("rep", "add", "bob")
+    conn = sqlite3.connect(isolated)
+    with conn:  # another tool: bob's short names, then 1,000 of ann's, then bob's long ones
+        names = [("b%04d" % i, 2) for i in range(500)] + [("c%04d" % i, 1) for i in range(1000)]
+        names += [("d%04d with a much longer name" % i, 2) for i in range(400)]
+        conn.executemany(
+            "INSERT INTO customer (name, owner_id, created_at, updated_at) VALUES (?, ?, '2026-11-01', '2026-11-01')", names
+        )
+    conn.close()
+    lines = cli("report", "customers", "--owner", "bob").stdout.splitlines()
+    rows = lines[2 : 2 + 900]
+    assert rows[0].split()[1:3] == ["b0000", "bob"] and rows[-1].split()[1] == "d0399"
+    long_name_ends = rows[-1].index("name") + len("name")
+    assert {row.index(" bob ") for row in rows} == {lines[1].index(" owner ")} == {long_name_ends + 1}

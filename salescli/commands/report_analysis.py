@@ -141,12 +141,12 @@ class _Tiers:
     tiers: dict[int, str]
     total: int
 
-    def rows(self, conn: sqlite3.Connection, owner_id: int | None = None, limit: int | None = None):
+    def rows(self, conn: sqlite3.Connection, owner_id: int | None = None, limit: int | None = None) -> output.Columns:
         """Every customer's (or ``owner_id``'s customers') ABC tier and RFM figures, best
         first, streamed; recency counts to today, or to the end of a period that is over."""
         as_of = min(parse.today(), self.period.end) if self.period else parse.today()
         ranked = queries.ranked_customers(conn, self.period, owner_id, limit)
-        return reports.customer_tiers(ranked, tiers=self.tiers, total=self.total, as_of=as_of)
+        return output.Columns(reports.tiered_customers(ranked, tiers=self.tiers, total=self.total, as_of=as_of))
 
 
 def _tiers(conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None) -> _Tiers:
@@ -264,7 +264,7 @@ def classify(
         return
     with session.write() as conn:
         tiers = _tiers(conn, when)
-        changed = queries.set_tiers(conn, reports.tier_changes(tiers.rows(conn)), parse.timestamp())
+        changed = queries.set_tiers(conn, reports.tier_changes(tiers.rows(conn).batches), parse.timestamp())
     output.render(
         reports.tier_counts(tiers.levels, tiers.tiers),
         CLASSIFY_APPLIED,

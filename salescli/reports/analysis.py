@@ -27,6 +27,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
+from functools import lru_cache
+from itertools import islice, repeat
+from operator import truediv
 from typing import Any
 
 from salescli.reports.common import mean_cents, mean_days, ratio, round_cents
@@ -157,32 +160,53 @@ def abc_tiers(levels: Iterable[Mapping[str, Any]]) -> tuple[dict[int, str], int]
     return tiers, total
 
 
-def customer_tiers(ranked: Iterable[Mapping[str, Any]], *, tiers: Mapping[int, str], total: int, as_of: dt.date) -> Iterator[Row]:
-    """Each customer's share, cumulative share, ABC tier and RFM figures, streamed.
+def tiered_customers(
+    ranked: Iterable[Mapping[str, list[Any]]], *, tiers: Mapping[int, str], total: int, as_of: dt.date
+) -> Iterator[dict[str, list[Any]]]:
+    """Each customer's share, cumulative share, ABC tier and RFM figures, streamed in
+    batches of columns (``CUSTOMER_TIERS``), a column at a time.
 
-    ``ranked`` customers come by revenue, most first (ties: by name, then id, for the
-    listing order only), and carry ``id``, ``customer``, ``owner``, ``current_tier``,
-    ``revenue`` (won in the period), ``frequency`` (deals won in the period),
-    ``last_won`` (the latest of them, ISO date or None) and ``running`` (the revenue of
-    every customer up to this one). ``tiers`` and ``total`` come from ``abc_tiers``.
-    ``recency_days`` counts from ``last_won`` to ``as_of`` (today, or the period's end
-    when the period is over).
+    ``ranked`` are batches of columns of customers by revenue, most first (ties: by name,
+    then id, for the listing order only): ``id``, ``customer``, ``owner``,
+    ``current_tier``, ``revenue`` (won in the period), ``frequency`` (deals won in the
+    period), ``last_won`` (the latest of them, ISO date or None) and ``running`` (the
+    revenue of every customer up to this one). ``tiers`` and ``total`` come from
+    ``abc_tiers``. ``recency_days`` counts from ``last_won`` to ``as_of`` (today, or the
+    period's end when the period is over).
     """
+
+    @lru_cache(maxsize=None)  # a few thousand dates at most
+    def recency(last_won: str | None) -> int | None:
+        return (as_of - dt.date.fromisoformat(last_won)).days if last_won else None
+
     for c in ranked:
-        last_won = c["last_won"]
+        revenue = c["revenue"]
+        if total:  # ``ratio`` of each
+            share, cumulative = map(truediv, revenue, repeat(total)), map(truediv, c["running"], repeat(total))
+        else:
+            share = cumulative = [None] * len(revenue)
         yield {
             "id": c["id"],
             "customer": c["customer"],
             "owner": c["owner"],
-            "tier": tiers[c["revenue"]],
+            "tier": list(map(tiers.__getitem__, revenue)),
             "current_tier": c["current_tier"],
-            "recency_days": (as_of - dt.date.fromisoformat(last_won)).days if last_won else None,
+            "recency_days": list(map(recency, c["last_won"])),
             "frequency": c["frequency"],
-            "monetary": c["revenue"],
-            "revenue": c["revenue"],
-            "share": ratio(c["revenue"], total),
-            "cumulative_share": ratio(c["running"], total),
+            "monetary": revenue,
+            "revenue": revenue,
+            "share": list(share),
+            "cumulative_share": list(cumulative),
         }
+
+
+def customer_tiers(ranked: Iterable[Mapping[str, Any]], **figures: Any) -> Iterator[Row]:
+    """``tiered_customers`` row by row: each ranked customer a dict, and so each result."""
+    iterator = iter(ranked)
+    while batch := list(islice(iterator, 1000)):
+        columns = {key: [row[key] for row in batch] for key in batch[0]}
+        for tiered in tiered_customers([columns], **figures):
+            yield from map(dict, map(zip, repeat(tiered), zip(*tiered.values())))
 
 
 def tier_summary(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> Row:
@@ -204,9 +228,14 @@ def changes_count(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str])
     return sum(level["customers"] for level in levels if tiers[level["revenue"]] != level["current_tier"])
 
 
-def tier_changes(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
-    """customer id → computed tier, for the customers whose stored tier differs."""
-    return {row["id"]: row["tier"] for row in rows if row["tier"] != row["current_tier"]}
+def tier_changes(batches: Iterable[Mapping[str, list[Any]]]) -> dict[int, str]:
+    """customer id → computed tier, for the customers (``tiered_customers``) whose stored tier differs."""
+    return {
+        customer: tier
+        for batch in batches
+        for customer, tier, current in zip(batch["id"], batch["tier"], batch["current_tier"])
+        if tier != current
+    }
 
 
 def tier_counts(levels: Iterable[Mapping[str, Any]], tiers: Mapping[int, str]) -> list[Row]:

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from functools import partial
+from itertools import accumulate, compress, repeat
+from operator import eq
 from typing import Any
 
 from salescli.parse import Period
@@ -126,8 +130,12 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     stored tier: how many, and how many of them ``owner_id`` owns (all: None). A few
     thousand rows where there are a million customers: enough to tier everyone.
 
-    Only the customers who won something are read one by one: everyone else brought 0,
-    counted per tier from the ``customer_tier`` index (migration m012), less the winners."""
+    Of all time: counted in one pass over the index ``_customer_rank_level`` (migration
+    m014). Of a period: only the customers who won something in it are read one by one;
+    everyone else brought 0, counted per tier from the ``customer_tier`` index (migration
+    m012), less the winners."""
+    if period is None:
+        return _levels_of_all_time(conn, owner_id)
     won, won_args = _won_by_customer(period)
     owned = "1" if owner_id is None else "CASE WHEN owner_id IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END"
     sql = f"""{won},
@@ -145,7 +153,20 @@ def revenue_levels(conn: sqlite3.Connection, period: Period | None, owner_id: in
     return _dicts(conn.execute(sql, [*won_args, *([] if owner_id is None else [owner_id] * 3)]))
 
 
-RANKED = """{won}
+def _levels_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> list[dict[str, Any]]:
+    owned = "1" if owner_id is None else "CASE WHEN owner_id IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END"
+    sql = f"""
+    SELECT revenue, tier AS current_tier, count(*) AS customers, sum({owned}) AS owned
+    FROM _customer_rank {dialect.hint(conn, "INDEXED BY _customer_rank_level")} GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    return _dicts(conn.execute(sql, [] if owner_id is None else [owner_id]))
+
+
+# What ``ranked_customers`` gives of each customer, a column of each per batch.
+RANKED = ("id", "customer", "owner", "current_tier", "revenue", "frequency", "last_won", "running")
+BATCH = 1000
+
+RANKED_IN_PERIOD = """{won}
 SELECT c.id, c.customer, r.handle AS owner, c.current_tier, c.revenue, c.frequency, c.last_won, {running} AS running
 FROM (
     SELECT c.id, c.name AS customer, c.owner_id, c.tier AS current_tier,
@@ -163,62 +184,97 @@ RUNNING_WINDOW = """,
                ORDER BY COALESCE(w.revenue, 0) DESC, casefold(c.name), c.id ROWS UNBOUNDED PRECEDING
            ) AS running"""
 
-
-# Of all time and for everyone: the customers who brought revenue first, in the order of
-# ``_customer_won_revenue`` (only ties are sorted, so the first rows come without reading
-# the rest), then everyone else by name, read only when the first did not fill the limit.
-RANKED_WINNERS = """
-SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, w.revenue, w.frequency, w.last_won
-FROM _customer_won w {hint} {in_order} customer c ON c.id = w.customer_id
-LEFT JOIN rep r ON r.id = c.owner_id
-WHERE w.revenue > 0
-ORDER BY w.revenue DESC, casefold(c.name), c.id
-"""
-RANKED_REST = """
-SELECT c.id, c.name AS customer, r.handle AS owner, c.tier AS current_tier, COALESCE(w.revenue, 0) AS revenue,
-       COALESCE(w.frequency, 0) AS frequency, w.last_won
-FROM customer c LEFT JOIN _customer_won w ON w.customer_id = c.id LEFT JOIN rep r ON r.id = c.owner_id
-WHERE COALESCE(w.revenue, 0) <= 0
-ORDER BY COALESCE(w.revenue, 0) DESC, casefold(c.name), c.id
+# Of all time: every customer in the order of ``_customer_rank``'s primary key (migration
+# m014), but those whose names NOCASE does not sort as ``casefold`` does (``exact`` 0),
+# read apart from the partial index ``_customer_rank_inexact`` (usually none).
+RANKED_OF_ALL_TIME = """
+SELECT k.customer_id, k.name, k.owner_id, k.tier, k.revenue, k.frequency, k.last_won FROM _customer_rank k {rows}
+WHERE {which}
 """
 
 
 def ranked_customers(
     conn: sqlite3.Connection, period: Period | None, owner_id: int | None = None, limit: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[dict[str, list[Any]]]:
     """Every customer (or those ``owner_id`` owns), streamed by revenue won in the period,
-    most first (ties: by name case-folded, then id): its owner, stored tier, revenue,
-    won-deal count and latest won date (0, 0 and NULL when none), and ``running``: the
-    revenue of every customer up to it in that order, whoever owns them. The first
-    ``limit`` (all: None): a top-N sort, unless an owner needs the running sum of all."""
-    dialect.casefold(conn)
-    windowed = owner_id is not None
-    if period is None and not windowed:
-        rows = _ranked_of_all_time(conn, limit)
+    most first (ties: by name case-folded, then id), in batches of columns (``RANKED``):
+    its owner, stored tier, revenue, won-deal count and latest won date (0, 0 and NULL when
+    none), and ``running``: the revenue of every customer up to it in that order, whoever
+    owns them. The first ``limit`` (all: None)."""
+    if period is None:
+        batches = _ranked_of_all_time(conn, owner_id)
     else:
-        won, won_args = _won_by_customer(period)
-        owner, owner_args = _owned_by("c.owner_id", owner_id)
-        sql = RANKED.format(
-            won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
-        )
-        rows = _streamed(conn.execute(sql + _limit(limit), [*won_args, *owner_args, *_limit_args(limit)]))
-    running = 0
-    for row in rows:
-        if not windowed:  # every customer is here: the sum runs over the rows themselves
-            running += row["revenue"]
-            row["running"] = running
-        yield row
-
-
-def _ranked_of_all_time(conn: sqlite3.Connection, limit: int | None) -> Iterator[dict[str, Any]]:
+        batches = _ranked_in_period(conn, period, owner_id, limit)
     left = limit
-    winners = RANKED_WINNERS.format(hint=dialect.hint(conn, "INDEXED BY _customer_won_revenue"), in_order=dialect.in_order(conn))
-    for sql in (winners, RANKED_REST):
-        if left is not None and left <= 0:
-            return
-        for row in _streamed(conn.execute(sql + _limit(left), _limit_args(left))):
-            yield row
-            left = None if left is None else left - 1
+    for batch in batches:
+        if left is not None:
+            if left <= 0:
+                return
+            batch = {key: column[:left] for key, column in batch.items()}
+            left -= len(batch["id"])
+        if batch["id"]:
+            yield batch
+
+
+def _ranked_in_period(
+    conn: sqlite3.Connection, period: Period, owner_id: int | None, limit: int | None
+) -> Iterator[dict[str, list[Any]]]:
+    """A top-N sort, unless an owner needs the running sum of all (a window)."""
+    dialect.casefold(conn)
+    won, won_args = _won_by_customer(period)
+    owner, owner_args = _owned_by("c.owner_id", owner_id)
+    windowed = owner_id is not None
+    sql = RANKED_IN_PERIOD.format(
+        won=won, owner=owner, running="c.running" if windowed else "NULL", window=RUNNING_WINDOW if windowed else ""
+    )
+    cursor = conn.execute(sql + _limit(limit), [*won_args, *owner_args, *_limit_args(limit)])
+    running = 0
+    while rows := cursor.fetchmany(BATCH):
+        batch = dict(zip(RANKED, map(list, zip(*rows))))
+        if not windowed:  # every customer is here: the sum runs over the rows themselves
+            batch["running"] = list(accumulate(batch["revenue"], initial=running))[1:]
+            running = batch["running"][-1]
+        yield batch
+
+
+def _ranked_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> Iterator[dict[str, list[Any]]]:
+    """The batches in order, the inexact ones put in their place (``_in_place``), the
+    running sum over everyone; then only ``owner_id``'s customers (all: None)."""
+    handles = dict(conn.execute("SELECT id, handle FROM rep"))
+    hint = dialect.hint(conn, "INDEXED BY _customer_rank_inexact")
+    inexact = sorted(conn.execute(RANKED_OF_ALL_TIME.format(rows=hint, which="NOT k.exact")), key=_rank_key)
+    in_order = f"k.exact ORDER BY k.revenue DESC, {dialect.nocase(conn, 'k.name')}, k.customer_id"
+    cursor = conn.execute(RANKED_OF_ALL_TIME.format(rows="", which=in_order))
+    running = 0
+    for rows in _in_place(iter(partial(cursor.fetchmany, BATCH), []), inexact):
+        batch = dict(zip(RANKED, map(list, zip(*rows))))
+        owners = batch["owner"]
+        batch["owner"] = list(map(handles.get, owners))
+        batch["running"] = list(accumulate(batch["revenue"], initial=running))[1:]
+        running = batch["running"][-1]
+        if owner_id is not None:
+            mine = list(map(eq, owners, repeat(owner_id)))
+            batch = {key: list(compress(column, mine)) for key, column in batch.items()}
+        yield batch
+
+
+def _rank_key(row: tuple[Any, ...]) -> tuple[int, str, int]:
+    """Where a customer (a row of ``RANKED_OF_ALL_TIME``) ranks: revenue, most first, then
+    name case-folded, then id."""
+    return -row[4], row[1].casefold(), row[0]
+
+
+def _in_place(batches: Iterable[list[tuple]], rows: list[tuple]) -> Iterator[list[tuple]]:
+    """The ``batches`` (in ``_rank_key`` order) with ``rows`` (in that order too) put in
+    their places among them."""
+    rows.reverse()  # the next one last
+    for batch in batches:
+        while rows and _rank_key(rows[-1]) < _rank_key(batch[-1]):
+            row = rows.pop()
+            batch.insert(bisect_left(batch, _rank_key(row), key=_rank_key), row)
+        yield batch
+    if rows:
+        yield rows[::-1]
 
 
 def _limit(limit: int | None) -> str:

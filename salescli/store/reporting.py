@@ -221,21 +221,21 @@ def due_activities(
 ) -> Iterator[tuple[Any, ...]]:
     """Open follow-ups due on or before ``until``, oldest first, as the finished rows of
     `report due` (``bucket``, ``id``, ``due``, ``days``, ``customer``, ``deal``, ``type``,
-    ``summary``, ``owner``): a streaming cursor of plain tuples, served by the partial
-    index ``activity_open_due``. SQLite works out each row's bucket (``overdue``,
-    ``today``, ``upcoming``) and its days from ``today`` (dates at midnight: the
-    difference of their julian days is a whole number), so rows go out as they come."""
+    ``summary``, ``owner``): a streaming cursor of plain tuples, read in order from
+    ``_open_follow_up`` (which holds each one's customer name). SQLite works out each
+    row's bucket (``overdue``, ``today``, ``upcoming``) and its days from ``today`` (dates
+    at midnight: the difference of their julian days is a whole number), so rows go out as
+    they come."""
     day = today.isoformat()
     params: Params = [day, day, day, until.isoformat()]
     return store.tuples(
         conn,
-        "SELECT CASE WHEN a.due < ? THEN 'overdue' WHEN a.due = ? THEN 'today' ELSE 'upcoming' END AS bucket, "
-        "a.id, a.due, CAST(julianday(a.due) - julianday(?) AS INTEGER) AS days, c.name AS customer, "
-        "a.deal_id AS deal, a.type, a.summary, r.handle AS owner "
-        f"FROM activity a {dialect.hint(conn, 'INDEXED BY activity_open_due')} "
-        "JOIN customer c ON c.id = a.customer_id LEFT JOIN rep r ON r.id = a.owner_id "
-        f"WHERE a.done_at IS NULL AND a.due <= ? AND {_owned_by('a.owner_id', owner_id, params)} "
-        "ORDER BY a.due, a.id",
+        "SELECT CASE WHEN f.due < ? THEN 'overdue' WHEN f.due = ? THEN 'today' ELSE 'upcoming' END AS bucket, "
+        "f.id, f.due, CAST(julianday(f.due) - julianday(?) AS INTEGER) AS days, f.customer, "
+        "f.deal_id AS deal, f.type, f.summary, r.handle AS owner "
+        "FROM _open_follow_up f LEFT JOIN rep r ON r.id = f.owner_id "
+        f"WHERE f.due <= ? AND {_owned_by('f.owner_id', owner_id, params)} "
+        "ORDER BY f.due, f.id",
         params,
     )[1]
 

@@ -1265,12 +1265,164 @@ MIGRATIONS.append(m013_undo_range_deletes)
 NAMES.append(m013_undo_range_deletes.__name__)
 
 
-# m014: who ran each command (issue 15), for ``log`` and for ``undo`` on a shared server
+# m014: ``report customers`` and ``customer classify`` of all time at ten times the
+# reference scale (issue 13). ``_customer_rank`` holds one row per customer in the
+# ranking's order: its primary key is (revenue won of all time DESC, name case-insensitive,
+# id), so the ranking is read in order, without a sort or a lookup per customer; the
+# revenue levels are counted from the small index ``_customer_rank_level`` in one pass. Each row is worked out again from
+# ``customer`` and ``_customer_won`` (m012) by the triggers below whenever either changes
+# (commands, import, merge, delete, rename, undo and redo, another tool); bulk loads build
+# it again from its fill (``DERIVED_TABLES``).
+#
+# The names sort as Python's ``str.casefold`` sorts them. SQLite's NOCASE folds ASCII only,
+# which sorts the same for a name whose other characters have no case (Chinese, digits,
+# é …); ``exact`` is 0 for the others — any character of a script with case beyond ASCII,
+# such as É, Ä, ß or Σ (``CASED_BEYOND_ASCII``, whole blocks: it holds every character
+# ``str.casefold`` changes, tests/test_customer_reports_derived.py checks it), or a NUL,
+# where NOCASE stops comparing — and the store puts those few in their place itself
+# (``salescli.store.analysis``).
+CASED_BEYOND_ASCII = (
+    "µÀ-ßĀ-ɏͅͰ-֏Ⴀ-ჿᎠ-᏿ᲀ-ᲿḀ-῿℀-↏Ⓐ-ⓩⰀ-⴯Ꙁ-ꚟ꜠-ꟿꬰ-ꮿﬀ-ﬗＡ-Ｚ\U00010400-\U0001e9ff"
+)
+CUSTOMER_RANK_TABLE = """
+CREATE TABLE _customer_rank (
+    revenue INTEGER NOT NULL,
+    name TEXT NOT NULL COLLATE NOCASE,
+    customer_id INTEGER NOT NULL,
+    owner_id INTEGER,
+    tier TEXT,
+    frequency INTEGER NOT NULL,
+    last_won TEXT,
+    exact INTEGER NOT NULL,
+    PRIMARY KEY (revenue DESC, name, customer_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX _customer_rank_customer ON _customer_rank(customer_id);
+CREATE INDEX _customer_rank_inexact ON _customer_rank(customer_id) WHERE exact = 0;
+CREATE INDEX _customer_rank_level ON _customer_rank(revenue, tier, owner_id);
+"""
+
+
+def _customer_rank_rows(customers: str) -> str:
+    """Insert the rows of the customers ``c`` matching ``customers``."""
+    return (
+        "INSERT INTO _customer_rank (revenue, name, customer_id, owner_id, tier, frequency, last_won, exact) "
+        "SELECT coalesce(w.revenue, 0), c.name, c.id, c.owner_id, c.tier, coalesce(w.frequency, 0), w.last_won, "
+        f"NOT (instr(c.name, char(0)) OR c.name GLOB '*[^ -~]*' AND c.name GLOB '*[{CASED_BEYOND_ASCII}]*') "
+        f"FROM customer c LEFT JOIN _customer_won w ON w.customer_id = c.id WHERE {customers}"
+    )
+
+
+def _customer_ranked_again(customer_id: str) -> str:
+    """Statements that work out again the row of the customer ``customer_id``."""
+    return (
+        f"\n    DELETE FROM _customer_rank WHERE customer_id = {customer_id};"
+        f"\n    {_customer_rank_rows(f'c.id = {customer_id}')};"
+    )
+
+
+CUSTOMER_RANK_FILL = _customer_rank_rows("1") + " ORDER BY 1 DESC, 2 COLLATE NOCASE, 3"
+_CUSTOMER_RANKED = ("id", "name", "owner_id", "tier")
+CUSTOMER_RANK_TRIGGERS = [
+    f"CREATE TRIGGER customer_rank_insert AFTER INSERT ON customer BEGIN {_customer_ranked_again('NEW.id')}\nEND",
+    f"CREATE TRIGGER customer_rank_delete AFTER DELETE ON customer BEGIN {_customer_ranked_again('OLD.id')}\nEND",
+    f"CREATE TRIGGER customer_rank_update AFTER UPDATE OF {', '.join(_CUSTOMER_RANKED)} ON customer "
+    f"WHEN {_changed(_CUSTOMER_RANKED)} BEGIN {_customer_ranked_again('OLD.id')}{_customer_ranked_again('NEW.id')}\nEND",
+    "CREATE TRIGGER customer_rank_won_insert AFTER INSERT ON _customer_won BEGIN "
+    f"{_customer_ranked_again('NEW.customer_id')}\nEND",
+    "CREATE TRIGGER customer_rank_won_delete AFTER DELETE ON _customer_won BEGIN "
+    f"{_customer_ranked_again('OLD.customer_id')}\nEND",
+    "CREATE TRIGGER customer_rank_won_update AFTER UPDATE ON _customer_won BEGIN "
+    f"{_customer_ranked_again('OLD.customer_id')}{_customer_ranked_again('NEW.customer_id')}\nEND",
+]
+DERIVED_TABLES["_customer_rank"] = CUSTOMER_RANK_FILL
+
+
+def m014_customer_ranking_order(db: Database) -> None:
+    for statement in statements(CUSTOMER_RANK_TABLE):
+        db.execute(statement)
+    db.execute(CUSTOMER_RANK_FILL)
+    for trigger in CUSTOMER_RANK_TRIGGERS:
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m014_customer_ranking_order)
+NAMES.append(m014_customer_ranking_order.__name__)
+
+
+# m015: ``report due`` at 1,000,000 customers (issue 13). ``_open_follow_up`` holds every
+# open follow-up with a due date, in the report's order (``due, id``), with what the
+# report shows of it — the customer's name too, so that the report reads one table in
+# order instead of looking up a customer per row (~2 µs each at 1,000,000: memory
+# latency, which no index removes). Kept by triggers on ``activity`` (any change of what
+# a row shows, done or reopened) and ``customer`` (renamed, or gone: a follow-up whose
+# customer is missing is not shown); the owner's handle is still looked up (a few
+# hundred reps).
+OPEN_FOLLOW_UP = """
+CREATE TABLE _open_follow_up (
+    due TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    customer TEXT NOT NULL,
+    deal_id INTEGER,
+    type TEXT NOT NULL,
+    summary TEXT,
+    owner_id INTEGER,
+    PRIMARY KEY (due, id)
+) WITHOUT ROWID
+"""
+_FOLLOW_UP_SHOWN = ("id", "customer_id", "deal_id", "type", "summary", "owner_id", "due", "done_at")
+
+
+def _follow_ups(activities: str) -> str:
+    """Insert the rows of the open follow-ups among the activities ``a`` matching ``activities``."""
+    return (
+        "INSERT INTO _open_follow_up (due, id, customer, deal_id, type, summary, owner_id) "
+        "SELECT a.due, a.id, c.name, a.deal_id, a.type, a.summary, a.owner_id "
+        f"FROM activity a JOIN customer c ON c.id = a.customer_id WHERE a.done_at IS NULL AND a.due IS NOT NULL AND {activities};"
+    )
+
+
+def _customer_follow_ups_again(row: str) -> str:
+    """Statements that work out again the rows of the follow-ups of the customer ``row``."""
+    return (
+        "DELETE FROM _open_follow_up WHERE (due, id) IN "
+        f"(SELECT due, id FROM activity WHERE customer_id = {row}.id AND done_at IS NULL AND due IS NOT NULL); "
+        f"{_follow_ups(f'a.customer_id = {row}.id')}"
+    )
+
+
+_FOLLOW_UP_GONE = "DELETE FROM _open_follow_up WHERE due = OLD.due AND id = OLD.id;"
+OPEN_FOLLOW_UP_FILL = _follow_ups("1").rstrip(";")
+OPEN_FOLLOW_UP_TRIGGERS = [
+    f"CREATE TRIGGER open_follow_up_insert AFTER INSERT ON activity BEGIN {_follow_ups('a.id = NEW.id')} END",
+    f"CREATE TRIGGER open_follow_up_delete AFTER DELETE ON activity BEGIN {_FOLLOW_UP_GONE} END",
+    f"CREATE TRIGGER open_follow_up_update AFTER UPDATE OF {', '.join(_FOLLOW_UP_SHOWN)} ON activity "
+    f"WHEN {_changed(_FOLLOW_UP_SHOWN)} BEGIN {_FOLLOW_UP_GONE} {_follow_ups('a.id = NEW.id')} END",
+    f"CREATE TRIGGER open_follow_up_customer_insert AFTER INSERT ON customer BEGIN {_customer_follow_ups_again('NEW')} END",
+    f"CREATE TRIGGER open_follow_up_customer_delete AFTER DELETE ON customer BEGIN {_customer_follow_ups_again('OLD')} END",
+    "CREATE TRIGGER open_follow_up_customer_update AFTER UPDATE OF id, name ON customer "
+    "WHEN OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name BEGIN "
+    f"{_customer_follow_ups_again('OLD')} {_customer_follow_ups_again('NEW')} END",
+]
+DERIVED_TABLES["_open_follow_up"] = OPEN_FOLLOW_UP_FILL
+
+
+def m015_open_follow_ups_with_names(db: Database) -> None:
+    db.execute(OPEN_FOLLOW_UP)
+    db.execute(OPEN_FOLLOW_UP_FILL)
+    for trigger in OPEN_FOLLOW_UP_TRIGGERS:
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m015_open_follow_ups_with_names)
+NAMES.append(m015_open_follow_ups_with_names.__name__)
+
+
+# m016: who ran each command (issue 15), for ``log`` and for ``undo`` on a shared server
 # (your own latest by default): ``SALESCLI_USER``, else the database user on a server,
 # else the login name (``session.user``). NULL for the commands logged before.
-def m014_history_command_ran_by(db: Database) -> None:
+def m016_history_command_ran_by(db: Database) -> None:
     db.execute("ALTER TABLE history_command ADD COLUMN ran_by TEXT")
 
 
-MIGRATIONS.append(m014_history_command_ran_by)
-NAMES.append(m014_history_command_ran_by.__name__)
+MIGRATIONS.append(m016_history_command_ran_by)
+NAMES.append(m016_history_command_ran_by.__name__)
