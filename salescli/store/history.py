@@ -204,7 +204,7 @@ def current(conn: sqlite3.Connection) -> int | None:
 @contextmanager
 def recording(conn: sqlite3.Connection, line: str, user: str | None = None) -> Iterator[int]:
     """Record the writes of the block (inside the command's transaction) as one command,
-    run by ``user`` (None: not said, as before migration m014)."""
+    run by ``user`` (None: not said, as before migration m016)."""
     values = {"at": "?", "line": "?", "first_change": "(SELECT IFNULL(max(id), 0) + 1 FROM history_change)"}
     params = [parse.timestamp(), line]
     if user is not None:

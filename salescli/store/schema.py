@@ -1297,7 +1297,7 @@ CREATE TABLE _customer_rank (
     PRIMARY KEY (revenue DESC, name, customer_id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX _customer_rank_customer ON _customer_rank(customer_id);
-CREATE INDEX _customer_rank_inexact ON _customer_rank(customer_id) WHERE exact = 0;
+CREATE INDEX _customer_rank_inexact ON _customer_rank(customer_id) WHERE NOT exact;
 CREATE INDEX _customer_rank_level ON _customer_rank(revenue, tier, owner_id);
 """
 
