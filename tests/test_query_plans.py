@@ -432,3 +432,34 @@ def test_sources_read_the_channel_aggregates(monkeypatch, small_file, conn, args
     assert not {"customer", "deal"} & set(table_names(sql).values()), sql
     reads = [line for line in query_plan(conn, sql) if re.search(r"\b_source_\w+", line)]
     assert len(reads) == 3 and all(line.startswith("SEARCH") and "PRIMARY KEY (owner=?" in line for line in reads), reads
+
+
+def test_an_import_writes_each_batch_from_its_own_range_of_the_spool():
+    """The write takes each batch of planned rows from the spool by rowid (a SEARCH of that
+    range), never by reading the whole spool again for every batch."""
+    from salescli.store import transfer
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE customer_tag (customer_id INTEGER, tag TEXT)")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name, owner_id, created_at)")
+    spool = transfer.Spool(conn)
+    spool.add("create", ["id", "name", "owner_id", "created_at"], [(n, '["vip"]', False, None, f"c{n}", 1, "x") for n in range(10)])
+    spool.add("update", ["name"], [(n, None, False, f"u{n}") for n in range(10)])
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    spool.new_ids(1, 3, 6, extra=True)
+    spool.insert("t", 1, 3, 6, (0, 99))
+    spool.insert_extras("customer_tag", 1, 3, 6, (0, 99))
+    spool.first_contacts(1, 3, 6, 2, 3)
+    spool.rows("update", 3, 6)
+    conn.set_trace_callback(None)
+    reads = [sql for sql in statements if "spool.plans_" in sql]
+    assert len(reads) == 5
+    for sql in reads:
+        plan = query_plan(conn, sql)
+        assert plan[0].endswith("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"), (sql, plan)
+        assert not [line for line in plan if line.startswith("SCAN") and "VIRTUAL TABLE" not in line], (sql, plan)
+    assert query_plan(conn, "SELECT * FROM spool.plans_create")[0].startswith("SCAN")  # the check can fail
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (4,)
+    conn.commit()  # (an import detaches its spool after the command's transaction)
+    spool.close()

@@ -3,12 +3,13 @@
 1. **Check**: read every row, resolve its references and match it against the database a
    batch at a time, and report every problem as ``row N, column C: what is wrong``. Each
    valid row becomes its plan, the columns it writes (``Import._plan``), which goes to a
-   temporary file (``_Spool``); the keys that find duplicates inside the file are kept on
-   disk too (``SeenKeys``), so memory stays flat. This pass takes no lock: other commands
-   go on writing meanwhile.
-2. **Write** (when nothing was wrong, or with ``--skip-invalid``): take the plans back from
-   the spool (the file is not read or parsed again) and write them a batch at a time,
-   inside the caller's one transaction. If another command wrote to the database since
+   temporary database attached to the connection (``store.Spool``); the keys that find
+   duplicates inside the file are kept on disk too (``SeenKeys``), so memory stays flat.
+   This pass takes no lock: other commands go on writing meanwhile.
+2. **Write** (when nothing was wrong, or with ``--skip-invalid``): insert the new records
+   from the spool with one ``INSERT … SELECT`` per batch (the file is not read or parsed
+   again, and no row passes through Python again), then the updates, inside the caller's
+   one transaction. If another command wrote to the database since
    the check began, the file is checked again first, under the write lock.
 
 An import writes only what the file says: no first-contact follow-ups, no owner
@@ -26,13 +27,12 @@ from __future__ import annotations
 
 import csv
 import gc
-import pickle
+import json
 import sqlite3
-import tempfile
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import islice
+from itertools import count, islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,27 +45,18 @@ from salescli.store import bulk, dialect
 from salescli.store import customers, history, reps
 from salescli.store import transfer as store
 from salescli.transfer import records
-from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, Entity, fold, read_text
+from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, JSON, Entity, fold, read_text
 from salescli.transfer.reading import Source, normalise
 from salescli.transfer.records import Context, Row
 
 BATCH = 2000  # rows checked at a time
-WRITE_BATCH = 5000  # rows written at a time: fewer, bigger statements (``store.insert_rows``), each with its statement journal in memory
+WRITE_BATCH = 5000  # rows written at a time: fewer, bigger statements (``store.Spool.insert``), each with its statement journal in memory
 REJECTS_COLUMN = "error"  # what FILE.rejects.csv adds: ignored when it is imported again, corrected
 CONFLICT_MODES = ("error", "skip", "update")
 _MAYBE_QUOTED = frozenset("'=")  # the first characters of the cells csv_text changes
 
 Progress = Callable[[str, int], None]  # (what is happening, bytes done of twice the file's size)
 T = TypeVar("T")
-
-
-# What a planned row writes besides its record: a customer's tags, when the file has a
-# tags column (they replace its own); a deal's stage history, (stage id, day entered) pairs;
-# whether an updated deal's old history goes (``records.rebuilds_history``). A plain tuple,
-# as the rest of a plan, so that the spool stores and loads it fast.
-Extras = tuple[Sequence[str], Sequence[tuple[int, str]], bool]
-NO_EXTRAS: Extras = ((), (), False)
-Plan = tuple[str, int | None, tuple[Any, ...], Extras]  # ``Import._plan``
 
 
 def parse_mapping(entity: Entity, pairs: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -189,7 +180,6 @@ class Import:
         self.present = {name for _, name, _, _ in self.layout.columns}
         self.refs = [(f.name, f.ref) for f in entity.fields if f.ref and f.name in self.present]
         self.shape = records.Shape(entity, self.present)
-        self.names: dict[str, list[str]] = {}  # action → the columns it writes, in the order of its plans (``_plan``)
 
     @property
     def rejects_path(self) -> Path:
@@ -220,7 +210,7 @@ class Import:
         with ExitStack() as stack:  # the rejects file appears only if the whole import succeeds
             stack.enter_context(_without_cycle_collection())
             rejects = stack.enter_context(_Rejects(self, backups.database_file(conn))) if skip_invalid and not dry_run else None
-            spool = None if dry_run or writing is None else stack.enter_context(_Spool())
+            spool = None if dry_run or writing is None else _spool(stack, conn)
             outcome = self.check(conn, ctx, problem=problem, rejects=rejects, spool=spool, progress=progress)
             if spool is None or (outcome.invalid and not skip_invalid):
                 return outcome
@@ -228,7 +218,7 @@ class Import:
                 outcome.backup = before_write()
             with bulk.roomy_writes(conn), writing() as conn:
                 if dialect.data_version(conn) != version:
-                    spool = stack.enter_context(_Spool())
+                    spool.clear()
                     outcome = self.check_again(conn, replace(ctx, stages=store.stages(conn)), outcome, spool)
                 self.write(conn, outcome, spool, progress=progress)
         return outcome
@@ -240,7 +230,7 @@ class Import:
         *,
         problem: Callable[[str], None],
         rejects: _Rejects | None = None,
-        spool: _Spool | None = None,
+        spool: store.Spool | None = None,
         progress: Progress | None = None,
         again: Container[int] | None = None,
     ) -> Outcome:
@@ -249,12 +239,14 @@ class Import:
         checked before (``check_again``): they are left out, and a row that is invalid
         only now stops the import."""
         outcome = Outcome()
+        fresh = count()  # numbers the new records without an id, which get ids in this order
         seen = store.SeenKeys()
         owners = reps.Assigner(conn) if self.assign and spool is not None else None
         try:
             for rows in self._batches(conn, ctx, progress):
                 _check_duplicates(self.entity, rows, seen)
-                planned = []
+                planned: dict[str, list[tuple[Any, ...]]] = {"create": [], "update": []}
+                names: dict[str, Iterable[str]] = {}
                 for row in rows:
                     identifier = row.values.get("id")
                     if identifier is not None and identifier > outcome.max_id:
@@ -282,71 +274,103 @@ class Import:
                         outcome.skipped += 1
                         continue
                     if spool is not None:
-                        planned.append(self._plan(row, ctx, owners))
+                        columns, extra, rebuilds = self._plan(row, ctx, owners)
+                        key = row.match if row.action == "update" else next(fresh) if columns["id"] is None else None
+                        planned[row.action].append((key, extra, rebuilds, *columns.values()))
+                        names.setdefault(row.action, columns.keys())
                 if spool is not None:
-                    spool.add(planned)
+                    for action, plans in planned.items():
+                        spool.add(action, list(names.get(action, ())), plans)
         finally:
             seen.close()
         return outcome
 
-    def check_again(self, conn: sqlite3.Connection, ctx: Context, first: Outcome, spool: _Spool) -> Outcome:
+    def check_again(self, conn: sqlite3.Connection, ctx: Context, first: Outcome, spool: store.Spool) -> Outcome:
         """Another command wrote while the file was being checked: check it again, now
-        that the write lock is held, into a new ``spool``. The rows invalid the first time
+        that the write lock is held, into ``spool`` (emptied). The rows invalid the first time
         stay out (the rejects file has them); a row that has become invalid stops the import."""
         outcome = self.check(conn, ctx, problem=lambda line: None, spool=spool, again=set(first.invalid_rows))
         return replace(outcome, invalid=first.invalid, invalid_rows=first.invalid_rows, rejects=first.rejects, backup=first.backup)
 
-    def write(self, conn: sqlite3.Connection, outcome: Outcome, spool: _Spool, *, progress: Progress | None = None) -> None:
-        """Write the rows ``check`` planned into ``spool``: new records get ids above any
-        used before, in the file's order (unless the file gives them one)."""
-        entity, names = self.entity, self.names
+    def write(self, conn: sqlite3.Connection, outcome: Outcome, spool: store.Spool, *, progress: Progress | None = None) -> None:
+        """Write the rows ``check`` planned into ``spool``, ``WRITE_BATCH`` at a time: the
+        new records, straight from the spool, which get ids above any used before, in the
+        file's order (unless the file gives them one); then the updates; then the new
+        records' tags or stage history (after the updates' own, whose ids are lower, so
+        that those new ones stay in one range for ``undo``)."""
+        entity = self.entity
         next_id = max(history.range_floor(conn, entity.table), outcome.max_id) + 1  # never an id used before
-        keep = records.KEEP_IF_EMPTY[entity.name]
-        hands_over = entity.name == "customers" and "owner" in self.present
+        created, total = spool.counts["create"], sum(spool.counts.values())
+        report = (lambda done: progress("Importing", int(self.source.size * (1 + done / total)))) if progress else None
         with _NewRows(conn) as new_rows:
-            for plans in spool.batches(lambda done: progress("Importing", self.source.size * (1 + done)) if progress else None):
-                creates: list[tuple[tuple[Any, ...], Extras]] = []
-                updates: list[tuple[int, tuple[Any, ...], Extras]] = []
-                for action, match, columns, extras in plans:
-                    if action == "update":
-                        updates.append((match, columns, extras))
-                    elif columns[0] is None:  # the id, first of a created record's columns
-                        creates.append(((next_id, *columns[1:]), extras))
-                        next_id += 1
-                    else:
-                        creates.append((columns, extras))
-                if hands_over and updates:
-                    owner = names["update"].index("owner_id")
-                    customers.hand_over(conn, [(match, columns[owner]) for match, columns, _ in updates])
-                try:
-                    for group in new_rows.groups(entity.table, creates, key=lambda plan: plan[0][0]):
-                        created = [columns for columns, _ in group]
-                        store.insert_rows(conn, entity.table, names["create"], created)
-                        if self.leads:
-                            new_rows.open("activity")  # new ids, given by SQLite: always above the largest
-                            owner, at = names["create"].index("owner_id"), names["create"].index("created_at")
-                            store.plan_first_contacts(conn, [(c[0], c[owner], c[at]) for c in created])
-                    if updates:
-                        store.update_rows(
-                            conn, entity.table, names["update"], [(*columns, match) for match, columns, _ in updates], keep_if_empty=keep
-                        )
-                except sqlite3.IntegrityError as error:
-                    raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
-                self._write_extras(conn, creates, updates, new_rows)
+            chunks = [(first, min(first + WRITE_BATCH - 1, created)) for first in range(1, created + 1, WRITE_BATCH)]
+            try:
+                for first, last in chunks:
+                    self._create(conn, spool, new_rows, next_id, first, last)
+                    if report:
+                        report(last)
+                for first in range(1, spool.counts["update"] + 1, WRITE_BATCH):
+                    plans = spool.rows("update", first, first + WRITE_BATCH - 1)
+                    self._update(conn, spool.columns["update"], plans, new_rows)
+                    if report:
+                        report(created + first - 1 + len(plans))
+                for first, last in chunks:
+                    self._create_extras(spool, new_rows, next_id, first, last)
+            except sqlite3.IntegrityError as error:
+                raise Invalid(f"the file clashes with records already in the database ({error}): nothing was written") from None
 
-    def _plan(self, row: Row, ctx: Context, owners: reps.Assigner | None) -> Plan:
-        """What writing a checked row takes: ``(action, id it matched, its columns, extras)``;
-        the columns in the order of ``self.names[action]``, a new record's id None unless the file gives it."""
+    def _create(self, conn: sqlite3.Connection, spool: store.Spool, new_rows: _NewRows, next_id: int, first: int, last: int) -> None:
+        """The new records planned ``first`` to ``last`` and (``--leads``) their first-contact tasks."""
+        table = self.entity.table
+        for ids in new_rows.ranges(table, *spool.new_ids(next_id, first, last)):
+            spool.insert(table, next_id, first, last, ids)
+        if self.leads:
+            new_rows.open("activity")  # new ids, given by SQLite: always above the largest
+            names = spool.columns["create"]
+            store.plan_first_contacts(conn, spool.first_contacts(next_id, first, last, names.index("owner_id"), names.index("created_at")))
+
+    def _create_extras(self, spool: store.Spool, new_rows: _NewRows, next_id: int, first: int, last: int) -> None:
+        """The tags or stage history of the new records planned ``first`` to ``last``."""
+        if self.entity.name == "customers" and "tags" in self.present:
+            for ids in new_rows.ranges("customer_tag", *spool.new_ids(next_id, first, last, extra=True)):  # ranges of customer ids
+                spool.insert_extras("customer_tag", next_id, first, last, ids)
+        elif self.entity.name == "deals" and spool.new_ids(next_id, first, last, extra=True)[0] is not None:
+            new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
+            spool.insert_extras("stage_history", next_id, first, last, (0, parse.MAX_ID))
+
+    def _update(self, conn: sqlite3.Connection, names: Sequence[str], plans: list[tuple[Any, ...]], new_rows: _NewRows) -> None:
+        """Updates as planned: ``(id, extra, rebuilds, *values of names)``."""
+        entity = self.entity
+        if entity.name == "customers" and "owner" in self.present:
+            owner = 3 + names.index("owner_id")
+            customers.hand_over(conn, [(plan[0], plan[owner]) for plan in plans])
+        store.update_rows(conn, entity.table, names, [(*plan[3:], plan[0]) for plan in plans], keep_if_empty=records.KEEP_IF_EMPTY[entity.name])
+        if entity.name == "customers" and "tags" in self.present:
+            store.clear_tags(conn, [plan[0] for plan in plans])  # the file's tags replace theirs
+            pairs = [(plan[0], tag) for plan in plans if plan[1] for tag in json.loads(plan[1])]
+            for group in new_rows.groups("customer_tag", pairs, key=lambda pair: pair[0]):  # ranges of customer ids
+                store.add_tags(conn, group)
+        if entity.name == "deals":
+            store.clear_stage_history(conn, [plan[0] for plan in plans if plan[2]])
+            entries = [(plan[0], *entry) for plan in plans if plan[1] for entry in json.loads(plan[1])]
+            if entries:
+                new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
+                store.add_stage_history(conn, entries)
+
+    def _plan(self, row: Row, ctx: Context, owners: reps.Assigner | None) -> tuple[dict[str, Any], str | None, bool]:
+        """What writing a checked row takes: its columns (a new record's id None unless the
+        file gives it), its extra as JSON (a customer's tags, when the file has a tags
+        column: they replace its own; a deal's stage history, ``[stage id, day entered]``
+        pairs), and whether an updated deal's old history goes (``records.rebuilds_history``)."""
         creating = row.action == "create"
         columns = self._columns(row, ctx, owners, creating=creating)
-        if row.action not in self.names:
-            self.names[row.action] = list(columns)
-        extras = NO_EXTRAS
         if self.entity.name == "customers" and "tags" in self.present:
-            extras = (row.values.get("tags") or (), (), False)
-        elif self.entity.name == "deals":
-            extras = ((), records.stage_history(row, ctx, creating=creating), not creating and records.rebuilds_history(row))
-        return row.action, row.match, tuple(columns.values()), extras
+            tags = row.values.get("tags")
+            return columns, JSON.encode(tags) if tags else None, False
+        if self.entity.name == "deals":
+            entries = records.stage_history(row, ctx, creating=creating)
+            return columns, JSON.encode(entries) if entries else None, not creating and records.rebuilds_history(row)
+        return columns, None, False
 
     def _columns(self, row: Row, ctx: Context, owners: reps.Assigner | None, *, creating: bool) -> dict[str, Any]:
         """The row's database columns; with ``--assign`` (or ``--leads``), a customer left
@@ -357,27 +381,6 @@ class Import:
         elif owners is not None and creating:
             owners.took(columns["owner_id"])
         return columns
-
-    def _write_extras(
-        self,
-        conn: sqlite3.Connection,
-        creates: list[tuple[tuple[Any, ...], Extras]],
-        updates: list[tuple[int, tuple[Any, ...], Extras]],
-        new_rows: _NewRows,
-    ) -> None:
-        if self.entity.name == "customers" and "tags" in self.present:
-            store.clear_tags(conn, [match for match, _, _ in updates])  # the file's tags replace theirs
-            pairs = [(columns[0], tag) for columns, (tags, _, _) in creates for tag in tags]
-            pairs += [(match, tag) for match, _, (tags, _, _) in updates for tag in tags]
-            for group in new_rows.groups("customer_tag", pairs, key=lambda pair: pair[0]):  # ranges of customer ids
-                store.add_tags(conn, group)
-        if self.entity.name == "deals":
-            history = [(columns[0], *entry) for columns, (_, entries, _) in creates for entry in entries]
-            history += [(match, *entry) for match, _, (_, entries, _) in updates for entry in entries]
-            store.clear_stage_history(conn, [match for match, _, (_, _, rebuilds) in updates if rebuilds])
-            if history:
-                new_rows.open("stage_history")  # new ids, given by SQLite: always above the largest
-                store.add_stage_history(conn, history)
 
     # ------------------------------------------------------------ one batch at a time
 
@@ -571,6 +574,13 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _spool(stack: ExitStack, conn: sqlite3.Connection) -> store.Spool:
+    """A spool on ``conn``, detached when ``stack`` closes."""
+    spool = store.Spool(conn)
+    stack.callback(spool.close)
+    return spool
+
+
 class _NewRows:
     """The rows an import creates, recorded for ``undo`` as ranges of ids (``history.bulk_inserts``)
     instead of one captured change per row, which would cost as much again as the inserts.
@@ -583,80 +593,46 @@ class _NewRows:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.ranges: dict[str, tuple[ExitStack, int]] = {}  # table → (its open block, the id it started above)
+        self.open_ranges: dict[str, tuple[ExitStack, int]] = {}  # table → (its open block, the id it started above)
 
     def __enter__(self) -> _NewRows:
         return self
 
     def __exit__(self, *error: Any) -> None:
-        while self.ranges:
-            self.ranges.popitem()[1][0].__exit__(*error)
+        while self.open_ranges:
+            self.open_ranges.popitem()[1][0].__exit__(*error)
+
+    def ranges(self, table: str, lowest: int | None, highest: int | None) -> Iterator[tuple[int, int]]:
+        """For rows with ids ``lowest`` to ``highest`` (None: no rows), the bounds of the
+        ids to insert one after the other: those at or below the floor with the range
+        closed, then the others with it open."""
+        if lowest is None or highest is None:
+            return
+        floor = self.open_ranges[table][1] if table in self.open_ranges else history.range_floor(self.conn, table)
+        if lowest <= floor:
+            self._close(table)
+            floor = history.range_floor(self.conn, table)  # where the next range starts
+            yield lowest, floor
+        if highest > floor:
+            self.open(table)
+            yield floor + 1, highest
 
     def groups(self, table: str, items: list[T], key: Callable[[T], int]) -> Iterator[list[T]]:
         """``items`` (rows to insert, ``key`` giving each one's id) in the groups to insert
-        one after the other: those at or below the floor with the range closed, then the
-        others with it open."""
-        floor = self.ranges[table][1] if table in self.ranges else history.range_floor(self.conn, table)
-        if items and min(map(key, items)) <= floor:
-            self._close(table)
-            floor = history.range_floor(self.conn, table)  # where the next range starts
-            yield [item for item in items if key(item) <= floor]
-            items = [item for item in items if key(item) > floor]
-        if items:
-            self.open(table)
-            yield items
+        one after the other (``ranges``)."""
+        ids = list(map(key, items))
+        for low, high in self.ranges(table, min(ids, default=None), max(ids, default=None)):
+            yield [item for item, identifier in zip(items, ids) if low <= identifier <= high]
 
     def open(self, table: str) -> None:
         """Record the table's next inserts (ids above its largest) as a range."""
-        if table not in self.ranges:
+        if table not in self.open_ranges:
             block = ExitStack()
-            self.ranges[table] = (block, block.enter_context(history.bulk_inserts(self.conn, table)))
+            self.open_ranges[table] = (block, block.enter_context(history.bulk_inserts(self.conn, table)))
 
     def _close(self, table: str) -> None:
-        if table in self.ranges:
-            self.ranges.pop(table)[0].close()
-
-
-class _Spool:
-    """The checked rows ready to write (``Import._plan``), a batch at a time, in a private
-    temporary file (deleted when closed): the write takes them from here instead of
-    reading and checking the file again."""
-
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile()
-        self.count = 0
-
-    def __enter__(self) -> _Spool:
-        return self
-
-    def __exit__(self, *error: Any) -> None:
-        self.file.close()
-
-    def add(self, plans: list[Plan]) -> None:
-        if plans:
-            pickle.dump(plans, self.file, pickle.HIGHEST_PROTOCOL)
-            self.count += len(plans)
-
-    def batches(self, progress: Callable[[float], None] | None) -> Iterator[list[Plan]]:
-        """The plans in the order they were added, ``WRITE_BATCH`` or so at a time;
-        ``progress`` hears the share done."""
-        self.file.seek(0)
-        done = 0
-        while plans := self._load(WRITE_BATCH):
-            done += len(plans)
-            if progress is not None:
-                progress(done / self.count)
-            yield plans
-
-    def _load(self, count: int) -> list[Plan]:
-        """The next plans added, at least ``count`` of them unless fewer are left."""
-        plans: list[Plan] = []
-        while len(plans) < count:
-            try:
-                plans += pickle.load(self.file)
-            except EOFError:
-                break
-        return plans
+        if table in self.open_ranges:
+            self.open_ranges.pop(table)[0].close()
 
 
 class _Rejects(ExitStack):
