@@ -397,3 +397,30 @@ def test_a_malformed_url_is_a_usage_error_that_does_not_repeat_it(cli):
         error = cli.fails("--db", url, "customer", "list", code=2)
         assert error.startswith("Error: the database URL is not valid (")
         assert "s3cret" not in error
+
+
+def test_the_ranking_of_all_time_sorts_names_as_casefold_does_on_both_stores(cli, any_store):
+    """``_customer_rank`` (m014) on the server: ordered by lower(name) in "C" (ASCII folded,
+    as NOCASE on SQLite); the names with a cased letter beyond ASCII (``exact`` false) put
+    in their places by the store, through deals won, a rename and a delete."""
+    names = ["Straße", "STRASSE B", "Ärzte", "arzt", "azur", "ÉMILE X", "emile b", "Éa", "a", "Ａcme", "青岛", "Σίσυφος", "ω", "Zed", "b_c", "B.c"]
+    for name in names:
+        cli("customer", "add", name)
+    for number, (name, amount) in enumerate([("Straße", "300"), ("azur", "300"), ("Ａcme", "300"), ("ω", "900")], 1):
+        cli("deal", "add", f"D{number}", "-c", name, "--amount", amount)
+        cli("deal", "win", str(number))
+
+    def ranked() -> list[str]:
+        return [line.split(",")[1] for line in cli("report", "customers", "-f", "csv").stdout.splitlines()[1:]]
+
+    assert ranked() == ["ω", "azur", "Straße", "Ａcme"] + sorted(
+        set(names) - {"Straße", "azur", "Ａcme", "ω"}, key=lambda name: (name.casefold(), name))
+    cli("customer", "edit", "azur", "--name", "Zürich")
+    cli("customer", "delete", "Straße", "-y", "--cascade")
+    assert ranked()[:3] == ["ω", "Zürich", "Ａcme"]
+    conn = store_connection(any_store)
+    try:
+        inexact = {row[0] for row in conn.execute("SELECT name FROM _customer_rank WHERE NOT exact")}
+    finally:
+        conn.close()
+    assert inexact == {"Ärzte", "ÉMILE X", "Éa", "Ａcme", "Σίσυφος", "ω"}  # not Zürich: casefold leaves its ü as it is

@@ -190,9 +190,8 @@ RUNNING_WINDOW = """,
 # read apart from the partial index ``_customer_rank_inexact`` (usually none).
 RANKED_OF_ALL_TIME = """
 SELECT k.customer_id, k.name, k.owner_id, k.tier, k.revenue, k.frequency, k.last_won FROM _customer_rank k {rows}
+WHERE {which}
 """
-RANKED_EXACT = "WHERE k.exact ORDER BY k.revenue DESC, k.name, k.customer_id"
-RANKED_INEXACT = "WHERE NOT k.exact"
 
 
 def ranked_customers(
@@ -243,9 +242,10 @@ def _ranked_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> Itera
     """The batches in order, the inexact ones put in their place (``_in_place``), the
     running sum over everyone; then only ``owner_id``'s customers (all: None)."""
     handles = dict(conn.execute("SELECT id, handle FROM rep"))
-    inexact_rows = RANKED_OF_ALL_TIME.format(rows=dialect.hint(conn, "INDEXED BY _customer_rank_inexact"))
-    inexact = sorted(conn.execute(inexact_rows + RANKED_INEXACT), key=_rank_key)
-    cursor = conn.execute(RANKED_OF_ALL_TIME.format(rows="") + RANKED_EXACT)
+    hint = dialect.hint(conn, "INDEXED BY _customer_rank_inexact")
+    inexact = sorted(conn.execute(RANKED_OF_ALL_TIME.format(rows=hint, which="NOT k.exact")), key=_rank_key)
+    in_order = f"k.exact ORDER BY k.revenue DESC, {dialect.nocase(conn, 'k.name')}, k.customer_id"
+    cursor = conn.execute(RANKED_OF_ALL_TIME.format(rows="", which=in_order))
     running = 0
     for rows in _in_place(iter(partial(cursor.fetchmany, BATCH), []), inexact):
         batch = dict(zip(RANKED, map(list, zip(*rows))))

@@ -474,6 +474,37 @@ def _m013_undo_range_deletes(db: Migrator) -> None:
     )
 
 
+# m014's table: a primary key cannot sort a column DESC here, and NOCASE (ICU's) folds
+# every script's case, so the ranking's order is an index on (revenue DESC, lower(name) —
+# ASCII folded, as NOCASE on SQLite — id). ``exact`` is a truth value, as SQLite reads it.
+CUSTOMER_RANK_TABLE = """
+CREATE TABLE _customer_rank (
+    revenue INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    customer_id INTEGER NOT NULL,
+    owner_id INTEGER,
+    tier TEXT,
+    frequency INTEGER NOT NULL,
+    last_won TEXT,
+    exact BOOLEAN NOT NULL
+);
+CREATE UNIQUE INDEX _customer_rank_customer ON _customer_rank(customer_id);
+CREATE INDEX _customer_rank_order ON _customer_rank(revenue DESC, lower(name), customer_id);
+CREATE INDEX _customer_rank_inexact ON _customer_rank(customer_id) WHERE NOT exact;
+CREATE INDEX _customer_rank_level ON _customer_rank(revenue, tier, owner_id);
+"""
+
+
+def _m014_customer_ranking_order(db: Migrator) -> None:
+    from salescli.store import schema
+
+    for statement in schema.statements(CUSTOMER_RANK_TABLE):
+        db.execute(statement)
+    db.execute(schema.CUSTOMER_RANK_FILL)
+    for trigger in schema.CUSTOMER_RANK_TRIGGERS:
+        db.execute(trigger)
+
+
 def _m016_stale_deals_in_one_pass(db: Migrator) -> None:
     from salescli.store import schema
 
@@ -487,6 +518,7 @@ POSTGRES_BODIES = {
     "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
     "m008_ids_never_reused": _m008_ids_never_reused,
     "m013_undo_range_deletes": _m013_undo_range_deletes,
+    "m014_customer_ranking_order": _m014_customer_ranking_order,
     "m016_stale_deals_in_one_pass": _m016_stale_deals_in_one_pass,
 }
 
@@ -515,6 +547,14 @@ _TRUTH = [
     (re.compile(r"\bifnull\(([\w.]+ (?:>=|<=|<|>|=) \w+), 0\)"), r"ifnull((\1)::int, 0)"),
     (re.compile(r"\bCASE WHEN ([\w.]+) THEN"), r"CASE WHEN \1 <> 0 THEN"),
     (re.compile(r"\b(WHERE|AND) 1(?=\s*(?:$|;|ON\b|GROUP\b|AND\b))"), r"\1 true"),
+]
+# What SQLite's text says that PostgreSQL's text cannot hold or says otherwise: a NUL (none
+# here), a GLOB for "holds a character of the class" (a regular expression), the order an
+# INSERT's rows are written in (a heap has none; ``2 COLLATE NOCASE`` is no expression here).
+_SQLITE_ONLY = [
+    (re.compile(r"\binstr\([\w.]+, char\(0\)\)"), "false"),
+    (re.compile(r"\bGLOB '\*(\[[^\]]+\])\*'"), r"~ '\1'"),
+    (re.compile(r"^(\s*INSERT INTO .*) ORDER BY (?:(?!LIMIT\b)[^()])*$", re.DOTALL), r"\1"),
 ]
 _EXTREME = re.compile(r"\b(max|min)\(", re.IGNORECASE)
 # An upsert that adds its values to a row already there (schema._added_up)
@@ -596,7 +636,7 @@ def _added_up(sql: str) -> str:
 
 
 def _statement(sql: str) -> str:
-    for pattern, replacement in _TYPES:
+    for pattern, replacement in [*_SQLITE_ONLY, *_TYPES]:
         sql = pattern.sub(replacement, sql)
     sql = _subqueries_named(_extremes(sql))
     sql = _INSERT_OR.sub(_insert_or, sql if sql.rstrip().endswith(";") else sql.rstrip() + ";").rstrip().rstrip(";")

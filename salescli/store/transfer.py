@@ -145,17 +145,23 @@ class Spool:
     for an update, the id it matched), ``extra`` (a customer's tags, or a deal's stage
     history as ``[stage id, day]`` pairs, in JSON), ``rebuilds`` (whether an updated deal's
     old history goes), then the record's columns ``c0``, ``c1``, … (a new record's id first).
+
+    On a PostgreSQL server the spool is a private SQLite database of its own: the same
+    queries read it, and its rows go to the server in pipelined inserts (``_insert``).
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+        self.target = conn
+        self.conn = sqlite3.connect("", isolation_level=None) if dialect.on_server(conn) else conn
         self.columns: dict[str, Sequence[str]] = {}  # action → the record's columns, in order
         self.counts = {"create": 0, "update": 0}
-        conn.execute("ATTACH DATABASE '' AS spool")  # outside any transaction: ATTACH refuses to run inside one
-        conn.execute("PRAGMA spool.journal_mode = OFF")  # thrown away if anything fails
+        self.conn.execute("ATTACH DATABASE '' AS spool")  # outside any transaction: ATTACH refuses to run inside one
+        self.conn.execute("PRAGMA spool.journal_mode = OFF")  # thrown away if anything fails
 
     def close(self) -> None:
         self.conn.execute("DETACH DATABASE spool")
+        if self.conn is not self.target:
+            self.conn.close()
 
     def clear(self) -> None:
         """Empty, to be filled again (a file checked again)."""
@@ -196,8 +202,9 @@ class Spool:
         """Insert the new records ``first`` to ``last`` whose ids are within ``ids``, in order."""
         columns = self.columns["create"]
         values = ", ".join(["IFNULL(c0, :next + key)", *(f"c{index}" for index in range(1, len(columns)))])
-        self.conn.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM spool.plans_create "
+        self._insert(
+            f"{table} ({', '.join(map(_name, columns))})",
+            f"SELECT {values} FROM spool.plans_create "
             "WHERE rowid BETWEEN :first AND :last AND IFNULL(c0, :next + key) BETWEEN :low AND :high ORDER BY rowid",
             {"next": next_id, "first": first, "last": last, "low": ids[0], "high": ids[1]},
         )
@@ -207,13 +214,25 @@ class Spool:
         ``ids``: their tags (``into`` customer_tag) or their stage history (stage_history)."""
         values = "j.value" if into == "customer_tag" else "j.value ->> 0, j.value ->> 1"
         columns = "customer_id, tag" if into == "customer_tag" else "deal_id, stage_id, entered_on"
-        verb = "INSERT OR IGNORE" if into == "customer_tag" else "INSERT"  # as add_tags: a tag given twice is one
-        self.conn.execute(
-            f"{verb} INTO {into} ({columns}) SELECT IFNULL(s.c0, :next + s.key), {values} "
+        self._insert(
+            f"{into} ({columns})",
+            f"SELECT IFNULL(s.c0, :next + s.key), {values} "
             "FROM spool.plans_create s, json_each(s.extra) j WHERE s.extra IS NOT NULL AND s.rowid BETWEEN :first AND :last "
             "AND IFNULL(s.c0, :next + s.key) BETWEEN :low AND :high ORDER BY s.rowid, j.key",
             {"next": next_id, "first": first, "last": last, "low": ids[0], "high": ids[1]},
+            ignore=into == "customer_tag",  # as add_tags: a tag given twice is one
         )
+
+    def _insert(self, into: str, select: str, params: dict[str, Any], *, ignore: bool = False) -> None:
+        """Insert the rows of ``select`` (a query of the spool) in order into ``into`` (a
+        table and its columns), those already there left out if ``ignore``: one ``INSERT …
+        SELECT`` on SQLite; on a server, the rows streamed from the spool (pipelined)."""
+        if self.conn is self.target:
+            self.conn.execute(f"INSERT {'OR IGNORE ' if ignore else ''}INTO {into} {select}", params)
+            return
+        cursor = self.conn.execute(select, params)
+        insert = f"INSERT INTO {into} VALUES ({_marks(len(cursor.description))}){' ON CONFLICT DO NOTHING' if ignore else ''}"
+        self.target.executemany(insert, cursor)
 
     def first_contacts(self, next_id: int, first: int, last: int, owner: int, created: int) -> list[tuple[int, int | None, str]]:
         """``(id, owner id, created_at)`` of the new records ``first`` to ``last`` (columns
