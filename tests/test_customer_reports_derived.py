@@ -373,6 +373,22 @@ def test_names_nocase_sorts_unlike_casefold_still_rank_as_casefold_sorts_them(sh
     assert_exact(shop)
 
 
+def test_a_customer_whose_won_deals_came_first_ranks_with_their_revenue(shop):
+    """m018: a new customer is ranked straight from its row (revenue 0) unless won deals
+    already name it (another program added them first): then with their revenue; deleted,
+    it leaves the ranking while its deals stay."""
+    write(shop, ("deal", 7, 6, 500, 1))  # customer 7 is not on file yet
+    write(shop, ("deal", 7, 6, 250, 2))
+    shop.execute("INSERT INTO customer (id, name, owner_id, created_at, updated_at) VALUES (7, 'Gamma', 1, ?, ?)", [NOON, NOON])
+    shop.execute("INSERT INTO customer (id, name, created_at, updated_at) VALUES (8, 'Émile Zola', ?, ?)", [NOON, NOON])
+    assert_exact(shop)
+    rank = {row[0]: row[1:3] for row in ranking(shop)}
+    assert rank[7] == (750, 2) and rank[8] == (0, 0)
+    shop.execute("DELETE FROM customer WHERE id IN (7, 8)")
+    assert_exact(shop)
+    assert {row[0] for row in ranking(shop)} == {1, 2, 3}
+
+
 def test_every_character_casefold_changes_beyond_ascii_is_one_of_the_cased():
     """``exact`` is right for every name only if ``CASED_BEYOND_ASCII`` holds every
     character beyond ASCII that ``str.casefold`` changes (in this Python's Unicode)."""

@@ -1309,12 +1309,20 @@ CREATE INDEX _customer_rank_level ON _customer_rank(revenue, tier, owner_id);
 """
 
 
+_CUSTOMER_RANK_COLUMNS = "_customer_rank (revenue, name, customer_id, owner_id, tier, frequency, last_won, exact)"
+
+
+def _exact(name: str) -> str:
+    """Whether NOCASE sorts the name ``name`` as ``str.casefold`` does (see above)."""
+    return f"NOT (instr({name}, char(0)) OR {name} GLOB '*[^ -~]*' AND {name} GLOB '*[{CASED_BEYOND_ASCII}]*')"
+
+
 def _customer_rank_rows(customers: str) -> str:
     """Insert the rows of the customers ``c`` matching ``customers``."""
     return (
-        "INSERT INTO _customer_rank (revenue, name, customer_id, owner_id, tier, frequency, last_won, exact) "
-        "SELECT coalesce(w.revenue, 0), c.name, c.id, c.owner_id, c.tier, coalesce(w.frequency, 0), w.last_won, "
-        f"NOT (instr(c.name, char(0)) OR c.name GLOB '*[^ -~]*' AND c.name GLOB '*[{CASED_BEYOND_ASCII}]*') "
+        f"INSERT INTO {_CUSTOMER_RANK_COLUMNS} "
+        f"SELECT coalesce(w.revenue, 0), c.name, c.id, c.owner_id, c.tier, coalesce(w.frequency, 0), w.last_won, "
+        f"{_exact('c.name')} "
         f"FROM customer c LEFT JOIN _customer_won w ON w.customer_id = c.id WHERE {customers}"
     )
 
@@ -1509,3 +1517,43 @@ def m017_history_command_ran_by(db: Database) -> None:
 
 MIGRATIONS.append(m017_history_command_ran_by)
 NAMES.append(m017_history_command_ran_by.__name__)
+
+
+# m018: writes of customers as cheap as before m014–m016 (issue 13). Their triggers on
+# ``customer`` looked up the customer's won revenue, follow-ups or deals for every row
+# inserted or deleted, though a new customer has none (salescli adds a customer before
+# its deals and activities, and deletes it after them): importing 100,000 customers, and
+# undoing and redoing that import, cost twice the time. Now:
+# - a customer inserted without a ``_customer_won`` row gets its ``_customer_rank`` row
+#   straight from ``NEW`` (revenue 0, never won); with one (another program that added
+#   the deals first), it is worked out from both as before;
+# - a customer deleted only loses its ``_customer_rank`` row (no customer, no row);
+# - ``_open_follow_up``'s customer insert and delete triggers run only when activities
+#   name the customer (as ``_stale_deal``'s do for deals).
+_HAS_FOLLOW_UPS = "EXISTS (SELECT 1 FROM activity WHERE customer_id = {row}.id)"
+_HAS_WON = "EXISTS (SELECT 1 FROM _customer_won WHERE customer_id = NEW.id)"
+CHEAP_CUSTOMER_WRITES_TRIGGERS = {
+    "customer_rank_insert": "CREATE TRIGGER customer_rank_insert AFTER INSERT ON customer "
+    f"WHEN NOT {_HAS_WON} BEGIN"
+    "\n    DELETE FROM _customer_rank WHERE customer_id = NEW.id;"
+    f"\n    INSERT INTO {_CUSTOMER_RANK_COLUMNS} "
+    f"VALUES (0, NEW.name, NEW.id, NEW.owner_id, NEW.tier, 0, NULL, {_exact('NEW.name')});\nEND",
+    "customer_rank_insert_won": "CREATE TRIGGER customer_rank_insert_won AFTER INSERT ON customer "
+    f"WHEN {_HAS_WON} BEGIN {_customer_ranked_again('NEW.id')}\nEND",
+    "customer_rank_delete": "CREATE TRIGGER customer_rank_delete AFTER DELETE ON customer BEGIN "
+    "DELETE FROM _customer_rank WHERE customer_id = OLD.id; END",
+    "open_follow_up_customer_insert": "CREATE TRIGGER open_follow_up_customer_insert AFTER INSERT ON customer "
+    f"WHEN {_HAS_FOLLOW_UPS.format(row='NEW')} BEGIN {_customer_follow_ups_again('NEW')} END",
+    "open_follow_up_customer_delete": "CREATE TRIGGER open_follow_up_customer_delete AFTER DELETE ON customer "
+    f"WHEN {_HAS_FOLLOW_UPS.format(row='OLD')} BEGIN {_customer_follow_ups_again('OLD')} END",
+}
+
+
+def m018_cheap_customer_inserts_and_deletes(db: Database) -> None:
+    for name, trigger in CHEAP_CUSTOMER_WRITES_TRIGGERS.items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(trigger)
+
+
+MIGRATIONS.append(m018_cheap_customer_inserts_and_deletes)
+NAMES.append(m018_cheap_customer_inserts_and_deletes.__name__)
