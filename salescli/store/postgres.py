@@ -513,6 +513,14 @@ def _m016_stale_deals_in_one_pass(db: Migrator) -> None:
     schema.make_stale_deal(db)  # type: ignore[arg-type]
 
 
+def _m018_cheap_customer_inserts_and_deletes(db: Migrator) -> None:
+    from salescli.store import schema
+
+    for name, trigger in schema.CHEAP_CUSTOMER_WRITES_TRIGGERS.items():
+        drop_triggers(db.conn, name)  # (by prefix: the new customer_rank_insert_won is not there yet)
+        db.execute(trigger)
+
+
 # The migrations whose SQLite body is about SQLite itself: their PostgreSQL body.
 POSTGRES_BODIES = {
     "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
@@ -520,6 +528,7 @@ POSTGRES_BODIES = {
     "m013_undo_range_deletes": _m013_undo_range_deletes,
     "m014_customer_ranking_order": _m014_customer_ranking_order,
     "m016_stale_deals_in_one_pass": _m016_stale_deals_in_one_pass,
+    "m018_cheap_customer_inserts_and_deletes": _m018_cheap_customer_inserts_and_deletes,
 }
 
 

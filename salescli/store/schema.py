@@ -1534,7 +1534,7 @@ _HAS_FOLLOW_UPS = "EXISTS (SELECT 1 FROM activity WHERE customer_id = {row}.id)"
 _HAS_WON = "EXISTS (SELECT 1 FROM _customer_won WHERE customer_id = NEW.id)"
 CHEAP_CUSTOMER_WRITES_TRIGGERS = {
     "customer_rank_insert": "CREATE TRIGGER customer_rank_insert AFTER INSERT ON customer "
-    f"WHEN NOT {_HAS_WON} BEGIN"
+    f"WHEN NOT {_HAS_WON} BEGIN "
     "\n    DELETE FROM _customer_rank WHERE customer_id = NEW.id;"
     f"\n    INSERT INTO {_CUSTOMER_RANK_COLUMNS} "
     f"VALUES (0, NEW.name, NEW.id, NEW.owner_id, NEW.tier, 0, NULL, {_exact('NEW.name')});\nEND",
