@@ -97,8 +97,9 @@ def assert_exact(conn: sqlite3.Connection, note: object = None) -> None:
     for owner in (None, 1):
         levels = [tuple(r.values()) for r in analysis.revenue_levels(conn, None, owner)]
         assert levels == [tuple(r) for r in conn.execute(LEVELS_BEFORE.replace("IS ?", "IS ?" if owner else "IS NOT NULL OR 1"), [owner] if owner else [])], note
-    by_customer = lambda rows: sorted(rows, key=itemgetter(2))  # (its names sort case-insensitively, its copy's not)
-    assert by_customer(table_rows(conn, "_customer_rank")) == by_customer(rebuilt(conn, "_customer_rank", schema.CUSTOMER_RANK_FILL)), note
+    by_customer = itemgetter(2)  # (its names sort case-insensitively, its copy's not)
+    ranks = table_rows(conn, "_customer_rank")
+    assert sorted(ranks, key=by_customer) == sorted(rebuilt(conn, "_customer_rank", schema.CUSTOMER_RANK_FILL), key=by_customer), note
     before = [tuple(r) for r in conn.execute(RANKED_BEFORE)]
     assert ranking(conn) == [(*row, running) for row, running in zip(before, accumulate(row[1] for row in before))], note
     for limit in (1, 2, 4):
