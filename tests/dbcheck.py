@@ -92,3 +92,29 @@ def derived_exact(conn: Any) -> dict[str, tuple[list[tuple], list[tuple]]]:
         if held != expected:
             wrong[table] = (held, expected)
     return wrong
+
+
+def traced_statements(monkeypatch) -> list[str]:
+    """Every statement salescli's connections run from now on in this test, in order (the
+    list grows as they run)."""
+    from salescli import store
+
+    statements: list[str] = []
+    connect = store.connect
+
+    def tracing_connect(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(store, "connect", tracing_connect)
+    return statements
+
+
+def undo_and_redo_each(cli, commands: int, check) -> None:
+    """Undo the last ``commands`` commands one at a time, then redo them one at a time,
+    calling ``check("undo")`` / ``check("redo")`` after each."""
+    for action, args in (("undo", ("undo",)), ("redo", ("undo", "--redo"))):
+        for _ in range(commands):
+            cli(*args)
+            check(action)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from salescli import store
 from salescli.store import analysis, reporting, schema
-from dbcheck import pick, rebuilt, table_rows
+from dbcheck import pick, rebuilt, table_rows, undo_and_redo_each
 
 NOON = "2026-11-01 12:00:00"
 AGES = [("recent", "2026-11-10"), ("older", "2026-10-01"), ("oldest", None)]
@@ -308,12 +308,7 @@ def test_commands_import_merge_undo_and_redo_keep_them_exact(cli, isolated, tmp_
         cli(*step)
         assert_exact(conn, step)
     assert kept(conn, schema.DEAL_OWED) == [(1, 1, 120000, 40000, "2026-11-23")]
-    for _ in steps:
-        cli("undo")
-        assert_exact(conn, "undo")
-    for _ in steps:
-        cli("undo", "--redo")
-        assert_exact(conn, "redo")
+    undo_and_redo_each(cli, len(steps), lambda action: assert_exact(conn, action))
     deals = tmp_path / "deals.csv"
     deals.write_text("title,customer,amount,stage,created_at,closed_at\nGears,Acme,250,won,2026-10-01,2026-10-20\n"
                      "Belts,Acme,90,lead,2026-10-01,\n")

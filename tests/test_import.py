@@ -9,6 +9,7 @@ import sqlite3
 import stat
 
 import pytest
+from dbcheck import traced_statements
 from fixtures.sample import query, seed
 
 
@@ -438,17 +439,7 @@ def test_an_import_writes_with_its_statement_journals_in_memory_and_no_savepoint
     walks from the start for each row when it is in memory: a 100,000-row import took
     minutes. So the command's transaction opens none, and the import's write keeps its
     statement journals (and a larger page cache) in memory, putting the settings back."""
-    from salescli import store
-
-    statements: list[str] = []
-    connect = store.connect
-
-    def traced(*args, **kwargs):
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(store, "connect", traced)
+    statements = traced_statements(monkeypatch)
     source = write(tmp_path / "c.csv", "name,tags\nAcme,vip\nBeta,\nGamma,north\n")
     result = cli("import", "customers", source)
     assert result.stdout == f"Imported customers from {source}: 3 created, 0 updated, 0 skipped.\n"
@@ -466,20 +457,11 @@ def test_an_import_inserts_its_records_with_one_statement_per_batch(cli, isolate
     check puts the rows it planned into the spool (a temporary database attached to the
     connection), and the write inserts them from there into customer 5,000 at a time, and
     their tags likewise."""
-    from salescli import store
     from salescli.transfer import importer
 
     monkeypatch.setattr(importer, "BATCH", 4)  # checked 4 rows at a time, written 5 at a time
     monkeypatch.setattr(importer, "WRITE_BATCH", 5)
-    statements: list[str] = []
-    connect = store.connect
-
-    def traced(*args, **kwargs):
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(store, "connect", traced)
+    statements = traced_statements(monkeypatch)
     names = [f"Customer {n:02d}" for n in range(1, 13)]
     source = write(tmp_path / "c.csv", "name,tags\n" + "".join(f"{name},vip\n" for name in names))
     cli("import", "customers", source)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from salescli import store
 from salescli.store import reporting, schema
-from dbcheck import pick, rebuilt, table_rows
+from dbcheck import pick, rebuilt, table_rows, undo_and_redo_each
 
 NOON = "2026-11-01 12:00:00"
 TODAY, UNTIL = dt.date(2026, 11, 10), dt.date(2026, 12, 31)
@@ -172,12 +172,7 @@ def test_commands_import_merge_undo_and_redo_keep_it_exact(cli, isolated, tmp_pa
         assert_exact(conn, step)
     listed = [(row[1], row[4], row[8]) for row in reporting.due_activities(conn, TODAY, UNTIL, None)]
     assert listed == [(6, "Acme Tools", "bob"), (7, "Acme Tools", "bob")]  # the first contacts answered by then
-    for _ in steps:
-        cli("undo")
-        assert_exact(conn, "undo")
-    for _ in steps:
-        cli("undo", "--redo")
-        assert_exact(conn, "redo")
+    undo_and_redo_each(cli, len(steps), lambda action: assert_exact(conn, action))
     activities = tmp_path / "activities.csv"
     activities.write_text(
         "customer,type,summary,due,done_at,owner\n"

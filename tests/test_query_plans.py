@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from dbcheck import traced_statements
 
 from salescli import demo, store
 from salescli.cli import app
@@ -180,15 +181,7 @@ def test_period_queries_read_their_date_indexes(conn):
 
 def traced(monkeypatch, small_file: Path, *args: str, fmt: str = "tsv") -> list[str] | None:
     """The SELECTs that ``salescli --db small_file ARGS --format FMT`` runs (None: no such command yet)."""
-    statements: list[str] = []
-    connect = store.connect
-
-    def tracing_connect(path, **options):
-        conn = connect(path, **options)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(store, "connect", tracing_connect)
+    statements = traced_statements(monkeypatch)
     result = CliRunner().invoke(app, ["--db", str(small_file), *args, "--format", fmt])
     if result.exit_code == 2 and "No such command" in result.stderr:
         return None

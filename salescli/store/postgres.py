@@ -498,11 +498,7 @@ CREATE INDEX _customer_rank_level ON _customer_rank(revenue, tier, owner_id);
 def _m014_customer_ranking_order(db: Migrator) -> None:
     from salescli.store import schema
 
-    for statement in schema.statements(CUSTOMER_RANK_TABLE):
-        db.execute(statement)
-    db.execute(schema.CUSTOMER_RANK_FILL)
-    for trigger in schema.CUSTOMER_RANK_TRIGGERS:
-        db.execute(trigger)
+    schema.made(db, CUSTOMER_RANK_TABLE, schema.CUSTOMER_RANK_FILL, schema.CUSTOMER_RANK_TRIGGERS)  # type: ignore[arg-type]
 
 
 def _m016_stale_deals_in_one_pass(db: Migrator) -> None:
@@ -510,7 +506,7 @@ def _m016_stale_deals_in_one_pass(db: Migrator) -> None:
 
     drop_triggers(db.conn, "deal_idle_")  # m012's, which keep _deal_idle
     db.execute("DROP TABLE _deal_idle")
-    schema.make_stale_deal(db)  # type: ignore[arg-type]
+    schema.made(db, schema.STALE_DEAL_TABLE, schema.STALE_DEAL.fill, schema.STALE_DEAL_TRIGGERS)  # type: ignore[arg-type]
 
 
 def _m018_cheap_customer_inserts_and_deletes(db: Migrator) -> None:

@@ -184,6 +184,8 @@ def statements(script: str) -> list[str]:
         if sqlite3.complete_statement(buffer):
             result.append(buffer.strip())
             buffer = ""
+    if buffer.strip():  # the last statement may go without its semicolon
+        result.append(buffer.strip())
     return result
 
 
@@ -1352,12 +1354,18 @@ CUSTOMER_RANK_TRIGGERS = [
 DERIVED_TABLES["_customer_rank"] = CUSTOMER_RANK_FILL
 
 
-def m014_customer_ranking_order(db: Database) -> None:
-    for statement in statements(CUSTOMER_RANK_TABLE):
+def made(db: Database, tables: str, fill: str, triggers: list[str]) -> None:
+    """A derived table made: ``tables`` (its table and indexes), filled by ``fill``, then
+    kept by ``triggers`` (m014–m016; PostgreSQL's bodies of m014 and m016 too)."""
+    for statement in statements(tables):
         db.execute(statement)
-    db.execute(CUSTOMER_RANK_FILL)
-    for trigger in CUSTOMER_RANK_TRIGGERS:
+    db.execute(fill)
+    for trigger in triggers:
         db.execute(trigger)
+
+
+def m014_customer_ranking_order(db: Database) -> None:
+    made(db, CUSTOMER_RANK_TABLE, CUSTOMER_RANK_FILL, CUSTOMER_RANK_TRIGGERS)
 
 
 MIGRATIONS.append(m014_customer_ranking_order)
@@ -1422,10 +1430,7 @@ DERIVED_TABLES["_open_follow_up"] = OPEN_FOLLOW_UP_FILL
 
 
 def m015_open_follow_ups_with_names(db: Database) -> None:
-    db.execute(OPEN_FOLLOW_UP)
-    db.execute(OPEN_FOLLOW_UP_FILL)
-    for trigger in OPEN_FOLLOW_UP_TRIGGERS:
-        db.execute(trigger)
+    made(db, OPEN_FOLLOW_UP, OPEN_FOLLOW_UP_FILL, OPEN_FOLLOW_UP_TRIGGERS)
 
 
 MIGRATIONS.append(m015_open_follow_ups_with_names)
@@ -1492,16 +1497,7 @@ def m016_stale_deals_in_one_pass(db: Database) -> None:
     for trigger in [*DEAL_IDLE.triggers(), *_signs_of_life(DEAL_IDLE)]:
         db.execute(f"DROP TRIGGER {trigger.split()[2]}")  # CREATE TRIGGER <name> …
     db.execute(f"DROP TABLE {DEAL_IDLE.table}")
-    make_stale_deal(db)
-
-
-def make_stale_deal(db: Database) -> None:
-    """``_stale_deal``, filled, and its triggers (m016; PostgreSQL's m016 too)."""
-    for statement in statements(STALE_DEAL_TABLE):
-        db.execute(statement)
-    db.execute(STALE_DEAL.fill)
-    for trigger in STALE_DEAL_TRIGGERS:
-        db.execute(trigger)
+    made(db, STALE_DEAL_TABLE, STALE_DEAL.fill, STALE_DEAL_TRIGGERS)
 
 
 MIGRATIONS.append(m016_stale_deals_in_one_pass)
