@@ -379,6 +379,26 @@ def test_ten_clients_writing_at_once_to_a_new_database_lose_nothing(pg_url, monk
     assert run("config", "get", "stale_deal_days").stdout in {f"{100 + k}\n" for k in range(CLIENTS)}
 
 
+def test_a_client_that_waited_while_another_built_the_schema_changes_no_table(cli, pg_url, monkeypatch):
+    """CI's deadlock: a client that saw no schema, waited for the write lock while another
+    built it, then made the undo triggers again — DDL waiting on clients already reading
+    the tables, while they waited on it. Seeing the schema done under the lock, it is done."""
+    from salescli.store import postgres
+
+    cli("--db", pg_url, "init")  # the other client, done first
+    looks = [[]]  # this client's first look came before the other committed
+    real = postgres.applied_migrations
+    monkeypatch.setattr(postgres, "applied_migrations", lambda conn: looks.pop() if looks else real(conn))
+    ran: list[str] = []
+    execute = postgres.Connection.execute
+    monkeypatch.setattr(postgres.Connection, "execute", lambda self, sql, params=(): ran.append(sql) or execute(self, sql, params))
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=3000")  # a wait on a table fails, not hangs
+    with psycopg.connect(pg_url) as reader:  # a third client, in the middle of a report
+        reader.execute("SELECT count(*) FROM rep, customer, deal, activity").fetchone()
+        postgres.connect(pg_url).close()
+    assert [sql for sql in ran if sql.lstrip().upper().startswith(("CREATE", "DROP", "ALTER", "INSERT"))] == []
+
+
 def test_libpq_variables_fill_in_what_the_url_leaves_out(cli, pg_url, monkeypatch):
     """`postgresql://` alone: the server, user and database come from PGHOST, PGPORT,
     PGUSER and PGDATABASE, as for psql."""

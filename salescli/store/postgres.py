@@ -28,6 +28,7 @@ from salescli.errors import SalesError, UsageError
 
 LOCK_KEY = 0x5A1E5C11  # pg_advisory_xact_lock: one salescli write at a time per database
 LOCK_TRY_SECONDS = 0.2
+SCHEMA_TRIES = 3  # a new salescli migrating while others read: PostgreSQL may break a deadlock on it
 
 
 def describe(url: str) -> str:
@@ -213,7 +214,14 @@ def connect(url: str, *, create: bool = False, waiting: Any = None) -> Connectio
     raw.adapters.register_loader("numeric", _numeric_loader())
     conn = Connection(raw, url)
     try:
-        _ensure_schema(conn, waiting)
+        for attempt in range(SCHEMA_TRIES):
+            try:
+                _ensure_schema(conn, waiting)
+                break
+            except psycopg.errors.DeadlockDetected:  # a migration's DDL met a client reading: again
+                conn.rollback()
+                if attempt == SCHEMA_TRIES - 1:
+                    raise
     except BaseException as error:
         conn.rollback()
         conn.close()
@@ -350,6 +358,9 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
     conn.execute("BEGIN")
     lock(conn, waiting)  # one client migrates; the others wait, then see it done
     applied = applied_migrations(conn)
+    if len(applied) == len(schema.NAMES):  # another client built it while this one waited:
+        conn.commit()  # no DDL here, which would wait on those already using the tables
+        return
     if not applied:  # looked at under the lock: another client may have just built it
         tables = _tables(conn)
         if tables:
