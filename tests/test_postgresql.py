@@ -295,6 +295,28 @@ def test_on_a_server_undo_takes_back_your_own_latest_and_log_says_who_ran_what(c
     assert (header[:4], latest[3:6]) == (["id", "when", "by", "command"], ["salescli", "customer", "add"])
 
 
+def test_on_a_server_undo_redo_brings_back_your_own_last_undo(cli, pg_url, monkeypatch):
+    """Two reps undo one after the other: ann's redo brings back what ann took back, not
+    bob's (which was the latest undo of all), and says so when she has none."""
+    monkeypatch.setenv("SALESCLI_DB", pg_url)
+    for user, name in (("ann", "Acme"), ("bob", "Beta")):
+        monkeypatch.setenv("SALESCLI_USER", user)
+        cli("customer", "add", name)
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    cli("undo")
+    monkeypatch.setenv("SALESCLI_USER", "carl")
+    assert cli.fails("undo", "--redo") == (
+        "Error: nothing to redo: no undo of carl's is left to take back ('undo --redo --anyone' redoes anyone's)\n"
+    )
+    monkeypatch.setenv("SALESCLI_USER", "bob")
+    cli("undo")
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    assert cli("undo", "--redo").stdout == "Redid #1 `customer add Acme`: 1 customer and 1 activity created.\n"
+    assert [row["name"] for row in cli.json("customer", "list")] == ["Acme"]
+    assert cli("undo", "--redo", "--anyone").stdout == "Redid #2 `customer add Beta`: 1 customer and 1 activity created.\n"
+    assert sorted(row["name"] for row in cli.json("customer", "list")) == ["Acme", "Beta"]
+
+
 def test_your_undo_never_overwrites_what_another_changed_since(cli, pg_url, monkeypatch):
     from dbcheck import snapshot
 

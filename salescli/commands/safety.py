@@ -84,7 +84,7 @@ def undo(
         bool, typer.Option("--redo", help="Bring back what the last undo reverted (until something new is written).")
     ] = False,
     anyone: Annotated[
-        bool, typer.Option("--anyone", help="On a server: the last write command of anyone, not your own.")
+        bool, typer.Option("--anyone", help="On a server: the last write command (or with --redo, undo) of anyone, not your own.")
     ] = False,
 ) -> None:
     """Revert the last write command; run it again to walk further back. On a server: your own latest."""
@@ -92,7 +92,7 @@ def undo(
 
     with session.write() as conn:
         mine = None if anyone or not session.on_server() else session.user(conn)
-        result = history.redo(conn) if redo else history.undo(conn, mine)
+        result = history.redo(conn, mine) if redo else history.undo(conn, mine)
     if redo:
         output.done(f"Redid #{result.command_id} `{result.line}`: {describe(result.changes)}.")
     else:

@@ -529,16 +529,20 @@ def _overwritten(conn: sqlite3.Connection, target: sqlite3.Row) -> sqlite3.Row |
     ).fetchone()
 
 
-def redo(conn: sqlite3.Connection) -> Reverted:
-    """Re-apply what the latest undo reverted, as long as no new command was written since
-    (a redo is the undo of that undo; what it brings back can be undone again)."""
+def redo(conn: sqlite3.Connection, by: str | None = None) -> Reverted:
+    """Re-apply what the latest undo (of anyone, or the latest ``by`` ran) reverted, as
+    long as no new command was written since (a redo is the undo of that undo; what it
+    brings back can be undone again)."""
     me = _require_current(conn)
+    mine = "" if by is None else " AND ran_by = ?"
     latest = conn.execute(
-        "SELECT id FROM history_command WHERE id < ? AND kind = 'undo' AND reverted_by IS NULL "
+        f"SELECT id FROM history_command WHERE id < ? AND kind = 'undo' AND reverted_by IS NULL{mine} "
         "ORDER BY id DESC LIMIT 1",
-        [me],
+        [me, *([] if by is None else [by])],
     ).fetchone()
     if latest is None:
+        if by is not None:
+            raise Invalid(f"nothing to redo: no undo of {by}'s is left to take back ('undo --redo --anyone' redoes anyone's)")
         raise Invalid("nothing to redo: no undo is left to take back")
     since = conn.execute(
         "SELECT id, line FROM history_command WHERE id > ? AND id < ? AND kind = 'command' ORDER BY id LIMIT 1",
