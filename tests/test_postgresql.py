@@ -466,3 +466,32 @@ def test_the_ranking_of_all_time_sorts_names_as_casefold_does_on_both_stores(cli
     finally:
         conn.close()
     assert inexact == {"Ärzte", "ÉMILE X", "Éa", "Ａcme", "Σίσυφος", "ω"}  # not Zürich: casefold leaves its ü as it is
+
+
+def test_casefold_on_the_server_is_pythons(pg_url):
+    """m019: the server's casefold() folds every character as Python's str.casefold does
+    (the rankings of a period and receivables sort by it), ASCII and beyond."""
+    from salescli.store import postgres
+
+    names = ["Éz", "éa", "Straße", "STRASSE", "ΣΊΣΥΦΟΣ", "ﬁne", "İstanbul", "Ａcme", "青岛", "Kelvin K", "ǅ", "a'b", "ς"]
+    conn = postgres.connect(pg_url)
+    try:
+        assert [conn.execute("SELECT casefold(?)", [name]).fetchone()[0] for name in names] == [n.casefold() for n in names]
+        every = "".join(chr(code) for code in range(0x20, 0x3000) if not 0xD800 <= code <= 0xDFFF)
+        assert conn.execute("SELECT casefold(?)", [every]).fetchone()[0] == every.casefold()
+    finally:
+        conn.close()
+
+
+def test_the_rankings_of_a_period_and_receivables_sort_names_as_on_sqlite(cli, any_store):
+    """Customers with the same figures are listed by casefolded name on both stores."""
+    names = ["Éz", "éa", "Straße", "Strasse b", "STRASSE A", "Zed", "ω", "Ωa"]
+    for number, name in enumerate(names, 1):
+        cli("customer", "add", name)
+        cli("deal", "add", f"D{number}", "-c", name, "--amount", "100")
+        cli("deal", "win", str(number))
+    by_casefold = sorted(names, key=str.casefold)
+    period = cli("report", "customers", "-p", "2026", "-f", "csv").stdout.splitlines()[1:]
+    assert [line.split(",")[1] for line in period] == by_casefold
+    owed = cli("report", "receivables", "-f", "csv").stdout.splitlines()[1:]
+    assert [line.split(",")[0] for line in owed] == by_casefold

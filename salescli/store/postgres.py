@@ -440,7 +440,7 @@ COMPAT = [
     # json_extract(json, '$[N]'): the N-th value of an array (the only path the store asks for)
     "CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
     "$$ SELECT $1::json ->> substring($2 FROM '^\\$\\[(\\d+)\\]$')::int $$",
-    # Python's str.casefold on SQLite (dialect.casefold); lower() folds the same letters but ß
+    # Python's str.casefold on SQLite (dialect.casefold); here ASCII's alone until m019
     "CREATE OR REPLACE FUNCTION casefold(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT lower($1)'",
     "CREATE OR REPLACE FUNCTION iif(boolean, anycompatible, anycompatible) RETURNS anycompatible "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT CASE WHEN $1 THEN $2 ELSE $3 END'",
@@ -528,6 +528,40 @@ def _m018_cheap_customer_inserts_and_deletes(db: Migrator) -> None:
         db.execute(trigger)
 
 
+def casefold_function() -> str:
+    """``casefold(text)`` as Python's ``str.casefold``, character by character: ASCII by
+    ``lower()`` (which folds ASCII alone on "C" text), every other character ``casefold``
+    changes by ``translate()`` (one for one) or ``replace()`` (``ß`` → ``ss``), written out
+    from this Python's Unicode tables. Text with none of them (most names, Chinese ones
+    too) costs one regular-expression test more than ``lower()``."""
+    import sys
+
+    ones: dict[str, str] = {}
+    more: dict[str, str] = {}
+    for code in range(0x80, sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:  # surrogates: never in text
+            continue
+        folded = chr(code).casefold()
+        if folded != chr(code):
+            (ones if len(folded) == 1 else more)[chr(code)] = folded
+
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    folded = f"translate($1, {literal(''.join(ones))}, {literal(''.join(ones.values()))})"
+    for character, replacement in more.items():
+        folded = f"replace({folded}, {literal(character)}, {literal(replacement)})"
+    return (
+        "CREATE OR REPLACE FUNCTION casefold(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fold$ "
+        f"SELECT lower(CASE WHEN $1 ~ {literal('[' + ''.join(ones) + ''.join(more) + ']')} "
+        f'THEN {folded} ELSE $1 END COLLATE "C") $fold$'
+    )
+
+
+def _m019_casefold_on_the_server(db: Migrator) -> None:
+    db.conn.execute(casefold_function())  # PostgreSQL text already: not through to_postgres
+
+
 # The migrations whose SQLite body is about SQLite itself: their PostgreSQL body.
 POSTGRES_BODIES = {
     "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
@@ -536,6 +570,7 @@ POSTGRES_BODIES = {
     "m014_customer_ranking_order": _m014_customer_ranking_order,
     "m016_stale_deals_in_one_pass": _m016_stale_deals_in_one_pass,
     "m018_cheap_customer_inserts_and_deletes": _m018_cheap_customer_inserts_and_deletes,
+    "m019_casefold_on_the_server": _m019_casefold_on_the_server,
 }
 
 

@@ -1553,3 +1553,15 @@ def m018_cheap_customer_inserts_and_deletes(db: Database) -> None:
 
 MIGRATIONS.append(m018_cheap_customer_inserts_and_deletes)
 NAMES.append(m018_cheap_customer_inserts_and_deletes.__name__)
+
+
+# m019: ``casefold()`` in SQL is Python's ``str.casefold`` on both stores (issue 15). On
+# SQLite it is Python's own, registered on each connection (``dialect.casefold``): nothing
+# to do here. On PostgreSQL it was ``lower()``, which folds ASCII alone on salescli's
+# "C" text, so the rankings of a period and receivables put "Éz" before "éa" there.
+def m019_casefold_on_the_server(db: Database) -> None:
+    pass
+
+
+MIGRATIONS.append(m019_casefold_on_the_server)
+NAMES.append(m019_casefold_on_the_server.__name__)
