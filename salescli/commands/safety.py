@@ -88,9 +88,10 @@ def undo(
     ] = False,
 ) -> None:
     """Revert the last write command; run it again to walk further back. On a server: your own latest."""
-    from salescli.store import history
+    from salescli.store import bulk, history
 
-    with session.write() as conn:
+    # a whole import taken back or brought back: its rows' pages stay in memory until the commit
+    with bulk.roomy_writes(session.connection(create=True), cache_mib=32), session.write() as conn:
         mine = None if anyone or not session.on_server() else session.user(conn)
         result = history.redo(conn, mine) if redo else history.undo(conn, mine)
     if redo:

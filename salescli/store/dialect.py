@@ -83,11 +83,14 @@ def trigger_exists(conn: Any, name: str) -> bool:
 
 
 @contextmanager
-def trigger_off(conn: Any, table: str, name: str, create_sql: str) -> Iterator[None]:
+def trigger_off(conn: Any, table: str, name: str, create_sql: str | None = None) -> Iterator[None]:
     """Inside a transaction: the trigger ``name`` on ``table`` does not fire in the block
-    (SQLite: dropped and made again from ``create_sql``; PostgreSQL: disabled, which
-    takes no more than a write's lock). A rollback brings it back too: DDL is transactional."""
+    (SQLite: dropped and made again from ``create_sql``, by default its own text;
+    PostgreSQL: disabled, which takes no more than a write's lock). A rollback brings it
+    back too: DDL is transactional."""
     quoted = '"' + name.replace('"', '""') + '"'
+    if create_sql is None and not on_server(conn):
+        create_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()[0]
     if on_server(conn):
         conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {quoted}')
         try:
@@ -102,6 +105,16 @@ def trigger_off(conn: Any, table: str, name: str, create_sql: str) -> Iterator[N
     finally:
         if conn.in_transaction:
             conn.execute(create_sql)
+
+
+def schema_text(conn: Any, sql: str) -> list[str]:
+    """The statements that run one statement written in the schema's SQLite text
+    (``salescli.store.schema``): on PostgreSQL as its migrations are translated."""
+    if on_server(conn):
+        from salescli.store import postgres
+
+        return postgres.to_postgres(sql)
+    return [sql]
 
 
 def ids_given(conn: Any, table: str) -> int | None:

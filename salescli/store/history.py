@@ -45,17 +45,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from salescli import parse
 from salescli.errors import Invalid
-from salescli.store import dialect
+from salescli.store import dialect, schema
 
 KEEP_COMMANDS = 100
 PREFIX = "history_"  # the history's own tables and triggers (schema.HISTORY)
 RANGE_OPS = ("insert-range", "delete-range")  # changes that record a range of ids at once
+LARGEST_ID = 2**63 - 1  # SQLite's largest integer, PostgreSQL's largest BIGINT
 
 
 # ---------------------------------------------------------------- triggers
@@ -255,14 +256,14 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
     """
     table_shape = shape(conn, table)
     column = _range_column(table_shape)
-    command_id = current(conn)
+    command_id, above = current(conn), _max(conn, table, column)
     if command_id is None:
-        with _without_capture(conn, table):
-            yield _max(conn, table, column)
+        with _without_capture(conn, table), _kept_by_range(conn, table, "inserted", above + 1, LARGEST_ID):
+            yield above
         return
-    above, rows_before = _max(conn, table, column), _count(conn, table)
+    rows_before = _count(conn, table)
     change_id = _record_range(conn, "insert-range", table, above + 1, None)
-    with _without_capture(conn, table):
+    with _without_capture(conn, table), _kept_by_range(conn, table, "inserted", above + 1, LARGEST_ID):
         yield above
     in_range = conn.execute(f"SELECT count(*) FROM {_quote(table)} WHERE {_quote(column)} > ?", [above]).fetchone()[0]
     # rows deleted in the block: older ones (recorded as usual), and the block's own, whose
@@ -299,6 +300,51 @@ def _without_capture(conn: sqlite3.Connection, table: str, op: str = "insert") -
         return
     with dialect.trigger_off(conn, table, trigger, _trigger_sql(shape(conn, table))[CAPTURES.index(op)]):
         yield
+
+
+@contextmanager
+def _kept_by_range(conn: sqlite3.Connection, table: str, op: str, first: int, last: int) -> Iterator[None]:
+    """Around the rows of ``table`` with ids ``first`` to ``last`` that the block inserts
+    or deletes (``op``: 'inserted', 'deleted') in bulk: the derived tables kept by range
+    (``schema.KEPT_BY_RANGE``) have those row triggers off in the block, and work out the
+    range's rows again after, in one pass. Only inside a transaction; triggers already off
+    are left to whoever switched them off (``bulk.derived_deferred`` builds its tables again)."""
+    kept = schema.KEPT_BY_RANGE.get(table)
+    triggers = [name for name in getattr(kept, op, ()) if dialect.trigger_exists(conn, name)] if conn.in_transaction else []
+    if kept is None or not triggers:
+        yield
+        return
+    with ExitStack() as off:
+        for name in triggers:
+            off.enter_context(dialect.trigger_off(conn, table, name))
+        yield
+    bounds = {"first": first, "last": last}
+    with _rebuilt(conn, kept, bounds) if op == "deleted" else nullcontext():
+        for statement in kept.again:
+            for sql in dialect.schema_text(conn, statement):
+                conn.execute(sql, bounds)
+
+
+@contextmanager
+def _rebuilt(conn: sqlite3.Connection, kept: schema.KeptByRange, bounds: dict[str, int]) -> Iterator[None]:
+    """Around the deletes of a range that takes away at least half as many of the derived
+    table's rows as it leaves: its ``kept.rebuilt`` indexes dropped and built again after
+    (one sort of what is left, cheaper than as many deletes at random places in them).
+    SQLite only: an index's definition is its schema text there."""
+    if dialect.on_server(conn) or not kept.rebuilt:
+        yield
+        return
+    going, held = conn.execute(kept.share, bounds).fetchone()
+    if going * 3 < held:
+        yield
+        return
+    marks = ", ".join("?" * len(kept.rebuilt))
+    indexes = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", kept.rebuilt).fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {_quote(name)}")
+    yield
+    for _, sql in indexes:
+        conn.execute(sql)
 
 
 def range_floor(conn: sqlite3.Connection, table: str) -> int:
@@ -650,7 +696,7 @@ def _delete_range(conn: sqlite3.Connection, table: TableShape, first: int, last:
     deleted with one statement, as one ``delete-range`` change."""
     change_id = _record_range(conn, "delete-range", table.name, first, last)
     conn.execute(f"CREATE TABLE {_saved(change_id)} AS SELECT * FROM {_quote(table.name)} {_range_where(table)}", [first, last])
-    with _without_capture(conn, table.name, "delete"):
+    with _without_capture(conn, table.name, "delete"), _kept_by_range(conn, table.name, "deleted", first, last):
         conn.execute(f"DELETE FROM {_quote(table.name)} {_range_where(table)}", [first, last])
 
 
@@ -659,7 +705,7 @@ def _insert_saved(conn: sqlite3.Connection, table: TableShape, change: sqlite3.R
     ``insert-range`` change (no other row can have those ids: they are never reused)."""
     saved = _saved(change["id"])
     columns = ", ".join(_quote(name) for name in dialect.columns(conn, saved))
-    with _without_capture(conn, table.name):
+    with _without_capture(conn, table.name), _kept_by_range(conn, table.name, "inserted", change["pk"], change["last_pk"]):
         conn.execute(f"INSERT INTO {_quote(table.name)} ({columns}) SELECT {columns} FROM {saved}")
     _record_range(conn, "insert-range", table.name, change["pk"], change["last_pk"])
 
