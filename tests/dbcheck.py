@@ -52,7 +52,9 @@ def rows(db: Path | str, sql: str, params: Any = ()) -> list[tuple]:
 
 def table_rows(conn: Any, table: str) -> list[tuple]:
     width = len(conn.execute(f"SELECT * FROM {table} LIMIT 0").description)
-    order = ", ".join(str(i) for i in range(1, width + 1))
+    # by the bytes on SQLite too: a column declared NOCASE sorts otherwise than its copy (``rebuilt``)
+    binary = " COLLATE BINARY" if isinstance(conn, sqlite3.Connection) else ""
+    order = ", ".join(f"{i}{binary}" for i in range(1, width + 1))
     return [tuple(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY {order}")]
 
 
@@ -96,7 +98,8 @@ def derived_exact(conn: Any) -> dict[str, tuple[list[tuple], list[tuple]]]:
 
 def traced_statements(monkeypatch) -> list[str]:
     """Every statement salescli's connections run from now on in this test, in order (the
-    list grows as they run)."""
+    list grows as they run): on SQLite as it ran (parameters filled in, and a trigger's
+    statements after ``-- TRIGGER name``), on PostgreSQL as the store asked for it."""
     from salescli import store
 
     statements: list[str] = []
@@ -104,7 +107,16 @@ def traced_statements(monkeypatch) -> list[str]:
 
     def tracing_connect(*args, **kwargs):
         conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
+        if isinstance(conn, sqlite3.Connection):
+            conn.set_trace_callback(statements.append)
+            return conn
+        execute = conn.execute
+
+        def traced(sql, params=()):
+            statements.append(sql)
+            return execute(sql, params)
+
+        conn.execute = traced
         return conn
 
     monkeypatch.setattr(store, "connect", tracing_connect)
