@@ -21,7 +21,7 @@ from dbcheck import traced_statements
 
 from salescli import demo, store
 from salescli.cli import app
-from salescli.store import bulk
+from salescli.store import bulk, schema
 
 BIG_TABLES = ("activity", "deal")
 _NOT_AN_ALIAS = {
@@ -392,6 +392,23 @@ def test_customer_tiers_read_the_ranking_in_order(monkeypatch, small_file, conn,
     assert levels == ["SCAN _customer_rank USING COVERING INDEX _customer_rank_level"], levels  # no sort
     assert inexact == ["SCAN k USING INDEX _customer_rank_inexact"], inexact
     assert ranked == ["SCAN k"], ranked
+
+
+def test_a_range_of_customers_is_ranked_again_through_its_ids(conn):
+    """An import, undo or redo of a range of customers works out their ``_customer_rank``
+    rows (``schema.KEPT_BY_RANGE``) from the range alone: its ids in the ranking's index by
+    customer and in ``customer``, one look-up each of the revenue won, one sort into the
+    ranking's order."""
+    delete, insert = schema.KEPT_BY_RANGE["customer"].again
+    bounds = {"first": 10, "last": 20}
+    assert query_plan(conn, delete, bounds) == [
+        "SEARCH _customer_rank USING COVERING INDEX _customer_rank_customer (customer_id>? AND customer_id<?)"
+    ]
+    assert query_plan(conn, insert, bounds) == [
+        "SEARCH c USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)",
+        "SEARCH w USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN",
+        "USE TEMP B-TREE FOR ORDER BY",
+    ]
 
 
 def test_customer_tiers_for_one_owner_run_the_sum_over_everyone(monkeypatch, small_file, conn):
