@@ -74,3 +74,18 @@ def test_an_import_and_its_undo_and_redo_keep_the_ranking_for_the_whole_range_at
     ranking = cli.json("report", "customers")["rows"]
     assert [row["customer"] for row in ranking[:3]] == ["beta", "acme", "Customer 000"]
     assert len(ranking) == 4 + NEW - 1 + 1 - 1
+
+
+def test_undo_and_redo_write_with_a_larger_page_cache_and_put_it_back(cli, isolated, monkeypatch):
+    """A 100,000-row import's undo changes more pages than SQLite's default 2 MB cache holds:
+    undo and redo set a 16 MiB cache before their transaction and put it back after; their
+    statement journals stay in temporary files (in memory they held 100 MiB more)."""
+    cli("customer", "add", "Acme")
+    statements = traced_statements(monkeypatch)
+    for args in (("undo",), ("undo", "--redo")):
+        statements.clear()
+        cli(*args)
+        begin, commit = statements.index("BEGIN IMMEDIATE"), statements.index("COMMIT")
+        assert "PRAGMA cache_size = -16384" in statements[:begin]
+        assert "PRAGMA temp_store = DEFAULT" in statements[:begin]
+        assert "PRAGMA cache_size = -2000" in statements[commit:]  # as it was: the default

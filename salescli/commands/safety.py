@@ -90,8 +90,9 @@ def undo(
     """Revert the last write command; run it again to walk further back. On a server: your own latest."""
     from salescli.store import bulk, history
 
-    # a whole import taken back or brought back: its rows' pages stay in memory until the commit
-    with bulk.roomy_writes(session.connection(create=True), cache_mib=32), session.write() as conn:
+    # a whole import taken back or brought back: a page cache that holds most pages it changes
+    # (its statement journals stay on disk: in memory they would hold as much again)
+    with bulk.roomy_writes(session.connection(create=True), cache_mib=16, temp_store="DEFAULT"), session.write() as conn:
         mine = None if anyone or not session.on_server() else session.user(conn)
         result = history.redo(conn, mine) if redo else history.undo(conn, mine)
     if redo:
