@@ -355,6 +355,8 @@ def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
         return lambda values: list(map(cell, values))
 
     def convert(values: list[Any]) -> list[str]:
+        if _repeated(values):  # e.g. the many customers who bought nothing
+            return [cell(values[0])] * len(values)
         missing = None in values and list(map(is_, values, repeat(None)))
         if missing and all(missing):
             return [cell(None)] * len(values)
@@ -368,6 +370,16 @@ def _display_column(column: Column) -> Callable[[list[Any]], list[str]]:
         return texts
 
     return convert
+
+
+def _repeated(values: list[Any]) -> bool:
+    """Whether every value is the first one, of its type: ``1``, ``1.0`` and ``True`` are
+    equal but not shown alike, nor are ``0.0`` and ``-0.0``."""
+    first = values[0]
+    if values.count(first) != len(values):
+        return False
+    kind = first.__class__
+    return kind is str or first is None or (kind is int or (kind is float and first != 0)) and {kind}.issuperset(map(type, values))
 
 
 def _display_money(cents: list[Any]) -> list[str] | None:
@@ -825,7 +837,7 @@ def text_width(text: str) -> int:
     combining marks none. (unicodedata is built in; wcwidth would cost 20 ms to import.)"""
     if text.isascii():
         return len(text)
-    return sum(map(_CHAR_WIDTHS.__getitem__, text))
+    return len(text.translate(_CELLS))
 
 
 def _char_width(char: str) -> int:
@@ -834,7 +846,16 @@ def _char_width(char: str) -> int:
     return 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
 
 
-_CHAR_WIDTHS = _Memo(_char_width)  # each character measured once
+class _Cells(dict):
+    """For ``str.translate``: each character as as many characters as the cells it takes
+    (measured once), so that the length of a translated text is its width."""
+
+    def __missing__(self, point: int) -> str:
+        self[point] = cells = chr(point) * _char_width(chr(point))
+        return cells
+
+
+_CELLS = _Cells()
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -852,23 +873,29 @@ def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
     widths = [text_width(title) for title in titles]
     count = 0
     for table in _plain_tables(rows, columns, keys):
-        measured = list(map(_cell_widths, table))  # each cell measured once; None: as wide as long
+        rows = len(table[0])
+        # a column of one text repeated (the many customers who bought nothing) is measured
+        # once and written into the format of the lines
+        same = [column.count(column[0]) == rows for column in table]
+        measured = [_cell_widths(column[:1] if one else column) for column, one in zip(table, same)]
         widths = [
-            max(width, max(map(len, column) if cell_widths is None else cell_widths, default=0))
-            for width, column, cell_widths in zip(widths, table, measured)
+            max(width, max(map(len, column[:1] if one else column) if cell_widths is None else cell_widths, default=0))
+            for width, column, one, cell_widths in zip(widths, table, same, measured)
         ]
         if not count:
             out.write(_plain_line(titles, [text_width(title) for title in titles], widths, right))
-        specs = []
-        for i, (column, cell_widths, width) in enumerate(zip(table, measured, widths)):
-            if cell_widths is None:
+        specs, varying = [], []
+        for i, (column, one, cell_widths, width) in enumerate(zip(table, same, measured, widths)):
+            if one:
+                specs.append(_pad(column[0], width, right[i]).replace("%", "%%"))
+            elif cell_widths is None:
                 specs.append(f"%{'' if right[i] else '-'}{width}s")
-                continue
-            pad = str.rjust if right[i] else str.ljust
-            table[i] = list(map(pad, column, map(sub, map(add, repeat(width), map(len, column)), cell_widths)))
-            specs.append("%s")
-        rows = len(table[0])
-        text = ("  ".join(specs) + "\n") * rows % tuple(chain.from_iterable(zip(*table)))
+                varying.append(column)
+            else:
+                pad = str.rjust if right[i] else str.ljust
+                varying.append(list(map(pad, column, map(sub, map(add, repeat(width), map(len, column)), cell_widths))))
+                specs.append("%s")
+        text = ("  ".join(specs) + "\n") * rows % tuple(chain.from_iterable(zip(*varying)))
         out.write(text if right[-1] and _ends_unspaced(table[-1]) else _trimmed(text))
         count += rows
     if not count:
@@ -922,12 +949,16 @@ def _rebatched(batches: Iterable[Mapping[str, Sequence[Any]]], keys: list[str], 
 
 
 def _cell_widths(column: list[str]) -> list[int] | None:
-    """The width of each cell of a column; None when every cell is ASCII (its length)."""
+    """The width of each cell of a column; None when every cell is ASCII (its length).
+    The other cells are measured in one ``text_width`` of them all, apart by NULs (a cell
+    shown has none: ``one_line``; a NUL takes one cell, and stays one character)."""
     if "".join(column).isascii():
         return None
     widths = list(map(len, column))
-    for i in compress(range(len(column)), map(not_, map(str.isascii, column))):
-        widths[i] = text_width(column[i])
+    wide = list(compress(range(len(column)), map(not_, map(str.isascii, column))))
+    measured = "\x00".join(map(column.__getitem__, wide)).translate(_CELLS).split("\x00")
+    for i, width in zip(wide, map(len, measured)):
+        widths[i] = width
     return widths
 
 
