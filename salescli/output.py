@@ -404,8 +404,9 @@ def _display_ratio(values: list[Any]) -> list[str] | None:
 # the types it takes (``_display_column``)
 def _once_each(whole: Callable[[list[Any]], list[str] | None]) -> Callable[[list[Any]], list[str] | None]:
     """``whole`` made of each distinct value once where the values repeat (amounts and
-    shares of the many customers who bought nothing). 0.0 and -0.0 are one value to a dict
-    but not one text: a column holding both is made whole."""
+    shares of the many customers who bought nothing). Equal values are one to a dict but
+    not always one text: a column holding 0.0 and -0.0, or values of more than one type
+    (1, 1.0, True), is made whole."""
 
     def convert(values: list[Any]) -> list[str] | None:
         try:
@@ -413,7 +414,11 @@ def _once_each(whole: Callable[[list[Any]], list[str] | None]) -> Callable[[list
         except TypeError:  # unhashable: not a number
             return whole(values)
         zeros = compress(values, map(eq, values, repeat(0)))
-        if len(distinct) * 2 > len(values) or (0 in distinct and len(set(map(copysign, zeros, repeat(1.0)))) > 1):
+        if (
+            len(distinct) * 2 > len(values)
+            or len(set(map(type, values))) > 1
+            or (0 in distinct and len(set(map(copysign, repeat(1.0), zeros))) > 1)
+        ):
             return whole(values)
         keys = list(distinct)
         texts = whole(keys)

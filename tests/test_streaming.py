@@ -143,6 +143,37 @@ def test_plain_text_as_written_cell_by_cell(rows, width, as_dicts):
     assert stdout.getvalue() == _plain(rows, columns)
 
 
+# Runs of one row repeated: a batch whose column holds one value is converted once and
+# written into the lines' format; equal values shown apart (1, 1.0 and True; 0.0 and -0.0)
+# and a % in a text must come out as cell by cell.
+REPEATED_COLUMNS = [*PLAIN_COLUMNS, Column("share", kind="ratio"), Column("tier", missing="(none)")]
+_repeated_row = st.tuples(
+    st.sampled_from([1, 7, None]), st.sampled_from(["a%", "%s", "中文", "x%%y", None]), st.sampled_from([0, 150, None]),
+    st.sampled_from([1, 1.0, True, 0, None]), st.sampled_from(["2026-11-23", None]), st.sampled_from([True, 1, False, None]),
+    st.sampled_from(["", "%", "中"]), st.sampled_from([0.0, -0.0, 0.5, 1.0, 1, None]), st.sampled_from(["C", None]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_repeated_row, st.integers(1, 1500)), max_size=6), st.sampled_from(["records", "columns"]))
+def test_plain_text_of_repeated_values_as_written_cell_by_cell(runs, given_as):
+    rows = [row for row, times in runs for _ in range(times)]
+    keys = [c.key for c in REPEATED_COLUMNS]
+    if given_as == "records":
+        given_rows = Records(keys, rows)
+    else:  # a report's batches of columns, of any sizes
+        batches = [rows[start : start + 700] for start in range(0, len(rows), 700)]
+        given_rows = output.Columns([dict(zip(keys, map(list, zip(*batch)))) for batch in batches])
+    stdout = io.StringIO()
+    real, output.sys.stdout = output.sys.stdout, stdout
+    try:
+        count = output.render(given_rows, REPEATED_COLUMNS, fmt="plain", empty="")
+    finally:
+        output.sys.stdout = real
+    assert count == len(rows)
+    assert stdout.getvalue() == _plain(rows, REPEATED_COLUMNS)
+
+
 def test_wide_text_measured_as_unicodedata_says():
     """The quick count for Latin-1 and CJK ideographs is the per-character rule."""
     for start, end in ((0, 0x100), (0x4E00, 0xA000)):
