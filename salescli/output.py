@@ -943,6 +943,9 @@ def _rebatched(batches: Iterable[Mapping[str, Sequence[Any]]], keys: list[str], 
     the same batches as rows would make, whatever the sizes of the batches given."""
     pending: list[list[Any]] = [[] for _ in keys]
     for batch in batches:
+        if not pending[0] and len(batch[keys[0]]) == size:  # as it is
+            yield [batch[key] for key in keys]
+            continue
         for column, key in zip(pending, keys):
             column.extend(batch[key])
         while len(pending[0]) >= size:
@@ -957,9 +960,20 @@ def _cell_widths(column: list[str]) -> list[int] | None:
     if "".join(column).isascii():
         return None
     widths = list(map(len, column))
-    for i in compress(range(len(column)), map(not_, map(str.isascii, column))):
-        widths[i] = text_width(column[i])
+    wide = list(compress(range(len(column)), map(not_, map(str.isascii, column))))
+    cells = list(map(column.__getitem__, wide))
+    if all(map(_ONE_OR_TWO_IN_THREE.__getitem__, set("".join(cells)))):  # e.g. Chinese names
+        widths_of = map(floordiv, map(add, map(len, map(str.encode, cells)), map(len, cells)), repeat(2))
+    else:
+        widths_of = map(text_width, cells)
+    for i, width in zip(wide, widths_of):
+        widths[i] = width
     return widths
+
+
+# Whether a character is ASCII (one cell, one byte in UTF-8) or takes two cells and three
+# bytes (most of CJK): a text of only such characters is (bytes + characters) / 2 cells.
+_ONE_OR_TWO_IN_THREE = _Memo(lambda char: char.isascii() or ("\u0800" <= char <= "\uffff" and _char_width(char) == 2))
 
 
 def _plain_line(cells: list[str], cell_widths: list[int], widths: list[int], right: list[bool]) -> str:
