@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
 from math import copysign
-from operator import add, eq, floordiv, is_, itemgetter, mod, not_, sub
+from operator import add, eq, floordiv, is_, itemgetter, le, mod, not_, sub
 from typing import Any
 
 from salescli.errors import Invalid, UsageError
@@ -396,8 +396,34 @@ def _display_text(values: list[Any]) -> list[str] | None:
 
 
 def _display_ratio(values: list[Any]) -> list[str] | None:
-    """A ratio of each float as a percentage: ``.1%`` multiplies by 100 as ``_display_cell`` does."""
-    return list(map("{:.1%}".format, values)) if _FLOAT_ONLY.issuperset(map(type, values)) else None
+    """A ratio of each float as a percentage: ``.1%`` multiplies by 100 as ``_display_cell`` does.
+    A column in order, all above zero (a cumulative share), is shown run by run (``_in_order``)."""
+    if not _FLOAT_ONLY.issuperset(map(type, values)):
+        return None
+    if values[0] > 0 and all(map(le, values, islice(values, 1, None))):
+        return _in_order(values, "{:.1%}".format)
+    return list(map("{:.1%}".format, values))
+
+
+def _in_order(values: list[Any], show: Callable[[Any], str]) -> list[str]:
+    """``show`` of each of ``values``, which are in order, where showing keeps the order (a
+    value rounded): every value between two shown alike shows alike too, so the end of each
+    run of one text is found by bisection, a few ``show`` a run."""
+    texts: list[str] = []
+    start, last = 0, len(values) - 1
+    while start <= last:
+        text, low, high = show(values[start]), start, last  # values[low] shows as text
+        if show(values[high]) == text:
+            low = high
+        while high - low > 1:
+            middle = (low + high) // 2
+            if show(values[middle]) == text:
+                low = middle
+            else:
+                high = middle
+        texts += [text] * (low + 1 - start)
+        start = low + 1
+    return texts
 
 
 # kind → the human form of a column of present values, or None when they are not all of
