@@ -40,10 +40,15 @@ def _safe(row, columns):
 
 
 def _written(rows, columns, fmt: str, **options) -> tuple[int, str]:
+    return _rendered(Records([c.key for c in columns], rows, simple=True), columns, fmt=fmt, **options)
+
+
+def _rendered(rows, columns, **options) -> tuple[int, str]:
+    """How many rows ``render`` counted, and what it wrote."""
     stdout = io.StringIO()
     real, output.sys.stdout = output.sys.stdout, stdout
     try:
-        count = output.render(Records([c.key for c in columns], rows, simple=True), columns, fmt=fmt, **options)
+        count = output.render(rows, columns, **options)
     finally:
         output.sys.stdout = real
     return count, stdout.getvalue()
@@ -133,18 +138,8 @@ def test_plain_text_as_written_cell_by_cell(rows, width, as_dicts):
     columns, rows = PLAIN_COLUMNS[:width], [row[:width] for row in rows]  # any column last
     keys = [c.key for c in columns]
     given_rows = [dict(zip(keys, row)) for row in rows] if as_dicts else Records(keys, rows)
-    assert _written(given_rows, columns) == (len(rows), _plain(rows, columns))
+    assert _rendered(given_rows, columns, fmt="plain", empty="") == (len(rows), _plain(rows, columns))
 
-
-def _written(rows, columns) -> tuple[int, str]:
-    """How many rows ``render`` counted, and what it wrote, in plain text."""
-    stdout = io.StringIO()
-    real, output.sys.stdout = output.sys.stdout, stdout
-    try:
-        count = output.render(rows, columns, fmt="plain", empty="")
-    finally:
-        output.sys.stdout = real
-    return count, stdout.getvalue()
 
 
 # Runs of one row repeated: a batch whose column holds one value is converted once and
@@ -168,7 +163,7 @@ def test_plain_text_of_repeated_values_as_written_cell_by_cell(runs, given_as):
     else:  # a report's batches of columns, of any sizes
         batches = [rows[start : start + 700] for start in range(0, len(rows), 700)]
         given_rows = output.Columns([dict(zip(keys, map(list, zip(*batch)))) for batch in batches])
-    assert _written(given_rows, REPEATED_COLUMNS) == (len(rows), _plain(rows, REPEATED_COLUMNS))
+    assert _rendered(given_rows, REPEATED_COLUMNS, fmt="plain", empty="") == (len(rows), _plain(rows, REPEATED_COLUMNS))
 
 
 _share = st.one_of(st.floats(0, 2, allow_nan=False), st.sampled_from([0.0, -0.0, 0.0005, 0.00049999999999, 0.0015, 0.9995, 1.0]))
@@ -180,7 +175,7 @@ def test_plain_text_of_a_share_in_order_as_written_cell_by_cell(shares, descendi
     """A column in order (a cumulative share) is shown run by run: the same texts as one by one."""
     columns = [Column("id", kind="id"), Column("cumulative", kind="ratio")]
     rows = list(enumerate(sorted(shares, reverse=descending)))
-    assert _written(Records(["id", "cumulative"], rows), columns) == (len(rows), _plain(rows, columns))
+    assert _rendered(Records(["id", "cumulative"], rows), columns, fmt="plain", empty="") == (len(rows), _plain(rows, columns))
 
 
 def test_wide_text_measured_as_unicodedata_says():
