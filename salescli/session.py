@@ -121,7 +121,8 @@ def committed() -> bool:
     return bool(_state["committed"])
 
 
-def _committing() -> None:
+def committing() -> None:
+    """Called as a write commits (``store.transaction``): from here on the write counts as done."""
     _state["committed"] = True
 
 
@@ -174,7 +175,7 @@ def write() -> Iterator[sqlite3.Connection]:
 
     conn = connection(create=True)
     with (
-        store.transaction(conn, waiting=_say_waiting, committing=_committing),
+        store.transaction(conn, waiting=_say_waiting, committing=committing),
         history.recording(conn, command_line(), user(conn)),
     ):
         yield conn

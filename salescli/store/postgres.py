@@ -283,6 +283,29 @@ def _ids_caught_up(conn: Connection) -> None:
         )
 
 
+def streamed(conn: Connection, sql: str, size: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` as tuples through a cursor on the server (inside the
+    connection's transaction), fetched ``size`` at a time."""
+    from psycopg.rows import tuple_row
+
+    with conn.raw.cursor(name="salescli_streamed", row_factory=tuple_row) as cursor:
+        cursor.itersize = size
+        cursor.execute(spoken(sql, False))
+        yield from cursor
+
+
+def copy_in(conn: Connection, into: str, rows: Iterator[Sequence[Any]], *, batch: int) -> Iterator[int]:
+    """``COPY into FROM STDIN`` (``into``: a table and its columns) of ``rows``; yields the
+    count so far every ``batch`` rows, and at the end."""
+    done = 0
+    with conn.raw.cursor().copy(f"COPY {into} FROM STDIN") as copy:
+        for done, row in enumerate(rows, start=1):
+            copy.write_row(row)
+            if done % batch == 0:
+                yield done
+    yield done
+
+
 # ---------------------------------------------------------------- the catalogue
 
 
@@ -297,7 +320,7 @@ def references(conn: Connection, table: str) -> dict[str, str]:
 
 def business_tables(conn: Connection) -> list[str]:
     """Every table of salescli's records (not its own ``_`` tables nor the history's)."""
-    return [name for name in _tables(conn) if not name.startswith(("_", "history_"))]
+    return [name for name in tables(conn) if not name.startswith(("_", "history_"))]
 
 
 def table_info(conn: Connection, table: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
@@ -330,7 +353,7 @@ def applied_migrations(conn: Connection) -> list[str]:
 
     # read from the catalogue's table, not to_regclass(): a name looked up before in this
     # transaction can stay unknown to it after another client has just created the table
-    if "_sqlite_migrations" not in _tables(conn, "_sqlite_migrations"):
+    if "_sqlite_migrations" not in tables(conn, "_sqlite_migrations"):
         return []
     rows = conn.execute(
         "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", [schema.MIGRATION_SET]
@@ -338,7 +361,7 @@ def applied_migrations(conn: Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _tables(conn: Connection, name: str | None = None) -> list[str]:
+def tables(conn: Connection, name: str | None = None) -> list[str]:
     """The tables of the database (or the one called ``name``, if it is there)."""
     rows = conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
@@ -362,9 +385,9 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
         conn.commit()  # no DDL here, which would wait on those already using the tables
         return
     if not applied:  # looked at under the lock: another client may have just built it
-        tables = _tables(conn)
-        if tables:
-            store.refuse_foreign(describe(conn.url), tables)
+        held = tables(conn)
+        if held:
+            store.refuse_foreign(describe(conn.url), held)
         for statement in COMPAT:
             conn.execute(statement)
         conn.execute(MIGRATIONS_TABLE)
