@@ -64,10 +64,10 @@ def copy(
                 for table in tables:
                     done = _copy_table(source, target, table, done, progress)
             _same_ids(source, target, kept)
+            dialect.analyze(target)  # the fills' plans, and the check's, know the tables' sizes
             for table in derived:
                 target.execute(f"DELETE FROM {table}")
                 dialect.execute_schema(target, schema.DERIVED_TABLES[table])
-        dialect.analyze(target)
         if check is not None:
             check()
     source.rollback()

@@ -306,6 +306,33 @@ def copy_in(conn: Connection, into: str, rows: Iterator[Sequence[Any]], *, batch
     yield done
 
 
+@contextmanager
+def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Inside a transaction, around a bulk load of ``tables``: their indexes (but those of
+    their keys) and foreign keys go, and are made again after, each in one pass over the
+    rows rather than row by row. A rollback brings them back too."""
+    names = list(tables)
+    keys = conn.execute(
+        "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+        "WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(?)", [names]).fetchall()
+    indexes = conn.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = ANY(?) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.indexname)))",
+        [names]).fetchall()
+    for table, name, _ in keys:
+        conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    yield
+    # indexes built, and the derived tables filled after, in memory rather than in sorted runs on disk
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    conn.execute("SET LOCAL work_mem = '64MB'")
+    for _, definition in indexes:
+        conn.execute(definition)
+    for table, name, definition in keys:
+        conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+
 # ---------------------------------------------------------------- the catalogue
 
 
