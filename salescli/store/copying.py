@@ -19,6 +19,7 @@ error, or Ctrl-C leaves the target as it was.
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -94,16 +95,17 @@ def copied_tables(conn: Any) -> list[str]:
 
 def refuse_held(target: Any, named: str) -> None:
     """A target that holds records or a log is not written to."""
-    held = {table: n for table, n in bulk.record_counts(target).items() if n}
+    counts = bulk.record_counts(target)
     commands = target.execute("SELECT count(*) FROM history_command").fetchone()[0]
-    if held or commands:
+    if any(counts.values()) or commands:
         from salescli.grammar import plural
 
-        parts = [plural(n, table.replace("_", " ")) for table, n in held.items()]
+        parts = [plural(counts[table], table.replace("_", " ")) for table in reversed(bulk.RECORD_TABLES) if counts[table]]
         if commands:
             parts.append(plural(commands, "command") + " in its log")
+        held = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
         raise Invalid(
-            f"{named} already holds a business ({', '.join(parts)}), so nothing was copied: copy into a new file, "
+            f"{named} already holds a business ({held}), so nothing was copied: copy into a new file, "
             "or into an empty database on a server (createdb makes one)"
         )
 
@@ -119,13 +121,14 @@ def _copy_table(source: Any, target: Any, table: str, done: int, progress: Progr
         target.execute(f'DELETE FROM "{table}"')
     columns = dialect.columns(target, f'"{table}"')
     names = ", ".join(f'"{column}"' for column in columns)
-    rows = dialect.streamed(source, f'SELECT {names} FROM "{table}"')
-    if table == "history_change" and dialect.on_server(source) and not dialect.on_server(target):
-        rows = _keys_as_sqlite_records_them(target, columns, rows)
     count = 0
-    for count in dialect.insert_rows(target, table, columns, rows):
-        if progress is not None:
-            progress(f"Copying {table.strip('_').replace('_', ' ')}", done + count)
+    with closing(dialect.streamed(source, f'SELECT {names} FROM "{table}"')) as read:  # its cursor closed, also on Ctrl-C
+        rows = read
+        if table == "history_change" and dialect.on_server(source) and not dialect.on_server(target):
+            rows = _keys_as_sqlite_records_them(target, columns, rows)
+        for count in dialect.insert_rows(target, table, columns, rows):
+            if progress is not None:
+                progress(f"Copying {table.strip('_').replace('_', ' ')}", done + count)
     return done + count
 
 
