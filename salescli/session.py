@@ -69,6 +69,11 @@ def describe() -> str:
     return str(chosen)
 
 
+def short_name() -> str:
+    """The database in a few words: its file's name, or its URL (without the password)."""
+    return describe() if on_server() else db_path().name
+
+
 def on_server() -> bool:
     """Whether the database in use is on a PostgreSQL server (not a file)."""
     return isinstance(target(), str)

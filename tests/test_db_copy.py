@@ -242,3 +242,45 @@ def test_the_log_of_a_copy_reads_the_same(cli, isolated, tmp_path, pg_url, monke
         (6, "ann", f"import customers {tmp_path / 'new.csv'}"),
         (5, "ann", "customer delete 'Gone Ltd' --yes"),
     ]
+
+
+# ---------------------------------------------------------------- backup, restore and demo on a server
+
+
+def test_demo_builds_the_same_sample_business_on_a_server(cli, isolated, pg_url):
+    on_file = cli("demo").stdout
+    on_server = cli("--db", pg_url, "demo").stdout
+    assert on_server == on_file
+    assert exports(cli, pg_url) == exports(cli, isolated)
+    assert cli("--db", pg_url, "demo", code=1).stderr == cli("demo", code=1).stderr.replace(str(isolated), pg_url)
+
+
+def test_backup_on_a_server_writes_a_file_of_the_same_business(cli, isolated, tmp_path, pg_url, monkeypatch):
+    monkeypatch.setenv("SALESCLI_USER", "ann")
+    business(cli, isolated, tmp_path)
+    cli("db", "copy", isolated, pg_url)
+    folder = tmp_path / "backups"
+    name = pg_url.rsplit("/", 1)[1]
+    monkeypatch.chdir(tmp_path)
+    assert cli("--db", pg_url, "backup").stdout == f"{tmp_path / f'{name}-20261123-120000.db'}\n"  # the current directory
+    assert cli("--db", pg_url, "backup", f"{folder}/").stdout == f"{folder / f'{name}-20261123-120000.db'}\n"
+    assert cli("--db", pg_url, "backup", folder, "--keep", "1").stdout == f"{folder / f'{name}-20261123-120000-2.db'}\n"
+    assert [p.name for p in folder.iterdir()] == [f"{name}-20261123-120000-2.db"]
+    copy = folder / f"{name}-20261123-120000-2.db"
+    assert exports(cli, copy) == exports(cli, isolated)
+    assert log(cli, copy) == log(cli, isolated)
+    assert cli.fails("--db", pg_url, "backup", copy) == f"Error: {copy} already exists: add --force to replace it\n"
+    cli("--db", pg_url, "customer", "add", "After Ltd")
+    cli("--db", pg_url, "backup", copy, "--force", "--quiet")
+    assert "After Ltd" in cli("--db", copy, "export", "customers").stdout
+
+
+def test_restore_on_a_server_is_refused_with_the_copy_to_use(cli, tmp_path, pg_url):
+    cli("--db", pg_url, "customer", "add", "Acme")
+    cli("--db", pg_url, "backup", tmp_path / "b.db")
+    before = dbcheck.snapshot(pg_url)
+    assert cli.fails("--db", pg_url, "restore", tmp_path / "b.db", "--yes") == (
+        f"Error: restore replaces a database file; {pg_url} is on a server: copy the backup into a new, empty "
+        f"database instead (createdb sales2, then: salescli db copy {tmp_path / 'b.db'} postgresql://…/sales2) and use that one\n"
+    )
+    assert dbcheck.snapshot(pg_url) == before

@@ -39,11 +39,44 @@ def copy(
     reading = store.connect(source_db)
     try:
         if isinstance(target_db, str) or target_db.exists():
-            _copy_into(reading, target_db, target_db)
+            tables = _copy_into(reading, target_db, _shown(target_db))
         else:
-            _copy_into_new_file(reading, target_db)
+            tables = _copy_into_new_file(reading, target_db)
     finally:
         reading.close()
+    counted = [plural(tables.get(table, 0), table) for table in SUMMARY]
+    commands = plural(tables.get("history_command", 0), "command")
+    output.done(f"Copied {', '.join(counted)} and a log of {commands} to {_shown(target_db)}; every export of it is the same.")
+
+
+def backup(url: str, destination: Path | None, *, keep: int | None, replace: bool) -> Path:
+    """``salescli backup`` of a database on a server: its copy in a new SQLite file
+    (``destination``: a file, or a directory for the default name; default: the current
+    directory), named ``DBNAME-YYYYMMDD-HHMMSS.db`` unless given; returns its path."""
+    from urllib.parse import urlsplit
+
+    from salescli import files
+    from salescli.errors import Invalid
+    from salescli.store import backup as backups
+
+    folder, named = Path.cwd(), None
+    if destination is not None and destination.is_dir():
+        folder = destination
+    elif destination is not None:
+        files.refuse_special(destination, "the backup")
+        named = destination
+        if named.exists() and not replace:
+            raise Invalid(f"{destination} already exists: add --force to replace it")
+    stem = urlsplit(url).path.strip("/") or "sales"
+    path = named or backups.default_path(folder, stem, parse.now())
+    reading = store.connect(url)
+    try:
+        _copy_into_new_file(reading, path, replace=replace)
+    finally:
+        reading.close()
+    if named is None and keep is not None:
+        backups.prune(folder, stem, "", keep)
+    return path
 
 
 def _same(one: Path | str, other: Path | str) -> bool:
@@ -52,25 +85,27 @@ def _same(one: Path | str, other: Path | str) -> bool:
     return one.resolve() == other.resolve()
 
 
-def _copy_into_new_file(reading: Any, path: Path) -> None:
+def _copy_into_new_file(reading: Any, path: Path, *, replace: bool = False) -> dict[str, int]:
     """Built next to ``path`` under a temporary name and given its name once checked: a
-    failure or Ctrl-C leaves no file."""
+    failure or Ctrl-C leaves no file (and the file ``path`` replaced, if ``replace``, as it was)."""
     from salescli import files
 
     if not path.parent.is_dir():
         raise SalesError(f"cannot write {path}: there is no folder {path.parent}")
     with files.partial(path, what="the copy") as building:
-        _copy_into(reading, building, path)
+        tables = _copy_into(reading, building, str(path))
         try:
-            files.place(building, path, replace=False)
+            files.place(building, path, replace=replace)
         except FileExistsError:
             raise SalesError(f"{path} appeared while copying: nothing was copied") from None
+    return tables
 
 
-def _copy_into(reading: Any, target: Path | str, shown_as: Path | str) -> None:
+def _copy_into(reading: Any, target: Path | str, name: str) -> dict[str, int]:
+    """Copy the business ``reading`` holds into ``target`` (``name``: how messages call it);
+    the rows each table held."""
     from salescli.store import copying
 
-    name = _shown(shown_as)
     writing = store.connect(target, create=True)
     try:
         tables = copying.survey(reading)
@@ -84,9 +119,7 @@ def _copy_into(reading: Any, target: Path | str, shown_as: Path | str) -> None:
             )
     finally:
         writing.close()
-    counted = [plural(tables.get(table, 0), table) for table in SUMMARY]
-    commands = plural(tables.get("history_command", 0), "command")
-    output.done(f"Copied {', '.join(counted)} and a log of {commands} to {name}; every export of it is the same.")
+    return tables
 
 
 def _shown(database: Path | str) -> str:
