@@ -15,7 +15,6 @@ from salescli.grammar import plural
 app = App(help="The database as a whole: copy a business between files and PostgreSQL servers.")
 
 DATABASE = "A database file, or a postgresql:// URL."
-SUMMARY = ("rep", "product", "customer", "deal", "activity", "payment", "target")  # the tables the summary counts
 # JSON: every value as stored, typed (CSV writes no difference between empty and none), and
 # sorted the same by both kinds of database (CSV's tags are sorted by the database)
 CHECKED_FORMAT = "json"
@@ -44,7 +43,9 @@ def copy(
             tables = _copy_into_new_file(reading, target_db)
     finally:
         reading.close()
-    counted = [plural(tables.get(table, 0), table) for table in SUMMARY]
+    from salescli.store import copying
+
+    counted = [plural(tables.get(table, 0), table) for table in copying.SHOWN]
     commands = plural(tables.get("history_command", 0), "command")
     output.done(f"Copied {', '.join(counted)} and a log of {commands} to {_shown(target_db)}; every export of it is the same.")
 

@@ -30,6 +30,7 @@ from salescli.store import bulk, dialect, history, schema
 # What each database keeps for itself (see above).
 OWN_TABLES = ("_sqlite_migrations", "history_state")
 LOG_TABLES = ("history_command", "history_change", "_reminder")
+SHOWN = ("rep", "product", "customer", "deal", "activity", "payment", "target")  # the records a business is counted in
 SAVED = re.compile(r"history_saved_(\d+)")  # rows an undone import set aside (history._saved)
 
 Progress = Callable[[str, int], None]
@@ -97,10 +98,10 @@ def refuse_held(target: Any, named: str) -> None:
     """A target that holds records or a log is not written to."""
     counts = bulk.record_counts(target)
     commands = target.execute("SELECT count(*) FROM history_command").fetchone()[0]
-    if any(counts.values()) or commands:
+    if any(counts.values()) or commands:  # (a customer tag or a stage change goes with one of them)
         from salescli.grammar import plural
 
-        parts = [plural(counts[table], table.replace("_", " ")) for table in reversed(bulk.RECORD_TABLES) if counts[table]]
+        parts = [plural(counts[table], table) for table in SHOWN if counts[table]]
         if commands:
             parts.append(plural(commands, "command") + " in its log")
         held = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"

@@ -58,8 +58,10 @@ def json_values(conn: Any, json_array: str) -> str:
 
 
 def database_user(conn: Any) -> str | None:
-    """The user the database knows the connection as (a file has none)."""
-    return conn.execute("SELECT current_user").fetchone()[0] if on_server(conn) else None
+    """The user the connection logged in as (a file has none): ``session_user``, which a
+    role taken on at login (``ALTER ROLE ann IN DATABASE sales SET role TO sales``, so
+    that the team's role owns the tables) does not change."""
+    return conn.execute("SELECT session_user").fetchone()[0] if on_server(conn) else None
 
 
 def references(conn: Any, table: str) -> dict[str, str]:
