@@ -27,10 +27,12 @@ def copy(
         str, typer.Argument(metavar="TARGET", help=f"{DATABASE} A new file, or an empty database.", show_default=False)
     ],
 ) -> None:
-    """Copy a whole business (records, ids, stages, settings, the log and what undo needs) into a new file or an empty database, then check that every export of the copy is the same as the original's.
+    """Copy a whole business into a new file or an empty database, and check the copy's exports.
 
+    Everything goes: records with their ids, stages, settings, targets, the log and what undo needs.
     File to server moves a team onto a shared server; server to file makes a portable copy.
-    The copy is one transaction: if anything fails (or Ctrl-C), the target is left as it was.
+    Every export of the copy must be the same as the original's. The copy is one transaction:
+    if anything fails (or Ctrl-C), the target is left as it was.
     """
     source_db, target_db = parse.database(source), parse.database(target)
     if _same(source_db, target_db):

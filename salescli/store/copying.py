@@ -19,8 +19,8 @@ error, or Ctrl-C leaves the target as it was.
 from __future__ import annotations
 
 import re
-from contextlib import closing
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any
 
 from salescli import store
@@ -66,6 +66,8 @@ def copy(
                 for table in tables:
                     done = _copy_table(source, target, table, done, progress)
             _same_ids(source, target, kept)
+            if progress is not None:
+                progress("Building the reports' tables", done)
             dialect.analyze(target)  # the fills' plans, and the check's, know the tables' sizes
             for table in derived:
                 target.execute(f"DELETE FROM {table}")
@@ -129,8 +131,17 @@ def _copy_table(source: Any, target: Any, table: str, done: int, progress: Progr
             rows = _keys_as_sqlite_records_them(target, columns, rows)
         for count in dialect.insert_rows(target, table, columns, rows):
             if progress is not None:
-                progress(f"Copying {table.strip('_').replace('_', ' ')}", done + count)
+                progress(f"Copying {_label(table)}", done + count)
     return done + count
+
+
+def _label(table: str) -> str:
+    """What a table holds, as progress says it (``Copying activities``)."""
+    from salescli.grammar import inflect
+
+    if table in LOG_TABLES or SAVED.fullmatch(table):
+        return "the log"
+    return {"stage_history": "stage history", "setting": "settings"}.get(table) or inflect(2, table.replace("_", " "))
 
 
 def _keys_as_sqlite_records_them(conn: Any, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
