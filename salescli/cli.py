@@ -20,7 +20,7 @@ from salescli.errors import INTERRUPTED
 
 # Every command under the root, in the order `salescli -h` lists them, and the module in
 # salescli/commands/ that makes it (see LazyGroup).
-GROUPS = ("customer", "deal", "activity", "report", "target", "rep", "product", "stage", "config")
+GROUPS = ("customer", "deal", "activity", "report", "target", "rep", "product", "stage", "config", "db")
 COMMANDS = {
     "init": "config",
     "dashboard": "dashboard",

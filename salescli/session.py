@@ -69,6 +69,11 @@ def describe() -> str:
     return str(chosen)
 
 
+def short_name() -> str:
+    """The database in a few words: its file's name, or its URL (without the password)."""
+    return describe() if on_server() else db_path().name
+
+
 def on_server() -> bool:
     """Whether the database in use is on a PostgreSQL server (not a file)."""
     return isinstance(target(), str)
@@ -121,7 +126,8 @@ def committed() -> bool:
     return bool(_state["committed"])
 
 
-def _committing() -> None:
+def committing() -> None:
+    """Called as a write commits (``store.transaction``): from here on the write counts as done."""
     _state["committed"] = True
 
 
@@ -174,7 +180,7 @@ def write() -> Iterator[sqlite3.Connection]:
 
     conn = connection(create=True)
     with (
-        store.transaction(conn, waiting=_say_waiting, committing=_committing),
+        store.transaction(conn, waiting=_say_waiting, committing=committing),
         history.recording(conn, command_line(), user(conn)),
     ):
         yield conn

@@ -62,6 +62,16 @@ def pytest_unconfigure(config):
 @pytest.fixture
 def pg_url() -> Any:
     """A new, empty PostgreSQL database of this test's own: its ``postgresql://`` URL."""
+    yield from _pg_database()
+
+
+@pytest.fixture
+def other_pg_url() -> Any:
+    """A second one, for a test that moves data between two (``db copy``)."""
+    yield from _pg_database()
+
+
+def _pg_database() -> Any:
     if PG_URL not in os.environ:
         pytest.fail(os.environ.get(PG_ERROR, pgserver.INSTALL_HINT), pytrace=False)
     import psycopg

@@ -64,7 +64,7 @@ def build(today: dt.date) -> str:
         board.Section("receivables", "Receivables by age", [ageing], AGEING_COLUMNS,
                       board.ageing_chart(ageing, report_analysis.RECEIVABLES, currency)),
     ]
-    return board.page(f"Sales dashboard — {today.isoformat()}", sections, footer=f"salescli · {session.db_path().name} · {parse.timestamp()}")
+    return board.page(f"Sales dashboard — {today.isoformat()}", sections, footer=f"salescli · {session.short_name()} · {parse.timestamp()}")
 
 
 FUNNEL_COLUMNS = [*report_daily.FUNNEL[:5], output.Column("drop", "drop-off", kind="ratio"), *report_daily.FUNNEL[5:]]

@@ -41,7 +41,7 @@ def demo(
     with bulk.fast_writes(conn), session.write():
         created = sample.fill(conn, shape, seed=seed, today=parse.today(), replace=force)
     output.message(
-        f"Demo business in {session.db_path()}: {plural(created['rep'], 'rep')}, {plural(created['product'], 'product')}, "
+        f"Demo business in {session.describe()}: {plural(created['rep'], 'rep')}, {plural(created['product'], 'product')}, "
         f"{plural(created['customer'], 'customer')}, {plural(created['deal'], 'deal')} "
         f"({plural(created['stage_history'], 'stage change')}), {plural(created['activity'], 'activity')} "
         f"({plural(created['open_followups'], 'open follow-up')}), {plural(created['payment'], 'payment')}, "

@@ -121,6 +121,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "stage edit": ("salescli stage edit demo --name trial", "salescli stage edit proposal -p 65"),
     "stage delete": ("salescli stage delete demo", "salescli stage list"),
     # settings, files, safety
+    "db": ("salescli db copy sales.db postgresql://ann@db.example.com/sales", "salescli db copy postgresql://ann@db.example.com/sales copy.db"),
+    "db copy": (
+        "salescli db copy sales.db postgresql://ann@db.example.com/sales",
+        "salescli db copy postgresql://ann@db.example.com/sales sales-copy.db",
+        "salescli db copy sales.db 'postgresql://ann@db.example.com/sales?sslmode=require'",
+    ),
     "config": ("salescli config list", "salescli config set currency €"),
     "config get": ("salescli config get currency", "salescli config get stale_deal_days"),
     "config set": ("salescli config set currency ¥", "salescli config set stale_deal_days 21"),

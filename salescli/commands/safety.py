@@ -10,7 +10,7 @@ import typer
 
 from salescli import output, parse, session
 from salescli.commands.common import App, FormatOption, WideOption, YesOption, confirm
-from salescli.errors import UsageError
+from salescli.errors import SalesError, UsageError
 from salescli.grammar import plural
 from salescli.output import Column
 
@@ -124,7 +124,9 @@ def backup(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")] = False,
 ) -> None:
-    """Copy the database to a private file (mode 0600), consistently, even while others write, and check the copy."""
+    """Copy the database to a private file (mode 0600), consistently, even while others write, and check the copy.
+
+    On a PostgreSQL server the copy is a SQLite file of the same business (as `db copy` makes it; default: DBNAME-YYYYMMDD-HHMMSS.db in the current directory)."""
     from salescli import files
     from salescli.store import backup as backups
 
@@ -133,7 +135,12 @@ def backup(
         files.make_private_dir(target)
     if keep is not None and target is not None and not target.is_dir():
         raise UsageError("--keep deletes older backups in a directory: give a directory as PATH, or none")
-    written = backups.copy(session.connection(), target, keep=keep, replace=force)
+    if session.on_server():  # a file of the same business (db copy): readable anywhere, restored with db copy
+        from salescli.commands import db
+
+        written = db.backup(str(session.target()), target, keep=keep, replace=force)
+    else:
+        written = backups.copy(session.connection(), target, keep=keep, replace=force)
     if not quiet:
         output.done(str(written))
 
@@ -145,6 +152,11 @@ def restore(
     """Replace the database with a backup, after checking it; the current file is kept as a backup."""
     from salescli.store import backup as backups
 
+    if session.on_server():
+        raise SalesError(
+            f"restore replaces a database file; {session.describe()} is on a server: copy the backup into a new, empty "
+            f"database instead (createdb sales2, then: salescli db copy {path} postgresql://…/sales2) and use that one"
+        )
     database = session.db_path()
     aside = backups.restore(path, database, confirm=lambda: confirm(f"Replace the database {database} with {path}?", yes=yes))
     kept = f"; the file it replaced is kept as {aside}" if aside else ""

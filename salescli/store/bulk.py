@@ -128,10 +128,13 @@ def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TA
     """Drop the indexes of ``tables`` for a bulk insert and build them again afterwards
     (a third faster than keeping them up to date row by row). Inside the caller's
     transaction, so a failure puts them back as they were; a UNIQUE index that the new
-    rows break fails to build, and with it the whole build. (SQLite only: PostgreSQL
-    keeps its indexes.)"""
+    rows break fails to build, and with it the whole build. (On PostgreSQL their foreign
+    keys too: ``postgres.indexes_deferred``.)"""
     if dialect.on_server(conn):
-        yield
+        from salescli.store import postgres
+
+        with postgres.indexes_deferred(conn, tables):  # type: ignore[arg-type]
+            yield
         return
     marks = ", ".join("?" * len(tables))
     indexes = conn.execute(

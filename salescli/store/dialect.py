@@ -58,8 +58,10 @@ def json_values(conn: Any, json_array: str) -> str:
 
 
 def database_user(conn: Any) -> str | None:
-    """The user the database knows the connection as (a file has none)."""
-    return conn.execute("SELECT current_user").fetchone()[0] if on_server(conn) else None
+    """The user the connection logged in as (a file has none): ``session_user``, which a
+    role taken on at login (``ALTER ROLE ann IN DATABASE sales SET role TO sales``, so
+    that the team's role owns the tables) does not change."""
+    return conn.execute("SELECT session_user").fetchone()[0] if on_server(conn) else None
 
 
 def references(conn: Any, table: str) -> dict[str, str]:
@@ -148,3 +150,107 @@ def pragmas(conn: Any, settings: dict[str, object]) -> Iterator[None]:
     finally:
         for name, value in saved.items():
             conn.execute(f"PRAGMA {name} = {value}")
+
+
+def tables(conn: Any) -> list[str]:
+    """Every table of the database (not SQLite's own), by name."""
+    if on_server(conn):
+        from salescli.store import postgres
+
+        return postgres.tables(conn)
+    return [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name")]
+
+
+def one_snapshot(conn: Any) -> None:
+    """From here on, until the connection's transaction ends, every read sees the database
+    as of one moment (on SQLite too: a read transaction, which WAL keeps from blocking writers)."""
+    if on_server(conn):
+        read_snapshot(conn)
+        return
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts at the first read
+
+
+def streamed(conn: Any, sql: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` as tuples, a batch at a time (on PostgreSQL through a cursor on
+    the server, inside the connection's transaction): memory stays flat however many."""
+    if on_server(conn):
+        from salescli.store import postgres
+
+        yield from postgres.streamed(conn, sql)
+        return
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    yield from cursor.execute(sql)
+
+
+def insert_rows(conn: Any, table: str, columns: list[str], rows: Iterator[tuple[Any, ...]], *, batch: int = 10_000) -> Iterator[int]:
+    """Insert ``rows`` (tuples in ``columns`` order, ids included) into ``table``: SQLite's
+    ``executemany`` a batch at a time, PostgreSQL's ``COPY``. Yields the count so far after
+    each batch."""
+    from itertools import islice
+
+    names = ", ".join('"' + column.replace('"', '""') + '"' for column in columns)
+    if on_server(conn):
+        from salescli.store import postgres
+
+        yield from postgres.copy_in(conn, f'"{table}" ({names})', rows, batch=batch)
+        return
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    done = 0
+    while chunk := list(islice(rows, batch)):
+        conn.executemany(sql, chunk)
+        done += len(chunk)
+        yield done
+
+
+def set_ids_given(conn: Any, table: str, given: int) -> None:
+    """Make ``table`` hand out ids above ``given`` from now on (the other side of
+    ``ids_given``), if it keeps count."""
+    if on_server(conn):
+        conn.execute("SELECT setval(seq, ?) FROM (SELECT pg_get_serial_sequence(?, 'id') AS seq) AS s WHERE seq IS NOT NULL",
+                     [given, table])
+        return
+    conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", [given, table])
+
+
+@contextmanager
+def triggers_off(conn: Any, tables: list[str]) -> Iterator[None]:
+    """Inside a transaction: no trigger on ``tables`` fires in the block (a bulk copy; the
+    caller makes what they keep). SQLite: dropped and made again from their text;
+    PostgreSQL: disabled. A rollback brings them back too: DDL is transactional."""
+    if on_server(conn):
+        for table in tables:
+            conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+        yield
+        for table in tables:
+            conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+        return
+    marks = ", ".join("?" * len(tables))
+    triggers = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tables
+    ).fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    for _, sql in triggers:
+        conn.execute(sql)
+
+
+def execute_schema(conn: Any, sql: str) -> None:
+    """Run one statement written as the migrations are (SQLite's text; on PostgreSQL
+    translated as the migrations are: ``postgres.to_postgres``)."""
+    if not on_server(conn):
+        conn.execute(sql)
+        return
+    from salescli.store import postgres
+
+    for statement in postgres.to_postgres(sql):
+        conn.execute(statement)
+
+
+def analyze(conn: Any) -> None:
+    """After a bulk load: PostgreSQL's planner learns the tables' new sizes now rather than
+    when autovacuum comes by (SQLite plans without statistics here)."""
+    if on_server(conn):
+        conn.execute("ANALYZE")

@@ -283,6 +283,56 @@ def _ids_caught_up(conn: Connection) -> None:
         )
 
 
+def streamed(conn: Connection, sql: str, size: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` as tuples through a cursor on the server (inside the
+    connection's transaction), fetched ``size`` at a time."""
+    from psycopg.rows import tuple_row
+
+    with conn.raw.cursor(name="salescli_streamed", row_factory=tuple_row) as cursor:
+        cursor.itersize = size
+        cursor.execute(spoken(sql, False))
+        yield from cursor
+
+
+def copy_in(conn: Connection, into: str, rows: Iterator[Sequence[Any]], *, batch: int) -> Iterator[int]:
+    """``COPY into FROM STDIN`` (``into``: a table and its columns) of ``rows``; yields the
+    count so far every ``batch`` rows, and at the end."""
+    done = 0
+    with conn.raw.cursor().copy(f"COPY {into} FROM STDIN") as copy:
+        for done, row in enumerate(rows, start=1):
+            copy.write_row(row)
+            if done % batch == 0:
+                yield done
+    yield done
+
+
+@contextmanager
+def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Inside a transaction, around a bulk load of ``tables``: their indexes (but those of
+    their keys) and foreign keys go, and are made again after, each in one pass over the
+    rows rather than row by row. A rollback brings them back too."""
+    names = list(tables)
+    keys = conn.execute(
+        "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+        "WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(?)", [names]).fetchall()
+    indexes = conn.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = ANY(?) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.indexname)))",
+        [names]).fetchall()
+    for table, name, _ in keys:
+        conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    yield
+    # indexes built, and the derived tables filled after, in memory rather than in sorted runs on disk
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    conn.execute("SET LOCAL work_mem = '64MB'")
+    for _, definition in indexes:
+        conn.execute(definition)
+    for table, name, definition in keys:
+        conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+
 # ---------------------------------------------------------------- the catalogue
 
 
@@ -297,7 +347,7 @@ def references(conn: Connection, table: str) -> dict[str, str]:
 
 def business_tables(conn: Connection) -> list[str]:
     """Every table of salescli's records (not its own ``_`` tables nor the history's)."""
-    return [name for name in _tables(conn) if not name.startswith(("_", "history_"))]
+    return [name for name in tables(conn) if not name.startswith(("_", "history_"))]
 
 
 def table_info(conn: Connection, table: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
@@ -330,7 +380,7 @@ def applied_migrations(conn: Connection) -> list[str]:
 
     # read from the catalogue's table, not to_regclass(): a name looked up before in this
     # transaction can stay unknown to it after another client has just created the table
-    if "_sqlite_migrations" not in _tables(conn, "_sqlite_migrations"):
+    if "_sqlite_migrations" not in tables(conn, "_sqlite_migrations"):
         return []
     rows = conn.execute(
         "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", [schema.MIGRATION_SET]
@@ -338,7 +388,7 @@ def applied_migrations(conn: Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _tables(conn: Connection, name: str | None = None) -> list[str]:
+def tables(conn: Connection, name: str | None = None) -> list[str]:
     """The tables of the database (or the one called ``name``, if it is there)."""
     rows = conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
@@ -362,9 +412,9 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
         conn.commit()  # no DDL here, which would wait on those already using the tables
         return
     if not applied:  # looked at under the lock: another client may have just built it
-        tables = _tables(conn)
-        if tables:
-            store.refuse_foreign(describe(conn.url), tables)
+        held = tables(conn)
+        if held:
+            store.refuse_foreign(describe(conn.url), held)
         for statement in COMPAT:
             conn.execute(statement)
         conn.execute(MIGRATIONS_TABLE)
