@@ -56,7 +56,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pgload
 import pgserver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -840,15 +839,13 @@ def server_database(server: pgserver.Server, reference: Path, scale: int, env: d
     server.sql(f"CREATE DATABASE {name}")
     start = time.perf_counter()
     copied = subprocess.run([*SALESCLI, "db", "copy", str(reference), url], env=env, capture_output=True, text=True)
-    how = "`salescli db copy`"
     if copied.returncode:
-        print(f"  ({failure(copied.returncode, copied.stderr)}: the bench's own loader instead)", file=sys.stderr)
-        pgload.load(reference, url, SALESCLI, env)
-        how = "bench/pgload.py"
-    print(f"… copied in {time.perf_counter() - start:.0f} s; VACUUM ANALYZE …", file=sys.stderr, flush=True)
+        sys.exit(f"salescli db copy failed:\n{copied.stderr}")
+    how = f"copied by `salescli db copy` in {time.perf_counter() - start:.0f} s"
+    print(f"… {how}; VACUUM ANALYZE …", file=sys.stderr, flush=True)
     server.sql("VACUUM ANALYZE", name)
-    server.sql(f"COMMENT ON DATABASE {name} IS '{reference.name} (copied by {how} in {time.perf_counter() - start:.0f} s)'")
-    return url, f"copied by {how}"
+    server.sql(f"COMMENT ON DATABASE {name} IS '{reference.name} ({how})'")
+    return url, how
 
 
 # ---------------------------------------------------------------- verdicts and the report
