@@ -32,7 +32,13 @@ table of that scale into BENCHMARKS.md (each scale keeps its own section).
 * A command that does not exist yet is reported as "not available", so the script runs on
   any branch and measures everything once merged.
 
-Usage: python bench/run.py [--scale N] [--data DIR] [--reference FILE] [--runs N]
+* ``--store postgresql``: the read commands (and `report due` on an empty database) against
+  a local PostgreSQL server of the bench's own (bench/pgserver.py, also the tests' server),
+  its cluster kept in ``DATA/postgresql``; the reference file copied into a database there
+  once (`salescli db copy`); floors through ``psql``; the server's CPU time measured beside
+  the client's. Its section of BENCHMARKS.md is "PostgreSQL (local server), N customers".
+
+Usage: python bench/run.py [--scale N] [--data DIR] [--reference FILE] [--runs N] [--store sqlite|postgresql]
                            [--write-runs N] [--rebuild] [--only TEXT]... [--output FILE]
 """
 
@@ -962,6 +968,12 @@ table); SPEC §9 sets the budgets. Each run rewrites the section of its scale an
   copy of the same file.
 * A verdict "CPU within, machine busy": the wall time missed but the process's CPU time did not, while
   other work loaded the machine; a rerun on a quiet machine decides.
+* PostgreSQL (`make bench ARGS="--store postgresql"`): the read commands against a local server of the
+  bench's own (Debian's, its settings as installed), the reference business copied into it once by
+  `salescli db copy` and analysed; salescli connects over TCP to 127.0.0.1. "CPU" is the client's;
+  "server CPU" what the server's processes spent meanwhile (the postmaster's and its reaped children's
+  CPU time). The floor is the same SQL through `psql -c` (unaligned, or tab-separated, or `--csv`), to
+  /dev/null; a verdict "CPU within" counts the server's CPU too.
 """
 
 
