@@ -59,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -780,7 +781,9 @@ def cases(args: argparse.Namespace, env: dict[str, str], work: Path) -> tuple[li
     return result, growth, info
 
 
-def wanted_by(args: argparse.Namespace):
+def wanted_by(args: argparse.Namespace) -> Callable[[str], bool]:
+    """Whether a case is one ``--only`` asks for (every case without it)."""
+
     def wanted(what: str) -> bool:
         return not args.only or any(text.lower() in what.lower() for text in args.only)
 
@@ -808,7 +811,8 @@ def server_cases(args: argparse.Namespace, env: dict[str, str], work: Path, refe
     try:
         url, loaded = server_database(server, reference, args.scale, env)
         info["server"] = server.sql("SHOW server_version")[0][0].split()[0]
-        info["scale"]["bytes"] = server.sql(f"SELECT pg_database_size('{database_name(args.scale)}')")[0][0]
+        figures = info["scale"]
+        figures["bytes"] = server.sql(f"SELECT pg_database_size('{database_name(args.scale)}')")[0][0]
         info["origin"] = f"{info['origin']}, then {loaded} into a database of the server"
         empty = server.database_url("empty")
         server.sql("DROP DATABASE IF EXISTS empty WITH (FORCE)")
@@ -819,7 +823,7 @@ def server_cases(args: argparse.Namespace, env: dict[str, str], work: Path, refe
         if wanted_by(args)("report due (empty database)"):
             result.append(read_case("report due (empty database)", Budget(None, 100), ["report", "due"], db=empty,
                                     env=env, runs=args.runs, work=work))
-        return result + read_all(args, info["scale"], url, env, work)  # type: ignore[arg-type]
+        return result + read_all(args, figures, url, env, work)
     finally:
         _server_meter.clear()
         server.stop()
