@@ -22,7 +22,7 @@ chromium:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the dashboard tests" >&2; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
-# The tests start a throwaway PostgreSQL server of their own (tests/pgserver.py): Debian's.
+# The tests start a throwaway PostgreSQL server of their own (bench/pgserver.py): Debian's.
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "Installing Debian's postgresql for the tests" >&2; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }

@@ -495,3 +495,33 @@ def test_the_rankings_of_a_period_and_receivables_sort_names_as_on_sqlite(cli, a
     assert [line.split(",")[1] for line in period] == by_casefold
     owed = cli("report", "receivables", "-f", "csv").stdout.splitlines()[1:]
     assert [line.split(",")[0] for line in owed] == by_casefold
+
+
+def test_an_export_on_a_server_streams_its_rows_from_a_cursor_there(cli, pg_url, monkeypatch):
+    """The rows of an export (and of the big listings and reports, ``store.tuples``) come
+    from a cursor on the server, a batch at a time — memory stays flat however many there
+    are, as on SQLite — and every one of them arrives, in order, across the batches."""
+    from salescli import store
+    from salescli.store import postgres
+
+    names = ["Acme", "Beta", "Gamma", "Delta", "Epsilon"]
+    for name in names:
+        cli("--db", pg_url, "customer", "add", name)
+    monkeypatch.setattr(postgres.Cursor, "STREAM_BATCH", 2, raising=False)
+    cursors_open: list[int] = []
+    tuples = store.tuples
+
+    def watched(conn, sql, params=()):
+        columns, rows = tuples(conn, sql, params)
+
+        def reading():
+            for row in rows:
+                cursors_open.append(conn.execute("SELECT count(*) FROM pg_cursors").fetchone()[0])
+                yield row
+
+        return columns, reading()
+
+    monkeypatch.setattr(store, "tuples", watched)
+    exported = cli("--db", pg_url, "export", "customers").stdout.splitlines()
+    assert [line.split(",")[1] for line in exported[1:]] == names
+    assert cursors_open == [1] * len(names)

@@ -18,6 +18,7 @@ the SQLite path neither loads this module nor the driver.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -151,17 +152,31 @@ class Connection:
 
 
 class Cursor:
-    """``conn.cursor()``: rows as ``Row``, or as plain tuples once ``row_factory = None``."""
+    """``conn.cursor()``: rows as ``Row``, or as plain tuples once ``row_factory = None``.
+    What it reads streams (``store.tuples``: the big listings, exports and reports): inside
+    a transaction (a command's read snapshot, ``dialect.read_snapshot``) through a cursor on
+    the server, ``STREAM_BATCH`` rows at a time, so that memory stays flat however many
+    rows there are, as SQLite's cursor keeps it; outside one, fetched whole."""
+
+    STREAM_BATCH = 2000
+    _opened = itertools.count(1)
 
     def __init__(self, raw: Any) -> None:
         self.raw, self.row_factory, self._cursor = raw, _row_factory, None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor":
+        from psycopg.pq import TransactionStatus
         from psycopg.rows import tuple_row
 
-        self._cursor = self.raw.cursor(row_factory=self.row_factory or tuple_row)
+        factory = self.row_factory or tuple_row
         arguments = params if isinstance(params, dict) else list(params)
-        self._cursor.execute(spoken(sql, bool(arguments)), arguments or None, prepare=False)
+        if self.raw.info.transaction_status == TransactionStatus.INTRANS:
+            self._cursor = self.raw.cursor(name=f"salescli_{next(self._opened)}", row_factory=factory)
+            self._cursor.itersize = self.STREAM_BATCH
+            self._cursor.execute(spoken(sql, bool(arguments)), arguments or None)
+        else:
+            self._cursor = self.raw.cursor(row_factory=factory)
+            self._cursor.execute(spoken(sql, bool(arguments)), arguments or None, prepare=False)
         return self
 
     @property
