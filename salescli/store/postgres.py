@@ -9,9 +9,10 @@ the SQLite path neither loads this module nor the driver.
 * ``to_postgres()`` turns the text of the shipped SQLite migrations (which can never be
   edited) into PostgreSQL: column types, identity ids, ``COLLATE NOCASE``, ``INSERT OR
   REPLACE/IGNORE``, ``IS [NOT]``, and SQLite triggers into PL/pgSQL functions. It is applied
-  to migrations only; the store's queries are written in SQL both engines accept.
+  to migrations only; the store's queries are written in SQL both engines accept, which
+  ``spoken()`` adjusts (placeholders, ``LIKE``, ``COLLATE NOCASE`` as ``lower()``).
 * ``COMPAT`` defines on the server the SQLite functions the schema uses (``julianday``,
-  ``ifnull``) and the ``nocase`` collation, with SQLite's meaning.
+  ``ifnull``), with SQLite's meaning, and the collation m001 needs (which m020 drops).
 * ``describe()`` is how a URL is shown: never with its password.
 """
 
@@ -512,9 +513,9 @@ def _m013_undo_range_deletes(db: Migrator) -> None:
     )
 
 
-# m014's table: a primary key cannot sort a column DESC here, and NOCASE (ICU's) folds
-# every script's case, so the ranking's order is an index on (revenue DESC, lower(name) —
-# ASCII folded, as NOCASE on SQLite — id). ``exact`` is a truth value, as SQLite reads it.
+# m014's table: a primary key cannot sort a column DESC here, and NOCASE is lower() (ICU's
+# folded every script's case until m020), so the ranking's order is an index on (revenue
+# DESC, lower(name) — ASCII folded, as NOCASE on SQLite — id). ``exact`` is a truth value, as SQLite reads it.
 CUSTOMER_RANK_TABLE = """
 CREATE TABLE _customer_rank (
     revenue INTEGER NOT NULL,
