@@ -244,7 +244,7 @@ def _ranked_of_all_time(conn: sqlite3.Connection, owner_id: int | None) -> Itera
     handles = dict(conn.execute("SELECT id, handle FROM rep"))
     hint = dialect.hint(conn, "INDEXED BY _customer_rank_inexact")
     inexact = sorted(conn.execute(RANKED_OF_ALL_TIME.format(rows=hint, which="NOT k.exact")), key=_rank_key)
-    in_order = f"k.exact ORDER BY k.revenue DESC, {dialect.nocase(conn, 'k.name')}, k.customer_id"
+    in_order = "k.exact ORDER BY k.revenue DESC, k.name COLLATE NOCASE, k.customer_id"
     cursor = conn.execute(RANKED_OF_ALL_TIME.format(rows="", which=in_order))
     running = 0
     for rows in _in_place(iter(partial(cursor.fetchmany, BATCH), []), inexact):

@@ -43,13 +43,6 @@ def casefold(conn: Any) -> None:
         conn.create_function("casefold", 1, str.casefold, deterministic=True)
 
 
-def nocase(conn: Any, column: str) -> str:
-    """SQL: ``column`` in SQLite's NOCASE order (ASCII letters folded, the rest by code
-    point), for a column declared NOCASE there; on PostgreSQL ``lower()`` of it (its text
-    columns are ``COLLATE "C"``, where ``lower()`` folds ASCII alone)."""
-    return f"lower({column})" if on_server(conn) else column
-
-
 def json_values(conn: Any, json_array: str) -> str:
     """SQL: the values of the JSON array ``json_array`` (an expression), one row each, as ``value``."""
     if on_server(conn):

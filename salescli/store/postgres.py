@@ -9,9 +9,10 @@ the SQLite path neither loads this module nor the driver.
 * ``to_postgres()`` turns the text of the shipped SQLite migrations (which can never be
   edited) into PostgreSQL: column types, identity ids, ``COLLATE NOCASE``, ``INSERT OR
   REPLACE/IGNORE``, ``IS [NOT]``, and SQLite triggers into PL/pgSQL functions. It is applied
-  to migrations only; the store's queries are written in SQL both engines accept.
+  to migrations only; the store's queries are written in SQL both engines accept, which
+  ``spoken()`` adjusts (placeholders, ``LIKE``, ``COLLATE NOCASE`` as ``lower()``).
 * ``COMPAT`` defines on the server the SQLite functions the schema uses (``julianday``,
-  ``ifnull``) and the ``nocase`` collation, with SQLite's meaning.
+  ``ifnull``), with SQLite's meaning, and the collation m001 needs (which m020 drops).
 * ``describe()`` is how a URL is shown: never with its password.
 """
 
@@ -88,19 +89,45 @@ _QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
 _LIKE = re.compile(r"\bLIKE\b")
 _UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[A-Za-z_]\w*\.\w)")
 
+# SQLite's NOCASE folds ASCII letters alone, then compares bytes: that is ``lower()`` of
+# "C" text, which folds ASCII alone (of text in the database's collation, such as a
+# parameter, it may fold every script). A comparison ``a = ? COLLATE NOCASE`` is
+# ``lower(a COLLATE "C") = lower(? COLLATE "C")``, a list ``a COLLATE NOCASE IN (?, ?)``
+# ``lower(a …) IN (lower(? …), lower(? …))``, an ordering term ``ORDER BY a COLLATE NOCASE``
+# (or ``, a COLLATE NOCASE``) ``lower(a …)``. The unique keys NOCASE keeps are indexes on
+# ``lower(column)`` of "C" columns (m020), which PostgreSQL reads for these.
+_OPERAND = r"[\w.]+|\?|:\w+|'[^']*'"
+_NOCASE_COMPARED = re.compile(rf"({_OPERAND}) (=|<>|!=|<=|>=|<|>) ({_OPERAND}) COLLATE NOCASE\b")
+_NOCASE_IN = re.compile(r"([\w.]+) COLLATE NOCASE IN \(([^()]*)\)")
+_NOCASE_ORDERED = re.compile(r"(?:(?<=ORDER BY )|(?<=, ))([\w.]+) COLLATE NOCASE\b")
+
+
+def _lower(operand: str) -> str:
+    return f'lower({operand.strip()} COLLATE "C")'
+
+
+def _nocase(sql: str) -> str:
+    """SQLite's ``COLLATE NOCASE`` comparisons, lists and orderings as ``lower()`` (above)."""
+    if "NOCASE" not in sql:
+        return sql
+    sql = _NOCASE_COMPARED.sub(lambda m: f"{_lower(m[1])} {m[2]} {_lower(m[3])}", sql)
+    sql = _NOCASE_IN.sub(lambda m: f"{_lower(m[1])} IN ({', '.join(map(_lower, m[2].split(',')))})", sql)
+    return _NOCASE_ORDERED.sub(lambda m: _lower(m[1]), sql)
+
 
 @functools.lru_cache(maxsize=1024)
 def spoken(sql: str, with_parameters: bool = True) -> str:
     """A query of the store as PostgreSQL takes it, outside quoted text (strings,
     identifiers): SQLite's ``?`` and ``:name`` as psycopg's ``%s`` and ``%(name)s`` (and a
     literal ``%`` doubled) when there are parameters; ``LIKE``, case-insensitive on SQLite,
-    as ``ILIKE``; ``+column``, which keeps SQLite's planner off an index, as the column."""
+    as ``ILIKE``; ``+column``, which keeps SQLite's planner off an index, as the column;
+    ``COLLATE NOCASE`` as ``lower()`` (``_nocase``)."""
     out = []
     for part in _QUOTED.split(sql):
         if part[:1] in ("'", '"'):
             out.append(part.replace("%", "%%") if with_parameters else part)
             continue
-        part = _UNARY_PLUS.sub("", _LIKE.sub("ILIKE", part))
+        part = _nocase(_UNARY_PLUS.sub("", _LIKE.sub("ILIKE", part)))
         if with_parameters:
             part = _NAMED.sub(r"%(\1)s", part.replace("%", "%%").replace("?", "%s"))
         out.append(part)
@@ -459,8 +486,9 @@ CREATE TABLE _sqlite_migrations (
 
 # SQLite's functions and collation that the schema uses, with SQLite's meaning.
 COMPAT = [
-    # NOCASE: equal when equal but for case. ICU's level-2 strength folds every script's case,
-    # SQLite's NOCASE only ASCII's (docs/postgresql.md: a difference still to settle).
+    # ``nocase``: what m001's NOCASE columns and index were made with here (ICU's level-2
+    # strength: every script's case folded). m020 puts them on lower() of "C" text, which
+    # folds ASCII alone as SQLite's NOCASE, and drops the collation; queries say lower().
     "CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
     "CREATE OR REPLACE FUNCTION ifnull(anycompatible, anycompatible) RETURNS anycompatible "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT coalesce($1, $2)'",
@@ -550,9 +578,9 @@ def _m013_undo_range_deletes(db: Migrator) -> None:
     )
 
 
-# m014's table: a primary key cannot sort a column DESC here, and NOCASE (ICU's) folds
-# every script's case, so the ranking's order is an index on (revenue DESC, lower(name) —
-# ASCII folded, as NOCASE on SQLite — id). ``exact`` is a truth value, as SQLite reads it.
+# m014's table: a primary key cannot sort a column DESC here, and NOCASE is lower() (ICU's
+# folded every script's case until m020), so the ranking's order is an index on (revenue
+# DESC, lower(name) — ASCII folded, as NOCASE on SQLite — id). ``exact`` is a truth value, as SQLite reads it.
 CUSTOMER_RANK_TABLE = """
 CREATE TABLE _customer_rank (
     revenue INTEGER NOT NULL,
@@ -627,6 +655,31 @@ def _m019_casefold_on_the_server(db: Migrator) -> None:
     db.conn.execute(casefold_function())  # PostgreSQL text already: not through to_postgres
 
 
+# m020: m001 made the keys NOCASE keeps unique with the ICU collation ``nocase`` (COMPAT),
+# in which "Émile" is "émile": the sku and stage name columns, the customer name index.
+# They become "C" text unique by ``lower()``: SQLite's NOCASE (ASCII case folded, bytes
+# compared), as ``_nocase`` compares them. Index, table, column; whether the column was ICU's.
+NOCASE_KEYS = [
+    ("customer_name", "customer", "name", False),
+    ("product_sku_key", "product", "sku", True),
+    ("stage_name_key", "stage", "name", True),
+]
+
+
+def _m020_nocase_on_the_server_as_on_sqlite(db: Migrator) -> None:
+    from salescli.store import history
+
+    drop_triggers(db.conn, history.PREFIX)  # they name the columns; made again after the migrations
+    for index, table, column, declared in NOCASE_KEYS:
+        if declared:
+            db.conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {index}")  # its UNIQUE
+            db.conn.execute(f'ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT COLLATE "C"')
+        else:
+            db.conn.execute(f"DROP INDEX {index}")
+        db.conn.execute(f"CREATE UNIQUE INDEX {index} ON {table} (lower({column}))")
+    db.conn.execute("DROP COLLATION nocase")  # (refused if anything still used it)
+
+
 # The migrations whose SQLite body is about SQLite itself: their PostgreSQL body.
 POSTGRES_BODIES = {
     "m005_customer_created_at_may_be_unknown": _m005_customer_created_at_may_be_unknown,
@@ -636,6 +689,7 @@ POSTGRES_BODIES = {
     "m016_stale_deals_in_one_pass": _m016_stale_deals_in_one_pass,
     "m018_cheap_customer_inserts_and_deletes": _m018_cheap_customer_inserts_and_deletes,
     "m019_casefold_on_the_server": _m019_casefold_on_the_server,
+    "m020_nocase_on_the_server_as_on_sqlite": _m020_nocase_on_the_server_as_on_sqlite,
 }
 
 
@@ -752,7 +806,10 @@ def _added_up(sql: str) -> str:
 
 
 def _statement(sql: str) -> str:
-    for pattern, replacement in [*_SQLITE_ONLY, *_TYPES]:
+    for pattern, replacement in _SQLITE_ONLY:
+        sql = pattern.sub(replacement, sql)
+    sql = _nocase(sql)
+    for pattern, replacement in _TYPES:
         sql = pattern.sub(replacement, sql)
     sql = _subqueries_named(_extremes(sql))
     sql = _INSERT_OR.sub(_insert_or, sql if sql.rstrip().endswith(";") else sql.rstrip() + ";").rstrip().rstrip(";")

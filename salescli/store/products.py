@@ -54,7 +54,7 @@ def add(conn: sqlite3.Connection, sku: str, name: str, *, price: int, cost: int 
 
 def listing(conn: sqlite3.Connection, *, include_inactive: bool = False) -> list[dict[str, Any]]:
     where = "" if include_inactive else " WHERE active = 1"
-    return [as_dict(row) for row in conn.execute(SELECT + where + " ORDER BY sku")]
+    return [as_dict(row) for row in conn.execute(SELECT + where + " ORDER BY sku COLLATE NOCASE")]
 
 
 def card(conn: sqlite3.Connection, product_id: int) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def _similar_names(conn: sqlite3.Connection, text: str) -> list[str]:
     candidates = {r[0].casefold(): r[0] for r in conn.execute(
         "SELECT * FROM (SELECT name FROM customer WHERE name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE DESC LIMIT ?) AS below"
         " UNION SELECT * FROM (SELECT name FROM customer WHERE name >= ? COLLATE NOCASE ORDER BY name COLLATE NOCASE LIMIT ?) AS above"
-        " UNION SELECT * FROM (SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' LIMIT ?) AS starting",
+        " UNION SELECT * FROM (SELECT name FROM customer WHERE name LIKE ? ESCAPE '\\' LIMIT ?) AS starting ORDER BY 1",
         [text, NEAR_MISS_CANDIDATES, text, NEAR_MISS_CANDIDATES, _like_prefix(start), NEAR_MISS_CANDIDATES],
     )}
     close = [candidates[name] for name in difflib.get_close_matches(text.casefold(), candidates, n=5, cutoff=0.6)]
@@ -100,10 +100,10 @@ def optional_rep_id(conn: sqlite3.Connection, handle: str | None) -> int | None:
 
 def product(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
     """A product by sku (case-insensitive)."""
-    row = conn.execute("SELECT * FROM product WHERE sku = ?", [sku.strip()]).fetchone()
+    row = conn.execute("SELECT * FROM product WHERE sku = ? COLLATE NOCASE", [sku.strip()]).fetchone()
     if row:
         return row
-    known = [r[0] for r in conn.execute("SELECT sku FROM product ORDER BY sku LIMIT 10")]
+    known = [r[0] for r in conn.execute("SELECT sku FROM product ORDER BY sku COLLATE NOCASE LIMIT 10")]
     hint = f": known skus include {', '.join(known)}" if known else ": there are no products yet"
     raise NotFound(f"no product '{sku}'{hint}")
 

@@ -1603,3 +1603,17 @@ KEPT_BY_RANGE = {
         "(SELECT count(*) FROM _customer_rank)",
     ),
 }
+
+
+# m020: NOCASE on a PostgreSQL server exactly as on SQLite (issue 15): ASCII letters folded,
+# then bytes compared, so "Émile" and "émile" are two customers on both stores and the
+# customer list is in the same order. Nothing to do on SQLite. On PostgreSQL the unique
+# keys on customer name, sku and stage name were made with an ICU collation that folds
+# every script's case; they become unique indexes on lower() of "C" text
+# (``postgres.NOCASE_KEYS``), which the store's ``COLLATE NOCASE`` queries read there.
+def m020_nocase_on_the_server_as_on_sqlite(db: Database) -> None:
+    pass
+
+
+MIGRATIONS.append(m020_nocase_on_the_server_as_on_sqlite)
+NAMES.append(m020_nocase_on_the_server_as_on_sqlite.__name__)
