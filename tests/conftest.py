@@ -38,6 +38,7 @@ MIGRATED_TEMPLATE = "salescli_migrated"  # every migration applied: the start of
 
 
 def pytest_configure(config):
+    _register_markers(config)
     if hasattr(config, "workerinput"):  # an xdist worker: the controller's server
         os.environ.update(config.workerinput["postgresql"])
         return
@@ -104,6 +105,38 @@ def any_store(request, isolated, monkeypatch) -> Any:
     return url
 
 
+def _register_markers(config):
+    config.addinivalue_line(
+        "markers",
+        "usage_errors_once: the cases whose `code` is 2 run on SQLite only, and check that "
+        "the command never opened the store",
+    )
+    config.addinivalue_line(
+        "markers", "opens_store_first: a usage_errors_once case whose usage error is found after the store is opened",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """A usage error (exit 2) is found before salescli opens the store, so a PostgreSQL run
+    of it would repeat the SQLite run's Python path: the code-2 cases of a test marked
+    ``usage_errors_once`` run on SQLite only, where ``cli.fails`` checks that the store was
+    never opened (``Cli.usage_errors_touch_no_store``); a case marked ``opens_store_first``
+    runs on both."""
+    once = [item for item in items if _usage_error_on_postgresql(item)]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if item not in once]
+
+
+def _usage_error_on_postgresql(item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return _usage_errors_once(item) and params.get("any_store") == "postgresql" and params.get("code") == 2
+
+
+def _usage_errors_once(item) -> bool:
+    return bool(item.get_closest_marker("usage_errors_once")) and not item.get_closest_marker("opens_store_first")
+
+
 @pytest.fixture(scope="session")
 def migrated_file(tmp_path_factory) -> tuple[list[str], bytes]:
     """An empty database with every migration applied, made once per test process: the
@@ -143,8 +176,9 @@ def isolated(tmp_path, monkeypatch):
 class Cli:
     """``cli("deal", "add", ...)`` runs salescli and checks the exit status (``code=``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, usage_errors_touch_no_store: bool = False) -> None:
         self.runner = CliRunner()
+        self.usage_errors_touch_no_store = usage_errors_touch_no_store
 
     def __call__(self, *args: str, code: int = 0, input: str | None = None):
         result = self.runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
@@ -159,11 +193,20 @@ class Cli:
 
     def fails(self, *args: str, code: int = 1) -> str:
         """Run a command that must fail; return its stderr (and check no traceback)."""
-        result = self(*args, code=code)
+        if code == 2 and self.usage_errors_touch_no_store:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(store, "connect", _store_opened)
+                result = self(*args, code=code)
+        else:
+            result = self(*args, code=code)
         assert "Traceback" not in result.stderr
         return result.stderr
 
 
+def _store_opened(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("a usage error of a test marked usage_errors_once opened the store")
+
+
 @pytest.fixture
-def cli() -> Cli:
-    return Cli()
+def cli(request) -> Cli:
+    return Cli(usage_errors_touch_no_store=_usage_errors_once(request.node))
