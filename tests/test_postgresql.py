@@ -421,6 +421,21 @@ def test_a_client_that_waited_while_another_built_the_schema_changes_no_table(cl
     assert [sql for sql in ran if sql.lstrip().upper().startswith(("CREATE", "DROP", "ALTER", "INSERT"))] == []
 
 
+def test_a_command_reads_the_catalogue_not_information_schema(cli, pg_migrated_url, monkeypatch):
+    """Every command opens a new connection, on which information_schema's views cost some
+    20 ms of the server's work each (issue 13): the tables and identity columns salescli asks
+    for on every command and write are read from pg_catalog."""
+    from salescli.store import postgres
+
+    ran: list[str] = []
+    execute = postgres.Connection.execute
+    monkeypatch.setattr(postgres.Connection, "execute", lambda self, sql, params=(): ran.append(sql) or execute(self, sql, params))
+    assert cli("--db", pg_migrated_url, "customer", "add", "Acme").stdout == "1\n"
+    assert cli("--db", pg_migrated_url, "customer", "list", "-f", "csv").stdout.splitlines()[1].startswith("1,Acme,")
+    assert any("pg_class" in sql for sql in ran)
+    assert [sql for sql in ran if "information_schema" in sql] == []
+
+
 def test_libpq_variables_fill_in_what_the_url_leaves_out(cli, pg_url, monkeypatch):
     """`postgresql://` alone: the server, user and database come from PGHOST, PGPORT,
     PGUSER and PGDATABASE, as for psql."""
