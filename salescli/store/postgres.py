@@ -165,7 +165,12 @@ class Connection:
         self.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.in_transaction:
+        from psycopg.pq import TransactionStatus
+
+        status = self.raw.info.transaction_status
+        if status == TransactionStatus.ACTIVE:  # Ctrl-C in the middle of a query (a COPY):
+            self.raw.close()  # the server takes back the whole transaction when the connection goes
+        elif status != TransactionStatus.IDLE and not self.raw.closed:
             self.execute("ROLLBACK")
 
     def close(self) -> None:
