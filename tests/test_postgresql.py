@@ -540,3 +540,15 @@ def test_an_export_on_a_server_streams_its_rows_from_a_cursor_there(cli, pg_url,
     exported = cli("--db", pg_url, "export", "customers").stdout.splitlines()
     assert [line.split(",")[1] for line in exported[1:]] == names
     assert cursors_open == [1] * len(names)
+
+
+def test_a_failed_command_uses_up_no_number_on_either_store(cli, any_store):
+    """SQLite's id counters roll back with a failed write; a server's sequences are given
+    back too, so the next command and record get the same numbers on both."""
+    cli("customer", "add", "Acme")
+    cli("undo")
+    cli.fails("undo")  # nothing left to undo: a write that failed after it was logged
+    cli.fails("undo")
+    cli("customer", "add", "Beta")
+    assert [entry["id"] for entry in cli.json("log")] == [3, 2, 1]
+    assert [(row["id"], row["name"]) for row in cli.json("customer", "list")] == [(2, "Beta")]

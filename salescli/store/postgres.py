@@ -301,8 +301,10 @@ def transaction(conn: Connection, *, waiting: Any = None, committing: Any = None
     still open (``dialect.read_snapshot``) ends first: the write reads what is committed."""
     conn.rollback()
     conn.execute("BEGIN")
+    counters: list[tuple[str, int | None]] = []
     try:
         lock(conn, waiting)
+        counters = _id_counters(conn)
         yield conn
         _ids_caught_up(conn)
         if committing is not None:
@@ -310,21 +312,55 @@ def transaction(conn: Connection, *, waiting: Any = None, committing: Any = None
         conn.commit()
     except BaseException:
         conn.rollback()
+        _ids_given_back(conn, counters)
         raise
 
 
-def _ids_caught_up(conn: Connection) -> None:
-    """Rows inserted with ids of their own (an import, an undo putting a row back) do not
-    move an identity's sequence, as SQLite's AUTOINCREMENT moves: it is moved up to them."""
+def _identities(conn: Connection) -> list[str]:
+    """The tables whose ``id`` is an identity column (read once per connection)."""
     if not hasattr(conn, "identities"):
         conn.identities = [row[0] for row in conn.execute(  # type: ignore[attr-defined]
             "SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
             f"WHERE c.relnamespace = {_SCHEMA} AND a.attname = 'id' AND a.attidentity <> '' AND NOT a.attisdropped "
             "ORDER BY 1").fetchall()]
-    if conn.identities:  # type: ignore[attr-defined]
+    return conn.identities  # type: ignore[attr-defined]
+
+
+def _id_counters(conn: Connection) -> list[tuple[str, int | None]]:
+    """Each identity's sequence and the last value it gave, as a write begins."""
+    if not _identities(conn):
+        return []
+    return [tuple(row) for row in conn.execute(
+        "SELECT seq, pg_sequence_last_value(seq) FROM (SELECT pg_get_serial_sequence(t, 'id') AS seq "
+        "FROM unnest(?::text[]) AS t) AS s", [_identities(conn)]).fetchall()]
+
+
+def _ids_given_back(conn: Connection, counters: list[tuple[str, int | None]]) -> None:
+    """After a failed write: the ids it used up are given back, as SQLite's AUTOINCREMENT
+    counter rolls back with the transaction (a sequence does not), so the next record and
+    the log's next command get the same numbers on both stores. Under the write lock again,
+    moved up to any id another client wrote meanwhile. Best effort: if the connection is
+    gone (Ctrl-C in the middle of a query closes it), the ids stay used."""
+    if not counters or conn.raw.closed:
+        return
+    try:
+        conn.execute("BEGIN")
+        lock(conn)
+        for seq, last in counters:
+            conn.execute("SELECT setval(?, ?, ?)", [seq, last or 1, last is not None])
+        _ids_caught_up(conn)
+        conn.commit()
+    except Exception:  # the original error is the one to tell
+        conn.rollback()
+
+
+def _ids_caught_up(conn: Connection) -> None:
+    """Rows inserted with ids of their own (an import, an undo putting a row back) do not
+    move an identity's sequence, as SQLite's AUTOINCREMENT moves: it is moved up to them."""
+    if _identities(conn):
         highest = " UNION ALL ".join(
             f"SELECT pg_get_serial_sequence('{table}', 'id') AS seq, (SELECT max(id) FROM \"{table}\") AS top"
-            for table in conn.identities  # type: ignore[attr-defined]
+            for table in _identities(conn)
         )
         conn.execute(
             f"SELECT setval(seq, top) FROM ({highest}) AS ids WHERE top > coalesce(pg_sequence_last_value(seq), 0)"
