@@ -151,3 +151,22 @@ def test_an_old_file_counts_each_first_contact_once(cli, v1):
     conn.close()
     # by hand: 7 activities, less #3 (a second count of call #4) and #5 (Acme was contacted) = 5
     assert sorted(a["id"] for a in cli.json("activity", "list")) == [1, 2, 4, 6, 7]
+
+
+def test_a_process_that_waited_while_another_migrated_changes_nothing(cli, isolated, monkeypatch):
+    """Many commands on a new file at once: those that saw no schema wait for the write
+    lock while one migrates; then, seeing it done under the lock, they are done too — they
+    do not make the undo triggers again, one after another, holding the lock each time
+    (CI's "database is locked" with eight processes racing on a new file)."""
+    from salescli import store
+    from salescli.store import history
+
+    cli("init")  # the other process, done first
+    looks = [[]]  # this one's first look came before the other committed
+    real = store.applied_migrations
+    monkeypatch.setattr(store, "applied_migrations", lambda conn: looks.pop() if looks else real(conn))
+    monkeypatch.setattr(store, "_refuse_foreign", lambda conn, path: None)  # the file looked empty then too
+    made_again = []
+    monkeypatch.setattr(history, "install_triggers", lambda conn: made_again.append(conn))
+    store.connect(isolated).close()
+    assert made_again == []

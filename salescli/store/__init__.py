@@ -139,6 +139,9 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, waiting: Notice | None)
     conn.execute("PRAGMA foreign_keys = OFF")
     begin_immediate(conn, waiting)  # one process migrates; the others wait, then see it done
     try:
+        if len(applied_migrations(conn)) == len(schema.NAMES):  # done by another while this one waited
+            conn.execute("COMMIT")
+            return
         schema.migrations().apply(db)
         from salescli.store import history
 
