@@ -662,3 +662,12 @@ def check_utf8(text: str) -> str:
         shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         raise UsageError(f"'{shown}' is not UTF-8 text: give every argument in UTF-8") from None
     return text
+
+
+_ASCII_CASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def nocase(text: str) -> str:
+    """``text`` as NOCASE compares it: the letters A–Z in any case, every other character
+    as it is (``Élite`` and ``ÉLITE`` are one tag, ``Élite`` and ``élite`` two, as names)."""
+    return text.translate(_ASCII_CASE)

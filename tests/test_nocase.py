@@ -61,14 +61,23 @@ def test_an_import_matches_names_and_skus_in_ascii_case_alone(cli, any_store, tm
         ("É-A", "Chair again", 12), ("é-a", "Stool", 5)]
 
 
-def test_tags_skus_stage_names_and_rep_handles_fold_ascii_case_alone(cli, any_store):
+def test_tags_skus_stage_names_and_rep_handles_fold_ascii_case_alone(cli, any_store, tmp_path):
     cli("customer", "add", "Acme", "--tag", "Élite")
     assert names(cli, "--tag", "ÉLITE") == ["Acme"]
     assert names(cli, "--tag", "élite") == []
     cli("customer", "edit", "Acme", "--remove-tag", "élite")  # not the same tag: kept
     assert cli.json("customer", "show", "Acme")["tags"] == ["Élite"]
-    cli("customer", "edit", "Acme", "--remove-tag", "ÉLITE")
+    cli("customer", "edit", "Acme", "--add-tag", "élite", "--add-tag", "ÉLITE")  # a second tag, and a repeat
+    assert sorted(cli.json("customer", "show", "Acme")["tags"]) == ["Élite", "élite"]
+    assert names(cli, "--tag", "élite") == ["Acme"]
+    cli("customer", "edit", "Acme", "--remove-tag", "ÉLITE", "--remove-tag", "élite")
     assert cli.json("customer", "show", "Acme")["tags"] == []
+    cli("customer", "add", "Beta", "--tag", "Straße", "--tag", "STRASSE", "--tag", "strasse")
+    assert sorted(cli.json("customer", "show", "Beta")["tags"]) == ["STRASSE", "Straße"]
+    csv = tmp_path / "tags.csv"
+    csv.write_text("name,tags\nGamma,Élite; élite; ÉLITE\n", encoding="utf-8")
+    cli("import", "customers", str(csv))
+    assert sorted(cli.json("customer", "show", "Gamma")["tags"]) == ["Élite", "élite"]
 
     cli("product", "add", "É-a", "Chair", "--price", "10")
     cli("product", "add", "é-a", "Stool", "--price", "5")

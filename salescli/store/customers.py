@@ -76,22 +76,22 @@ def owner_id(conn: sqlite3.Connection, rep: sqlite3.Row | None) -> int | None:
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:
-    """Tags as typed, stripped, without empty ones or case-insensitive repeats."""
+    """Tags as typed, stripped, without empty ones or repeats in any case."""
     result: dict[str, str] = {}
     for tag in tags:
         text = tag.strip()
         if not text:
             raise UsageError("a tag cannot be empty")
-        result.setdefault(text.casefold(), text)
+        result.setdefault(parse.nocase(text), text)
     return list(result.values())
 
 
 def _add_tags(conn: sqlite3.Connection, customer_id: int, tags: Iterable[str]) -> int:
     """Add ``tags`` the customer does not have yet (any case); return how many were new."""
-    have = {row[0].casefold() for row in conn.execute(
+    have = {parse.nocase(row[0]) for row in conn.execute(
         "SELECT tag FROM customer_tag WHERE customer_id = ?", [customer_id]
     )}
-    new = [tag for tag in tags if tag.casefold() not in have]
+    new = [tag for tag in tags if parse.nocase(tag) not in have]
     conn.executemany(
         "INSERT INTO customer_tag (customer_id, tag) VALUES (?, ?)", [(customer_id, t) for t in new]
     )

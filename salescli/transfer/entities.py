@@ -105,14 +105,20 @@ def read_bool(text: str) -> int:
     raise UsageError(f"'{text}' is not true or false (use true/false, yes/no or 1/0)")
 
 
-def read_list(text: str) -> list[str]:
-    """``a; b; c`` (a full-width ``；`` also separates): stripped, no empties, no repeats."""
+def read_list(text: str, key: Callable[[str], str] = str.casefold) -> list[str]:
+    """``a; b; c`` (a full-width ``；`` also separates): stripped, no empties, no repeats
+    (the same ``key``)."""
     items: dict[str, str] = {}
     for item in text.replace("；", ";").split(";"):
         item = item.strip()
-        if item and item.casefold() not in items:
-            items[item.casefold()] = item
+        if item and key(item) not in items:
+            items[key(item)] = item
     return list(items.values())
+
+
+def read_tags(text: str) -> list[str]:
+    """Tags as a list: repeats in any case of A–Z dropped, as the commands drop them."""
+    return read_list(text, parse.nocase)
 
 
 def read_rate(text: str) -> float:
@@ -291,7 +297,7 @@ CUSTOMERS = Entity(
         Field("size", synonyms=("company size", "employees", "规模", "公司规模")),
         Field("source", synonyms=SOURCE),
         Field("tier", read_tier, synonyms=("level", "grade", "class", "等级", "级别", "客户等级")),
-        Field("tags", read_list, synonyms=("tag", "label", "labels", "标签"), kind="list"),
+        Field("tags", read_tags, synonyms=("tag", "label", "labels", "标签"), kind="list"),
         Field("owner", synonyms=OWNER, ref="rep"),
         Field("credit_limit", read_money, synonyms=("credit", "信用额度"), kind="money"),
         Field("notes", synonyms=NOTES),
