@@ -4,13 +4,9 @@ Names, skus, stage names and tags that differ beyond ASCII case are different on
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import psycopg
 import pytest
 
-import pgserver
 from salescli.store import schema
 
 MIX = ["Zeta", "Émile", "émile", "a", "B", "青岛", "Ωmega", "b_c", "B.c"]
@@ -123,19 +119,7 @@ def catalogue(url: str) -> dict[str, list[tuple]]:
         }
 
 
-@pytest.fixture
-def second_pg_url(pg_url):
-    """A second new database on the test server."""
-    server = os.environ["SALESCLI_TEST_PG_URL"]
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {pgserver.TEMPLATE}")
-    yield f"{server}/{name}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-def test_a_server_set_up_before_m020_ends_as_a_new_one_and_keeps_its_records(cli, pg_url, second_pg_url, monkeypatch):
+def test_a_server_set_up_before_m020_ends_as_a_new_one_and_keeps_its_records(cli, pg_url, other_pg_url, monkeypatch):
     before = schema.NAMES.index("m020_nocase_on_the_server_as_on_sqlite")
     with monkeypatch.context() as old:
         old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before])
@@ -146,9 +130,9 @@ def test_a_server_set_up_before_m020_ends_as_a_new_one_and_keeps_its_records(cli
         assert catalogue(pg_url)["collations"] == [("nocase",)]
         with psycopg.connect(pg_url) as conn, pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute("INSERT INTO customer (name, created_at, updated_at) VALUES ('émile', '', '')")
-    cli("--db", second_pg_url, "init")
+    cli("--db", other_pg_url, "init")
     cli("--db", pg_url, "customer", "add", "émile")  # migrates first
-    assert catalogue(pg_url) == catalogue(second_pg_url)
+    assert catalogue(pg_url) == catalogue(other_pg_url)
     assert catalogue(pg_url)["collations"] == []
     assert ("customer", "customer_name", "CREATE UNIQUE INDEX customer_name ON public.customer USING btree (lower(name))") in (
         catalogue(pg_url)["indexes"])

@@ -136,16 +136,8 @@ def indexes_deferred(conn: sqlite3.Connection, tables: Sequence[str] = RECORD_TA
         with postgres.indexes_deferred(conn, tables):  # type: ignore[arg-type]
             yield
         return
-    marks = ", ".join("?" * len(tables))
-    indexes = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
-        list(tables),
-    ).fetchall()
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    yield
-    for _, sql in indexes:
-        conn.execute(sql)
+    with dialect.sqlite_dropped(conn, "index", tables):
+        yield
 
 
 @contextmanager

@@ -8,7 +8,7 @@ here imports the PostgreSQL side unless the connection is one (start-up time).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -219,14 +219,24 @@ def triggers_off(conn: Any, tables: list[str]) -> Iterator[None]:
         for table in tables:
             conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         return
+    with sqlite_dropped(conn, "trigger", tables):
+        yield
+
+
+@contextmanager
+def sqlite_dropped(conn: Any, kind: str, tables: Sequence[str]) -> Iterator[None]:
+    """SQLite, inside a transaction: the ``kind`` objects ('trigger', 'index') of ``tables``
+    dropped for the block and made again from their text after (a rollback brings them
+    back too). Indexes SQLite makes for a key (no text) stay."""
     marks = ", ".join("?" * len(tables))
-    triggers = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tables
+    dropped = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        [kind, *tables],
     ).fetchall()
-    for name, _ in triggers:
-        conn.execute(f'DROP TRIGGER "{name}"')
+    for name, _ in dropped:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
     yield
-    for _, sql in triggers:
+    for _, sql in dropped:
         conn.execute(sql)
 
 
