@@ -552,3 +552,55 @@ def test_a_failed_command_uses_up_no_number_on_either_store(cli, any_store):
     cli("customer", "add", "Beta")
     assert [entry["id"] for entry in cli.json("log")] == [3, 2, 1]
     assert [(row["id"], row["name"]) for row in cli.json("customer", "list")] == [(2, "Beta")]
+
+
+def test_a_login_without_rights_is_told_what_to_ask_for_and_changes_nothing(cli, pg_url):
+    """A rep's login not (yet) in the team role of README's "A team on one server": an
+    error that names the role to be let into, not a crash (it was "unexpected
+    InsufficientPrivilege", or an attempt to build the tables again in a database that only
+    looked empty to it), and nothing written."""
+    import uuid
+
+    import dbcheck
+
+    server, database = pg_url.rsplit("/", 1)
+    team, ann, carol = (f"{name}_{uuid.uuid4().hex[:8]}" for name in ("team", "ann", "carol"))
+    as_login = {login: f"{server.replace('salescli@', login + '@')}/{database}" for login in (ann, carol)}
+    tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {team} NOLOGIN")
+        admin.execute(f"ALTER DATABASE {database} OWNER TO {team}")
+        admin.execute(f"CREATE ROLE {ann} LOGIN IN ROLE {team}")
+        admin.execute(f"ALTER ROLE {ann} IN DATABASE {database} SET role TO {team}")
+        admin.execute(f"CREATE ROLE {carol} LOGIN")
+    try:
+        error = cli.fails("--db", as_login[carol], "report", "due")
+        assert f"the login {carol} may not make tables in" in error and "run `salescli init` there first" in error
+        with psycopg.connect(pg_url) as admin:  # not through salescli, which would build them
+            assert admin.execute(tables).fetchall() == [(0,)]
+
+        cli("--db", as_login[ann], "customer", "add", "Acme")
+        before = dbcheck.snapshot(pg_url)
+        for command in (["customer", "list"], ["customer", "add", "Beta"]):
+            error = cli.fails("--db", as_login[carol], *command)
+            assert f"the login {carol} has no rights on the salescli tables" in error
+            assert f"`GRANT {team} TO {carol}`" in error and "unexpected" not in error
+
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {carol}")
+        assert "Acme" in cli("--db", as_login[carol], "customer", "list").stdout
+        error = cli.fails("--db", as_login[carol], "customer", "add", "Beta")
+        assert f"the login {carol} may not do that in" in error and "permission denied" in error
+        assert "so nothing was changed" in error and "unexpected" not in error
+        assert dbcheck.snapshot(pg_url) == before
+
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"GRANT {team} TO {carol}")
+        cli("--db", as_login[carol], "customer", "add", "Beta")
+        assert [entry["by"] for entry in cli.json("--db", as_login[carol], "log")] == [carol, ann]
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {database} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {database}")  # for the fixture to drop
+            for role in (ann, carol, team):
+                admin.execute(f"DROP ROLE {role}")

@@ -59,6 +59,27 @@ def _redacted(text: str, url: str) -> str:
 
 # ---------------------------------------------------------------- the connection
 
+NO_RIGHTS = "42501"  # SQLSTATE insufficient_privilege
+README_TEAM = 'README: "A team on one server"'
+
+
+@contextmanager
+def rights_said(raw: Any, url: str) -> Iterator[None]:
+    """A statement the login has no right to run (a table, a sequence or a function of the
+    team's it is not let into) is an error salescli says, not a crash; the command's
+    transaction is taken back as after any error."""
+    try:
+        yield
+    except Exception as error:
+        if getattr(error, "sqlstate", None) != NO_RIGHTS:
+            raise
+        reason = str(error).splitlines()[0] if str(error) else "permission denied"
+        raise SalesError(
+            f"the login {raw.info.user} may not do that in {describe(url)} ({reason}), so nothing was changed: "
+            f"the database's owner can give it the rights of the role that owns salescli's tables ({README_TEAM})"
+        ) from None
+
+
 
 class Row(tuple):
     """A result row, like ``sqlite3.Row``: ``row[0]``, ``row["name"]``, ``row.keys()``, ``dict(row)``."""
@@ -143,17 +164,19 @@ class Connection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         cursor = self.raw.cursor(row_factory=_row_factory)
-        if not params:  # psycopg reads % signs only when there are parameters
-            return cursor.execute(spoken(sql, False), prepare=False)
-        return cursor.execute(spoken(sql), params if isinstance(params, dict) else list(params), prepare=False)
+        with rights_said(self.raw, self.url):
+            if not params:  # psycopg reads % signs only when there are parameters
+                return cursor.execute(spoken(sql, False), prepare=False)
+            return cursor.execute(spoken(sql), params if isinstance(params, dict) else list(params), prepare=False)
 
     def executemany(self, sql: str, rows: Iterator[Sequence[Any]]) -> Any:
         cursor = self.raw.cursor(row_factory=_row_factory)
-        cursor.executemany(spoken(sql), rows)
+        with rights_said(self.raw, self.url):
+            cursor.executemany(spoken(sql), rows)
         return cursor
 
     def cursor(self) -> "Cursor":
-        return Cursor(self.raw)
+        return Cursor(self.raw, self.url)
 
     @property
     def in_transaction(self) -> bool:
@@ -193,8 +216,8 @@ class Cursor:
     STREAM_BATCH = 2000
     _opened = itertools.count(1)
 
-    def __init__(self, raw: Any) -> None:
-        self.raw, self.row_factory, self._cursor = raw, _row_factory, None
+    def __init__(self, raw: Any, url: str) -> None:
+        self.raw, self.url, self.row_factory, self._cursor = raw, url, _row_factory, None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor":
         from psycopg.pq import TransactionStatus
@@ -202,13 +225,14 @@ class Cursor:
 
         factory = self.row_factory or tuple_row
         arguments = params if isinstance(params, dict) else list(params)
-        if self.raw.info.transaction_status == TransactionStatus.INTRANS:
-            self._cursor = self.raw.cursor(name=f"salescli_{next(self._opened)}", row_factory=factory)
-            self._cursor.itersize = self.STREAM_BATCH
-            self._cursor.execute(spoken(sql, bool(arguments)), arguments or None)
-        else:
-            self._cursor = self.raw.cursor(row_factory=factory)
-            self._cursor.execute(spoken(sql, bool(arguments)), arguments or None, prepare=False)
+        with rights_said(self.raw, self.url):
+            if self.raw.info.transaction_status == TransactionStatus.INTRANS:
+                self._cursor = self.raw.cursor(name=f"salescli_{next(self._opened)}", row_factory=factory)
+                self._cursor.itersize = self.STREAM_BATCH
+                self._cursor.execute(spoken(sql, bool(arguments)), arguments or None)
+            else:
+                self._cursor = self.raw.cursor(row_factory=factory)
+                self._cursor.execute(spoken(sql, bool(arguments)), arguments or None, prepare=False)
         return self
 
     @property
@@ -495,6 +519,8 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
     from salescli.store import schema
 
     applied = applied_migrations(conn)
+    if not applied:
+        _refuse_hidden(conn)
     store.refuse_newer(applied)
     if len(applied) == len(schema.NAMES):
         return
@@ -508,6 +534,7 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
         held = tables(conn)
         if held:
             store.refuse_foreign(describe(conn.url), held)
+        _refuse_unbuildable(conn)
         for statement in COMPAT:
             conn.execute(statement)
         conn.execute(MIGRATIONS_TABLE)
@@ -523,6 +550,33 @@ def _ensure_schema(conn: Connection, waiting: Any) -> None:
 
     history.install_triggers(conn)  # type: ignore[arg-type]  # the undo capture follows the schema
     conn.commit()
+
+
+def _refuse_hidden(conn: Connection) -> None:
+    """A database whose salescli tables this login may not use looks empty to it: say so,
+    rather than try to build the tables again there."""
+    owner = conn.execute(
+        f"SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = {_SCHEMA} "
+        "AND relname = '_sqlite_migrations' AND NOT pg_has_role(relowner, 'USAGE') "
+        "AND NOT has_table_privilege(oid, 'SELECT')"
+    ).fetchone()
+    if owner is not None:
+        login = conn.raw.info.user
+        raise SalesError(
+            f"the login {login} has no rights on the salescli tables of {describe(conn.url)} (they belong to "
+            f"{owner[0]}), so nothing was read or changed: the database's owner can let it in with "
+            f"`GRANT {owner[0]} TO {login}` ({README_TEAM})"
+        )
+
+
+def _refuse_unbuildable(conn: Connection) -> None:
+    """An empty database this login may not make tables in: the owner must set it up first."""
+    if not conn.execute("SELECT has_schema_privilege(current_schema(), 'CREATE')").fetchone()[0]:
+        raise SalesError(
+            f"the login {conn.raw.info.user} may not make tables in {describe(conn.url)}, which holds no "
+            "salescli tables yet, so nothing was changed: run `salescli init` there first as the database's "
+            f"owner ({README_TEAM})"
+        )
 
 
 MIGRATIONS_TABLE = """
