@@ -664,10 +664,10 @@ def check_utf8(text: str) -> str:
     return text
 
 
-_ASCII_CASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
 def nocase(text: str) -> str:
     """``text`` as NOCASE compares it: the letters A–Z in any case, every other character
-    as it is (``Élite`` and ``ÉLITE`` are one tag, ``Élite`` and ``élite`` two, as names)."""
-    return text.translate(_ASCII_CASE)
+    as it is (``Élite`` and ``ÉLITE`` are one tag, ``Élite`` and ``élite`` two, as names),
+    so that what salescli calls a repeat is what the database's unique keys call one."""
+    if text.isascii():
+        return text.lower()
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")  # bytes.lower: ASCII only

@@ -66,6 +66,27 @@ def test_edit_renames_reprices_and_moves(cli):
     assert cli("stage", "edit", "lead").stdout == "Nothing to change.\n"
 
 
+def test_a_stage_is_found_by_its_own_name_when_another_differs_only_in_an_accented_capital(cli, isolated):
+    """Stage names are unique in any case of A–Z (as customer names, skus and tags), so
+    "Étude" and "étude" are two stages: each command hits the one it names (`stage edit
+    étude` used to edit "Étude", the first in the pipeline that matched in any case)."""
+    cli("stage", "add", "Étude", "--after", "lead", "-p", "15")
+    cli("stage", "add", "étude", "--after", "Étude", "-p", "12")
+    cli("stage", "edit", "étude", "-p", "13")
+    cli("stage", "edit", "ÉTUDE", "-p", "16")  # ÉTUDE is Étude as the unique key compares names
+    probabilities = {s["name"]: s["probability"] for s in cli.json("stage", "list")}
+    assert (probabilities["Étude"], probabilities["étude"]) == (0.16, 0.13)
+    customer(cli, isolated, "Acme")
+    cli("deal", "add", "A", "-c", "Acme", "--amount", "100", "--stage", "étude")
+    assert [(d["title"], d["stage"]) for d in cli.json("deal", "list")] == [("A", "étude")]
+    cli("stage", "edit", "ÉT", "-p", "18")  # a prefix, compared in the same way first
+    assert {s["name"]: s["probability"] for s in cli.json("stage", "list")}["Étude"] == 0.18
+    cli("deal", "delete", "1", "--yes")
+    cli("stage", "delete", "Étude")
+    cli("stage", "edit", "ÉTUDE", "-p", "17")  # the only one left that matches in any case
+    assert {s["name"]: s["probability"] for s in cli.json("stage", "list")}["étude"] == 0.17
+
+
 def test_renaming_keeps_deals_and_history(cli, isolated):
     customer(cli, isolated, "Acme")
     cli("deal", "add", "A", "-c", "Acme", "--amount", "1k")

@@ -109,18 +109,22 @@ def product(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
 
 
 def stage(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
-    """A stage by name (any case) or unique prefix."""
+    """A stage by name or prefix: the first of these that finds any stage decides (more
+    than one is ambiguous) — the name as the stages' unique key compares it (A–Z in any
+    case, so "Étude" and "étude" can be two stages, each found by its own name), the name
+    in any case of any letter, a prefix of the name in those two ways."""
     text = name.strip()
     rows = conn.execute("SELECT * FROM stage ORDER BY position").fetchall()
-    for row in rows:
-        if row["name"].casefold() == text.casefold():
-            return row
-    matches = [row for row in rows if text and row["name"].casefold().startswith(text.casefold())]
-    if len(matches) == 1:
-        return matches[0]
+    folds = (parse.nocase, str.casefold)
+    tries = [(fold, lambda held, given: held == given) for fold in folds]
+    tries += [(fold, lambda held, given: bool(given) and held.startswith(given)) for fold in folds]
+    for fold, fits in tries:
+        matches = [row for row in rows if fits(fold(row["name"]), fold(text))]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise Ambiguous("stage", text, [row["name"] for row in matches])
     names = ", ".join(row["name"] for row in rows)
-    if matches:
-        raise Ambiguous("stage", text, [row["name"] for row in matches])
     raise NotFound(f"no stage '{name}': the stages are {names}")
 
 

@@ -33,12 +33,7 @@ METRICS = ("revenue", "won_deals", "margin", "units", "new_customers", "activiti
 MONEY_METRICS = ("revenue", "margin")
 
 
-def fold(text: str) -> str:
-    """Case-folding as SQLite's NOCASE does it (ASCII letters only), so that what the
-    file calls a duplicate is what the database's unique indexes call one."""
-    if text.isascii():
-        return text.lower()
-    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")  # bytes.lower: ASCII only
+fold = parse.nocase  # what the file calls a repeat is what the database's unique keys call one
 
 
 # ---------------------------------------------------------------- reading one cell
