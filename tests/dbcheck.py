@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +133,32 @@ def undo_and_redo_each(cli, commands: int, check) -> None:
         for _ in range(commands):
             cli(*args)
             check(action)
+
+
+@contextmanager
+def team(pg_url: str, members: tuple[str, ...], others: tuple[str, ...] = ()) -> Iterator[tuple[str, dict[str, str]]]:
+    """README "A team on one server" on the test's database: a team role that owns it,
+    ``members`` logging in as themselves and taking the team's role there, ``others``
+    logins outside it. Yields the team's name and each person's login name → URL (names
+    made unique: roles belong to the whole server); drops them all after."""
+    import psycopg
+
+    server, database = pg_url.rsplit("/", 1)
+    suffix = uuid.uuid4().hex[:8]
+    name = f"team_{suffix}"
+    logins = {person: f"{person}_{suffix}" for person in (*members, *others)}
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} NOLOGIN")
+        admin.execute(f"ALTER DATABASE {database} OWNER TO {name}")
+        for person, login in logins.items():
+            admin.execute(f"CREATE ROLE {login} LOGIN{f' IN ROLE {name}' if person in members else ''}")
+            if person in members:
+                admin.execute(f"ALTER ROLE {login} IN DATABASE {database} SET role TO {name}")
+    try:
+        yield name, {login: f"{server.replace('salescli@', login + '@')}/{database}" for login in logins.values()}
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {database} WITH (FORCE)")  # what the roles own goes with it
+            admin.execute(f"CREATE DATABASE {database}")  # for the fixture to drop
+            for role in (*logins.values(), name):
+                admin.execute(f"DROP ROLE {role}")

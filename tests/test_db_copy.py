@@ -289,34 +289,17 @@ def test_restore_on_a_server_is_refused_with_the_copy_to_use(cli, tmp_path, pg_u
 def test_a_team_role_owns_the_tables_and_the_log_names_each_login(cli, isolated, pg_url):
     """README "A team on one server": logins in a team role taken on at login (so that
     everyone may do everything); the log and undo go by the login."""
-    import uuid
-
-    import psycopg
-
-    server, database = pg_url.rsplit("/", 1)
-    team, ann, bob = (f"{name}_{uuid.uuid4().hex[:8]}" for name in ("team", "ann", "bob"))
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {team} NOLOGIN")
-        admin.execute(f"ALTER DATABASE {database} OWNER TO {team}")
-        for login in (ann, bob):
-            admin.execute(f"CREATE ROLE {login} LOGIN IN ROLE {team}")
-            admin.execute(f"ALTER ROLE {login} IN DATABASE {database} SET role TO {team}")
-    try:
+    with dbcheck.team(pg_url, ("ann", "bob")) as (team, as_login):
+        ann, bob = as_login
         seed(isolated)
-        cli("db", "copy", isolated, f"{server.replace('salescli@', ann + '@')}/{database}")
-        as_bob = f"{server.replace('salescli@', bob + '@')}/{database}"
+        cli("db", "copy", isolated, as_login[ann])
+        as_bob = as_login[bob]
         cli("--db", as_bob, "customer", "add", "Bob's Co")
         cli("--db", as_bob, "import", "customers", _csv(isolated.parent))  # turns triggers off: the table's owner's right
         assert [(e["by"], e["command"].split()[:2]) for e in cli.json("--db", as_bob, "log")] == [
             (bob, ["import", "customers"]), (bob, ["customer", "add"])]
         assert cli("--db", as_bob, "undo").stdout.startswith("Undid #2 `import customers")
         assert {row[0] for row in dbcheck.rows(pg_url, "SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")} == {team}
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {database} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {database}")  # for the fixture to drop
-            for role in (ann, bob, team):
-                admin.execute(f"DROP ROLE {role}")
 
 
 def _csv(folder: Path) -> Path:

@@ -559,21 +559,11 @@ def test_a_login_without_rights_is_told_what_to_ask_for_and_changes_nothing(cli,
     error that names the role to be let into, not a crash (it was "unexpected
     InsufficientPrivilege", or an attempt to build the tables again in a database that only
     looked empty to it), and nothing written."""
-    import uuid
-
     import dbcheck
 
-    server, database = pg_url.rsplit("/", 1)
-    team, ann, carol = (f"{name}_{uuid.uuid4().hex[:8]}" for name in ("team", "ann", "carol"))
-    as_login = {login: f"{server.replace('salescli@', login + '@')}/{database}" for login in (ann, carol)}
     tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {team} NOLOGIN")
-        admin.execute(f"ALTER DATABASE {database} OWNER TO {team}")
-        admin.execute(f"CREATE ROLE {ann} LOGIN IN ROLE {team}")
-        admin.execute(f"ALTER ROLE {ann} IN DATABASE {database} SET role TO {team}")
-        admin.execute(f"CREATE ROLE {carol} LOGIN")
-    try:
+    with dbcheck.team(pg_url, ("ann",), ("carol",)) as (team, as_login):
+        ann, carol = as_login
         error = cli.fails("--db", as_login[carol], "report", "due")
         assert f"the login {carol} may not make tables in" in error and "run `salescli init` there first" in error
         with psycopg.connect(pg_url) as admin:  # not through salescli, which would build them
@@ -598,9 +588,3 @@ def test_a_login_without_rights_is_told_what_to_ask_for_and_changes_nothing(cli,
             admin.execute(f"GRANT {team} TO {carol}")
         cli("--db", as_login[carol], "customer", "add", "Beta")
         assert [entry["by"] for entry in cli.json("--db", as_login[carol], "log")] == [carol, ann]
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {database} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {database}")  # for the fixture to drop
-            for role in (ann, carol, team):
-                admin.execute(f"DROP ROLE {role}")
