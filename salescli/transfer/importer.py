@@ -50,7 +50,7 @@ from salescli.transfer.reading import Source, normalise
 from salescli.transfer.records import Context, Row
 
 BATCH = 2000  # rows checked at a time
-WRITE_BATCH = 5000  # rows written at a time: fewer, bigger statements (``store.Spool.insert``), each with its statement journal in memory
+WRITE_BATCH = 5000  # rows written at a time: fewer, bigger statements (``store.Spool.insert``)
 REJECTS_COLUMN = "error"  # what FILE.rejects.csv adds: ignored when it is imported again, corrected
 CONFLICT_MODES = ("error", "skip", "update")
 _MAYBE_QUOTED = frozenset("'=")  # the first characters of the cells csv_text changes
