@@ -78,7 +78,7 @@ def test_an_import_and_its_undo_and_redo_keep_the_ranking_for_the_whole_range_at
 
 def test_undo_and_redo_write_with_a_larger_page_cache_and_put_it_back(cli, isolated, monkeypatch):
     """A 100,000-row import's undo changes more pages than SQLite's default 2 MB cache holds:
-    undo and redo set a 16 MiB cache before their transaction and put it back after; their
+    undo and redo set a 32 MiB cache before their transaction and put it back after; their
     statement journals stay in temporary files (in memory they held 100 MiB more)."""
     cli("customer", "add", "Acme")
     statements = traced_statements(monkeypatch)
@@ -86,6 +86,6 @@ def test_undo_and_redo_write_with_a_larger_page_cache_and_put_it_back(cli, isola
         statements.clear()
         cli(*args)
         begin, commit = statements.index("BEGIN IMMEDIATE"), statements.index("COMMIT")
-        assert "PRAGMA cache_size = -16384" in statements[:begin]
+        assert "PRAGMA cache_size = -32768" in statements[:begin]
         assert "PRAGMA temp_store = DEFAULT" in statements[:begin]
         assert "PRAGMA cache_size = -2000" in statements[commit:]  # as it was: the default
