@@ -21,7 +21,7 @@ from dbcheck import traced_statements
 
 from salescli import demo, store
 from salescli.cli import app
-from salescli.store import bulk, schema
+from salescli.store import bulk, dialect, schema
 
 BIG_TABLES = ("activity", "deal")
 _NOT_AN_ALIAS = {
@@ -399,8 +399,10 @@ def test_a_range_of_customers_is_ranked_again_through_its_ids(conn):
     rows (``schema.KEPT_BY_RANGE``) from the range alone: its ids in the ranking's index by
     customer and in ``customer``, one look-up each of the revenue won, one sort into the
     ranking's order."""
-    delete, insert = schema.KEPT_BY_RANGE["customer"].again
+    rank = schema.KEPT_BY_RANGE["customer"][0]
+    (delete,), (_, insert) = rank.taken, rank.added
     bounds = {"first": 10, "last": 20}
+    dialect.regexp(conn)  # what the store gives its connection for these statements
     assert query_plan(conn, delete, bounds) == [
         "SEARCH _customer_rank USING COVERING INDEX _customer_rank_customer (customer_id>? AND customer_id<?)"
     ]
@@ -408,6 +410,34 @@ def test_a_range_of_customers_is_ranked_again_through_its_ids(conn):
         "SEARCH c USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)",
         "SEARCH w USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN",
         "USE TEMP B-TREE FOR ORDER BY",
+    ]
+
+
+def test_a_range_of_customers_is_counted_in_and_out_through_its_ids(conn):
+    """The tallies and lists kept by range (``schema.KEPT_BY_RANGE``) read the range's
+    customers by id, once per sum (no other customer); whether deals or activities name one
+    of them is one index range each."""
+    bounds = {"first": 10, "last": 20}
+    dialect.regexp(conn)
+    for kept in schema.KEPT_BY_RANGE["customer"][1:]:
+        for sql in (*kept.added, *kept.taken):
+            plan = query_plan(conn, sql, bounds)
+            reads = [line for line in plan if line.startswith(("SEARCH", "SCAN"))]
+            if "FROM customer" in sql:
+                assert all(
+                    line.startswith(("SEARCH c USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)",
+                                     "SEARCH customer USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)",
+                                     "SEARCH a USING COVERING INDEX activity_customer (customer_id=?)"))
+                    for line in reads
+                ), (sql, plan)
+            elif sql.startswith("DELETE FROM _customer_day"):  # one row a day and owner
+                assert reads == ["SCAN _customer_day"], plan
+            else:
+                assert all(line.startswith("SEARCH") for line in reads), (sql, plan)
+    idle = [kept.idle for kept in schema.KEPT_BY_RANGE["customer"] if kept.idle]
+    assert [query_plan(conn, sql, bounds)[-1] for sql in idle] == [
+        "SEARCH deal USING COVERING INDEX deal_customer (customer_id>? AND customer_id<?)",
+        "SEARCH activity USING COVERING INDEX activity_customer (customer_id>? AND customer_id<?)",
     ]
 
 

@@ -346,6 +346,25 @@ def test_bulk_inserts_refuse_rows_below_the_largest_id(cli, isolated):
     assert len(cli.json("log")) == 1
 
 
+def test_bulk_inserts_refuse_a_block_that_changes_customers_it_inserted(cli, isolated):
+    """The tallies of a range of customers count its rows once, after the block
+    (``schema.KEPT_BY_RANGE``): a block that also changed one of them would count it twice."""
+    cli("rep", "add", "alice")
+    cli("customer", "add", "Acme")
+    before = snapshot(isolated)
+
+    def changed(conn):
+        with history.bulk_inserts(conn, "customer"):
+            conn.execute("INSERT INTO customer (name, fields, created_at, updated_at) VALUES ('y', '{}', ?, ?)", [NOON, NOON])
+            conn.execute("UPDATE customer SET name = 'Acme Ltd' WHERE name = 'Acme'")  # not of the range: as usual
+            conn.execute("UPDATE customer SET created_at = '2026-01-01' WHERE name = 'y'")
+
+    with pytest.raises(ValueError, match="changed rows of customer it inserted"):
+        write_script(isolated, "script", changed)
+    assert snapshot(isolated) == before
+    assert len(cli.json("log")) == 2
+
+
 def test_an_import_replacing_every_tag_is_logged_as_it_happened(cli, isolated, tmp_path):
     """The old tags are deleted first, so the new ones form a range starting at the same
     customer ids: the deletes before the range still count."""

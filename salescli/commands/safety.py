@@ -92,7 +92,7 @@ def undo(
 
     # a whole import taken back or brought back: a page cache that holds most pages it changes
     # (its statement journals stay on disk: in memory they would hold as much again)
-    with bulk.roomy_writes(session.connection(create=True), cache_mib=16, temp_store="DEFAULT"), session.write() as conn:
+    with bulk.roomy_writes(session.connection(create=True), cache_mib=32, temp_store="DEFAULT"), session.write() as conn:
         mine = None if anyone or not session.on_server() else session.user(conn)
         result = history.redo(conn, mine) if redo else history.undo(conn, mine)
     if redo:

@@ -7,9 +7,11 @@ here imports the PostgreSQL side unless the connection is one (start-up time).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 
@@ -41,6 +43,23 @@ def casefold(conn: Any) -> None:
     sorted them; on PostgreSQL ``lower()`` (defined by ``postgres.COMPAT``)."""
     if not on_server(conn):
         conn.create_function("casefold", 1, str.casefold, deterministic=True)
+
+
+def regexp(conn: Any) -> None:
+    """``text REGEXP pattern`` in SQL: whether Python's ``re`` finds ``pattern`` in the text
+    (SQLite has the operator but no function behind it); on PostgreSQL ``~``, as
+    ``postgres.to_postgres`` translates it."""
+    if not on_server(conn):
+        conn.create_function("regexp", 2, _found, deterministic=True)
+
+
+def _found(pattern: str, text: str | None) -> bool | None:
+    return None if text is None else _compiled(pattern).search(text) is not None
+
+
+@lru_cache(maxsize=8)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def json_values(conn: Any, json_array: str) -> str:

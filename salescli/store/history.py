@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -280,6 +280,15 @@ def bulk_inserts(conn: sqlite3.Connection, table: str) -> Iterator[int]:
             f"bulk_inserts: {unrecorded} row(s) of {table} were given an id at or below {above}, "
             "the largest before the block: insert those outside bulk_inserts"
         )
+    if table in schema.KEPT_BY_RANGE and conn.execute(
+        f"SELECT 1 FROM history_change WHERE id > ? AND tbl = ? AND op IN ('update', 'delete') "
+        f"AND {table_shape.range_value('pk')} > ? LIMIT 1",
+        [change_id, table, above],
+    ).fetchone():
+        raise ValueError(
+            f"bulk_inserts: the block changed rows of {table} it inserted, whose derived rows are counted "
+            "once for the whole range after it (schema.KEPT_BY_RANGE): change them after the block"
+        )
     if last > above:
         conn.execute("UPDATE history_change SET last_pk = ? WHERE id = ?", [last, change_id])
     else:
@@ -306,23 +315,43 @@ def _without_capture(conn: sqlite3.Connection, table: str, op: str = "insert") -
 def _kept_by_range(conn: sqlite3.Connection, table: str, op: str, first: int, last: int) -> Iterator[None]:
     """Around the rows of ``table`` with ids ``first`` to ``last`` that the block inserts
     or deletes (``op``: 'inserted', 'deleted') in bulk: the derived tables kept by range
-    (``schema.KEPT_BY_RANGE``) have those row triggers off in the block, and work out the
-    range's rows again after, in one pass. Only inside a transaction; triggers already off
-    are left to whoever switched them off (``bulk.derived_deferred`` builds its tables again)."""
-    kept = schema.KEPT_BY_RANGE.get(table)
-    triggers = [name for name in getattr(kept, op, ()) if dialect.trigger_exists(conn, name)] if conn.in_transaction else []
-    if kept is None or not triggers:
+    (``schema.KEPT_BY_RANGE``) have those row triggers off in the block, and count the
+    range's rows out before they go, or in after they came, in one pass each. Only inside a
+    transaction; triggers already off are left to whoever switched them off
+    (``bulk.derived_deferred`` builds its tables again)."""
+    bounds = {"first": first, "last": last}
+    kept = [k for k in schema.KEPT_BY_RANGE.get(table, ()) if conn.in_transaction and _switched_off(conn, k, op, bounds)]
+    if not kept:
         yield
         return
+    dialect.regexp(conn)
     with ExitStack() as off:
-        for name in triggers:
-            off.enter_context(dialect.trigger_off(conn, table, name))
+        for k in kept:
+            for name in getattr(k, op):
+                if dialect.trigger_exists(conn, name):
+                    off.enter_context(dialect.trigger_off(conn, table, name))
+        if op == "deleted":
+            for k in kept:
+                with _rebuilt(conn, k, bounds):
+                    _run(conn, k.taken, bounds)
         yield
-    bounds = {"first": first, "last": last}
-    with _rebuilt(conn, kept, bounds) if op == "deleted" else nullcontext():
-        for statement in kept.again:
-            for sql in dialect.schema_text(conn, statement):
-                conn.execute(sql, bounds)
+    if op == "inserted":
+        for k in kept:
+            _run(conn, k.added, bounds)
+
+
+def _switched_off(conn: sqlite3.Connection, kept: schema.KeptByRange, op: str, bounds: dict[str, int]) -> bool:
+    """Whether ``kept``'s triggers for ``op`` go off for the range: some are on, and they
+    would do something for it (``kept.idle``)."""
+    if not any(dialect.trigger_exists(conn, name) for name in getattr(kept, op)):
+        return False
+    return not kept.idle or all(bool(conn.execute(sql, bounds).fetchone()[0]) for sql in dialect.schema_text(conn, kept.idle))
+
+
+def _run(conn: sqlite3.Connection, statements: tuple[str, ...], bounds: dict[str, int]) -> None:
+    for statement in statements:
+        for sql in dialect.schema_text(conn, statement):
+            conn.execute(sql, bounds)
 
 
 @contextmanager

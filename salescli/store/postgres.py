@@ -824,11 +824,12 @@ _TRUTH = [
     (re.compile(r"\b(WHERE|AND) 1(?=\s*(?:$|;|ON\b|GROUP\b|AND\b))"), r"\1 true"),
 ]
 # What SQLite's text says that PostgreSQL's text cannot hold or says otherwise: a NUL (none
-# here), a GLOB for "holds a character of the class" (a regular expression), the order an
+# here), a GLOB for "holds a character of the class" and REGEXP (a regular expression), the order an
 # INSERT's rows are written in (a heap has none; ``2 COLLATE NOCASE`` is no expression here).
 _SQLITE_ONLY = [
     (re.compile(r"\binstr\([\w.]+, char\(0\)\)"), "false"),
     (re.compile(r"\bGLOB '\*(\[[^\]]+\])\*'"), r"~ '\1'"),
+    (re.compile(r"\bREGEXP\b"), "~"),
     (re.compile(r"^(\s*INSERT INTO .*) ORDER BY (?:(?!LIMIT\b)[^()])*$", re.DOTALL), r"\1"),
 ]
 _EXTREME = re.compile(r"\b(max|min)\(", re.IGNORECASE)
