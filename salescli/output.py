@@ -516,6 +516,11 @@ def render(
             return _write_columns(rows, columns, title, limit, summary, summary_columns, empty, quiet_if_empty)
         rows = rows.records([c.key for c in columns])
     if isinstance(rows, Records):
+        if rows.made is not None and fmt == "tsv" and not excel and encoding is None and limit is None:
+            raw = _utf8_bytes(sys.stdout)
+            made = rows.made() if raw is not None else None
+            if made is not None:
+                return _write_made(raw, made, columns, rows.keys, quiet_if_empty)
         keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json", "plain"):  # for people: a few rows, as dicts
             rows, keys = map(dict, map(zip, repeat(keys), rows)), None
@@ -599,6 +604,37 @@ def _write_csv(out, rows, columns, simple: bool, delimiter: str, excel: bool = F
             encoded.flush()
         finally:
             encoded.detach()  # leave ``out`` open: the caller closes it
+
+
+def _utf8_bytes(out) -> Any:
+    """The binary stream under ``out`` (flushed) when ``out`` writes UTF-8, else None."""
+    import codecs
+
+    if getattr(out, "buffer", None) is None or codecs.lookup(out.encoding or "ascii").name != "utf-8":
+        return None
+    out.flush()
+    return out.buffer
+
+
+def _write_made(raw, batches: Iterable[Made], columns, keys: Sequence[str], quiet_if_empty: bool) -> int:
+    """TSV of ``Made`` batches to the binary stream ``raw``: each text as it is where it is
+    what ``_Records`` writes (``Made.as_written``), else its rows converted cell by cell."""
+    width = len(columns)
+    records = _Records("\t", width, "\n")
+    header = records(1, [c.key for c in columns]).encode()
+    written = 0
+    for batch in batches:
+        if batch.as_written(width):
+            chunks: Iterable[tuple[int, bytes]] = [(batch.count, batch.text + b"\n")]  # type: ignore[operator]
+        else:
+            converted = _converted(_tuples(batch.rows(), columns, keys), columns, True, _csv_cell, _CSV_AS_IS, ("text",))
+            chunks = ((rows, records(rows, cells).encode()) for rows, cells in converted)
+        for rows, text in chunks:
+            raw.write(text if written else header + text)
+            written += rows
+    if not written and not quiet_if_empty:
+        raw.write(header)
+    return written
 
 
 def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: bool) -> int:
@@ -711,6 +747,33 @@ class Records:
     keys: Sequence[str]
     rows: Iterable[Sequence[Any]]
     simple: bool = False  # every value is a str, int, float or None (as SQLite gives them): not checked again
+    # The same rows as TSV text the store made (``Made``), asked for instead of ``rows``
+    # when all of them are written as TSV: each text cell made safe as ``csv_safe`` does.
+    made: Callable[[], Iterable[Made] | None] | None = None
+
+
+@dataclass(frozen=True)
+class Made:
+    """A batch of records as TSV text the store made (UTF-8, the lines joined by newlines,
+    none quoted), how many there are, and the same records as tuples (``rows()``, read
+    only when the text is not what ``_Records`` writes: a cell held a tab, a line end or
+    a quote). A batch without text is read from ``rows()``."""
+
+    text: bytes | None
+    count: int  # lines in ``text``
+    rows: Callable[[], Iterable[Sequence[Any]]]
+
+    def as_written(self, width: int) -> bool:
+        """Whether ``text`` is what ``_Records`` writes: no cell holds a tab, a line end or
+        a quote (each counted at C speed over the whole batch)."""
+        text = self.text
+        return (
+            text is not None
+            and b'"' not in text
+            and b"\r" not in text
+            and text.count(b"\t") == self.count * (width - 1)
+            and text.count(b"\n") == self.count - 1
+        )
 
 
 @dataclass(frozen=True)

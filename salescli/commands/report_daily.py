@@ -193,12 +193,14 @@ def due(
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
-    rows = _due(conn, today, until, refs.optional_rep_id(conn, owner))
+    owner_id = refs.optional_rep_id(conn, owner)
+    rows = _due(conn, today, until, owner_id)
     tally = daily.Tally()
-    if check or output.shows_summary(fmt):  # counted as the rows stream past (not for CSV/TSV: no summary)
+    counted = check or output.shows_summary(fmt)
+    if counted:  # as the rows stream past (not for CSV/TSV: no summary)
         rows = tally.count(rows)
     output.render(
-        output.Records(daily.DUE_KEYS, rows, simple=True),
+        output.Records(daily.DUE_KEYS, rows, simple=True, made=None if counted else lambda: _due_made(conn, today, until, owner_id)),
         DUE,
         fmt=fmt,
         wide=wide,
@@ -220,14 +222,31 @@ def due_rows(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id:
 
 
 def _due(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[tuple[Any, ...]]:
-    """What `report due` lists, streamed (tuples of ``daily.DUE_KEYS``)."""
+    """What `report due` lists, streamed (tuples of ``daily.DUE_KEYS``), read once asked for."""
     hours = store.number_setting(conn, "first_contact_hours")
-    return daily.due(
-        reporting.due_activities(conn, today, until, owner_id),
-        reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
-        today,
-        hours,
-    )
+    yield from daily.due(reporting.due_activities(conn, today, until, owner_id), _uncontacted(conn, today, owner_id, hours), today, hours)
+
+
+def _uncontacted(conn: sqlite3.Connection, today: dt.date, owner_id: int | None, hours: int) -> Iterator[Any]:
+    return reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id)
+
+
+def _due_made(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[output.Made] | None:
+    """What `report due` lists as TSV text SQLite makes, a due day at a time, then the
+    customers not contacted yet (rows); None where the store makes no such text."""
+    days = reporting.due_activity_lines(conn, today, until, owner_id, risky=output.FORMULA_STARTS)
+    if days is None:
+        return None
+    hours = store.number_setting(conn, "first_contact_hours")
+    uncontacted = daily.due((), _uncontacted(conn, today, owner_id, hours), today, hours)  # read now: while `days` is
+    # read, every query of this connection reads the same snapshot
+
+    def batches() -> Iterator[output.Made]:
+        for day, count, text in days:
+            yield output.Made(text, count, lambda day=day: reporting.due_activities(conn, today, until, owner_id, day=day))
+        yield output.Made(None, 0, lambda: uncontacted)
+
+    return batches()
 
 
 def forecast(
