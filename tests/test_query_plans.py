@@ -125,6 +125,22 @@ def test_due_follow_ups_read_their_table_in_order(conn):
         assert not any("TEMP B-TREE" in line or "customer" in line for line in plan), plan
 
 
+def test_due_tsv_lines_read_their_table_in_order(conn):
+    """``report due -f tsv`` has SQLite make each due day's lines as it reads
+    ``_open_follow_up`` in its key's order: no sort, so each day's rows are joined in id order."""
+    from salescli.store import reporting
+
+    statements = []
+    conn.set_trace_callback(statements.append)
+    for owner in (None, 2):
+        list(reporting.due_activity_lines(conn, dt.date(2026, 11, 23), dt.date(2026, 11, 30), owner, risky="=+-@"))
+    conn.set_trace_callback(None)
+    for sql in statements:
+        plan = query_plan(conn, sql)
+        assert plan[0] == "SEARCH f USING PRIMARY KEY (due<?)", plan
+        assert not any("TEMP B-TREE" in line or "customer" in line for line in plan), plan
+
+
 def test_open_follow_ups_read_the_open_due_index(conn):
     assert_uses_index(conn, OPEN_DUE_SQL, ("2026-11-30",), index="activity_open_due")
     assert_uses_index(conn, OPEN_DUE_SQL.replace("a.due <= ?", "a.due <= ? AND a.owner_id = ?"), ("2026-11-30", 2),
