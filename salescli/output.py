@@ -869,12 +869,16 @@ def _rows(cells: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _made_safe(values: list[Any], safe: Callable[[Any], Any]) -> list[Any]:
-    """``values`` with ``safe`` applied to the strings starting with a risky character and
-    to the values that are neither strings nor missing (a number -5 in a text column)."""
-    risky = [value[:1] in _RISKY_STARTS if value.__class__ is str else value is not None for value in values]
-    for j in compress(range(len(values)), risky):
-        values[j] = safe(values[j])
-    return values
+    """``values`` with ``safe`` (``csv_safe`` of text) applied to the strings starting with
+    a risky character and to the values that are neither strings nor missing (a number -5
+    in a text column); one starting with a formula character (a phone number's +) gets its
+    ``'`` here, without a call."""
+    return [
+        value if value is None or (value.__class__ is str and value[:1] not in _RISKY_STARTS)
+        else "'" + value if value.__class__ is str and value[:1] in _FORMULA_STARTS
+        else safe(value)
+        for value in values
+    ]
 
 
 def _plain_strings(values: list[Any]) -> bool:
@@ -883,6 +887,9 @@ def _plain_strings(values: list[Any]) -> bool:
         return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, values)))
     except TypeError:  # a value that is not a string
         return False
+
+
+_FORMULA_STARTS = frozenset(FORMULA_STARTS)
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
