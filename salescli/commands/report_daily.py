@@ -234,7 +234,7 @@ def _uncontacted(conn: sqlite3.Connection, today: dt.date, owner_id: int | None,
 def _due_made(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[output.Made] | None:
     """What `report due` lists as TSV text SQLite makes, a due day at a time, then the
     customers not contacted yet (rows); None where the store makes no such text."""
-    days = reporting.due_activity_lines(conn, today, until, owner_id, risky=output.FORMULA_STARTS)
+    days = reporting.due_activity_lines(conn, today, until, owner_id, kinds=[c.kind for c in DUE], risky=output.FORMULA_STARTS)
     if days is None:
         return None
     hours = store.number_setting(conn, "first_contact_hours")

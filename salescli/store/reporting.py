@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from salescli import store
-from salescli.store import dialect
+from salescli.store import dialect, lines
 from salescli.parse import Period
 from salescli.store.schema import EVERYONE
 
@@ -227,67 +227,40 @@ def due_activities(
     ``upcoming``) and its days from ``today`` (dates at midnight: the difference of their
     julian days is a whole number), so rows go out as they come."""
     params: Params = []
-    cells = _due_cells(today, params)
+    cells = _due_cells(today)
     where = _due_where(until, owner_id, day, params)
     return store.tuples(conn, f"SELECT {', '.join(cells)} {where} ORDER BY f.due, f.id", params)[1]
 
 
-DUE_TEXT_CELLS = (4, 6, 7, 8)  # of ``due_activities``' cells: customer, type, summary, owner (text people typed)
-
-
 def due_activity_lines(
-    conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None, *, risky: str
+    conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None, *, kinds: list[str], risky: str
 ) -> Iterator[tuple[str, int, bytes]] | None:
-    """``due_activities`` as TSV text SQLite makes, a due day at a time: the day, its
-    number of rows and their lines (UTF-8, joined by newlines) — each cell as ``str``
-    writes it (a missing one empty), and a text cell starting with a character of
-    ``risky``, or with a ``'`` and then one of those or another ``'``, after a ``'``
-    (``output.csv_safe``). Nothing is quoted: the caller checks that no cell needed it.
-    Each day's rows are joined in id order, as ``_open_follow_up`` (key ``due, id``) is
-    read. None on PostgreSQL (its rows take the per-cell path)."""
+    """``due_activities`` as text SQLite makes (``lines``: each cell shown by its kind in
+    ``kinds``, text made safe from ``risky``), a due day at a time: the day, its number of
+    rows, their lines. Each day's rows are joined in id order, as ``_open_follow_up`` (key
+    ``due, id``) is read. None on PostgreSQL."""
     if dialect.on_server(conn):
         return None
     params: Params = []
-    cells = _due_cells(today, params)
-    for i in DUE_TEXT_CELLS:
-        cells[i] = _formula_guarded(cells[i], risky)
-    line = f"printf('{chr(9).join(['%s'] * len(cells))}', {', '.join(cells)})"
+    computed = (0, 3)  # the bucket and the days: SQLite's own text and whole number, as they are
+    line = lines.line(_due_cells(today), [None if i in computed else kind for i, kind in enumerate(kinds)], risky)
+    if line is None:
+        return None
     where = _due_where(until, owner_id, None, params)
-    sql = f"SELECT f.due, count(*), CAST(group_concat({line}, char(10)) AS BLOB) {where} GROUP BY f.due ORDER BY f.due"
+    sql = f"SELECT f.due, count(*), {lines.batch(line)} {where} GROUP BY f.due ORDER BY f.due"
     return store.tuples(conn, sql, params)[1]
 
 
-def _formula_guarded(cell: str, risky: str) -> str:
-    """``cell`` (text) after a ``'`` where it starts with a character of ``risky``, or with
-    a ``'`` and then one of those or another ``'``. Text starting past every such
-    character (most) is passed at once, by one comparison."""
-    past = chr(ord(max(risky + "'")) + 1)
-    starts, quoted = _starting(risky), "'''' || " + _starting(risky + "'")
-    return (
-        f"CASE WHEN {cell} >= '{past}' THEN {cell} "
-        f"WHEN {cell} GLOB {starts} OR {cell} GLOB {quoted} THEN '''' || {cell} ELSE {cell} END"
-    )
-
-
-def _starting(chars: str) -> str:
-    """A GLOB pattern, as an SQL expression, of text starting with one of ``chars``: ``-``
-    first (a literal there, not a range), control characters and ``'`` by their code."""
-    assert not set(chars) & set("]^"), chars
-    ordered = sorted(chars, key=lambda char: char != "-")
-    codes = ", ".join(str(ord(char)) for char in ordered if not char.isprintable() or char == "'")
-    literal = "".join(char for char in ordered if char.isprintable() and char != "'")
-    return f"'[{literal}' || char({codes}) || ']*'" if codes else f"'[{literal}]*'"
-
-
-def _due_cells(today: dt.date, params: Params) -> list[str]:
-    """The expressions of ``due_activities``' cells (their parameters added to ``params``)."""
-    day = today.isoformat()
-    params += [day, day, day]
+def _due_cells(today: dt.date) -> list[str]:
+    """The expressions of ``due_activities``' cells. ``today`` is written into them (an ISO
+    date: digits and dashes): ``lines`` repeats a cell's expression, which parameters
+    would make hard to follow."""
+    day = f"'{today.isoformat()}'"
     return [
-        "CASE WHEN f.due < ? THEN 'overdue' WHEN f.due = ? THEN 'today' ELSE 'upcoming' END",
+        f"CASE WHEN f.due < {day} THEN 'overdue' WHEN f.due = {day} THEN 'today' ELSE 'upcoming' END",
         "f.id",
         "f.due",
-        "CAST(julianday(f.due) - julianday(?) AS INTEGER)",
+        f"CAST(julianday(f.due) - julianday({day}) AS INTEGER)",
         "f.customer",
         "f.deal_id",
         "f.type",

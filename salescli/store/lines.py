@@ -1,0 +1,69 @@
+"""Rows made into text by SQLite: what `report due -f tsv` and `export` write, a batch at a
+time, without a Python object per cell (``output.Made`` checks and writes the text).
+
+A batch is one value: its records' lines (UTF-8 bytes) joined by newlines, their cells by
+tabs, none quoted. Each cell is what ``output`` writes for its kind: a number as ``str``
+writes it, money (cents) as ``12.50``, a missing value empty, and text after a ``'`` where
+``output.csv_safe`` puts one. A text or money cell whose value SQLite would write otherwise
+than Python (a float; in text, a number below ``A``… is looked at) becomes ``"``, a quote no
+made text may hold: ``output`` then writes that batch from its rows, cell by cell. Ids,
+whole numbers and dates are written as they are: the schema holds integers (ISO text) there.
+(A blob, which only another tool could store in a text column, would go out as its bytes.)
+SQLite only (PostgreSQL's rows take the per-cell path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_NOT_AS_PYTHON = "typeof({x}) IN ('real', 'blob')"
+_BIGGEST_NEGATIVE = -(2**63)  # abs() of it overflows in SQLite
+
+
+def line(cells: Sequence[str], kinds: Sequence[str | None], risky: str) -> str | None:
+    """The SQL expression of one record's line, the ``cells`` (expressions) shown by their
+    ``kinds`` (None: as it is, SQL's own text or whole number); None when a kind is not one
+    SQLite makes (``cell``)."""
+    made = [expression if kind is None else cell(expression, kind, risky) for expression, kind in zip(cells, kinds)]
+    if None in made:
+        return None
+    return f"printf('{chr(9).join(['%s'] * len(made))}', {', '.join(made)})"  # type: ignore[arg-type]
+
+
+def batch(lines: str) -> str:
+    """The SQL aggregate of the lines of a batch, as UTF-8 bytes."""
+    return f"CAST(group_concat({lines}, char(10)) AS BLOB)"
+
+
+def cell(x: str, kind: str, risky: str) -> str | None:
+    """The SQL expression of the text of ``x`` (an expression) as a cell of ``kind``: text
+    (``text``) made safe as ``output.csv_safe`` makes it (after a ``'`` where it starts with
+    a character of ``risky``, or with a ``'`` and then one of those or another ``'``), money
+    (cents), or a value written as it is (``id``, ``int``, ``date``). None for any other kind."""
+    odd = _NOT_AS_PYTHON.format(x=x)
+    if kind == "text":
+        past = chr(ord(max(risky + "'")) + 1)  # text starting here or later (most) is safe as it is
+        starts, quoted = _starting(risky), "'''' || " + _starting(risky + "'")
+        return (
+            f"CASE WHEN {x} >= '{past}' THEN {x} WHEN {odd} THEN '\"' "
+            f"WHEN {x} GLOB {starts} OR {x} GLOB {quoted} THEN '''' || {x} ELSE {x} END"
+        )
+    if kind == "money":
+        return (
+            f"CASE WHEN typeof({x}) = 'integer' AND {x} > {_BIGGEST_NEGATIVE} "
+            f"THEN printf('%s%d.%02d', CASE WHEN {x} < 0 THEN '-' ELSE '' END, abs({x}) / 100, abs({x}) % 100) "
+            f"WHEN {x} IS NULL THEN NULL ELSE '\"' END"
+        )
+    if kind in ("id", "int", "date"):  # the schema's integers (or ISO text), which SQLite writes as Python does
+        return x
+    return None
+
+
+def _starting(chars: str) -> str:
+    """A GLOB pattern, as an SQL expression, of text starting with one of ``chars``: ``-``
+    first (a literal there, not a range), control characters and ``'`` by their code."""
+    assert not set(chars) & set("]^"), chars
+    ordered = sorted(chars, key=lambda char: char != "-")
+    codes = ", ".join(str(ord(char)) for char in ordered if not char.isprintable() or char == "'")
+    literal = "".join(char for char in ordered if char.isprintable() and char != "'")
+    return f"'[{literal}' || char({codes}) || ']*'" if codes else f"'[{literal}]*'"
