@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from salescli import output
 from salescli.reports import daily
+from salescli.store import lines
 
 SALESCLI = Path(sys.executable).parent / "salescli"
 
@@ -309,22 +310,23 @@ def _tsv_record(row) -> str:
     return buffer.getvalue()[:-2] + "\n"
 
 
-def test_tsv_of_a_day_with_a_cell_to_quote(cli, isolated, monkeypatch):
-    """Only the day whose text holds a cell to quote is read again, cell by cell; the
-    others are written as SQLite made them (one query a day, none for the rest)."""
+def test_tsv_of_a_batch_with_a_cell_to_quote(cli, isolated, monkeypatch):
+    """Only the batch whose text holds a cell to quote is read again, cell by cell; the
+    others are written as SQLite made them."""
     b = Builder(isolated)
     b.rep("bob")
     b.customer("Acme, \"the\" shop", owner="bob")
     b.customer("=HYPERLINK(1)", owner="bob")
     b.activity("Acme, \"the\" shop", summary="Call\tback\nsoon\r", due="2026-11-25", owner="bob")
     b.activity("=HYPERLINK(1)", summary="-5 off", type="'=x", due="2026-11-26", owner="bob")
+    monkeypatch.setattr(lines, "BATCH", 1)
     statements = traced_statements(monkeypatch)
-    lines = cli("report", "due", "--days", "7", "-f", "tsv").stdout_bytes.decode()
-    assert lines == (
+    text = cli("report", "due", "--days", "7", "-f", "tsv").stdout_bytes.decode()
+    assert text == (
         "bucket\tid\tdue\tdays\tcustomer\tdeal\ttype\tsummary\towner\n"
-        'upcoming\t1\t2026-11-25\t2\tAcme, "the" shop\t\tcall\t"Call\tback\nsoon\r"\tbob\n'
+        'upcoming\t1\t2026-11-25\t2\t"Acme, ""the"" shop"\t\tcall\t"Call\tback\nsoon\r"\tbob\n'
         "upcoming\t2\t2026-11-26\t3\t'=HYPERLINK(1)\t\t''=x\t'-5 off\tbob\n"
-    ).replace('Acme, "the" shop', '"Acme, ""the"" shop"')
+    )
     made = [s for s in statements if "group_concat(printf(" in s]
-    again = [s for s in statements if "AND f.due = '" in s]
-    assert len(made) == 1 and len(again) == 1 and "f.due = '2026-11-25'" in again[0]
+    again = [s for s in statements if s.startswith("SELECT CASE WHEN f.due <") and "_open_follow_up" in s]
+    assert len(made) >= 2 and len(again) == 1 and "(f.due, f.id) <= ('2026-11-25', 1)" in again[0], again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Iterator
 from typing import Annotated, Any, Optional
@@ -232,19 +233,19 @@ def _uncontacted(conn: sqlite3.Connection, today: dt.date, owner_id: int | None,
 
 
 def _due_made(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[output.Made] | None:
-    """What `report due` lists as TSV text SQLite makes, a due day at a time, then the
-    customers not contacted yet (rows); None where the store makes no such text."""
-    days = reporting.due_activity_lines(conn, today, until, owner_id, kinds=[c.kind for c in DUE], risky=output.FORMULA_STARTS)
-    if days is None:
+    """What `report due` lists as text SQLite makes, a thousand follow-ups at a time (read
+    again as rows where that text will not do), then the customers not contacted yet
+    (rows); None where the store makes no such text."""
+    follow_ups = reporting.due_activity_lines(conn, today, until, owner_id, kinds=[c.kind for c in DUE], risky=output.FORMULA_STARTS)
+    if follow_ups is None:
         return None
     hours = store.number_setting(conn, "first_contact_hours")
-    uncontacted = daily.due((), _uncontacted(conn, today, owner_id, hours), today, hours)  # read now: while `days` is
-    # read, every query of this connection reads the same snapshot
 
     def batches() -> Iterator[output.Made]:
-        for day, count, text in days:
-            yield output.Made(text, count, lambda day=day: reporting.due_activities(conn, today, until, owner_id, day=day))
-        yield output.Made(None, 0, lambda: uncontacted)
+        for batch in follow_ups:
+            rows = functools.partial(reporting.due_activities, conn, today, until, owner_id, after=batch.after, through=batch.through)
+            yield output.Made(batch.text, batch.count, rows)
+        yield output.Made(None, 0, lambda: daily.due((), _uncontacted(conn, today, owner_id, hours), today, hours))
 
     return batches()
 

@@ -1,8 +1,8 @@
 """Rows made into text by SQLite: what `report due -f tsv` and `export` write, a batch at a
 time, without a Python object per cell (``output.Made`` checks and writes the text).
 
-A batch is one value: its records' lines (UTF-8 bytes) joined by newlines, their cells by
-tabs, none quoted. Each cell is what ``output`` writes for its kind: a number as ``str``
+A batch of a thousand records is one value: their lines (UTF-8 bytes) joined by newlines,
+the cells by tabs, none quoted. Each cell is what ``output`` writes for its kind: a number as ``str``
 writes it, money (cents) as ``12.50``, a missing value empty, and text after a ``'`` where
 ``output.csv_safe`` puts one. A text or money cell whose value SQLite would write otherwise
 than Python (a float; in text, a number below ``A``… is looked at) becomes ``"``, a quote no
@@ -14,7 +14,11 @@ SQLite only (PostgreSQL's rows take the per-cell path).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from salescli.store import dialect
 
 _NOT_AS_PYTHON = "typeof({x}) IN ('real', 'blob')"
 _BIGGEST_NEGATIVE = -(2**63)  # abs() of it overflows in SQLite
@@ -30,9 +34,40 @@ def line(cells: Sequence[str], kinds: Sequence[str | None], risky: str) -> str |
     return f"printf('{chr(9).join(['%s'] * len(made))}', {', '.join(made)})"  # type: ignore[arg-type]
 
 
-def batch(lines: str) -> str:
-    """The SQL aggregate of the lines of a batch, as UTF-8 bytes."""
-    return f"CAST(group_concat({lines}, char(10)) AS BLOB)"
+BATCH = 1000  # records a batch
+
+
+@dataclass(frozen=True)
+class Batch:
+    """``count`` records, those whose key comes after ``after`` (None: from the first) and
+    up to ``through`` (None: to the last), and their lines joined by newlines."""
+
+    after: Sequence[Any] | None
+    through: Sequence[Any] | None
+    count: int
+    text: bytes
+
+
+def joined(line: str) -> str:
+    """The SQL aggregate of the lines of a batch (``line`` an expression), as UTF-8 bytes;
+    in the order the rows are read."""
+    return f"CAST(group_concat({line}, char(10)) AS BLOB)"
+
+
+def batches(conn: Any, batch: Callable[[Sequence[Any] | None], tuple[Sequence[Any] | None, int, bytes]]) -> Iterator[Batch]:
+    """Each ``Batch`` of a query, all read from one snapshot: ``batch(after)`` gives the key
+    of the ``BATCH``-th record after ``after`` (None when fewer are left), and the number
+    and the joined lines of the records up to it."""
+    if not conn.in_transaction:
+        dialect.one_snapshot(conn)
+    after = None
+    while True:
+        through, count, text = batch(after)
+        if count:
+            yield Batch(after, through, count, text)
+        if through is None:
+            return
+        after = tuple(through)
 
 
 def cell(x: str, kind: str, risky: str) -> str | None:

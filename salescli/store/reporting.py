@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from salescli import store
@@ -217,38 +217,51 @@ def _stage_ids(conn: sqlite3.Connection, kind: str) -> list[object]:
 
 
 def due_activities(
-    conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None, *, day: str | None = None
+    conn: sqlite3.Connection,
+    today: dt.date,
+    until: dt.date,
+    owner_id: int | None,
+    *,
+    after: Sequence[Any] | None = None,
+    through: Sequence[Any] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Open follow-ups due on or before ``until`` (only those due on ``day``, if given),
-    oldest first, as the finished rows of `report due` (``bucket``, ``id``, ``due``,
-    ``days``, ``customer``, ``deal``, ``type``, ``summary``, ``owner``): a streaming cursor
-    of plain tuples, read in order from ``_open_follow_up`` (which holds each one's
-    customer name). SQLite works out each row's bucket (``overdue``, ``today``,
-    ``upcoming``) and its days from ``today`` (dates at midnight: the difference of their
-    julian days is a whole number), so rows go out as they come."""
+    """Open follow-ups due on or before ``until`` (only those whose key ``due, id`` comes
+    after ``after`` and up to ``through``, if given), oldest first, as the finished rows of
+    `report due` (``bucket``, ``id``, ``due``, ``days``, ``customer``, ``deal``, ``type``,
+    ``summary``, ``owner``): a streaming cursor of plain tuples, read in order from
+    ``_open_follow_up`` (which holds each one's customer name). SQLite works out each row's
+    bucket (``overdue``, ``today``, ``upcoming``) and its days from ``today`` (dates at
+    midnight: the difference of their julian days is a whole number), so rows go out as
+    they come."""
     params: Params = []
-    cells = _due_cells(today)
-    where = _due_where(until, owner_id, day, params)
-    return store.tuples(conn, f"SELECT {', '.join(cells)} {where} ORDER BY f.due, f.id", params)[1]
+    where = _due_where(until, owner_id, params, after, through)
+    return store.tuples(conn, f"SELECT {', '.join(_due_cells(today))} {where} ORDER BY f.due, f.id", params)[1]
 
 
 def due_activity_lines(
     conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None, *, kinds: list[str], risky: str
-) -> Iterator[tuple[str, int, bytes]] | None:
+) -> Iterator[lines.Batch] | None:
     """``due_activities`` as text SQLite makes (``lines``: each cell shown by its kind in
-    ``kinds``, text made safe from ``risky``), a due day at a time: the day, its number of
-    rows, their lines. Each day's rows are joined in id order, as ``_open_follow_up`` (key
-    ``due, id``) is read. None on PostgreSQL."""
+    ``kinds``, text made safe from ``risky``), a thousand at a time, by key (``due, id``),
+    all from one snapshot. None on PostgreSQL."""
     if dialect.on_server(conn):
         return None
-    params: Params = []
     computed = (0, 3)  # the bucket and the days: SQLite's own text and whole number, as they are
     line = lines.line(_due_cells(today), [None if i in computed else kind for i, kind in enumerate(kinds)], risky)
     if line is None:
         return None
-    where = _due_where(until, owner_id, None, params)
-    sql = f"SELECT f.due, count(*), {lines.batch(line)} {where} GROUP BY f.due ORDER BY f.due"
-    return store.tuples(conn, sql, params)[1]
+
+    def batch(after: Sequence[Any] | None) -> tuple[Sequence[Any] | None, int, bytes]:
+        params: Params = []
+        end = conn.execute(
+            f"SELECT f.due, f.id {_due_where(until, owner_id, params, after)} ORDER BY f.due, f.id LIMIT 1 OFFSET ?",
+            [*params, lines.BATCH - 1],
+        ).fetchone()
+        params = []
+        count, text = conn.execute(f"SELECT count(*), {lines.joined(line)} {_due_where(until, owner_id, params, after, end)}", params).fetchone()
+        return end, count, text
+
+    return lines.batches(conn, batch)
 
 
 def _due_cells(today: dt.date) -> list[str]:
@@ -269,15 +282,24 @@ def _due_cells(today: dt.date) -> list[str]:
     ]
 
 
-def _due_where(until: dt.date, owner_id: int | None, day: str | None, params: Params) -> str:
-    params.append(until.isoformat())
-    on_day = ""
-    if day is not None:
-        params.append(day)
-        on_day = "AND f.due = ? "
+def _due_where(
+    until: dt.date, owner_id: int | None, params: Params, after: Sequence[Any] | None = None, through: Sequence[Any] | None = None
+) -> str:
+    """The rows due by ``until``; those after the key ``after`` and up to ``through`` (a
+    key due by ``until``, the one bound SQLite reads the key's index up to) if given."""
+    keys = []
+    if after is not None:
+        params += after
+        keys.append("(f.due, f.id) > (?, ?)")
+    if through is None:
+        params.append(until.isoformat())
+        keys.append("f.due <= ?")
+    else:
+        params += through
+        keys.append("(f.due, f.id) <= (?, ?)")
     return (
         "FROM _open_follow_up f LEFT JOIN rep r ON r.id = f.owner_id "
-        f"WHERE f.due <= ? {on_day}AND {_owned_by('f.owner_id', owner_id, params)}"
+        f"WHERE {' AND '.join(keys)} AND {_owned_by('f.owner_id', owner_id, params)}"
     )
 
 
