@@ -143,7 +143,7 @@ def test_due_tsv_lines_read_their_table_in_order(conn, monkeypatch):
         plan = query_plan(conn, sql)
         assert plan[0] in (
             "SEARCH f USING PRIMARY KEY (due<?)", "SEARCH f USING PRIMARY KEY ((due,id)>(?,?) AND due<?)",
-            "SEARCH f USING PRIMARY KEY ((due,id)<?)", "SEARCH f USING PRIMARY KEY ((due,id)>(?,?) AND (due,id)<?)",
+            "SEARCH f USING PRIMARY KEY ((due,id)<(?,?))", "SEARCH f USING PRIMARY KEY ((due,id)>(?,?) AND (due,id)<(?,?))",
         ), plan
         assert not any("TEMP B-TREE" in line or "customer" in line for line in plan), plan
 
