@@ -516,11 +516,11 @@ def render(
             return _write_columns(rows, columns, title, limit, summary, summary_columns, empty, quiet_if_empty)
         rows = rows.records([c.key for c in columns])
     if isinstance(rows, Records):
-        if rows.made is not None and fmt == "tsv" and not excel and encoding is None and limit is None:
+        if rows.made is not None and fmt in ("csv", "tsv") and not excel and encoding is None and limit is None and len(columns) > 1:
             raw = _utf8_bytes(sys.stdout)
             made = rows.made() if raw is not None else None
             if made is not None:
-                return _write_made(raw, made, columns, rows.keys, quiet_if_empty)
+                return _write_made(raw, made, columns, rows.keys, "," if fmt == "csv" else "\t", quiet_if_empty)
         keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json", "plain"):  # for people: a few rows, as dicts
             rows, keys = map(dict, map(zip, repeat(keys), rows)), None
@@ -616,16 +616,18 @@ def _utf8_bytes(out) -> Any:
     return out.buffer
 
 
-def _write_made(raw, batches: Iterable[Made], columns, keys: Sequence[str], quiet_if_empty: bool) -> int:
-    """TSV of ``Made`` batches to the binary stream ``raw``: each text as it is where it is
-    what ``_Records`` writes (``Made.as_written``), else its rows converted cell by cell."""
+def _write_made(raw, batches: Iterable[Made], columns, keys: Sequence[str], delimiter: str, quiet_if_empty: bool) -> int:
+    """CSV or TSV of ``Made`` batches to the binary stream ``raw``: each text as it is (its
+    tabs the delimiter) where it is what ``_Records`` writes (``Made.as_written``), else its
+    rows converted cell by cell."""
     width = len(columns)
-    records = _Records("\t", width, "\n")
+    records = _Records(delimiter, width, "\n")
     header = records(1, [c.key for c in columns]).encode()
+    separator = delimiter.encode()
     written = 0
     for batch in batches:
         if batch.as_written(width):
-            chunks: Iterable[tuple[int, bytes]] = [(batch.count, batch.text + b"\n")]  # type: ignore[operator]
+            chunks: Iterable[tuple[int, bytes]] = [(batch.count, _delimited(batch.text, separator) + b"\n")]  # type: ignore[arg-type]
         else:
             converted = _converted(_tuples(batch.rows(), columns, keys), columns, True, _csv_cell, _CSV_AS_IS, ("text",))
             chunks = ((rows, records(rows, cells).encode()) for rows, cells in converted)
@@ -635,6 +637,20 @@ def _write_made(raw, batches: Iterable[Made], columns, keys: Sequence[str], quie
     if not written and not quiet_if_empty:
         raw.write(header)
     return written
+
+
+def _delimited(text: bytes, delimiter: bytes) -> bytes:
+    """Lines of tab-separated cells (none holding a tab, a line end or a quote) with
+    ``delimiter`` between the cells: a cell holding a comma, in CSV, in double quotes."""
+    if delimiter == b"\t":
+        return text
+    if delimiter not in text:
+        return text.replace(b"\t", delimiter)
+    return b"\n".join(_quoted_line(line, delimiter) if delimiter in line else line.replace(b"\t", delimiter) for line in text.split(b"\n"))
+
+
+def _quoted_line(line: bytes, delimiter: bytes) -> bytes:
+    return delimiter.join(b'"' + cell + b'"' if delimiter in cell else cell for cell in line.split(b"\t"))
 
 
 def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: bool) -> int:

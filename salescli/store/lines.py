@@ -77,10 +77,12 @@ def cell(x: str, kind: str, risky: str) -> str | None:
     (cents), or a value written as it is (``id``, ``int``, ``date``). None for any other kind."""
     odd = _NOT_AS_PYTHON.format(x=x)
     if kind == "text":
-        past = chr(ord(max(risky + "'")) + 1)  # text starting here or later (most) is safe as it is
+        # text starting here or later (most), or with a digit (a date), is safe as it is
+        past = chr(ord(max(risky + "'")) + 1)
         starts, quoted = _starting(risky), "'''' || " + _starting(risky + "'")
         return (
-            f"CASE WHEN {x} >= '{past}' THEN {x} WHEN {odd} THEN '\"' "
+            f"CASE WHEN {x} >= '{past}' THEN {x} WHEN {x} IS NULL THEN NULL "
+            f"WHEN {x} >= '0' AND {x} < '{min(char for char in risky if char > '0')}' THEN {x} WHEN {odd} THEN '\"' "
             f"WHEN {x} GLOB {starts} OR {x} GLOB {quoted} THEN '''' || {x} ELSE {x} END"
         )
     if kind == "money":
