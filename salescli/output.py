@@ -763,17 +763,17 @@ class Records:
     keys: Sequence[str]
     rows: Iterable[Sequence[Any]]
     simple: bool = False  # every value is a str, int, float or None (as SQLite gives them): not checked again
-    # The same rows as TSV text the store made (``Made``), asked for instead of ``rows``
-    # when all of them are written as TSV: each text cell made safe as ``csv_safe`` does.
+    # The same rows as text the store made (``Made``), asked for instead of ``rows`` when
+    # all of them are written as CSV or TSV: each text cell made safe as ``csv_safe`` does.
     made: Callable[[], Iterable[Made] | None] | None = None
 
 
 @dataclass(frozen=True)
 class Made:
-    """A batch of records as TSV text the store made (UTF-8, the lines joined by newlines,
-    none quoted), how many there are, and the same records as tuples (``rows()``, read
-    only when the text is not what ``_Records`` writes: a cell held a tab, a line end or
-    a quote). A batch without text is read from ``rows()``."""
+    """A batch of records as text the store made (UTF-8, the cells joined by tabs, the lines
+    by newlines, none quoted: ``store.lines``), how many there are, and the same records as
+    tuples (``rows()``, read only when the text is not what ``_Records`` writes: a cell held
+    a tab, a line end or a quote). A batch without text is read from ``rows()``."""
 
     text: bytes | None
     count: int  # lines in ``text``

@@ -1,15 +1,14 @@
-"""Rows made into text by SQLite: what `report due -f tsv` and `export` write, a batch at a
-time, without a Python object per cell (``output.Made`` checks and writes the text).
+"""Rows made into text by SQLite: what `report due -f tsv|csv` writes, a thousand records
+at a time, without a Python object per cell (``output.Made`` checks and writes the text).
 
-A batch of a thousand records is one value: their lines (UTF-8 bytes) joined by newlines,
-the cells by tabs, none quoted. Each cell is what ``output`` writes for its kind: a number as ``str``
-writes it, money (cents) as ``12.50``, a missing value empty, and text after a ``'`` where
-``output.csv_safe`` puts one. A text or money cell whose value SQLite would write otherwise
-than Python (a float; in text, a number below ``A``… is looked at) becomes ``"``, a quote no
-made text may hold: ``output`` then writes that batch from its rows, cell by cell. Ids,
-whole numbers and dates are written as they are: the schema holds integers (ISO text) there.
-(A blob, which only another tool could store in a text column, would go out as its bytes.)
-SQLite only (PostgreSQL's rows take the per-cell path).
+A batch is one value: its records' lines (UTF-8 bytes) joined by newlines, the cells by
+tabs, none quoted. Each cell is what ``output`` writes for its kind: a missing value
+empty, ids, whole numbers and dates as they are (the schema holds integers, or ISO text,
+there: SQLite writes them as Python does), and text after a ``'`` where
+``output.csv_safe`` puts one. A text cell whose value SQLite would write otherwise than
+Python (a float) becomes ``"``, a quote no made text may hold: ``output`` then writes that
+batch from its rows, cell by cell. (A blob, which only another tool could store in a text
+column, would go out as its bytes.) SQLite only: PostgreSQL's rows take the per-cell path.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from typing import Any
 from salescli.store import dialect
 
 _NOT_AS_PYTHON = "typeof({x}) IN ('real', 'blob')"
-_BIGGEST_NEGATIVE = -(2**63)  # abs() of it overflows in SQLite
 
 
 def line(cells: Sequence[str], kinds: Sequence[str | None], risky: str) -> str | None:
@@ -73,8 +71,8 @@ def batches(conn: Any, batch: Callable[[Sequence[Any] | None], tuple[Sequence[An
 def cell(x: str, kind: str, risky: str) -> str | None:
     """The SQL expression of the text of ``x`` (an expression) as a cell of ``kind``: text
     (``text``) made safe as ``output.csv_safe`` makes it (after a ``'`` where it starts with
-    a character of ``risky``, or with a ``'`` and then one of those or another ``'``), money
-    (cents), or a value written as it is (``id``, ``int``, ``date``). None for any other kind."""
+    a character of ``risky``, or with a ``'`` and then one of those or another ``'``), or a
+    value written as it is (``id``, ``int``, ``date``). None for any other kind."""
     odd = _NOT_AS_PYTHON.format(x=x)
     if kind == "text":
         # text starting here or later (most), or with a digit (a date), is safe as it is
@@ -84,12 +82,6 @@ def cell(x: str, kind: str, risky: str) -> str | None:
             f"CASE WHEN {x} >= '{past}' THEN {x} WHEN {x} IS NULL THEN NULL "
             f"WHEN {x} >= '0' AND {x} < '{min(char for char in risky if char > '0')}' THEN {x} WHEN {odd} THEN '\"' "
             f"WHEN {x} GLOB {starts} OR {x} GLOB {quoted} THEN '''' || {x} ELSE {x} END"
-        )
-    if kind == "money":
-        return (
-            f"CASE WHEN typeof({x}) = 'integer' AND {x} > {_BIGGEST_NEGATIVE} "
-            f"THEN printf('%s%d.%02d', CASE WHEN {x} < 0 THEN '-' ELSE '' END, abs({x}) / 100, abs({x}) % 100) "
-            f"WHEN {x} IS NULL THEN NULL ELSE '\"' END"
         )
     if kind in ("id", "int", "date"):  # the schema's integers (or ISO text), which SQLite writes as Python does
         return x
