@@ -516,6 +516,11 @@ def render(
             return _write_columns(rows, columns, title, limit, summary, summary_columns, empty, quiet_if_empty)
         rows = rows.records([c.key for c in columns])
     if isinstance(rows, Records):
+        if rows.made is not None and fmt in ("csv", "tsv") and not excel and encoding is None and limit is None and len(columns) > 1:
+            raw = _utf8_bytes(sys.stdout)
+            made = rows.made() if raw is not None else None
+            if made is not None:
+                return _write_made(raw, made, columns, rows.keys, "," if fmt == "csv" else "\t", quiet_if_empty)
         keys, simple, rows = rows.keys, rows.simple, rows.rows
         if fmt not in ("csv", "tsv", "json", "plain"):  # for people: a few rows, as dicts
             rows, keys = map(dict, map(zip, repeat(keys), rows)), None
@@ -599,6 +604,53 @@ def _write_csv(out, rows, columns, simple: bool, delimiter: str, excel: bool = F
             encoded.flush()
         finally:
             encoded.detach()  # leave ``out`` open: the caller closes it
+
+
+def _utf8_bytes(out) -> Any:
+    """The binary stream under ``out`` (flushed) when ``out`` writes UTF-8, else None."""
+    import codecs
+
+    if getattr(out, "buffer", None) is None or codecs.lookup(out.encoding or "ascii").name != "utf-8":
+        return None
+    out.flush()
+    return out.buffer
+
+
+def _write_made(raw, batches: Iterable[Made], columns, keys: Sequence[str], delimiter: str, quiet_if_empty: bool) -> int:
+    """CSV or TSV of ``Made`` batches to the binary stream ``raw``: each text as it is (its
+    tabs the delimiter) where it is what ``_Records`` writes (``Made.as_written``), else its
+    rows converted cell by cell."""
+    width = len(columns)
+    records = _Records(delimiter, width, "\n")
+    header = records(1, [c.key for c in columns]).encode()
+    separator = delimiter.encode()
+    written = 0
+    for batch in batches:
+        if batch.as_written(width):
+            chunks: Iterable[tuple[int, bytes]] = [(batch.count, _delimited(batch.text, separator) + b"\n")]  # type: ignore[arg-type]
+        else:
+            converted = _converted(_tuples(batch.rows(), columns, keys), columns, True, _csv_cell, _CSV_AS_IS, ("text",))
+            chunks = ((rows, records(rows, cells).encode()) for rows, cells in converted)
+        for rows, text in chunks:
+            raw.write(text if written else header + text)
+            written += rows
+    if not written and not quiet_if_empty:
+        raw.write(header)
+    return written
+
+
+def _delimited(text: bytes, delimiter: bytes) -> bytes:
+    """Lines of tab-separated cells (none holding a tab, a line end or a quote) with
+    ``delimiter`` between the cells: a cell holding a comma, in CSV, in double quotes."""
+    if delimiter == b"\t":
+        return text
+    if delimiter not in text:
+        return text.replace(b"\t", delimiter)
+    return b"\n".join(_quoted_line(line, delimiter) if delimiter in line else line.replace(b"\t", delimiter) for line in text.split(b"\n"))
+
+
+def _quoted_line(line: bytes, delimiter: bytes) -> bytes:
+    return delimiter.join(b'"' + cell + b'"' if delimiter in cell else cell for cell in line.split(b"\t"))
 
 
 def _write_csv_rows(out, batches, columns, simple: bool, delimiter: str, excel: bool) -> int:
@@ -711,6 +763,33 @@ class Records:
     keys: Sequence[str]
     rows: Iterable[Sequence[Any]]
     simple: bool = False  # every value is a str, int, float or None (as SQLite gives them): not checked again
+    # The same rows as text the store made (``Made``), asked for instead of ``rows`` when
+    # all of them are written as CSV or TSV: each text cell made safe as ``csv_safe`` does.
+    made: Callable[[], Iterable[Made] | None] | None = None
+
+
+@dataclass(frozen=True)
+class Made:
+    """A batch of records as text the store made (UTF-8, the cells joined by tabs, the lines
+    by newlines, none quoted: ``store.lines``), how many there are, and the same records as
+    tuples (``rows()``, read only when the text is not what ``_Records`` writes: a cell held
+    a tab, a line end or a quote). A batch without text is read from ``rows()``."""
+
+    text: bytes | None
+    count: int  # lines in ``text``
+    rows: Callable[[], Iterable[Sequence[Any]]]
+
+    def as_written(self, width: int) -> bool:
+        """Whether ``text`` is what ``_Records`` writes: no cell holds a tab, a line end or
+        a quote (each counted at C speed over the whole batch)."""
+        text = self.text
+        return (
+            text is not None
+            and b'"' not in text
+            and b"\r" not in text
+            and text.count(b"\t") == self.count * (width - 1)
+            and text.count(b"\n") == self.count - 1
+        )
 
 
 @dataclass(frozen=True)
@@ -806,12 +885,16 @@ def _rows(cells: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _made_safe(values: list[Any], safe: Callable[[Any], Any]) -> list[Any]:
-    """``values`` with ``safe`` applied to the strings starting with a risky character and
-    to the values that are neither strings nor missing (a number -5 in a text column)."""
-    risky = [value[:1] in _RISKY_STARTS if value.__class__ is str else value is not None for value in values]
-    for j in compress(range(len(values)), risky):
-        values[j] = safe(values[j])
-    return values
+    """``values`` with ``safe`` (``csv_safe`` of text) applied to the strings starting with
+    a risky character and to the values that are neither strings nor missing (a number -5
+    in a text column); one starting with a formula character (a phone number's +) gets its
+    ``'`` here, without a call."""
+    return [
+        value if value is None or (value.__class__ is str and value[:1] not in _RISKY_STARTS)
+        else "'" + value if value.__class__ is str and value[:1] in _FORMULA_STARTS
+        else safe(value)
+        for value in values
+    ]
 
 
 def _plain_strings(values: list[Any]) -> bool:
@@ -820,6 +903,9 @@ def _plain_strings(values: list[Any]) -> bool:
         return _RISKY_STARTS.isdisjoint(map(_first_char, filter(None, values)))
     except TypeError:  # a value that is not a string
         return False
+
+
+_FORMULA_STARTS = frozenset(FORMULA_STARTS)
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

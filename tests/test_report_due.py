@@ -4,6 +4,9 @@
 Today is Monday 2026-11-23; SALESCLI_TODAY without a time puts the clock at noon.
 """
 
+import csv
+import datetime as dt
+import io
 import json
 import subprocess
 import sys
@@ -12,6 +15,13 @@ from pathlib import Path
 
 import pytest
 from builders import Builder
+from dbcheck import traced_statements
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from salescli import output
+from salescli.reports import daily
+from salescli.store import lines
 
 SALESCLI = Path(sys.executable).parent / "salescli"
 
@@ -251,3 +261,75 @@ def test_a_customer_with_a_won_deal_is_never_uncontacted(cli, isolated):
     rows = cli.json("report", "due")["rows"]
     assert [(r["bucket"], r["customer"]) for r in rows] == [("uncontacted", "Lost one")]
     assert cli("report", "due", "--check", code=3)
+
+
+# What people type, with what a TSV cell must quote or guard: tabs, line ends, quotes, a
+# leading = + - @ or ', Chinese, nothing at all.
+_typed = st.text(alphabet=st.sampled_from("ab ,\t\n\r\"'=+-@0中é"), max_size=5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_typed, _typed, st.one_of(st.none(), _typed), st.integers(-3, 3), st.booleans()), max_size=12),
+       st.sampled_from([None, "rep'", "=rep", "rep"]), st.sampled_from(["tsv", "csv"]), st.sampled_from([1, 2, 1000]))
+def test_tsv_made_by_sqlite_is_what_the_rows_give(cli, isolated, monkeypatch, follow_ups, handle, fmt, batch):
+    """`report due -f tsv` (or csv) writes the text SQLite makes for each batch where no
+    cell needs quoting (in CSV a cell with a comma quoted), the batch's rows cell by cell
+    where one does: byte for byte what the rows give written as the csv module writes them
+    (``csv_safe`` on the text cells), whatever people typed. ``--limit`` (or ``--check``)
+    writes the rows cell by cell."""
+    monkeypatch.setattr(lines, "BATCH", batch)
+    b = Builder(isolated)
+    b.conn.execute("DELETE FROM activity")
+    b.conn.execute("DELETE FROM deal")
+    b.conn.execute("DELETE FROM customer")
+    b.conn.execute("DELETE FROM rep")
+    if handle:
+        b.rep(handle)
+    rows = []
+    for i, (name, type_, summary, days, with_deal) in enumerate(follow_ups):
+        customer = f"{name}{i}"
+        b.customer(customer, owner=handle)
+        deal = b.deal(f"D{i}", customer=customer, amount=100, history=[("lead", "2026-11-01")]) if with_deal else None
+        due = (dt.date(2026, 11, 23) + dt.timedelta(days=days)).isoformat()
+        activity = b.activity(customer, type=type_ or "call", summary=summary, deal=deal, due=due, owner=handle)
+        bucket = "overdue" if days < 0 else "today" if days == 0 else "upcoming"
+        rows.append((due, activity, [bucket, activity, due, days, customer, deal, type_ or "call", summary, handle]))
+    text = ("bucket", "customer", "type", "summary", "owner")
+    delimiter = "\t" if fmt == "tsv" else ","
+    expected = _record(daily.DUE_KEYS, delimiter) + "".join(
+        _record([output.csv_safe(str(v)) if k in text and v is not None else v for k, v in zip(daily.DUE_KEYS, row)], delimiter)
+        for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))
+    )
+    made = cli("report", "due", "--days", "3", "-f", fmt).stdout_bytes  # (``stdout`` has \r\n as \n)
+    assert made == expected.encode()
+    assert cli("report", "due", "--days", "3", "-f", fmt, "--limit", "100").stdout_bytes == made
+
+
+def _record(row, delimiter: str) -> str:
+    """One record as the csv module writes it with CRLF line ends (so that it quotes a cell
+    holding \\r), ending in a newline."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerow(row)
+    return buffer.getvalue()[:-2] + "\n"
+
+
+def test_tsv_of_a_batch_with_a_cell_to_quote(cli, isolated, monkeypatch):
+    """Only the batch whose text holds a cell to quote is read again, cell by cell; the
+    others are written as SQLite made them."""
+    b = Builder(isolated)
+    b.rep("bob")
+    b.customer("Acme, \"the\" shop", owner="bob")
+    b.customer("=HYPERLINK(1)", owner="bob")
+    b.activity("Acme, \"the\" shop", summary="Call\tback\nsoon\r", due="2026-11-25", owner="bob")
+    b.activity("=HYPERLINK(1)", summary="-5 off", type="'=x", due="2026-11-26", owner="bob")
+    monkeypatch.setattr(lines, "BATCH", 1)
+    statements = traced_statements(monkeypatch)
+    text = cli("report", "due", "--days", "7", "-f", "tsv").stdout_bytes.decode()
+    assert text == (
+        "bucket\tid\tdue\tdays\tcustomer\tdeal\ttype\tsummary\towner\n"
+        'upcoming\t1\t2026-11-25\t2\t"Acme, ""the"" shop"\t\tcall\t"Call\tback\nsoon\r"\tbob\n'
+        "upcoming\t2\t2026-11-26\t3\t'=HYPERLINK(1)\t\t''=x\t'-5 off\tbob\n"
+    )
+    made = [s for s in statements if "group_concat(printf(" in s]
+    again = [s for s in statements if s.startswith("SELECT CASE WHEN f.due <") and "_open_follow_up" in s]
+    assert len(made) >= 2 and len(again) == 1 and "(f.due, f.id) <= ('2026-11-25', 1)" in again[0], again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Iterator
 from typing import Annotated, Any, Optional
@@ -193,12 +194,14 @@ def due(
     today = parse.today()
     until = today + dt.timedelta(days=ahead)
     conn = session.connection()
-    rows = _due(conn, today, until, refs.optional_rep_id(conn, owner))
+    owner_id = refs.optional_rep_id(conn, owner)
+    rows = _due(conn, today, until, owner_id)
     tally = daily.Tally()
-    if check or output.shows_summary(fmt):  # counted as the rows stream past (not for CSV/TSV: no summary)
+    counted = check or output.shows_summary(fmt)
+    if counted:  # as the rows stream past (not for CSV/TSV: no summary)
         rows = tally.count(rows)
     output.render(
-        output.Records(daily.DUE_KEYS, rows, simple=True),
+        output.Records(daily.DUE_KEYS, rows, simple=True, made=None if counted else lambda: _due_made(conn, today, until, owner_id)),
         DUE,
         fmt=fmt,
         wide=wide,
@@ -220,14 +223,31 @@ def due_rows(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id:
 
 
 def _due(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[tuple[Any, ...]]:
-    """What `report due` lists, streamed (tuples of ``daily.DUE_KEYS``)."""
+    """What `report due` lists, streamed (tuples of ``daily.DUE_KEYS``), read once asked for."""
     hours = store.number_setting(conn, "first_contact_hours")
-    return daily.due(
-        reporting.due_activities(conn, today, until, owner_id),
-        reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id),
-        today,
-        hours,
-    )
+    yield from daily.due(reporting.due_activities(conn, today, until, owner_id), _uncontacted(conn, today, owner_id, hours), today, hours)
+
+
+def _uncontacted(conn: sqlite3.Connection, today: dt.date, owner_id: int | None, hours: int) -> Iterator[Any]:
+    return reporting.uncontacted(conn, daily.uncontacted_cutoff(today, hours), owner_id)
+
+
+def _due_made(conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None) -> Iterator[output.Made] | None:
+    """What `report due` lists as text SQLite makes, a thousand follow-ups at a time (read
+    again as rows where that text will not do), then the customers not contacted yet
+    (rows); None where the store makes no such text."""
+    follow_ups = reporting.due_activity_lines(conn, today, until, owner_id, kinds=[c.kind for c in DUE], risky=output.FORMULA_STARTS)
+    if follow_ups is None:
+        return None
+    hours = store.number_setting(conn, "first_contact_hours")
+
+    def batches() -> Iterator[output.Made]:
+        for batch in follow_ups:
+            rows = functools.partial(reporting.due_activities, conn, today, until, owner_id, after=batch.after, through=batch.through)
+            yield output.Made(batch.text, batch.count, rows)
+        yield output.Made(None, 0, lambda: daily.due((), _uncontacted(conn, today, owner_id, hours), today, hours))
+
+    return batches()
 
 
 def forecast(

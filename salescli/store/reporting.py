@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from salescli import store
-from salescli.store import dialect
+from salescli.store import dialect, lines
 from salescli.parse import Period
 from salescli.store.schema import EVERYONE
 
@@ -217,27 +217,90 @@ def _stage_ids(conn: sqlite3.Connection, kind: str) -> list[object]:
 
 
 def due_activities(
-    conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None
+    conn: sqlite3.Connection,
+    today: dt.date,
+    until: dt.date,
+    owner_id: int | None,
+    *,
+    after: Sequence[Any] | None = None,
+    through: Sequence[Any] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Open follow-ups due on or before ``until``, oldest first, as the finished rows of
+    """Open follow-ups due on or before ``until`` (only those whose key ``due, id`` comes
+    after ``after`` and up to ``through``, if given), oldest first, as the finished rows of
     `report due` (``bucket``, ``id``, ``due``, ``days``, ``customer``, ``deal``, ``type``,
     ``summary``, ``owner``): a streaming cursor of plain tuples, read in order from
-    ``_open_follow_up`` (which holds each one's customer name). SQLite works out each
-    row's bucket (``overdue``, ``today``, ``upcoming``) and its days from ``today`` (dates
-    at midnight: the difference of their julian days is a whole number), so rows go out as
+    ``_open_follow_up`` (which holds each one's customer name). SQLite works out each row's
+    bucket (``overdue``, ``today``, ``upcoming``) and its days from ``today`` (dates at
+    midnight: the difference of their julian days is a whole number), so rows go out as
     they come."""
-    day = today.isoformat()
-    params: Params = [day, day, day, until.isoformat()]
-    return store.tuples(
-        conn,
-        "SELECT CASE WHEN f.due < ? THEN 'overdue' WHEN f.due = ? THEN 'today' ELSE 'upcoming' END AS bucket, "
-        "f.id, f.due, CAST(julianday(f.due) - julianday(?) AS INTEGER) AS days, f.customer, "
-        "f.deal_id AS deal, f.type, f.summary, r.handle AS owner "
+    params: Params = []
+    where = _due_where(until, owner_id, params, after, through)
+    return store.tuples(conn, f"SELECT {', '.join(_due_cells(today))} {where} ORDER BY f.due, f.id", params)[1]
+
+
+def due_activity_lines(
+    conn: sqlite3.Connection, today: dt.date, until: dt.date, owner_id: int | None, *, kinds: list[str], risky: str
+) -> Iterator[lines.Batch] | None:
+    """``due_activities`` as text SQLite makes (``lines``: each cell shown by its kind in
+    ``kinds``, text made safe from ``risky``), a thousand at a time, by key (``due, id``),
+    all from one snapshot. None on PostgreSQL."""
+    if dialect.on_server(conn):
+        return None
+    computed = (0, 3)  # the bucket and the days: SQLite's own text and whole number, as they are
+    line = lines.line(_due_cells(today), [None if i in computed else kind for i, kind in enumerate(kinds)], risky)
+    if line is None:
+        return None
+
+    def batch(after: Sequence[Any] | None) -> tuple[Sequence[Any] | None, int, bytes]:
+        params: Params = []
+        end = conn.execute(
+            f"SELECT f.due, f.id {_due_where(until, owner_id, params, after)} ORDER BY f.due, f.id LIMIT 1 OFFSET ?",
+            [*params, lines.BATCH - 1],
+        ).fetchone()
+        params = []
+        count, text = conn.execute(f"SELECT count(*), {lines.joined(line)} {_due_where(until, owner_id, params, after, end)}", params).fetchone()
+        return end, count, text
+
+    return lines.batches(conn, batch)
+
+
+def _due_cells(today: dt.date) -> list[str]:
+    """The expressions of ``due_activities``' cells. ``today`` is written into them (an ISO
+    date: digits and dashes): ``lines`` repeats a cell's expression, which parameters
+    would make hard to follow."""
+    day = f"'{today.isoformat()}'"
+    return [
+        f"CASE WHEN f.due < {day} THEN 'overdue' WHEN f.due = {day} THEN 'today' ELSE 'upcoming' END",
+        "f.id",
+        "f.due",
+        f"CAST(julianday(f.due) - julianday({day}) AS INTEGER)",
+        "f.customer",
+        "f.deal_id",
+        "f.type",
+        "f.summary",
+        "r.handle",
+    ]
+
+
+def _due_where(
+    until: dt.date, owner_id: int | None, params: Params, after: Sequence[Any] | None = None, through: Sequence[Any] | None = None
+) -> str:
+    """The rows due by ``until``; those after the key ``after`` and up to ``through`` (a
+    key due by ``until``, the one bound SQLite reads the key's index up to) if given."""
+    keys = []
+    if after is not None:
+        params += after
+        keys.append("(f.due, f.id) > (?, ?)")
+    if through is None:
+        params.append(until.isoformat())
+        keys.append("f.due <= ?")
+    else:
+        params += through
+        keys.append("(f.due, f.id) <= (?, ?)")
+    return (
         "FROM _open_follow_up f LEFT JOIN rep r ON r.id = f.owner_id "
-        f"WHERE f.due <= ? AND {_owned_by('f.owner_id', owner_id, params)} "
-        "ORDER BY f.due, f.id",
-        params,
-    )[1]
+        f"WHERE {' AND '.join(keys)} AND {_owned_by('f.owner_id', owner_id, params)}"
+    )
 
 
 def calendar_activities(
