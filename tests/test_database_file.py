@@ -119,9 +119,15 @@ def test_another_applications_file_is_refused_and_left_byte_for_byte(cli, tmp_pa
 
 
 def a_salescli_file(cli, path: Path) -> Path:
+    """A file whose customer table spans many pages: Acme and 300 customers with long names,
+    imported at once (the import's CSV file and safety backup are removed)."""
     cli("--db", path, "customer", "add", "Acme")
-    for n in range(300):
-        cli("--db", path, "customer", "add", f"Customer {n} " + "x" * 200)
+    clients = path.with_name(f"{path.stem}-clients.csv")
+    clients.write_text("name\n" + "".join(f"Customer {n} {'x' * 200}\n" for n in range(300)))
+    cli("--db", path, "import", "customers", clients)
+    clients.unlink()
+    (backup,) = path.parent.glob(f"{path.stem}-import-*.db")
+    backup.unlink()
     session.configure(None)  # the last connection closes: the write-ahead log is folded in, and goes
     assert not Path(f"{path}-wal").exists()
     return path

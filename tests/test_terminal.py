@@ -6,7 +6,6 @@ name contains reaches the terminal as a control sequence."""
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pty
 import re
@@ -111,12 +110,12 @@ def table_rows(lines: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("width", [80, 100, 140])
 @pytest.mark.parametrize("command", SCREENS)
-def test_every_listing_and_report_is_a_table_that_fits_the_terminal(business, command, width):
+def test_every_listing_and_report_is_a_table_that_fits_the_terminal(business, cli, command, width):
     out = terminal(business, width, *command.split(), NO_COLOR="1")
     lines = visible(out)
     assert max(cells(line) for line in lines) <= width, out
     rows = table_rows(lines)  # a real table: a header rule of box drawing, one line per row
-    expected = json.loads(piped(business, *command.split(), "-f", "json").stdout)
+    expected = cli.json("--db", business, *command.split())
     assert len(rows) == min(len(expected if isinstance(expected, list) else expected["rows"]), 50)
     notes = [line for line in lines if line.startswith(("Left out: ", "cut: "))]
     if "Left out" in out or "cut:" in out:  # one line, not wrapped by the terminal
@@ -130,7 +129,7 @@ def test_funnel_bars_at_80_columns_and_target_progress_bars_at_100(business):
     assert len(targets) == 32 and all("┃" in row for row in targets)  # the bar with its pace mark
 
 
-def test_long_chinese_text_is_cut_by_display_cells(business):
+def test_long_chinese_text_is_cut_by_display_cells(business, cli):
     lines = visible(terminal(business, 80, "report", "due", NO_COLOR="1"))
     row = next(line for line in lines if "请在本周五" in line)
     assert cells(row) <= 80 and "…" in row and CHINESE_SUMMARY not in row
@@ -138,7 +137,7 @@ def test_long_chinese_text_is_cut_by_display_cells(business):
     # at 140 columns the same report is a table too (it fell back to wrapped plain text)
     wide = visible(terminal(business, 140, "report", "due", NO_COLOR="1"))
     assert max(cells(line) for line in wide) <= 140
-    assert len(table_rows(wide)) == len(json.loads(piped(business, "report", "due", "-f", "json").stdout)["rows"])
+    assert len(table_rows(wide)) == len(cli.json("--db", business, "report", "due")["rows"])
 
 
 def test_wide_shows_every_column_in_full(business):
