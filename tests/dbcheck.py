@@ -101,8 +101,9 @@ def derived_exact(conn: Any) -> dict[str, tuple[list[tuple], list[tuple]]]:
 
 def traced_statements(monkeypatch) -> list[str]:
     """Every statement salescli's connections run from now on in this test, in order (the
-    list grows as they run): on SQLite as it ran (parameters filled in, and a trigger's
-    statements after ``-- TRIGGER name``), on PostgreSQL as the store asked for it."""
+    list grows as they run): on SQLite as it ran (parameters filled in; a trigger's own
+    statements do not show: Python traces the statement that fired it), on PostgreSQL as
+    the store asked for it."""
     from salescli import store
 
     statements: list[str] = []

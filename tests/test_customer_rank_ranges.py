@@ -53,8 +53,7 @@ def test_an_import_and_its_undo_and_redo_keep_the_ranking_for_the_whole_range_at
     cli("import", "customers", source, "--on-conflict", "update")
     rank_exact(any_store)
     assert len(ranged(statements, INSERT_ROWS)) == 1
-    if on_sqlite:  # no row trigger of the ranking fired for the new customers
-        assert not [s for s in statements if s.startswith("-- TRIGGER customer_rank_insert")]
+    if on_sqlite:  # no row trigger of the ranking fired for the new customers: it was off
         assert 'DROP TRIGGER "customer_rank_insert"' in statements
     else:
         assert 'ALTER TABLE "customer" DISABLE TRIGGER "customer_rank_insert"' in statements
@@ -64,7 +63,7 @@ def test_an_import_and_its_undo_and_redo_keep_the_ranking_for_the_whole_range_at
     rank_exact(any_store)
     assert len(ranged(statements, DELETE_ROWS)) == 1
     if on_sqlite:
-        assert not [s for s in statements if s.startswith("-- TRIGGER customer_rank_delete")]
+        assert 'DROP TRIGGER "customer_rank_delete"' in statements
         assert 'DROP INDEX "_customer_rank_level"' in statements  # 120 of 125 rows go: built again after
 
     statements.clear()
@@ -72,7 +71,7 @@ def test_an_import_and_its_undo_and_redo_keep_the_ranking_for_the_whole_range_at
     rank_exact(any_store)
     assert len(ranged(statements, INSERT_ROWS)) == 1
     if on_sqlite:
-        assert not [s for s in statements if s.startswith("-- TRIGGER customer_rank_insert")]
+        assert 'DROP TRIGGER "customer_rank_insert"' in statements
 
     cli("customer", "add", "Omega", "--owner", "bob")  # the row triggers are back
     cli("customer", "delete", "Customer 001", "--yes")
