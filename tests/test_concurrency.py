@@ -60,6 +60,7 @@ def test_parallel_writers_readers_and_backups_on_a_new_file(isolated, tmp_path):
             for command in (["rep", "list", "-f", "json"], ["log", "-f", "json", "--limit", "1000"]):
                 result = salescli(*command)
                 results.append((command, result))
+                assert (result.returncode, result.stderr) == (0, ""), (command, result.returncode, result.stderr)
                 json.loads(result.stdout)  # complete, well-formed output
         return results
 
