@@ -984,7 +984,7 @@ def _write_plain(out, rows, columns, keys: Sequence[str] | None = None) -> int:
         rows = len(table[0])
         # a column of one text repeated (the many customers who bought nothing) is measured
         # once and written into the format of the lines
-        same = [column[-1] == column[0] and column.count(column[0]) == rows for column in table]
+        same = list(map(_repeated, table))
         measured = [_cell_widths(column[:1] if one else column) for column, one in zip(table, same)]
         widths = [
             max(width, max(map(len, column[:1] if one else column) if cell_widths is None else cell_widths, default=0))

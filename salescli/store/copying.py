@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from typing import Any
 
 from salescli import store
@@ -125,13 +124,12 @@ def _copy_table(source: Any, target: Any, table: str, done: int, progress: Progr
     columns = dialect.columns(target, f'"{table}"')
     names = ", ".join(f'"{column}"' for column in columns)
     count = 0
-    with closing(dialect.streamed(source, f'SELECT {names} FROM "{table}"')) as read:  # its cursor closed, also on Ctrl-C
-        rows = read
-        if table == "history_change" and dialect.on_server(source) and not dialect.on_server(target):
-            rows = _keys_as_sqlite_records_them(target, columns, rows)
-        for count in dialect.insert_rows(target, table, columns, rows):
-            if progress is not None:
-                progress(f"Copying {_label(table)}", done + count)
+    rows = iter(store.tuples(source, f'SELECT {names} FROM "{table}"')[1])  # streamed (on a server through a cursor there)
+    if table == "history_change" and dialect.on_server(source) and not dialect.on_server(target):
+        rows = _keys_as_sqlite_records_them(target, columns, rows)
+    for count in dialect.insert_rows(target, table, columns, rows):
+        if progress is not None:
+            progress(f"Copying {_label(table)}", done + count)
     return done + count
 
 

@@ -183,19 +183,6 @@ def one_snapshot(conn: Any) -> None:
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts at the first read
 
 
-def streamed(conn: Any, sql: str) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql`` as tuples, a batch at a time (on PostgreSQL through a cursor on
-    the server, inside the connection's transaction): memory stays flat however many."""
-    if on_server(conn):
-        from salescli.store import postgres
-
-        yield from postgres.streamed(conn, sql)
-        return
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    yield from cursor.execute(sql)
-
-
 def insert_rows(conn: Any, table: str, columns: list[str], rows: Iterator[tuple[Any, ...]], *, batch: int = 10_000) -> Iterator[int]:
     """Insert ``rows`` (tuples in ``columns`` order, ids included) into ``table``: SQLite's
     ``executemany`` a batch at a time, PostgreSQL's ``COPY``. Yields the count so far after

@@ -391,17 +391,6 @@ def _ids_caught_up(conn: Connection) -> None:
         )
 
 
-def streamed(conn: Connection, sql: str, size: int = 5000) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql`` as tuples through a cursor on the server (inside the
-    connection's transaction), fetched ``size`` at a time."""
-    from psycopg.rows import tuple_row
-
-    with conn.raw.cursor(name="salescli_streamed", row_factory=tuple_row) as cursor:
-        cursor.itersize = size
-        cursor.execute(spoken(sql, False))
-        yield from cursor
-
-
 def copy_in(conn: Connection, into: str, rows: Iterator[Sequence[Any]], *, batch: int) -> Iterator[int]:
     """``COPY into FROM STDIN`` (``into``: a table and its columns) of ``rows``; yields the
     count so far every ``batch`` rows, and at the end."""

@@ -115,15 +115,13 @@ def stage(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
     in any case of any letter, a prefix of the name in those two ways."""
     text = name.strip()
     rows = conn.execute("SELECT * FROM stage ORDER BY position").fetchall()
-    folds = (parse.nocase, str.casefold)
-    tries = [(fold, lambda held, given: held == given) for fold in folds]
-    tries += [(fold, lambda held, given: bool(given) and held.startswith(given)) for fold in folds]
-    for fold, fits in tries:
-        matches = [row for row in rows if fits(fold(row["name"]), fold(text))]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise Ambiguous("stage", text, [row["name"] for row in matches])
+    for fits in (str.__eq__, str.startswith) if text else (str.__eq__,):
+        for fold in (parse.nocase, str.casefold):
+            matches = [row for row in rows if fits(fold(row["name"]), fold(text))]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                raise Ambiguous("stage", text, [row["name"] for row in matches])
     names = ", ".join(row["name"] for row in rows)
     raise NotFound(f"no stage '{name}': the stages are {names}")
 

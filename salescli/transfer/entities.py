@@ -33,9 +33,6 @@ METRICS = ("revenue", "won_deals", "margin", "units", "new_customers", "activiti
 MONEY_METRICS = ("revenue", "margin")
 
 
-fold = parse.nocase  # what the file calls a repeat is what the database's unique keys call one
-
-
 # ---------------------------------------------------------------- reading one cell
 
 

@@ -45,7 +45,7 @@ from salescli.store import bulk, dialect
 from salescli.store import customers, history, reps
 from salescli.store import transfer as store
 from salescli.transfer import records
-from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, JSON, Entity, fold, read_text
+from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, JSON, Entity, read_text
 from salescli.transfer.reading import Source, normalise
 from salescli.transfer.records import Context, Row
 
@@ -494,15 +494,15 @@ def _lookup(
         found = {t: {"id": handles[t.lower()]} for t in texts if t.lower() in handles}
         return found, lambda t: f"no rep '{t}' (add it with 'salescli rep add', or import reps first)"
     if kind == "product":
-        skus = {fold(k): v for k, v in store.ids_by_nocase(conn, "product", "sku", texts).items()}
-        return {t: {"id": skus[fold(t)]} for t in texts if fold(t) in skus}, lambda t: f"no product with sku '{t}'"
+        skus = {parse.nocase(k): v for k, v in store.ids_by_nocase(conn, "product", "sku", texts).items()}
+        return {t: {"id": skus[parse.nocase(t)]} for t in texts if parse.nocase(t) in skus}, lambda t: f"no product with sku '{t}'"
     if kind == "stage":
-        stages = {fold(s["name"]): s for s in ctx.stages}
+        stages = {parse.nocase(s["name"]): s for s in ctx.stages}
         names = ", ".join(s["name"] for s in ctx.stages)
-        return {t: stages[fold(t)] for t in texts if fold(t) in stages}, lambda t: f"no stage '{t}': the stages are {names}"
+        return {t: stages[parse.nocase(t)] for t in texts if parse.nocase(t) in stages}, lambda t: f"no stage '{t}': the stages are {names}"
     if kind == "customer":
-        names = {fold(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", texts).items()}
-        found = {t: {"id": names[fold(t)]} for t in texts if fold(t) in names}
+        names = {parse.nocase(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", texts).items()}
+        found = {t: {"id": names[parse.nocase(t)]} for t in texts if parse.nocase(t) in names}
         numbers = _id_numbers(t for t in texts if t not in found)
         known = store.existing_ids(conn, "customer", numbers.values())
         found.update({t: {"id": n} for t, n in numbers.items() if n in known})
@@ -524,9 +524,9 @@ def _key_owners(conn: sqlite3.Connection, entity: str, keys: list[Any]) -> dict[
     if not keys:
         return {}
     if entity == "customers":
-        return {fold(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", keys).items()}
+        return {parse.nocase(k): v for k, v in store.ids_by_nocase(conn, "customer", "name", keys).items()}
     if entity == "products":
-        return {fold(k): v for k, v in store.ids_by_nocase(conn, "product", "sku", keys).items()}
+        return {parse.nocase(k): v for k, v in store.ids_by_nocase(conn, "product", "sku", keys).items()}
     if entity == "reps":
         return store.reps_by_handle(conn, keys)
     if entity == "targets":

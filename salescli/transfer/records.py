@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from salescli.errors import UsageError
+from salescli.parse import nocase
 from salescli.transfer.entities import (
     CUSTOM_FIELD_PREFIX,
     JSON,
     Entity,
     Field,
     custom_fields_json,
-    fold,
     read_target_value,
 )
 
@@ -67,11 +67,11 @@ def natural_key(entity: str, row: Row) -> Any:
     """What a row is matched and de-duplicated by besides its id (None: nothing)."""
     values = row.values
     if entity == "customers":
-        return fold(values["name"]) if values.get("name") else None
+        return nocase(values["name"]) if values.get("name") else None
     if entity == "reps":
         return values.get("handle")
     if entity == "products":
-        return fold(values["sku"]) if values.get("sku") else None
+        return nocase(values["sku"]) if values.get("sku") else None
     if entity == "targets":
         if values.get("metric") is None or values.get("period") is None:
             return None
