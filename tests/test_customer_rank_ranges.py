@@ -81,6 +81,28 @@ def test_an_import_and_its_undo_and_redo_keep_the_ranking_for_the_whole_range_at
     assert len(ranking) == 4 + NEW - 1 + 1 - 1
 
 
+def test_undoing_a_small_share_deletes_the_ranking_rows_one_by_one_in_its_order(cli, isolated, tmp_path, monkeypatch):
+    """A range that takes few of the ranking's rows away leaves its indexes in place and
+    deletes its rows one at a time, in the ranking's order (by name here: none has won
+    anything), so that each page changes once; the ranking is then what its fill builds."""
+    cli("rep", "add", "ann")
+    for n in range(30):
+        cli("customer", "add", f"Old {n:02d}", "--owner", "ann")
+    names = ["delta", "Alpha", "charlie", "Bravo", "echo"]
+    (tmp_path / "c.csv").write_text("name,owner\n" + "".join(f"{name},ann\n" for name in names))
+    cli("import", "customers", tmp_path / "c.csv")
+    with sqlite3.connect(isolated) as conn:
+        ids = dict(conn.execute("SELECT name, id FROM customer WHERE name NOT LIKE 'Old %'").fetchall())
+    assert sorted(ids.values()) == list(range(31, 36))  # the range the import recorded
+    statements = traced_statements(monkeypatch)
+
+    cli("undo")
+    rank_exact(isolated)
+    deleted = [int(s.rsplit("= ", 1)[1]) for s in statements if s.startswith("DELETE FROM _customer_rank WHERE customer_id = ")]
+    assert deleted == [ids[name] for name in ("Alpha", "Bravo", "charlie", "delta", "echo")]
+    assert not [s for s in statements if s.startswith("DROP INDEX")]  # 5 of 35 rows: the indexes stay
+
+
 def test_undo_and_redo_write_with_a_larger_page_cache_and_put_it_back(cli, isolated, monkeypatch):
     """A 100,000-row import's undo changes more pages than SQLite's default 2 MB cache holds:
     undo and redo set a 32 MiB cache before their transaction and put it back after; their

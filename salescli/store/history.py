@@ -332,7 +332,9 @@ def _kept_by_range(conn: sqlite3.Connection, table: str, op: str, first: int, la
                     off.enter_context(dialect.trigger_off(conn, table, name))
         if op == "deleted":
             for k in kept:
-                with _rebuilt(conn, k, bounds):
+                with _rebuilt(conn, k, bounds) as rebuilt:
+                    if not rebuilt:
+                        _delete_in_key_order(conn, k, bounds)
                     _run(conn, k.taken, bounds)
         yield
     if op == "inserted":
@@ -354,24 +356,35 @@ def _run(conn: sqlite3.Connection, statements: tuple[str, ...], bounds: dict[str
             conn.execute(sql, bounds)
 
 
+def _delete_in_key_order(conn: sqlite3.Connection, kept: schema.KeptByRange, bounds: dict[str, int], batch: int = 5000) -> None:
+    """SQLite: the range's rows of ``kept``'s table deleted one by one in the order of the
+    table's key (``kept.keys_in_order``), a batch at a time (memory stays flat)."""
+    if dialect.on_server(conn) or not kept.keys_in_order:
+        return
+    keys = conn.execute(kept.keys_in_order, bounds)  # sorted whole before the first row comes
+    while rows := keys.fetchmany(batch):
+        conn.executemany(kept.delete_by_key, rows)
+
+
 @contextmanager
-def _rebuilt(conn: sqlite3.Connection, kept: schema.KeptByRange, bounds: dict[str, int]) -> Iterator[None]:
+def _rebuilt(conn: sqlite3.Connection, kept: schema.KeptByRange, bounds: dict[str, int]) -> Iterator[bool]:
     """Around the deletes of a range that takes away at least half as many of the derived
-    table's rows as it leaves: its ``kept.rebuilt`` indexes dropped and built again after
+    table's rows as it leaves (``kept.share``: the rows it holds counted from above, by the
+    largest id): its ``kept.rebuilt`` indexes dropped and built again after
     (one sort of what is left, cheaper than as many deletes at random places in them).
-    SQLite only: an index's definition is its schema text there."""
+    Gives whether it does. SQLite only: an index's definition is its schema text there."""
     if dialect.on_server(conn) or not kept.rebuilt:
-        yield
+        yield False
         return
     going, held = conn.execute(kept.share, bounds).fetchone()
     if going * 3 < held:
-        yield
+        yield False
         return
     marks = ", ".join("?" * len(kept.rebuilt))
     indexes = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", kept.rebuilt).fetchall()
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {_quote(name)}")
-    yield
+    yield True
     for _, sql in indexes:
         conn.execute(sql)
 

@@ -824,7 +824,7 @@ _SQLITE_ONLY = [
 _EXTREME = re.compile(r"\b(max|min)\(", re.IGNORECASE)
 # An upsert that adds its values to a row already there (schema._added_up)
 _ADDED_UP = re.compile(
-    r"INSERT INTO (\w+) \(([^)]*)\) (SELECT .*) ON CONFLICT DO UPDATE SET ((?:\w+ = \w+ \+ excluded\.\w+(?:, )?)+)$",
+    r"INSERT INTO (\w+) \(([^)]*)\) ((?:WITH|SELECT) .*) ON CONFLICT DO UPDATE SET ((?:\w+ = \w+ \+ excluded\.\w+(?:, )?)+)$",
     re.DOTALL,
 )
 _INSERT_OR = re.compile(r"INSERT OR (REPLACE|IGNORE) INTO (\w+) \(([^)]*)\)(.*?);", re.DOTALL)
