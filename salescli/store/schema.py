@@ -1663,7 +1663,7 @@ KEPT_BY_RANGE = {
             "ORDER BY revenue DESC, name COLLATE NOCASE, customer_id",
             delete_by_key="DELETE FROM _customer_rank WHERE customer_id = ?",
             share=f"SELECT (SELECT count(*) FROM _customer_rank WHERE customer_id {_RANGE}), "
-            "(SELECT max(customer_id) FROM _customer_rank)",
+            "(SELECT ifnull(max(customer_id), 0) FROM _customer_rank)",
         ),
         KeptByRange(
             inserted=("report_customer_channel_insert",),
