@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
+import sqlite3
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer.testing
 from typer.testing import CliRunner
 
-from salescli import output, store
+from salescli import output, parse, session, store
 from salescli.store import schema
 from salescli.cli import app
 
@@ -68,17 +72,26 @@ def pytest_unconfigure(config):
 
 def _new_pg_database(template: str) -> Any:
     """A new PostgreSQL database of the test's own, copied from ``template``: its URL."""
+    name = _pg_database(template)
+    yield f"{os.environ[PG_URL]}/{name}"
+    _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _pg_database(template: str) -> str:
+    """A new database copied from ``template``: its name."""
     if PG_URL not in os.environ:
         pytest.fail(os.environ.get(PG_ERROR, pgserver.INSTALL_HINT), pytrace=False)
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    _pg_server_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return name
+
+
+def _pg_server_sql(*statements: str) -> None:
     import psycopg
 
-    server_url = os.environ[PG_URL]
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield f"{server_url}/{name}"
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with psycopg.connect(f"{os.environ[PG_URL]}/postgres", autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
 
 
 @pytest.fixture
@@ -109,6 +122,77 @@ def any_store(request, isolated, monkeypatch) -> Any:
     url = request.getfixturevalue("pg_migrated_url")
     monkeypatch.setenv("SALESCLI_DB", url)
     return url
+
+
+# ---------------------------------------------------------------- businesses built once
+# A module's set-up of many commands (test_deal.py's shop: reps, customers, products) is run
+# once per test process and store, and each test that asks gets a copy of what it made: on
+# SQLite the file's bytes, on PostgreSQL a database copied from it (CREATE DATABASE ...
+# TEMPLATE), as new files and databases start from a migrated one. The commands, their
+# dates (SALESCLI_TODAY) and the ids they give are those of the test's own run.
+
+
+@pytest.fixture(scope="session")
+def _built_businesses(tmp_path_factory) -> Any:
+    """What each set-up made, by (its function, the store): a file's bytes or a database's name."""
+    built: dict[tuple[str, str, str], Any] = {}
+    yield built
+    _pg_server_sql(*(f"DROP DATABASE {source} WITH (FORCE)" for source in built.values() if isinstance(source, str)))
+
+
+@pytest.fixture
+def copy_of(any_store, monkeypatch, tmp_path_factory, _built_businesses):
+    """``copy_of(build)``: the test's database (``any_store``) holding what ``build(cli, db)``
+    makes, built once per test process and store; its path or URL."""
+
+    def copy(build: Callable[[Cli, Any], None]) -> Any:
+        on_server = parse.is_database_url(any_store)
+        key = (build.__module__, build.__qualname__, "postgresql" if on_server else "sqlite")
+        if key not in _built_businesses:
+            with pytest.MonkeyPatch.context() as patch:
+                built = _build_on_server(build, patch) if on_server else _build_in_file(build, patch, tmp_path_factory)
+            _built_businesses[key] = built
+        source = _built_businesses[key]
+        if on_server:
+            _copy_database(source, any_store)
+        else:
+            store._create_private_file(any_store)
+            any_store.write_bytes(source)
+        return any_store
+
+    return copy
+
+
+def _build_in_file(build, patch, tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("built") / "sales.db"
+    patch.setenv("SALESCLI_DB", str(path))
+    _build(build, path)
+    with sqlite3.connect(path) as conn:  # the last connection: every committed page in the file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "a connection of the set-up is still open"
+    return path.read_bytes()
+
+
+def _build_on_server(build, patch) -> str:
+    name = _pg_database(MIGRATED_TEMPLATE)  # dropped at the end of the session
+    url = f"{os.environ[PG_URL]}/{name}"
+    patch.setenv("SALESCLI_DB", url)
+    _build(build, url)
+    return name
+
+
+def _build(build, db) -> None:
+    build(Cli(), db)
+    session.configure(None)  # closes the last command's connection
+    gc.collect()  # and any a set-up left to the garbage collector
+
+
+def _copy_database(template: str, url: str) -> None:
+    """The test's database made again as a copy of ``template`` (under the same name)."""
+    name = url.rsplit("/", 1)[1]
+    _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)", f"CREATE DATABASE {name} TEMPLATE {template}")
 
 
 def _register_markers(config):

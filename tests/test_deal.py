@@ -17,17 +17,21 @@ def deal_json(**fields):
     return {**base, **fields}
 
 
-@pytest.fixture
-def shop(cli, any_store):
-    """Two reps, three customers (two sharing the prefix 'Acme'), two products."""
+def _shop(cli, db):
     cli("rep", "add", "alice")
     cli("rep", "add", "bob")
-    customer(cli, any_store, "Acme Ltd", owner="alice", source="referral", credit_limit=10_000_00)
-    customer(cli, any_store, "Acme Labs", owner="bob", source="web")
-    customer(cli, any_store, "北京贸易")
+    customer(cli, db, "Acme Ltd", owner="alice", source="referral", credit_limit=10_000_00)
+    customer(cli, db, "Acme Labs", owner="bob", source="web")
+    customer(cli, db, "北京贸易")
     cli("product", "add", "CH-100", "Office chair", "--price", "120", "--cost", "80")
     cli("product", "add", "DSK-1", "Desk", "--price", "1.2k")
-    return any_store
+
+
+@pytest.fixture
+def shop(copy_of):
+    """Two reps, three customers (two sharing the prefix 'Acme'), two products (made once
+    per test process and store, copied for each test)."""
+    return copy_of(_shop)
 
 
 def history(db, deal_id):
