@@ -81,17 +81,26 @@ def _pg_database(template: str) -> str:
     """A new database copied from ``template``: its name."""
     if PG_URL not in os.environ:
         pytest.fail(os.environ.get(PG_ERROR, pgserver.INSTALL_HINT), pytrace=False)
-    name = f"test_{uuid.uuid4().hex[:12]}"
+    name = _pg_name()
     _pg_server_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
     return name
 
 
-def _pg_server_sql(*statements: str) -> None:
-    import psycopg
+def _pg_name() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"
 
-    with psycopg.connect(f"{os.environ[PG_URL]}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
+
+_SERVER: list[Any] = []  # this process's connection to the server's "postgres" database
+
+
+def _pg_server_sql(*statements: str) -> None:
+    """Run statements (CREATE and DROP DATABASE) on the server, through one connection of this process's."""
+    if not _SERVER or _SERVER[0].closed:
+        import psycopg
+
+        _SERVER[:] = [psycopg.connect(f"{os.environ[PG_URL]}/postgres", autocommit=True)]
+    for statement in statements:
+        _SERVER[0].execute(statement)
 
 
 @pytest.fixture
@@ -116,10 +125,14 @@ def pg_migrated_url() -> Any:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_store(request, isolated, monkeypatch) -> Any:
     """The test runs once on a new SQLite file and once on a new PostgreSQL database
-    (``SALESCLI_DB`` points at it): the database's path or URL."""
+    (``SALESCLI_DB`` points at it): the database's path or URL. For a test whose business
+    is a copy (``copy_of``), that database is made by the copy."""
     if request.param == "sqlite":
         return isolated
-    url = request.getfixturevalue("pg_migrated_url")
+    if "copy_of" in request.fixturenames and PG_URL in os.environ:
+        url = f"{os.environ[PG_URL]}/{_pg_name()}"  # made by copy_of, as a copy of the business
+    else:
+        url = request.getfixturevalue("pg_migrated_url")
     monkeypatch.setenv("SALESCLI_DB", url)
     return url
 
@@ -137,13 +150,17 @@ def _built_businesses(tmp_path_factory) -> Any:
     """What each set-up made, by (its function, the store): a file's bytes or a database's name."""
     built: dict[tuple[str, str, str], Any] = {}
     yield built
-    _pg_server_sql(*(f"DROP DATABASE {source} WITH (FORCE)" for source in built.values() if isinstance(source, str)))
+    names = [source for source in built.values() if isinstance(source, str)]
+    if names:
+        _pg_server_sql(*(f"DROP DATABASE {name} WITH (FORCE)" for name in names))
 
 
 @pytest.fixture
-def copy_of(any_store, monkeypatch, tmp_path_factory, _built_businesses):
+def copy_of(any_store, tmp_path_factory, _built_businesses):
     """``copy_of(build)``: the test's database (``any_store``) holding what ``build(cli, db)``
-    makes, built once per test process and store; its path or URL."""
+    makes, built once per test process and store; its path or URL. On a server, the test's
+    database is made here (any_store leaves it to copy_of), and dropped after the test."""
+    made: list[str] = []
 
     def copy(build: Callable[[Cli, Any], None]) -> Any:
         on_server = parse.is_database_url(any_store)
@@ -154,13 +171,19 @@ def copy_of(any_store, monkeypatch, tmp_path_factory, _built_businesses):
             _built_businesses[key] = built
         source = _built_businesses[key]
         if on_server:
-            _copy_database(source, any_store)
+            name = any_store.rsplit("/", 1)[1]
+            if made:  # a second business for the same test: it replaces the first
+                _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)")
+            _pg_server_sql(f"CREATE DATABASE {name} TEMPLATE {source}")
+            made[:] = [name]
         else:
             store._create_private_file(any_store)
             any_store.write_bytes(source)
         return any_store
 
-    return copy
+    yield copy
+    if made:
+        _pg_server_sql(f"DROP DATABASE {made[0]} WITH (FORCE)")
 
 
 def _build_in_file(build, patch, tmp_path_factory) -> bytes:
@@ -187,12 +210,6 @@ def _build(build, db) -> None:
     build(Cli(), db)
     session.configure(None)  # closes the last command's connection
     gc.collect()  # and any a set-up left to the garbage collector
-
-
-def _copy_database(template: str, url: str) -> None:
-    """The test's database made again as a copy of ``template`` (under the same name)."""
-    name = url.rsplit("/", 1)[1]
-    _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)", f"CREATE DATABASE {name} TEMPLATE {template}")
 
 
 def _register_markers(config):
