@@ -174,10 +174,12 @@ def _built_businesses(tmp_path_factory) -> Any:
 
 
 @pytest.fixture
-def copy_of(any_store, tmp_path_factory, _built_businesses):
-    """``copy_of(build)``: the test's database (``any_store``) holding what ``build(cli, db)``
-    makes, built once per test process and store; its path or URL. On a server, the test's
-    database is made here (any_store leaves it to copy_of), and dropped after the test."""
+def copy_of(request, tmp_path_factory, _built_businesses):
+    """``copy_of(build)``: the test's database (``any_store`` if the test runs on both
+    stores, else its file) holding what ``build(cli, db)`` makes, built once per test
+    process and store; its path or URL. On a server, the test's database is made here
+    (any_store leaves it to copy_of), and dropped after the test."""
+    any_store = request.getfixturevalue("any_store" if "any_store" in request.fixturenames else "isolated")
     made: list[str] = []
 
     def copy(build: Callable[[Cli, Any], None]) -> Any:

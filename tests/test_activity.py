@@ -63,7 +63,7 @@ def _world(cli, db):
 
 
 @pytest.fixture
-def world(copy_of):
+def world(any_store, copy_of):
     """Reps alice and bob (bob inactive later where needed); Acme (alice) with deal 1,
     北京贸易 (bob) with deal 2, and Zeta with no owner (made once per test process and
     store, copied for each test)."""
@@ -256,7 +256,7 @@ def _history(cli, db):
 
 
 @pytest.fixture
-def history(copy_of):
+def history(any_store, copy_of):
     """The world with five activities (copied, as the world is)."""
     return copy_of(_history)
 

@@ -28,7 +28,7 @@ def _shop(cli, db):
 
 
 @pytest.fixture
-def shop(copy_of):
+def shop(any_store, copy_of):
     """Two reps, three customers (two sharing the prefix 'Acme'), two products (made once
     per test process and store, copied for each test)."""
     return copy_of(_shop)
@@ -128,7 +128,7 @@ def _pipeline(cli, db):
 
 
 @pytest.fixture
-def pipeline(copy_of):
+def pipeline(any_store, copy_of):
     """The shop with deals created on 2026-11-02: three open, two won, one lost (made
     once per test process and store, copied for each test)."""
     return copy_of(_pipeline)

@@ -38,7 +38,7 @@ def _forecast_data(cli, db):
 
 
 @pytest.fixture
-def forecast_data(copy_of):
+def forecast_data(any_store, copy_of):
     """Written once per test process and store, and copied for each test."""
     return Builder(copy_of(_forecast_data))
 
@@ -132,7 +132,7 @@ def _stale_data(cli, db):
 
 
 @pytest.fixture
-def stale_data(copy_of):
+def stale_data(any_store, copy_of):
     """Written once per test process and store, and copied for each test."""
     return Builder(copy_of(_stale_data))
 

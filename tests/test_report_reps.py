@@ -19,7 +19,7 @@ def _book(cli, db):
 
 
 @pytest.fixture
-def book(copy_of):
+def book(any_store, copy_of):
     """The scenario's business, written once per test process and store and copied for each test."""
     return copy_of(_book)
 

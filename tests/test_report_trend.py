@@ -39,7 +39,7 @@ def _b(cli, db):
 
 
 @pytest.fixture
-def b(copy_of):
+def b(any_store, copy_of):
     """Written once per test process and store, and copied for each test."""
     return Builder(copy_of(_b))
 
