@@ -29,10 +29,12 @@ _OWNER = object()  # "the customer's owner", the default owner of deals and acti
 
 class Builder:
     def __init__(self, path: Path | str) -> None:
+        """A builder over ``path``: a new database, or one another builder wrote (tests get
+        copies of a business built once): its reps and customers are known by name."""
         self.conn = store.connect(path, create=True)
         self.conn.isolation_level = None  # autocommit: the CLI under test sees every row
-        self.reps: dict[str, int] = {}
-        self.customers: dict[str, int] = {}
+        self.reps: dict[str, int] = {row[0]: row[1] for row in self.conn.execute("SELECT handle, id FROM rep")}
+        self.customers: dict[str, int] = {row[0]: row[1] for row in self.conn.execute("SELECT name, id FROM customer")}
         self.stages = {row["name"]: row for row in self.conn.execute("SELECT * FROM stage")}
 
     def _insert(self, table: str, **values: Any) -> int:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
+import sqlite3
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer.testing
 from typer.testing import CliRunner
 
-from salescli import output, store
+from salescli import output, parse, session, store
 from salescli.store import schema
 from salescli.cli import app
 
@@ -55,6 +59,18 @@ def pytest_configure(config):
         config.pluginmanager.register(_HandPostgresToWorkers())
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than there are CPUs. A worker often waits — on a test
+    sleeping past a timeout (test_concurrency.py), on salescli run in a subprocess, on the
+    PostgreSQL server — and the one more keeps the CPUs busy meanwhile (on 2 CPUs, 3 workers
+    finished in 109 s where 2 took 117, at the same load). PYTEST_XDIST_AUTO_NUM_WORKERS
+    still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 1
+
+
 class _HandPostgresToWorkers:
     def pytest_configure_node(self, node):
         node.workerinput["postgresql"] = {key: os.environ[key] for key in (PG_URL, PG_ERROR) if key in os.environ}
@@ -68,17 +84,42 @@ def pytest_unconfigure(config):
 
 def _new_pg_database(template: str) -> Any:
     """A new PostgreSQL database of the test's own, copied from ``template``: its URL."""
+    name = _pg_database(template)
+    yield f"{os.environ[PG_URL]}/{name}"
+    _drop_pg_database(name)
+
+
+def _drop_pg_database(name: str) -> None:
+    """Drop a test's database, closing first the connection its last command left open: the
+    server waits in steps of 0.1 s for a connection it was told to end (WITH (FORCE)) to go."""
+    session.configure(None)
+    _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _pg_database(template: str) -> str:
+    """A new database copied from ``template``: its name."""
     if PG_URL not in os.environ:
         pytest.fail(os.environ.get(PG_ERROR, pgserver.INSTALL_HINT), pytrace=False)
-    import psycopg
+    name = _pg_name()
+    _pg_server_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return name
 
-    server_url = os.environ[PG_URL]
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield f"{server_url}/{name}"
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+def _pg_name() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"
+
+
+_SERVER: list[Any] = []  # this process's connection to the server's "postgres" database
+
+
+def _pg_server_sql(*statements: str) -> None:
+    """Run statements (CREATE and DROP DATABASE) on the server, through one connection of this process's."""
+    if not _SERVER or _SERVER[0].closed:
+        import psycopg
+
+        _SERVER[:] = [psycopg.connect(f"{os.environ[PG_URL]}/postgres", autocommit=True)]
+    for statement in statements:
+        _SERVER[0].execute(statement)
 
 
 @pytest.fixture
@@ -103,12 +144,93 @@ def pg_migrated_url() -> Any:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_store(request, isolated, monkeypatch) -> Any:
     """The test runs once on a new SQLite file and once on a new PostgreSQL database
-    (``SALESCLI_DB`` points at it): the database's path or URL."""
+    (``SALESCLI_DB`` points at it): the database's path or URL. For a test whose business
+    is a copy (``copy_of``), that database is made by the copy."""
     if request.param == "sqlite":
         return isolated
-    url = request.getfixturevalue("pg_migrated_url")
+    if "copy_of" in request.fixturenames and PG_URL in os.environ:
+        url = f"{os.environ[PG_URL]}/{_pg_name()}"  # made by copy_of, as a copy of the business
+    else:
+        url = request.getfixturevalue("pg_migrated_url")
     monkeypatch.setenv("SALESCLI_DB", url)
     return url
+
+
+# ---------------------------------------------------------------- businesses built once
+# A module's set-up of many commands (test_deal.py's shop: reps, customers, products) is run
+# once per test process and store, and each test that asks gets a copy of what it made: on
+# SQLite the file's bytes, on PostgreSQL a database copied from it (CREATE DATABASE ...
+# TEMPLATE), as new files and databases start from a migrated one. The commands, their
+# dates (SALESCLI_TODAY) and the ids they give are those of the test's own run.
+
+
+@pytest.fixture(scope="session")
+def _built_businesses() -> Any:
+    """What each set-up made, by (its function, the store): a file's bytes or a database's name."""
+    built: dict[tuple[str, str, str], Any] = {}
+    yield built
+    names = [source for source in built.values() if isinstance(source, str)]
+    if names:
+        _pg_server_sql(*(f"DROP DATABASE {name} WITH (FORCE)" for name in names))
+
+
+@pytest.fixture
+def copy_of(request, tmp_path_factory, _built_businesses):
+    """``copy_of(build)``: the test's database (``any_store`` if the test runs on both
+    stores, else its file) holding what ``build(cli, db)`` makes, built once per test
+    process and store; its path or URL. On a server, the test's database is made here
+    (any_store leaves it to copy_of), and dropped after the test."""
+    any_store = request.getfixturevalue("any_store" if "any_store" in request.fixturenames else "isolated")
+    made: list[str] = []
+
+    def copy(build: Callable[[Cli, Any], None]) -> Any:
+        on_server = parse.is_database_url(any_store)
+        key = (build.__module__, build.__qualname__, "postgresql" if on_server else "sqlite")
+        if key not in _built_businesses:
+            with pytest.MonkeyPatch.context() as patch:
+                built = _build_on_server(build, patch) if on_server else _build_in_file(build, patch, tmp_path_factory)
+            _built_businesses[key] = built
+        source = _built_businesses[key]
+        if on_server:
+            name = any_store.rsplit("/", 1)[1]
+            if made:  # a second business for the same test: it replaces the first
+                _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)")
+            _pg_server_sql(f"CREATE DATABASE {name} TEMPLATE {source}")
+            made[:] = [name]
+        else:
+            store._create_private_file(any_store)
+            any_store.write_bytes(source)
+        return any_store
+
+    yield copy
+    if made:
+        _drop_pg_database(made[0])
+
+
+def _build_in_file(build, patch, tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("built") / "sales.db"
+    patch.setenv("SALESCLI_DB", str(path))
+    _build(build, path)
+    with sqlite3.connect(path) as conn:  # the last connection: every committed page in the file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "a connection of the set-up is still open"
+    return path.read_bytes()
+
+
+def _build_on_server(build, patch) -> str:
+    name = _pg_database(MIGRATED_TEMPLATE)  # dropped at the end of the session
+    url = f"{os.environ[PG_URL]}/{name}"
+    patch.setenv("SALESCLI_DB", url)
+    _build(build, url)
+    return name
+
+
+def _build(build, db) -> None:
+    build(Cli(), db)
+    session.configure(None)  # closes the last command's connection
+    gc.collect()  # and any a set-up left to the garbage collector
 
 
 def _register_markers(config):

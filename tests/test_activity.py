@@ -52,18 +52,22 @@ def add_first_contact(db, customer_id: int, due: str = "2026-11-21") -> int:
     )
 
 
-@pytest.fixture
-def world(cli, any_store):
-    """Reps alice and bob (bob inactive later where needed); Acme (alice) with deal 1,
-    北京贸易 (bob) with deal 2, and Zeta with no owner."""
+def _world(cli, db):
     cli("rep", "add", "alice")
     cli("rep", "add", "bob")
-    acme = add_customer(any_store, "Acme", "alice")
-    beijing = add_customer(any_store, "北京贸易", "bob")
-    add_customer(any_store, "Zeta")
-    add_deal(any_store, "Big one", acme)
-    add_deal(any_store, "Tea", beijing)
-    return any_store
+    acme = add_customer(db, "Acme", "alice")
+    beijing = add_customer(db, "北京贸易", "bob")
+    add_customer(db, "Zeta")
+    add_deal(db, "Big one", acme)
+    add_deal(db, "Tea", beijing)
+
+
+@pytest.fixture
+def world(any_store, copy_of):
+    """Reps alice and bob (bob inactive later where needed); Acme (alice) with deal 1,
+    北京贸易 (bob) with deal 2, and Zeta with no owner (made once per test process and
+    store, copied for each test)."""
+    return copy_of(_world)
 
 
 def activity(**fields):
@@ -242,14 +246,19 @@ def test_a_series_with_an_end_date_ends(cli, world):
 # ---------------------------------------------------------------- list
 
 
-@pytest.fixture
-def history(cli, world):
+def _history(cli, db):
+    _world(cli, db)
     cli("activity", "log", "acme", "--type", "call", "--on", "2026-10-30", "--deal", "1")  # 1
     cli("activity", "log", "北京贸易", "--type", "visit", "--on", "2026-11-05", "--score", "3")  # 2
     cli("activity", "plan", "acme", "Quote", "--due", "2026-12-02", "--deal", "1")  # 3
     cli("activity", "plan", "北京贸易", "Tasting", "--due", "2026-11-24", "--type", "meeting")  # 4
     cli("activity", "log", "acme", "--type", "email", "--on", "2026-11-05")  # 5
-    return world
+
+
+@pytest.fixture
+def history(any_store, copy_of):
+    """The world with five activities (copied, as the world is)."""
+    return copy_of(_history)
 
 
 def ids(cli, *args) -> list[int]:

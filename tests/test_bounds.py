@@ -18,13 +18,17 @@ SALESCLI = Path(sys.executable).parent / "salescli"
 RECORDS = ("deal", "customer", "product", "payment", "activity", "target", "setting", "history_command")
 
 
-@pytest.fixture
-def shop(cli, isolated):
+def _shop(cli, db):
     cli("rep", "add", "alice", "--commission-rate", "100%")
     cli("customer", "add", "Acme", "--owner", "alice")
     cli("product", "add", "CH", "Chair", "--price", "120", "--cost", "80")
     cli("deal", "add", "Chairs", "-c", "Acme", "--product", "CH")
-    return isolated
+
+
+@pytest.fixture
+def shop(copy_of):
+    """A rep, a customer, a product and a deal (made once per test process, copied for each test)."""
+    return copy_of(_shop)
 
 
 def refused(cli, db, *args, says: str) -> None:

@@ -17,17 +17,21 @@ def deal_json(**fields):
     return {**base, **fields}
 
 
-@pytest.fixture
-def shop(cli, any_store):
-    """Two reps, three customers (two sharing the prefix 'Acme'), two products."""
+def _shop(cli, db):
     cli("rep", "add", "alice")
     cli("rep", "add", "bob")
-    customer(cli, any_store, "Acme Ltd", owner="alice", source="referral", credit_limit=10_000_00)
-    customer(cli, any_store, "Acme Labs", owner="bob", source="web")
-    customer(cli, any_store, "北京贸易")
+    customer(cli, db, "Acme Ltd", owner="alice", source="referral", credit_limit=10_000_00)
+    customer(cli, db, "Acme Labs", owner="bob", source="web")
+    customer(cli, db, "北京贸易")
     cli("product", "add", "CH-100", "Office chair", "--price", "120", "--cost", "80")
     cli("product", "add", "DSK-1", "Desk", "--price", "1.2k")
-    return any_store
+
+
+@pytest.fixture
+def shop(any_store, copy_of):
+    """Two reps, three customers (two sharing the prefix 'Acme'), two products (made once
+    per test process and store, copied for each test)."""
+    return copy_of(_shop)
 
 
 def history(db, deal_id):
@@ -106,22 +110,28 @@ def test_no_credit_warning_without_a_limit(cli, shop):
 # ---------------------------------------------------------------- list
 
 
-@pytest.fixture
-def pipeline(cli, shop, monkeypatch):
-    """Deals created on 2026-11-02: three open, two won, one lost."""
-    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-02")
-    cli("deal", "add", "Open late", "-c", "Acme Ltd", "--amount", "1k", "--close", "2026-12-15")
-    cli("deal", "add", "Open undated", "-c", "Acme Labs", "--amount", "2k", "--stage", "qualified")
-    cli("deal", "add", "Open soon", "-c", "Acme Ltd", "--amount", "3k", "--close", "2026-11-30", "--owner", "bob")
-    cli("deal", "add", "Won early", "-c", "Acme Labs", "--amount", "4k", "--close", "2026-11-30")
-    cli("deal", "add", "Won late", "-c", "Acme Ltd", "--amount", "5k", "--close", "2026-11-30")
-    cli("deal", "add", "Lost", "-c", "Acme Labs", "--amount", "6k", "--close", "2026-11-01")
-    monkeypatch.setenv("SALESCLI_TODAY", "2026-11-23")
+def _pipeline(cli, db):
+    _shop(cli, db)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SALESCLI_TODAY", "2026-11-02")
+        cli("deal", "add", "Open late", "-c", "Acme Ltd", "--amount", "1k", "--close", "2026-12-15")
+        cli("deal", "add", "Open undated", "-c", "Acme Labs", "--amount", "2k", "--stage", "qualified")
+        cli("deal", "add", "Open soon", "-c", "Acme Ltd", "--amount", "3k", "--close", "2026-11-30", "--owner", "bob")
+        cli("deal", "add", "Won early", "-c", "Acme Labs", "--amount", "4k", "--close", "2026-11-30")
+        cli("deal", "add", "Won late", "-c", "Acme Ltd", "--amount", "5k", "--close", "2026-11-30")
+        cli("deal", "add", "Lost", "-c", "Acme Labs", "--amount", "6k", "--close", "2026-11-01")
+    # today is the tests' 2026-11-23 again
     cli("deal", "win", "4", "--on", "2026-11-05")
     cli("deal", "win", "5", "--on", "2026-11-20")
     cli("deal", "lose", "6", "--reason", "price", "--on", "2026-10-31", code=1)  # before it was created
     cli("deal", "lose", "6", "--reason", "price", "--on", "2026-11-10")
-    return shop
+
+
+@pytest.fixture
+def pipeline(any_store, copy_of):
+    """The shop with deals created on 2026-11-02: three open, two won, one lost (made
+    once per test process and store, copied for each test)."""
+    return copy_of(_pipeline)
 
 
 def listed(cli, *options):

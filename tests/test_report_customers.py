@@ -19,10 +19,14 @@ from salescli import store
 from salescli.reports import analysis
 
 
+def _book(cli, db):
+    scenario(db)
+
+
 @pytest.fixture
-def book(any_store):
-    scenario(any_store)
-    return any_store
+def book(any_store, copy_of):
+    """The scenario's business, written once per test process and store and copied for each test."""
+    return copy_of(_book)
 
 
 def tiers(path) -> dict[str, str | None]:

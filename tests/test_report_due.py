@@ -26,9 +26,8 @@ from salescli.store import lines
 SALESCLI = Path(sys.executable).parent / "salescli"
 
 
-@pytest.fixture
-def b(any_store):
-    b = Builder(any_store)
+def _b(cli, db):
+    b = Builder(db)
     b.rep("alice")
     b.rep("bob")
     # long-standing customers (each has activity, so none is "uncontacted")
@@ -53,7 +52,13 @@ def b(any_store):
     b.activity("Planned Inc", summary="Intro call", due="2026-12-15")
     b.customer("Called Co", owner="bob", created="2026-11-01 09:00:00")     # has a done activity
     b.activity("Called Co", done="2026-11-02")
-    return b
+    b.conn.close()
+
+
+@pytest.fixture
+def b(any_store, copy_of):
+    """Written once per test process and store, and copied for each test."""
+    return Builder(copy_of(_b))
 
 
 def due(id_, bucket, day, days, customer, deal, type_, summary, owner):

@@ -8,9 +8,8 @@ import pytest
 from builders import Builder
 
 
-@pytest.fixture
-def forecast_data(any_store):
-    b = Builder(any_store)
+def _forecast_data(cli, db):
+    b = Builder(db)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice")
@@ -35,7 +34,13 @@ def forecast_data(any_store):
     b.deal("W2", customer="Beta", amount=70_000, expected_close="2026-10-30", history=opened + [("won", "2026-10-28")])
     b.deal("W3 back-dated ahead", customer="Acme", amount=90_000, history=opened + [("won", "2026-11-25")])
     b.deal("L1", customer="Beta", amount=80_000, expected_close="2026-12-10", history=opened + [("lost", "2026-11-12")])
-    return b
+    b.conn.close()
+
+
+@pytest.fixture
+def forecast_data(any_store, copy_of):
+    """Written once per test process and store, and copied for each test."""
+    return Builder(copy_of(_forecast_data))
 
 
 def month(name, deals, amount, weighted, won):
@@ -91,9 +96,8 @@ def test_forecast_plain_and_bad_input(cli, forecast_data):
     assert "no rep 'zed'" in cli.fails("report", "forecast", "--owner", "zed")
 
 
-@pytest.fixture
-def stale_data(any_store):
-    b = Builder(any_store)
+def _stale_data(cli, db):
+    b = Builder(db)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice")
@@ -124,7 +128,13 @@ def stale_data(any_store):
     # S9 bob $900: created 10-10, only a planned (not done) follow-up → idle 44
     s9 = b.deal("S9 planned only", customer="Beta", amount=90_000, history=[("lead", "2026-10-10")])
     b.activity("Beta", deal=s9, due="2026-11-25", summary="Call back")
-    return b
+    b.conn.close()
+
+
+@pytest.fixture
+def stale_data(any_store, copy_of):
+    """Written once per test process and store, and copied for each test."""
+    return Builder(copy_of(_stale_data))
 
 
 def stale(id_, title, customer, stage, amount, owner, last_activity, days_idle):

@@ -8,9 +8,8 @@ import pytest
 from builders import Builder
 
 
-@pytest.fixture
-def b(any_store):
-    builder = Builder(any_store)
+def _b(cli, db):
+    builder = Builder(db)
     builder.rep("alice")
     builder.rep("bob")
     builder.customer("Acme", owner="alice")
@@ -38,7 +37,13 @@ def b(any_store):
     # D8 bob $900: at contacted with no history rows at all, created in the last second of October
     builder.deal("No history", customer="Beta", amount=90_000, history=[("contacted", "2026-10-31")],
                  created="2026-10-31 23:59:59", record_history=False)
-    return builder
+    builder.conn.close()
+
+
+@pytest.fixture
+def b(any_store, copy_of):
+    """Written once per test process and store, and copied for each test."""
+    return Builder(copy_of(_b))
 
 
 def row(stage, probability, reached, reached_value, conversion, open_, open_value, avg_days, lost=0):

@@ -11,9 +11,8 @@ import pytest
 from builders import Builder
 
 
-@pytest.fixture
-def b(any_store):
-    b = Builder(any_store)
+def _b(cli, db):
+    b = Builder(db)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice", created="2026-09-01 09:00:00")
@@ -58,7 +57,13 @@ def b(any_store):
     # a past and a future period
     b.target("won_deals", "2026-10", 3)
     b.target("revenue", "2026-12", 2_000_000)
-    return b
+    b.conn.close()
+
+
+@pytest.fixture
+def b(any_store, copy_of):
+    """Written once per test process and store, and copied for each test."""
+    return Builder(copy_of(_b))
 
 
 def row(metric, period, rep, target, actual, progress, elapsed, expected, projected, remaining, per_day, status):

@@ -14,9 +14,8 @@ import pytest
 from builders import Builder
 
 
-@pytest.fixture
-def b(any_store):
-    b = Builder(any_store)
+def _b(cli, db):
+    b = Builder(db)
     b.rep("alice")
     b.rep("bob")
     b.customer("Acme", owner="alice", created="2025-11-10 09:00:00")
@@ -36,7 +35,13 @@ def b(any_store):
     b.activity("Acme", done="2026-11-10")
     b.activity("Beta", done="2026-11-11")
     b.activity("Acme", due="2026-11-25", summary="Call back")
-    return b
+    b.conn.close()
+
+
+@pytest.fixture
+def b(any_store, copy_of):
+    """Written once per test process and store, and copied for each test."""
+    return Builder(copy_of(_b))
 
 
 def test_trend_months_against_a_year_earlier(b, cli):

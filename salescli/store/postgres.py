@@ -715,22 +715,32 @@ def _m018_cheap_customer_inserts_and_deletes(db: Migrator) -> None:
         db.execute(trigger)
 
 
+_FOLD_BLOCK = 256  # characters casefold_function looks at at once
+
+
+@functools.cache
 def casefold_function() -> str:
     """``casefold(text)`` as Python's ``str.casefold``, character by character: ASCII by
     ``lower()`` (which folds ASCII alone on "C" text), every other character ``casefold``
     changes by ``translate()`` (one for one) or ``replace()`` (``ß`` → ``ss``), written out
     from this Python's Unicode tables. Text with none of them (most names, Chinese ones
-    too) costs one regular-expression test more than ``lower()``."""
+    too) costs one regular-expression test more than ``lower()``.
+
+    The characters are looked at a block at a time: a block that ``casefold`` leaves as
+    it is (each character folds to one or more, so the same text means each to itself)
+    is passed over whole. Worked out once per process."""
     import sys
 
     ones: dict[str, str] = {}
     more: dict[str, str] = {}
-    for code in range(0x80, sys.maxunicode + 1):
-        if 0xD800 <= code <= 0xDFFF:  # surrogates: never in text
+    for start in range(0x80, sys.maxunicode + 1, _FOLD_BLOCK):
+        block = "".join(map(chr, range(start, min(start + _FOLD_BLOCK, sys.maxunicode + 1))))
+        if block.casefold() == block:  # (surrogates, never in text, fold to themselves)
             continue
-        folded = chr(code).casefold()
-        if folded != chr(code):
-            (ones if len(folded) == 1 else more)[chr(code)] = folded
+        for character in block:
+            folded = character.casefold()
+            if folded != character:
+                (ones if len(folded) == 1 else more)[character] = folded
 
     def literal(text: str) -> str:
         return "'" + text.replace("'", "''") + "'"
