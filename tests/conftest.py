@@ -194,7 +194,7 @@ def copy_of(request, tmp_path_factory, _built_businesses):
         if on_server:
             name = any_store.rsplit("/", 1)[1]
             if made:  # a second business for the same test: it replaces the first
-                _pg_server_sql(f"DROP DATABASE {name} WITH (FORCE)")
+                _drop_pg_database(name)
             _pg_server_sql(f"CREATE DATABASE {name} TEMPLATE {source}")
             made[:] = [name]
         else:
