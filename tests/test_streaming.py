@@ -4,6 +4,7 @@ the cells are made (a batch is written by one string format; cells to quote are 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import unicodedata
 from decimal import Decimal
@@ -112,6 +113,7 @@ def _plain(rows, columns) -> str:
     """What the plain writer wrote row by row: every cell as ``display_value`` shows it
     (a missing one as its label), widths from the first thousand rows, growing with each
     thousand after; right-aligned numbers, two spaces between, no trailing spaces."""
+    @functools.cache  # the rule per character, counted once per distinct text
     def width(text):
         return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
