@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -626,6 +627,20 @@ def id_number(text: str) -> int | None:
     if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
         return int(text)
     return None
+
+
+def list_items(texts: Iterable[str], key: Callable[[str], str] = str.casefold) -> list[str]:
+    """The items of list values (tags, regions, industries) as typed or as a CSV cell
+    holds them: each value split at ``;`` (or a full-width ``；``), stripped, without
+    empty items or repeats (the same ``key``) — so that what is stored never holds the
+    separator an export writes between items."""
+    items: dict[str, str] = {}
+    for text in texts:
+        for item in text.replace("；", ";").split(";"):
+            item = item.strip()
+            if item and key(item) not in items:
+                items[key(item)] = item
+    return list(items.values())
 
 
 def check_money(cents: int, raw: str, *, what: str, maximum: int | None = None) -> int:

@@ -251,7 +251,7 @@ def test_commands_import_merge_reassign_undo_and_redo_keep_them_exact(cli, isola
     lines = exported.read_text().splitlines()
     header = lines[0].split(",")
     amount = header.index("amount")
-    changed = [",".join(cell if i != amount else "9" for i, cell in enumerate(line.split(","))) for line in lines[1:4]]
+    changed = [",".join(cell if i != amount else "99999" for i, cell in enumerate(line.split(","))) for line in lines[1:4]]
     exported.write_text("\n".join([lines[0], *changed]) + "\n")
     cli("import", "deals", str(exported), "--on-conflict", "update")
     assert_exact(conn)

@@ -132,6 +132,22 @@ def test_round_trip_of_every_entity(cli, isolated, tmp_path):
         ).stdout
 
 
+def test_a_list_typed_with_its_separator_is_what_a_file_reads(cli, isolated, tmp_path):
+    """`--tag 'a;b'` is two tags, as the same text in a tags cell is: it was kept as one
+    tag, which the export wrote as `a;b` and the import read back as two (and so for a
+    rep's regions and industries, with the full-width ；too)."""
+    cli("customer", "add", "Acme", "--tag", "vip;north", "--tag", "重点；客户", "--tag", " VIP ", "--no-followup")
+    cli("rep", "add", "ann", "--region", "华东；华南", "--region", "north; ", "--industry", "retail;food")
+    assert cli.json("customer", "show", "Acme")["tags"] == ["north", "vip", "客户", "重点"]
+    assert [(r["regions"], r["industries"]) for r in cli.json("rep", "list")] == [(["华东", "华南", "north"], ["retail", "food"])]
+    cli("rep", "edit", "ann", "--industry", "b2b；retail")
+    assert cli.json("rep", "list")[0]["industries"] == ["b2b", "retail"]
+    assert "a tag cannot be empty" in cli.fails("customer", "edit", "Acme", "--add-tag", " ; ", code=2)
+    round_trip(cli, isolated, tmp_path / "copy.db", tmp_path)
+    for entity in ("customers", "reps"):
+        assert cli("--db", tmp_path / "copy.db", "export", entity, "-f", "json").stdout == cli("export", entity, "-f", "json").stdout
+
+
 def test_round_trip_through_a_postgresql_server_and_back(cli, isolated, tmp_path, pg_url):
     """Every entity exported from a file, imported into a server database, exported from it
     byte for byte the same; and from the server into a new file the same again."""

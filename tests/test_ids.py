@@ -35,7 +35,7 @@ SHOW = {
     "activity": ("activity", "delete", "--yes"),  # activities have no show: a delete must find nothing
 }
 DELETE = {"customer": ("customer", "delete"), "deal": ("deal", "delete"), "activity": ("activity", "delete")}
-NOT_FOUND = {"customer": "no customer '{}'", "deal": "no deal with id {}", "activity": "no activity with id {}"}
+NOT_FOUND = {"customer": "no customer with id {}", "deal": "no deal with id {}", "activity": "no activity with id {}"}
 
 
 @pytest.fixture
@@ -57,6 +57,21 @@ def test_an_id_taken_back_is_never_given_again(cli, isolated, acme, noun, taken_
     error = cli.fails(*SHOW[noun], first)
     assert NOT_FOUND[noun].format(first) in error
     assert query(isolated, "SELECT count(*) FROM history_command") == log  # nothing written
+
+
+def test_an_id_no_customer_has_is_never_read_as_the_start_of_a_name(cli, isolated):
+    """`customer delete 1` a second time deleted "1 Main Street", and `#1` (as salescli
+    writes an id) named "#1 Supplier": an id names that customer or none."""
+    for name in ("Temp Co", "1 Main Street", "#1 Supplier"):
+        cli("customer", "add", name, "--no-followup")
+    cli("customer", "delete", "1", "--yes")
+    log = query(isolated, "SELECT count(*) FROM history_command")
+    for ref in ("1", "#1"):
+        assert "no customer with id 1" in cli.fails("customer", "delete", ref, "--yes")
+        assert "no customer with id 1" in cli.fails("deal", "add", "Order", "--customer", ref, "--amount", "5")
+    assert query(isolated, "SELECT count(*) FROM history_command") == log  # nothing written
+    assert [c["name"] for c in cli.json("customer", "list")] == ["#1 Supplier", "1 Main Street"]
+    assert (cli.json("customer", "show", "#2")["name"], cli.json("customer", "show", "#1 sup")["id"]) == ("1 Main Street", 3)
 
 
 def test_winning_an_undone_deal_does_not_win_the_next_one(cli, isolated, acme):
@@ -89,7 +104,7 @@ def test_an_undone_import_leaves_its_ids_used(cli, isolated, tmp_path):
     assert sorted(c["id"] for c in cli.json("customer", "list")) == [1, 2, 3, 4]
     cli("undo")
     assert new_id(cli("customer", "add", "Epsilon")) == 5
-    assert "no customer '3'" in cli.fails("customer", "show", "3")
+    assert "no customer with id 3" in cli.fails("customer", "show", "3")
     cli("undo")
     cli("import", "customers", customers)  # again: above every id given so far
     assert sorted(c["id"] for c in cli.json("customer", "list")) == [1, 6, 7, 8]

@@ -123,6 +123,7 @@ BAD = (
 
 
 def test_one_bad_row_writes_nothing_and_names_every_problem(cli, isolated, tmp_path):
+    cli("init")
     source = write(tmp_path / "c.csv", BAD)
     error = cli.fails("import", "customers", source)
     assert error.splitlines() == [
@@ -189,6 +190,7 @@ def test_rejects_keep_the_source_encoding_and_delimiter(cli, isolated, tmp_path)
 
 
 def test_duplicates_inside_the_file_are_errors(cli, isolated, tmp_path):
+    cli("init")
     source = write(tmp_path / "c.csv", "id,name\n,Acme\n7,Beta\n,ACME\n7,Gamma\n,Delta\n")
     error = cli.fails("import", "customers", source)
     assert "row 4, column name: duplicates row 2" in error
@@ -417,6 +419,61 @@ def test_activities_and_payments_check_their_deal(cli, isolated, tmp_path):
     assert "row 3, column deal: no deal with id 99" in error
     assert "row 4, column amount:" in error and "negative" in error
     assert counts(isolated)["payment"] == 1 and counts(isolated)["activity"] == 2
+
+
+def _won_deal_of(cli, amount: str) -> None:
+    cli("customer", "add", "Acme", "--no-followup")
+    cli("deal", "add", "Order", "--customer", "Acme", "--amount", amount, "--created", "2026-11-01")
+    cli("deal", "win", "1", "--on", "2026-11-10")
+
+
+def _payments(db) -> list[tuple]:
+    return query(db, "SELECT id, deal_id, amount, paid_on FROM payment ORDER BY id")
+
+
+def test_imported_payments_keep_to_what_deal_pay_takes(cli, isolated, tmp_path):
+    """Each row as `deal pay` would take it, after the rows before it: an import recorded
+    $165 against a $100 deal (and $0, and a payment before the deal was won)."""
+    _won_deal_of(cli, "100")
+    cli("deal", "pay", "1", "30", "--on", "2026-11-12")
+    payments = write(tmp_path / "p.csv", "deal,amount,paid_on\n1,50,2026-11-20\n1,50,2026-11-20\n1,0,2026-11-20\n"
+                                         "1,5,2026-11-01\n1,20,2026-11-21\n")
+    error = cli.fails("import", "payments", payments)
+    assert error.splitlines()[:3] == [
+        "row 3, column amount: a payment of $50.00 would overpay deal 1: its outstanding balance is $20.00",
+        "row 4, column amount: a payment must be more than zero",
+        "row 5, column paid_on: 2026-11-01 is before deal 1 was won (2026-11-10)",
+    ]
+    assert "row 2" not in error and "row 6" not in error  # 30 + 50 + 20 = 100: paid in full
+    assert _payments(isolated) == [(1, 1, 3000, "2026-11-12")]
+    cli("import", "payments", payments, "--skip-invalid")
+    assert _payments(isolated) == [(1, 1, 3000, "2026-11-12"), (2, 1, 5000, "2026-11-20"), (3, 1, 2000, "2026-11-21")]
+    # an update counts without the amount it replaces: 30 → 31 overpays, 30 → 29 does not
+    for amount, written in (("31", False), ("29", True)):
+        update = write(tmp_path / "u.csv", f"id,deal,amount,paid_on\n1,1,{amount},2026-11-12\n")
+        if written:
+            cli("import", "payments", update, "--on-conflict", "update")
+        else:
+            assert "would overpay deal 1: its outstanding balance is $30.00" in cli.fails(
+                "import", "payments", update, "--on-conflict", "update")
+    assert [row[2] for row in _payments(isolated)] == [2900, 5000, 2000]
+
+
+def test_an_imported_deal_with_payments_stays_won_at_no_less_than_paid(cli, isolated, tmp_path):
+    """As `deal move` and `deal edit` refuse it: an import took a paid deal back to lead,
+    or its amount below what was paid (a balance of -$45.00)."""
+    _won_deal_of(cli, "100")
+    cli("deal", "pay", "1", "95", "--on", "2026-11-12")
+    exported = cli("export", "deals").stdout
+    cheaper = write(tmp_path / "a.csv", exported.replace(",100.00,", ",50.00,"))
+    assert "row 2, column amount: deal 1 has $95.00 paid: its amount cannot be less than that" in cli.fails(
+        "import", "deals", cheaper, "--on-conflict", "update")
+    reopened = write(tmp_path / "s.csv", exported.replace(",won,", ",lead,").replace(",2026-11-10,", ",,"))
+    assert "row 2, column stage: deal 1 has $95.00 paid against it: it stays won" in cli.fails(
+        "import", "deals", reopened, "--on-conflict", "update")
+    assert cli("export", "deals").stdout == exported
+    cli("import", "deals", write(tmp_path / "ok.csv", exported.replace(",100.00,", ",95.00,")), "--on-conflict", "update")
+    assert query(isolated, "SELECT amount FROM deal") == [(9500,)]
 
 
 def test_targets_values_by_metric(cli, isolated, tmp_path):

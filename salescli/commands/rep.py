@@ -51,7 +51,8 @@ def add(
     rate = parse.parse_rate(commission_rate, what="commission rate") if commission_rate else 0.0
     with session.write() as conn:
         rep_id = reps.add(
-            conn, handle, name=name, email=email, commission_rate=rate, regions=region, industries=industry
+            conn, handle, name=name, email=email, commission_rate=rate,
+            regions=parse.list_items(region or []), industries=parse.list_items(industry or []),
         )
     output.created("rep", rep_id, handle.strip().lower())
 
@@ -99,9 +100,9 @@ def edit(
     if commission_rate is not None:
         changes["commission_rate"] = parse.parse_rate(commission_rate, what="commission rate")
     if region is not None:
-        changes["regions"] = [r for r in region if r]
+        changes["regions"] = parse.list_items(region)
     if industry is not None:
-        changes["industries"] = [i for i in industry if i]
+        changes["industries"] = parse.list_items(industry)
     with session.write() as conn:
         rep_id = refs.rep(conn, handle)["id"]
         reps.edit(conn, rep_id, changes)

@@ -76,14 +76,11 @@ def owner_id(conn: sqlite3.Connection, rep: sqlite3.Row | None) -> int | None:
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:
-    """Tags as typed, stripped, without empty ones or repeats in any case."""
-    result: dict[str, str] = {}
-    for tag in tags:
-        text = tag.strip()
-        if not text:
-            raise UsageError("a tag cannot be empty")
-        result.setdefault(parse.nocase(text), text)
-    return list(result.values())
+    """Tags as typed, read as a CSV cell of tags is (``a; b`` is two), without repeats in any case."""
+    tags = list(tags)
+    if any(not parse.list_items([tag]) for tag in tags):
+        raise UsageError("a tag cannot be empty")
+    return parse.list_items(tags, parse.nocase)
 
 
 def _add_tags(conn: sqlite3.Connection, customer_id: int, tags: Iterable[str]) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,9 +316,7 @@ def edit(conn: sqlite3.Connection, deal: sqlite3.Row, changes: dict[str, Any]) -
             values["cost"] = _times(product["cost"], changes.get("quantity", deal["quantity"]), "cost")
     received = paid(conn, deal["id"])
     if values.get("amount", deal["amount"]) < received:
-        raise Invalid(
-            f"deal {deal['id']} has {_money(conn, received)} paid: its amount cannot be less than that"
-        )
+        raise Invalid(amount_below_paid(deal["id"], _money(conn, received)))
     store.update(conn, "deal", deal["id"], values)
     if "customer_id" in values:
         conn.execute("UPDATE activity SET customer_id = ? WHERE deal_id = ?", [values["customer_id"], deal["id"]])
@@ -386,7 +384,7 @@ def _enter(
         raise Invalid(f"{on} is before {label} entered '{last['name']}' ({last['entered_on']})")
     received = paid(conn, deal["id"])
     if received and stage["kind"] != "won":
-        raise Invalid(f"{label} has {_money(conn, received)} paid against it: it stays won")
+        raise Invalid(stays_won(deal["id"], _money(conn, received)))
     conn.execute(
         "UPDATE deal SET stage_id = ?, closed_at = ?, lost_reason = ?, amount = ? WHERE id = ?",
         [
@@ -463,18 +461,40 @@ def pay(conn: sqlite3.Connection, deal: sqlite3.Row, amount: int, on: dt.date) -
     label = f"deal {deal['id']}"
     if _current_kind(conn, deal) != "won":
         raise Invalid(f"{label} is not won: payments are recorded against won deals ('salescli deal win {deal['id']}' first)")
-    if amount <= 0:
-        raise Invalid("a payment must be more than zero")
     if on > parse.today():
         raise Invalid(f"{on} is in the future: record a payment when it is received")
-    if on.isoformat() < deal["closed_at"]:
-        raise Invalid(f"{on} is before {label} was won ({deal['closed_at']})")
     balance = deal["amount"] - paid(conn, deal["id"])
-    if amount > balance:
-        owed = f"its outstanding balance is {_money(conn, balance)}" if balance else "it is fully paid"
-        raise Invalid(f"a payment of {_money(conn, amount)} would overpay {label}: {owed}")
+    refused = payment_refused(deal, amount, on.isoformat(), balance, lambda cents: _money(conn, cents))
+    if refused:
+        raise Invalid(refused[1])
     conn.execute(
         "INSERT INTO payment (deal_id, amount, paid_on, created_at) VALUES (?, ?, ?, ?)",
         [deal["id"], amount, on.isoformat(), parse.timestamp()],
     )
     return balance - amount
+
+
+def stays_won(deal_id: int, received: str) -> str:
+    """Why a deal with payments (``received``, as money) may not leave the won stages."""
+    return f"deal {deal_id} has {received} paid against it: it stays won"
+
+
+def amount_below_paid(deal_id: int, received: str) -> str:
+    return f"deal {deal_id} has {received} paid: its amount cannot be less than that"
+
+
+def payment_refused(
+    deal: Mapping[str, Any], amount: int, on: str, balance: int, money: Callable[[int], str]
+) -> tuple[str, str] | None:
+    """Why a payment of ``amount`` received ``on`` (an ISO date) against the won ``deal``,
+    which has ``balance`` outstanding, is refused — by ``deal pay`` and by an import alike —
+    as (the field at fault: ``amount`` or ``paid_on``, the reason); None if it is not."""
+    label = f"deal {deal['id']}"
+    if amount <= 0:
+        return "amount", "a payment must be more than zero"
+    if on < deal["closed_at"]:
+        return "paid_on", f"{on} is before {label} was won ({deal['closed_at']})"
+    if amount > balance:
+        owed = f"its outstanding balance is {money(balance)}" if balance else "it is fully paid"
+        return "amount", f"a payment of {money(amount)} would overpay {label}: {owed}"
+    return None

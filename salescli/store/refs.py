@@ -24,14 +24,19 @@ def _like_inner(text: str) -> str:
 
 
 def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
-    """A customer by id, exact name (any case), or unique prefix of a name."""
+    """A customer by id (``12`` or ``#12``: that customer or none, never the start of a
+    name), exact name (any case), or unique prefix of a name. Digits no id is written as
+    (``0123``) may be a name another program gave: no customer 123, then a name."""
     text = str(ref).strip()
     if not text:
         raise UsageError("a customer is required: give its id or name")
-    if text.isascii() and text.isdigit():
-        row = conn.execute("SELECT * FROM customer WHERE id = ?", [_id(text, "customer")]).fetchone()
+    digits = text.removeprefix("#")
+    if digits.isascii() and digits.isdigit():
+        row = conn.execute("SELECT * FROM customer WHERE id = ?", [_id(digits, "customer")]).fetchone()
         if row:
             return row
+        if text != digits or digits == str(int(digits)):  # an id as salescli writes one: only an id
+            raise NotFound(f"no customer with id {digits}")
     row = conn.execute(
         "SELECT * FROM customer WHERE name = ? COLLATE NOCASE", [text]
     ).fetchone()

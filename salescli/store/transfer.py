@@ -67,15 +67,34 @@ def deals_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, dict[
     wanted = sorted(set(ids))
     for chunk in _chunks(wanted):
         sql = (
-            "SELECT d.id, d.customer_id, d.stage_id, s.kind, s.name, s.position, d.created_at, d.closed_at "
+            "SELECT d.id, d.customer_id, d.stage_id, s.kind, s.name, s.position, d.created_at, d.closed_at, d.amount "
             f"FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.id IN ({_marks(len(chunk))})"
         )
-        for deal_id, customer_id, stage_id, kind, name, position, created_at, closed_at in conn.execute(sql, chunk):
+        for deal_id, customer_id, stage_id, kind, name, position, created_at, closed_at, amount in conn.execute(sql, chunk):
             stage = {"id": stage_id, "name": name, "kind": kind, "position": position}
             found[deal_id] = {
                 "id": deal_id, "customer_id": customer_id, "stage_id": stage_id, "kind": kind, "stage": stage,
-                "created_at": created_at, "closed_at": closed_at,
+                "created_at": created_at, "closed_at": closed_at, "amount": amount,
             }
+    return found
+
+
+def paid_by_deal(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, int]:
+    """Deal id → what has been paid against it (0 for none)."""
+    wanted = sorted(set(ids))
+    found = dict.fromkeys(wanted, 0)
+    for chunk in _chunks(wanted):
+        sql = f"SELECT deal_id, sum(amount) FROM payment WHERE deal_id IN ({_marks(len(chunk))}) GROUP BY deal_id"
+        found.update(conn.execute(sql, chunk))
+    return found
+
+
+def payments_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Payment id → its deal's id and its amount."""
+    found: dict[int, tuple[int, int]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        sql = f"SELECT id, deal_id, amount FROM payment WHERE id IN ({_marks(len(chunk))})"
+        found.update((payment_id, (deal_id, amount)) for payment_id, deal_id, amount in conn.execute(sql, chunk))
     return found
 
 

@@ -98,14 +98,8 @@ def read_bool(text: str) -> int:
 
 
 def read_list(text: str, key: Callable[[str], str] = str.casefold) -> list[str]:
-    """``a; b; c`` (a full-width ``；`` also separates): stripped, no empties, no repeats
-    (the same ``key``)."""
-    items: dict[str, str] = {}
-    for item in text.replace("；", ";").split(";"):
-        item = item.strip()
-        if item and key(item) not in items:
-            items[key(item)] = item
-    return list(items.values())
+    """``a; b; c`` as ``parse.list_items`` reads it (as the options read it too)."""
+    return parse.list_items([text], key)
 
 
 def read_tags(text: str) -> list[str]:

@@ -41,8 +41,9 @@ from salescli.errors import Invalid, UsageError
 from salescli.grammar import plural
 from salescli.output import csv_safe, csv_text
 from salescli.store import backup as backups
-from salescli.store import bulk, dialect
+from salescli.store import bulk, dialect, setting
 from salescli.store import customers, history, reps
+from salescli.store import deals as deal_rules
 from salescli.store import transfer as store
 from salescli.transfer import records
 from salescli.transfer.entities import CUSTOM_FIELD_PREFIX, JSON, Entity, read_text
@@ -239,6 +240,7 @@ class Import:
         checked before (``check_again``): they are left out, and a row that is invalid
         only now stops the import."""
         outcome = Outcome()
+        ctx = replace(ctx, paid={})  # the payments this check has let through so far
         fresh = count()  # numbers the new records without an id, which get ids in this order
         seen = store.SeenKeys()
         owners = reps.Assigner(conn) if self.assign and spool is not None else None
@@ -399,6 +401,10 @@ class Import:
         for row in rows:
             records.check(self.entity.name, row, ctx)
         self._match(conn, rows)
+        if self.entity.name == "payments":
+            _within_balances(conn, ctx, rows)
+        elif self.entity.name == "deals":
+            _keeping_payments(conn, rows)
 
     def _read(self, number: int, cells: list[str]) -> Row:
         row = Row(number, cells)
@@ -483,6 +489,51 @@ class Import:
             prefix = f"row {row.number}" if with_row else ""
             lines.append(", ".join(p for p in (prefix, where) if p) + f": {message}")
         return lines
+
+
+def _within_balances(conn: sqlite3.Connection, ctx: Context, rows: list[Row]) -> None:
+    """Payments as ``deal pay`` takes them (``deals.payment_refused``): more than zero, not
+    before the deal was won, never more than it has outstanding — after the rows before
+    them in the file, and without what a payment this row updates had."""
+    writing = [row for row in rows if not row.errors and row.action in ("create", "update")]
+    replaced = store.payments_by_id(conn, [row.match for row in writing if row.action == "update"])
+    deals = {row.refs["deal"]["id"] for row in writing} | {deal for deal, _ in replaced.values()}
+    ctx.paid.update(store.paid_by_deal(conn, deals - ctx.paid.keys()))
+    money = _money(conn)
+    for row in writing:
+        deal, amount = row.refs["deal"], row.values["amount"]
+        before = replaced.get(row.match) if row.action == "update" else None
+        if before is not None:
+            ctx.paid[before[0]] -= before[1]
+        refused = deal_rules.payment_refused(deal, amount, row.values["paid_on"], deal["amount"] - ctx.paid[deal["id"]], money)
+        if refused:
+            row.fail(*refused)
+            if before is not None:
+                ctx.paid[before[0]] += before[1]
+        else:
+            ctx.paid[deal["id"]] += amount
+
+
+def _keeping_payments(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """A deal with payments stays won, at no less than has been paid against it (as
+    ``deal move`` and ``deal edit`` keep it)."""
+    updating = [row for row in rows if not row.errors and row.action == "update"]
+    received = store.paid_by_deal(conn, [row.match for row in updating])
+    money = _money(conn)
+    for row in updating:
+        if not (paid := received[row.match]):
+            continue
+        stage, amount = row.refs.get("stage"), row.values.get("amount")
+        if stage is not None and stage["kind"] != "won":
+            row.fail("stage", deal_rules.stays_won(row.match, money(paid)))
+        if amount is not None and amount < paid:
+            row.fail("amount", deal_rules.amount_below_paid(row.match, money(paid)))
+
+
+def _money(conn: sqlite3.Connection) -> Callable[[int], str]:
+    """Cents as this database shows money (its currency)."""
+    currency = setting(conn, "currency")
+    return lambda cents: parse.format_money(cents, currency)
 
 
 def _lookup(

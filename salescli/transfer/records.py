@@ -6,7 +6,7 @@ the look-ups they rely on were done before, a batch at a time, by the importer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from salescli.errors import UsageError
@@ -29,6 +29,7 @@ class Context:
     today: str
     stages: list[dict[str, Any]]
     leads: bool = False  # customers are new leads (import --leads): created now if the file has no date
+    paid: dict[int, int] = field(default_factory=dict)  # deal id → paid, with the rows of this check before
 
     @property
     def first_open_stage(self) -> dict[str, Any]:
