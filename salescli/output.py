@@ -151,17 +151,31 @@ def json_value(value: Any, kind: str) -> Any:
 FORMULA_STARTS = "=+-@\t\r"
 _QUOTED_STARTS = FORMULA_STARTS + "'"
 _RISKY_STARTS = frozenset(_QUOTED_STARTS)
-# What Excel would turn into a number: a leading zero, 12 digits or more (shown as
-# 1.23E+11, exact to 15 only), a phone number with a ``+``. ``--excel`` writes these as
-# ``="0123"``, which Excel shows as the text 0123.
-_EXCEL_NUMBER_LIKE = re.compile(r"0\d+|\d{12,}|\+[\d ()./-]*\d[\d ()./-]*")
+# What Excel would read as something else than the text: a number, date, time, fraction,
+# percentage or amount (``0123`` → 123, ``1.10`` → 1.1, ``1,234`` → 1234, ``1E5`` → 100000,
+# ``1-10`` → 10 January, ``3/4``, ``March 1``, ``3月4日``, ``00:30``, ``1 1/2``, ``50%``, ``$5``,
+# ``+44 20 7946 0000``, 12 digits or more shown as 1.23E+11 and kept to 15), or TRUE/FALSE.
+# ``--excel`` writes these as ``="0123"``, which Excel shows as the text 0123 (a formula's
+# text holds 255 characters at most: a longer cell is left as it is). Digits alone, up to
+# 11 and not from 0, stay: Excel shows and saves them as they are; and so do dates and times
+# as salescli writes them (``2026-11-23 09:30:00``): Excel reads them as the dates they are.
+_MONTH = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+_EXCEL_NUMBER_LIKE = re.compile(
+    r"(?![1-9]\d{0,10}$|0$|\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?$)(?=\D*\d)(?:"
+    r"[\d .,:/+%()$¥€£-]*\d[\d .,:/+%()$¥€£eE-]*"
+    rf"|(?i:\d{{1,4}}[ ./-]*(?:{_MONTH})\.?(?:[ ./,-]*\d{{1,4}})?|(?:{_MONTH})\.?[ ./,-]*\d{{1,4}}(?:[ ./,-]*\d{{1,4}})?)"
+    r"|[\d年月日号 ]*\d[\d年月日号 ]*"
+    r")|(?i:true|false)"
+)
+# Where such a cell may start (most text cannot be one: checked first, as it is quick).
+_EXCEL_MAYBE = re.compile(r"[\d+.($¥€£-]|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|true|false)").match
 _EXCEL_TEXT = re.compile(r'="([^"]*)"')
 
 
 def csv_safe(value: str, excel: bool = False) -> str:
     """A text cell as CSV writes it: ``'=HYPERLINK(…)``, ``''=x`` for ``'=x``, and with
-    ``excel`` ``="0123"`` for what Excel would otherwise read as a number."""
-    if excel and _EXCEL_NUMBER_LIKE.fullmatch(value):
+    ``excel`` ``="0123"`` for what Excel would otherwise read as a number or a date."""
+    if excel and _EXCEL_MAYBE(value) and len(value) <= 255 and _EXCEL_NUMBER_LIKE.fullmatch(value):
         return f'="{value}"'
     if value and (value[0] in FORMULA_STARTS or (value[0] == "'" and value[1:2] and value[1] in _QUOTED_STARTS)):
         return "'" + value

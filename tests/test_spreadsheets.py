@@ -121,6 +121,26 @@ def test_excel_export_has_a_bom_crlf_and_numbers_kept_as_text(cli, isolated, tmp
     assert cli("--db", copy, "export", "customers").stdout == cli("export", "customers").stdout
 
 
+def test_excel_export_keeps_as_text_what_excel_would_turn_into_numbers_or_dates(cli, isolated, tmp_path):
+    """`1-10` (a company size) became 10 January in Excel, `3/4` the 4th of March, `1.10` the
+    number 1.1 and the sku `1E5` 100000: --excel writes every such text cell as ="…"."""
+    cli("customer", "add", "Acme", "--size", "1-10", "--company", "3/4", "--title", "1.10", "--contact", "March 1",
+        "--phone", "13800138000", "--note", "00:30", "--field", "share=50%", "--field", "since=3月4日",
+        "--field", "ok=TRUE", "--no-followup")
+    cli("product", "add", "1E5", "Widget", "--price", "5")
+    rows = _rows(cli("export", "customers", "--excel").stdout_bytes, "utf-8-sig")
+    acme = dict(zip(rows[0], rows[1]))
+    assert [acme[key] for key in ("size", "company", "title", "contact", "notes", "field:share", "field:since", "field:ok")] == [
+        '="1-10"', '="3/4"', '="1.10"', '="March 1"', '="00:30"', '="50%"', '="3月4日"', '="TRUE"']
+    assert (acme["name"], acme["phone"], acme["created_at"]) == ("Acme", "13800138000", "2026-11-23 12:00:00")  # as they are
+    products = _rows(cli("export", "products", "--excel").stdout_bytes, "utf-8-sig")
+    assert dict(zip(products[0], products[1]))["sku"] == '="1E5"'
+    (tmp_path / "excel.csv").write_bytes(cli("export", "customers", "--excel").stdout_bytes)
+    copy = tmp_path / "copy.db"
+    cli("--db", copy, "import", "customers", tmp_path / "excel.csv")
+    assert cli("--db", copy, "export", "customers").stdout == cli("export", "customers").stdout
+
+
 def _with_reps_and_products(cli, folder):
     """A second database holding the first one's reps and products (what customers refer to)."""
     copy = folder / "copy.db"
