@@ -427,11 +427,11 @@ def _won_deal_of(cli, amount: str) -> None:
     cli("deal", "win", "1", "--on", "2026-11-10")
 
 
-def _payments(db) -> list[tuple]:
-    return query(db, "SELECT id, deal_id, amount, paid_on FROM payment ORDER BY id")
+def _payments(cli) -> list[tuple]:
+    return [(p["id"], p["deal"], p["amount"], p["paid_on"]) for p in cli.json("export", "payments")]
 
 
-def test_imported_payments_keep_to_what_deal_pay_takes(cli, isolated, tmp_path):
+def test_imported_payments_keep_to_what_deal_pay_takes(cli, any_store, tmp_path):
     """Each row as `deal pay` would take it, after the rows before it: an import recorded
     $165 against a $100 deal (and $0, and a payment before the deal was won)."""
     _won_deal_of(cli, "100")
@@ -445,9 +445,9 @@ def test_imported_payments_keep_to_what_deal_pay_takes(cli, isolated, tmp_path):
         "row 5, column paid_on: 2026-11-01 is before deal 1 was won (2026-11-10)",
     ]
     assert "row 2" not in error and "row 6" not in error  # 30 + 50 + 20 = 100: paid in full
-    assert _payments(isolated) == [(1, 1, 3000, "2026-11-12")]
+    assert _payments(cli) == [(1, 1, 30, "2026-11-12")]
     cli("import", "payments", payments, "--skip-invalid")
-    assert _payments(isolated) == [(1, 1, 3000, "2026-11-12"), (2, 1, 5000, "2026-11-20"), (3, 1, 2000, "2026-11-21")]
+    assert _payments(cli) == [(1, 1, 30, "2026-11-12"), (2, 1, 50, "2026-11-20"), (3, 1, 20, "2026-11-21")]
     # an update counts without the amount it replaces: 30 → 31 overpays, 30 → 29 does not
     for amount, written in (("31", False), ("29", True)):
         update = write(tmp_path / "u.csv", f"id,deal,amount,paid_on\n1,1,{amount},2026-11-12\n")
@@ -456,10 +456,10 @@ def test_imported_payments_keep_to_what_deal_pay_takes(cli, isolated, tmp_path):
         else:
             assert "would overpay deal 1: its outstanding balance is $30.00" in cli.fails(
                 "import", "payments", update, "--on-conflict", "update")
-    assert [row[2] for row in _payments(isolated)] == [2900, 5000, 2000]
+    assert [row[2] for row in _payments(cli)] == [29, 50, 20]
 
 
-def test_an_imported_deal_with_payments_stays_won_at_no_less_than_paid(cli, isolated, tmp_path):
+def test_an_imported_deal_with_payments_stays_won_at_no_less_than_paid(cli, any_store, tmp_path):
     """As `deal move` and `deal edit` refuse it: an import took a paid deal back to lead,
     or its amount below what was paid (a balance of -$45.00)."""
     _won_deal_of(cli, "100")
@@ -473,7 +473,7 @@ def test_an_imported_deal_with_payments_stays_won_at_no_less_than_paid(cli, isol
         "import", "deals", reopened, "--on-conflict", "update")
     assert cli("export", "deals").stdout == exported
     cli("import", "deals", write(tmp_path / "ok.csv", exported.replace(",100.00,", ",95.00,")), "--on-conflict", "update")
-    assert query(isolated, "SELECT amount FROM deal") == [(9500,)]
+    assert [deal["amount"] for deal in cli.json("export", "deals")] == [95]
 
 
 def test_targets_values_by_metric(cli, isolated, tmp_path):
