@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_state: dict[str, object] = {"path": None, "conn": None, "command": None, "committed": False, "created": None}
+_state: dict[str, object] = {"path": None, "conn": None, "command": None, "committed": False, "created": None, "logged": True}
 
 
 def configure(target: Path | str | None) -> None:
@@ -25,7 +25,7 @@ def configure(target: Path | str | None) -> None:
     conn = _state["conn"]
     if conn is not None:
         conn.close()  # type: ignore[attr-defined]
-    _state.update(path=_target(target) if target else None, conn=None, committed=False, created=None)
+    _state.update(path=_target(target) if target else None, conn=None, committed=False, created=None, logged=True)
 
 
 def _target(given: Path | str) -> Path | str:
@@ -196,6 +196,13 @@ def write() -> Iterator[sqlite3.Connection]:
     conn = connection(create=True)
     with (
         store.transaction(conn, waiting=_say_waiting, committing=committing),
-        history.recording(conn, command_line(), user(conn)),
+        history.recording(conn, command_line(), user(conn)) as command_id,
     ):
         yield conn
+    _state["logged"] = history.logged(conn, command_id)
+
+
+def changed() -> bool:
+    """Whether this invocation's write changed anything (one that changed nothing is not
+    in the log, so ``undo`` would take back the command before it)."""
+    return bool(_state["logged"])

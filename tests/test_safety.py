@@ -207,6 +207,23 @@ def test_a_command_that_changes_nothing_on_balance_is_not_logged(cli, isolated):
     assert sqlite3.connect(isolated).execute("SELECT count(*) FROM history_change").fetchone()[0] == 0
 
 
+def test_a_write_that_changes_nothing_says_so(cli, isolated):
+    """`rep activate` of an active rep said "Activated rep ann", and `customer edit` to the
+    values it had "Updated customer …": not logged, so the next `undo` took back the
+    command before them, which nothing had told."""
+    cli("rep", "add", "ann")
+    cli("customer", "add", "Acme", "--tier", "B", "--owner", "ann", "--no-followup")
+    log = cli("log").stdout
+    said = [cli(*args).stdout for args in (
+        ("rep", "activate", "ann"), ("customer", "edit", "acme", "--tier", "B"), ("customer", "edit", "acme", "--remove-tag", "x"),
+        ("rep", "edit", "ann", "--name", "Ann"), ("stage", "edit", "lead", "-p", "10"))]
+    assert said == ["Rep ann is already active: nothing changed\n", "Customer Acme (#1) already was as asked: nothing changed\n",
+                    "Customer Acme (#1) already was as asked: nothing changed\n", "Rep ann already was as asked: nothing changed\n",
+                    "Stage lead already was as asked: nothing changed\n"]
+    assert cli("log").stdout == log
+    assert cli("customer", "edit", "acme", "--tier", "A").stdout == "Updated customer Acme (#1)\n"
+
+
 def test_writes_by_other_tools_are_not_recorded(cli, isolated):
     cli("rep", "add", "alice")
     conn = sqlite3.connect(isolated)

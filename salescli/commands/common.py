@@ -49,6 +49,13 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def unless_unchanged(done: str, record: str) -> str:
+    """What a write command says it did (``done``), or, if it changed nothing, that
+    ``record`` already was so — it is not in the log, and ``undo`` would take back the
+    command before it."""
+    return done if session.changed() else f"{record} already was as asked: nothing changed"
+
+
 def _check_utf8(arguments: Any) -> None:
     """Every argument (text, path, or a list of them) must be UTF-8, or it can be neither
     stored nor printed."""

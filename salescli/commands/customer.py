@@ -19,6 +19,7 @@ from salescli.commands.common import (
     confirm,
     happened_on,
     still_as_shown,
+    unless_unchanged,
 )
 from salescli.grammar import plural
 from salescli.output import Column
@@ -307,7 +308,7 @@ def edit(
     work = _counted(moved)
     whom = f"went along to {new_owner['handle']}" if new_owner else "has no owner now either"
     handed = f"; its open work {whom}: {work}" if work else ""
-    output.done(f"Updated customer {name} (#{customer['id']}){handed}")
+    output.done(unless_unchanged(f"Updated customer {name} (#{customer['id']}){handed}", f"Customer {name} (#{customer['id']})"))
 
 
 def _ids(ids: list[int]) -> str:

@@ -19,6 +19,7 @@ from salescli.commands.common import (
     confirm,
     happened_on,
     still_as_shown,
+    unless_unchanged,
     warn_if_past,
 )
 from salescli.errors import UsageError
@@ -262,7 +263,7 @@ def edit(
         if customer is not None:
             changes["customer"] = refs.customer(conn, customer)
         deals.edit(conn, deal, changes)
-    output.done(f"Updated deal {deal['id']}" if changes else "Nothing to change.")
+    output.done(unless_unchanged(f"Updated deal {deal['id']}", f"Deal {deal['id']}") if changes else "Nothing to change.")
     warn_if_past(expected, "expected close")
 
 

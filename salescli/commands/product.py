@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, LimitOption, WideOption
+from salescli.commands.common import App, FormatOption, LimitOption, WideOption, unless_unchanged
 from salescli.output import Column
 from salescli.store import products, refs
 
@@ -110,4 +110,5 @@ def edit(
         changes["active"] = active
     with session.write() as conn:
         products.edit(conn, refs.product(conn, sku)["id"], changes)
-    output.done(f"Updated product {(new_sku or sku).strip()}" if changes else "Nothing to change.")
+    shown = (new_sku or sku).strip()
+    output.done(unless_unchanged(f"Updated product {shown}", f"Product {shown}") if changes else "Nothing to change.")

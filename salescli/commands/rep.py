@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, WideOption
+from salescli.commands.common import App, FormatOption, WideOption, unless_unchanged
 from salescli.errors import Invalid
 from salescli.grammar import plural
 from salescli.output import Column
@@ -106,7 +106,8 @@ def edit(
     with session.write() as conn:
         rep_id = refs.rep(conn, handle)["id"]
         reps.edit(conn, rep_id, changes)
-    output.done(f"Updated rep {new_handle or handle}" if changes else "Nothing to change.")
+    shown = new_handle or handle
+    output.done(unless_unchanged(f"Updated rep {shown}", f"Rep {shown}") if changes else "Nothing to change.")
 
 
 @app.command("deactivate")
@@ -138,4 +139,4 @@ def activate(handle: str) -> None:
     """Mark a rep active again."""
     with session.write() as conn:
         reps.edit(conn, refs.rep(conn, handle)["id"], {"active": True})
-    output.done(f"Activated rep {handle}")
+    output.done(f"Activated rep {handle}" if session.changed() else f"Rep {handle} is already active: nothing changed")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from salescli import output, parse, session
-from salescli.commands.common import App, FormatOption, WideOption
+from salescli.commands.common import App, FormatOption, WideOption, unless_unchanged
 from salescli.errors import UsageError
 from salescli.output import Column
 from salescli.store import refs, stages
@@ -97,7 +97,8 @@ def edit(
         stage = refs.stage(conn, name)
         stages.edit(conn, stage, name=new_name, probability=chance, **_placement(conn, after, before))
     changed = any(value is not None for value in (new_name, probability, after, before))
-    output.done(f"Updated stage {new_name or stage['name']}" if changed else "Nothing to change.")
+    shown = new_name or stage["name"]
+    output.done(unless_unchanged(f"Updated stage {shown}", f"Stage {shown}") if changed else "Nothing to change.")
 
 
 @app.command("delete")

@@ -231,6 +231,11 @@ def recording(conn: sqlite3.Connection, line: str, user: str | None = None) -> I
     _prune(conn, command_id)
 
 
+def logged(conn: sqlite3.Connection, command_id: int) -> bool:
+    """Whether the command is in the log (``recording`` leaves out one that changed nothing)."""
+    return conn.execute("SELECT 1 FROM history_command WHERE id = ?", [command_id]).fetchone() is not None
+
+
 def _span(conn: sqlite3.Connection, command_id: int) -> tuple[int, int]:
     """The ids of the command's changes (so far, while it runs)."""
     row = conn.execute(
