@@ -153,7 +153,7 @@ _QUOTED_STARTS = FORMULA_STARTS + "'"
 _RISKY_STARTS = frozenset(_QUOTED_STARTS)
 # What Excel would read as something else than the text: a number, date, time, fraction,
 # percentage or amount (``0123`` → 123, ``1.10`` → 1.1, ``1,234`` → 1234, ``1E5`` → 100000,
-# ``1-10`` → 10 January, ``3/4``, ``March 1``, ``3月4日``, ``00:30``, ``1 1/2``, ``50%``, ``$5``,
+# ``1-10`` → 10 January, ``3/4``, ``March 1``, ``3月4日``, ``00:30``, ``10:30 AM``, ``1 1/2``, ``50%``, ``$5``,
 # ``+44 20 7946 0000``, 12 digits or more shown as 1.23E+11 and kept to 15), or TRUE/FALSE.
 # ``--excel`` writes these as ``="0123"``, which Excel shows as the text 0123 (a formula's
 # text holds 255 characters at most: a longer cell is left as it is). Digits alone, up to
@@ -162,7 +162,7 @@ _RISKY_STARTS = frozenset(_QUOTED_STARTS)
 _MONTH = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 _EXCEL_NUMBER_LIKE = re.compile(
     r"(?![1-9]\d{0,10}$|0$|\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?$)(?=\D*\d)(?:"
-    r"[\d .,:/+%()$¥€£-]*\d[\d .,:/+%()$¥€£eE-]*"
+    r"[\d .,:/+%()$¥€£-]*\d[\d .,:/+%()$¥€£eE-]*(?i:\s*[ap]\.?m\.?)?"
     rf"|(?i:\d{{1,4}}[ ./-]*(?:{_MONTH})\.?(?:[ ./,-]*\d{{1,4}})?|(?:{_MONTH})\.?[ ./,-]*\d{{1,4}}(?:[ ./,-]*\d{{1,4}})?)"
     r"|[\d年月日号 ]*\d[\d年月日号 ]*"
     r")|(?i:true|false)"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_state: dict[str, object] = {"path": None, "conn": None, "command": None, "committed": False, "created": None, "logged": True}
+_state: dict[str, object] = {"path": None, "conn": None, "command": None, "committed": False, "logged": True}
 
 
 def configure(target: Path | str | None) -> None:
@@ -25,7 +25,7 @@ def configure(target: Path | str | None) -> None:
     conn = _state["conn"]
     if conn is not None:
         conn.close()  # type: ignore[attr-defined]
-    _state.update(path=_target(target) if target else None, conn=None, committed=False, created=None, logged=True)
+    _state.update(path=_target(target) if target else None, conn=None, committed=False, logged=True)
 
 
 def _target(given: Path | str) -> Path | str:
@@ -106,26 +106,11 @@ def connection(*, create: bool = False) -> sqlite3.Connection:
     database = target()
     if create and _chosen() is None:
         files.make_private_dir(database.parent)  # type: ignore[union-attr]
-    new = create and not exists()
     conn = store.connect(database, create=create, waiting=_say_waiting)
-    if new:
-        _state["created"] = database
     dialect.read_snapshot(conn)  # a report is one consistent view, however many queries it makes
     output.CURRENCY["symbol"] = store.setting(conn, "currency")
     _state["conn"] = conn
     return conn
-
-
-def discard_new_file() -> None:
-    """After a failed command: the database file it created (a mistyped ``--db``, say) goes
-    again — a command that fails writes nothing, and leaves nothing behind."""
-    created, conn = _state["created"], _state["conn"]
-    if created is None or conn is None or _state["committed"]:
-        return
-    from salescli import store
-
-    _state.update(conn=None, created=None)
-    store.remove_if_unused(conn, created)  # type: ignore[arg-type]
 
 
 def _say_waiting() -> None:

@@ -223,6 +223,38 @@ def test_an_import_whose_rows_another_write_took_meanwhile_writes_nothing(isolat
     conn.close()
 
 
+def test_payments_checked_again_after_another_write_count_only_the_rows_that_stay(isolated, tmp_path):
+    """A row left out (invalid when first checked: deal 2 was not won) that moved payment #1
+    off deal 1 was still counted when the file was checked again, so an import let $70
+    through onto a deal with $40 left: $130 paid on $100."""
+    for args in (("customer", "add", "Acme", "--no-followup"), ("deal", "add", "A", "-c", "Acme", "--amount", "100", "--created", "2026-11-01"),
+                 ("deal", "win", "1", "--on", "2026-11-10"), ("deal", "pay", "1", "30", "--on", "2026-11-12"),
+                 ("deal", "add", "B", "-c", "Acme", "--amount", "50", "--created", "2026-11-01")):
+        assert salescli(*args).returncode == 0
+    payments = tmp_path / "payments.csv"
+    payments.write_text("id,deal,amount,paid_on\n1,2,10,2026-11-20\n,1,70,2026-11-20\n", encoding="utf-8")
+    holder = long_write(  # meanwhile: deal 2 is won, and deal 1 is paid $30 more
+        isolated, 0,
+        "UPDATE deal SET stage_id = (SELECT id FROM stage WHERE kind = 'won'), closed_at = '2026-11-20' WHERE id = 2",
+        "INSERT INTO payment (deal_id, amount, paid_on, created_at) VALUES (1, 3000, '2026-11-21', '2026-11-23 11:00:00')",
+    )
+    importing = subprocess.Popen([SALESCLI, "import", "payments", str(payments), "--skip-invalid", "--on-conflict", "update"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert importing.stderr is not None
+    assert importing.stderr.readline().startswith("row 2, column deal: deal 2 is not won")
+    assert importing.stderr.readline().startswith("Backed up the database to ")
+    let_go(holder)
+    out, err = importing.communicate(timeout=120)
+    assert (importing.returncode, out) == (1, "")
+    assert err == (
+        "Error: row 3, column amount: a payment of $70.00 would overpay deal 1: its outstanding balance is $40.00: the "
+        "database changed while the file was being checked, so nothing was written; run the import again\n"
+    )
+    conn = sqlite3.connect(isolated)
+    assert conn.execute("SELECT id, deal_id, amount FROM payment ORDER BY id").fetchall() == [(1, 1, 3000), (2, 1, 3000)]
+    conn.close()
+
+
 def big_customers_file(path: Path, rows: int) -> Path:
     with path.open("w", encoding="utf-8") as out:
         out.write("name,email,tier,owner,tags\n")

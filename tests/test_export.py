@@ -139,6 +139,7 @@ def test_a_list_typed_with_its_separator_is_what_a_file_reads(cli, isolated, tmp
     cli("customer", "add", "Acme", "--tag", "vip;north", "--tag", "重点；客户", "--tag", " VIP ", "--no-followup")
     cli("rep", "add", "ann", "--region", "华东；华南", "--region", "north; ", "--industry", "retail;food")
     assert cli.json("customer", "show", "Acme")["tags"] == ["north", "vip", "客户", "重点"]
+    assert [c["name"] for c in cli.json("customer", "list", "--tag", "VIP; north")] == ["Acme"]  # the filter reads it so too
     assert [(r["regions"], r["industries"]) for r in cli.json("rep", "list")] == [(["华东", "华南", "north"], ["retail", "food"])]
     cli("rep", "edit", "ann", "--industry", "b2b；retail")
     assert cli.json("rep", "list")[0]["industries"] == ["b2b", "retail"]

@@ -46,7 +46,6 @@ def test_an_amount_and_an_activities_target(cli):
 
 
 def test_import_counts_its_rows(cli, tmp_path):
-    cli("init")  # a failed import on a new file takes the file away again (test_safety.py)
     one_bad = tmp_path / "one.csv"
     one_bad.write_text("name,tier,Colour\nGood,A,red\nBad,Z,blue\n", encoding="utf-8")
     error = cli.fails("import", "customers", one_bad)
@@ -85,7 +84,6 @@ def test_export_counts_what_it_wrote(cli, tmp_path):
 
 
 def test_an_activities_target_too_small_to_split(cli):
-    cli("init")
     error = cli.fails("target", "set", "activities", "2", "--period", "2027-Q1", "--split", "months")
     assert error.startswith("Error: an activities target of 2 is too small to split into 3 months")
     assert cli.json("target", "list") == []

@@ -72,6 +72,7 @@ def test_an_id_no_customer_has_is_never_read_as_the_start_of_a_name(cli, any_sto
     assert cli("log").stdout == log  # nothing written
     assert [c["name"] for c in cli.json("customer", "list")] == ["#1 Supplier", "1 Main Street"]
     assert (cli.json("customer", "show", "#2")["name"], cli.json("customer", "show", "#1 sup")["id"]) == ("1 Main Street", 3)
+    assert "customer name '#77' is # and digits: it would read as an id" in cli.fails("customer", "add", "#77", code=2)
 
 
 def test_winning_an_undone_deal_does_not_win_the_next_one(cli, isolated, acme):

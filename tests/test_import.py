@@ -123,7 +123,6 @@ BAD = (
 
 
 def test_one_bad_row_writes_nothing_and_names_every_problem(cli, isolated, tmp_path):
-    cli("init")
     source = write(tmp_path / "c.csv", BAD)
     error = cli.fails("import", "customers", source)
     assert error.splitlines() == [
@@ -190,7 +189,6 @@ def test_rejects_keep_the_source_encoding_and_delimiter(cli, isolated, tmp_path)
 
 
 def test_duplicates_inside_the_file_are_errors(cli, isolated, tmp_path):
-    cli("init")
     source = write(tmp_path / "c.csv", "id,name\n,Acme\n7,Beta\n,ACME\n7,Gamma\n,Delta\n")
     error = cli.fails("import", "customers", source)
     assert "row 4, column name: duplicates row 2" in error

@@ -73,22 +73,6 @@ def test_log_on_a_new_file_says_so(cli):
     assert cli.json("log") == []
 
 
-@pytest.mark.parametrize(
-    "args",
-    [("deal", "win", "3"), ("undo",), ("undo", "--redo"), ("customer", "edit", "acme", "--tier", "A"),
-     ("activity", "done", "4"), ("import", "customers", "bad.csv")],
-)
-def test_a_failed_command_leaves_no_new_file_behind(cli, tmp_path, monkeypatch, args):
-    """A mistyped --db and a command that fails: it made the file, and left it there."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "bad.csv").write_text("name,credit_limit\nAcme,lots\n")
-    cli.fails("--db", tmp_path / "typo.db", *args)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
-    cli("--db", tmp_path / "kept.db", "customer", "add", "Acme")
-    cli.fails("--db", tmp_path / "kept.db", "deal", "win", "3")  # a file it did not make stays
-    assert (tmp_path / "kept.db").exists() and query(tmp_path / "kept.db", "SELECT name FROM customer") == [("Acme",)]
-
-
 def test_undo_walks_back_and_redo_brings_back(cli, isolated):
     cli("rep", "add", "alice")
     empty_but_alice = snapshot(isolated)

@@ -36,13 +36,11 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            session.discard_new_file()
             raise typer.Exit(INTERRUPTED) from None
         except (SalesError, sqlite3.DatabaseError) as error:
             failure = error if isinstance(error, SalesError) else _database_failure(error)
             if failure is None or debugging():
                 raise
-            session.discard_new_file()
             output.error(str(failure))
             raise typer.Exit(failure.exit_code) from None
 

@@ -219,7 +219,7 @@ def list_(
     conn = session.connection()
     where = customers.Filter(
         tier=parse.parse_tier(tier) if tier else None,
-        tags=tuple(tag or ()),
+        tags=tuple(parse.list_items(tag or (), parse.nocase)),
         owner=refs.rep(conn, owner)["id"] if owner else None,
         source=source,
         industry=industry,
@@ -304,7 +304,7 @@ def edit(
     if moved is None:
         output.done("Nothing to change.")
         return
-    name = changes.get("name", customer["name"])
+    name = changes.get("name", customer["name"]).strip()  # as stored
     work = _counted(moved)
     whom = f"went along to {new_owner['handle']}" if new_owner else "has no owner now either"
     handed = f"; its open work {whom}: {work}" if work else ""

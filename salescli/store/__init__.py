@@ -183,23 +183,6 @@ def refuse_foreign(database: str, tables: list[str]) -> None:
     )
 
 
-def remove_if_unused(conn: sqlite3.Connection, path: Path) -> None:
-    """Delete the database file ``path`` (``conn`` is on it; closed here) if no command was
-    ever recorded in it — a file made by a command that then failed. With the write lock
-    held, so that no command writes it meanwhile; one that holds the lock keeps it."""
-    try:
-        conn.rollback()
-        conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("BEGIN IMMEDIATE")
-        if not conn.execute("SELECT 1 FROM history_command LIMIT 1").fetchone():
-            for suffix in ("-wal", "-shm", "-journal", ""):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-    except sqlite3.Error:  # busy: another command has it now
-        pass
-    finally:
-        conn.close()
-
-
 def begin_immediate(conn: sqlite3.Connection, waiting: Notice | None = None) -> None:
     """Take the write lock, waiting as long as another command holds it (calling
     ``waiting`` once, after a moment). Tries in short steps, so Ctrl-C is heard."""

@@ -56,8 +56,9 @@ def get(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
 def check_name(conn: sqlite3.Connection, name: str, *, exclude: int | None = None) -> str:
     """A usable, unused customer name (unique case-insensitively)."""
     name = parse.require_text(name, what="customer name")
-    if name.isdigit():
-        raise UsageError(f"customer name '{name}' is only digits: it would read as an id")
+    if name.removeprefix("#").isdigit():
+        what = "is only digits" if name.isdigit() else "is # and digits"
+        raise UsageError(f"customer name '{name}' {what}: it would read as an id")
     clash = conn.execute(
         "SELECT id, name FROM customer WHERE name = ? COLLATE NOCASE AND id IS DISTINCT FROM ?", [name, exclude]
     ).fetchone()

@@ -240,7 +240,7 @@ class Import:
         checked before (``check_again``): they are left out, and a row that is invalid
         only now stops the import."""
         outcome = Outcome()
-        ctx = replace(ctx, paid={})  # the payments this check has let through so far
+        ctx = replace(ctx, paid={}, left_out=again or ())  # paid: what this check has let through so far
         fresh = count()  # numbers the new records without an id, which get ids in this order
         seen = store.SeenKeys()
         owners = reps.Assigner(conn) if self.assign and spool is not None else None
@@ -495,7 +495,7 @@ def _within_balances(conn: sqlite3.Connection, ctx: Context, rows: list[Row]) ->
     """Payments as ``deal pay`` takes them (``deals.payment_refused``): more than zero, not
     before the deal was won, never more than it has outstanding — after the rows before
     them in the file, and without what a payment this row updates had."""
-    writing = [row for row in rows if not row.errors and row.action in ("create", "update")]
+    writing = [row for row in rows if not row.errors and row.action in ("create", "update") and row.number not in ctx.left_out]
     replaced = store.payments_by_id(conn, [row.match for row in writing if row.action == "update"])
     deals = {row.refs["deal"]["id"] for row in writing} | {deal for deal, _ in replaced.values()}
     ctx.paid.update(store.paid_by_deal(conn, deals - ctx.paid.keys()))

@@ -5,7 +5,7 @@ the look-ups they rely on were done before, a batch at a time, by the importer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ class Context:
     stages: list[dict[str, Any]]
     leads: bool = False  # customers are new leads (import --leads): created now if the file has no date
     paid: dict[int, int] = field(default_factory=dict)  # deal id → paid, with the rows of this check before
+    left_out: Container[int] = ()  # the rows a second check leaves out (invalid the first time)
 
     @property
     def first_open_stage(self) -> dict[str, Any]:
