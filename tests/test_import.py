@@ -474,6 +474,20 @@ def test_an_imported_deal_with_payments_stays_won_at_no_less_than_paid(cli, any_
     assert [deal["amount"] for deal in cli.json("export", "deals")] == [95]
 
 
+def test_a_western_european_excel_file_is_not_read_as_chinese(cli, isolated, tmp_path):
+    """cp1252 bytes that happen to be GB18030 too went in as Chinese ("Müller GmbH" as
+    "M黮ler GmbH") without a word: such a file now needs its encoding named."""
+    text = "name,contact\r\nMüller GmbH,Herr Jürgen\r\nBäckerei Köhler,Frau Schön\r\n"
+    western = write(tmp_path / "de.csv", text, "cp1252")
+    error = cli.fails("import", "customers", western)
+    assert "reads as GB18030 (Chinese) text, but 'M黮ler' in it looks like 'Müller' in a Western European encoding" in error
+    assert "--encoding (cp1252 for Excel in Western Europe, gb18030 for Chinese)" in error
+    cli("import", "customers", western, "--encoding", "cp1252")
+    chinese = write(tmp_path / "zh.csv", "name,contact\r\nABC科技有限公司,张伟\r\niPhone专卖店,Amy王\r\n", "gb18030")
+    cli("import", "customers", chinese)
+    assert [c["name"] for c in cli.json("customer", "list")] == ["ABC科技有限公司", "Bäckerei Köhler", "iPhone专卖店", "Müller GmbH"]
+
+
 def test_targets_values_by_metric(cli, isolated, tmp_path):
     source = write(
         tmp_path / "t.csv",

@@ -58,10 +58,42 @@ def detect_encoding(path: Path, forced: str | None = None) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    for encoding in ("utf-8", "gb18030"):
-        if _decodes(path, encoding):
-            return encoding
-    raise Invalid(f"{path} is neither UTF-8 nor GB18030 text: name its encoding with --encoding")
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    if not _decodes(path, "gb18030"):
+        raise Invalid(f"{path} is neither UTF-8 nor GB18030 text: name its encoding with --encoding")
+    if western := _western_word(path):
+        latin, chinese = western
+        raise Invalid(
+            f"{path} reads as GB18030 (Chinese) text, but '{chinese}' in it looks like '{latin}' in a Western "
+            "European encoding: name its encoding with --encoding (cp1252 for Excel in Western Europe, gb18030 "
+            "for Chinese)"
+        )
+    return "gb18030"
+
+
+# A Latin letter, then a character GB18030 writes with an ASCII letter as its second byte:
+# what Western European text reads as ("Müller" in cp1252 is "M黮ler" in GB18030), and
+# what Chinese text hardly holds (GB2312's characters all end in a byte above 0xA0).
+_LATIN_THEN_WIDE = re.compile(r"[A-Za-z]+([^\x00-\x7f])[A-Za-z]*")
+
+
+def _western_word(path: Path) -> tuple[str, str] | None:
+    """A word of ``path``, a GB18030 file, that reads as Latin letters in cp1252 (as that
+    text, and as GB18030 reads it), if the whole file is cp1252 text too; else None."""
+    if not _decodes(path, "cp1252"):
+        return None
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    with open(path, "rb") as raw:
+        while chunk := raw.read(_CHUNK):
+            for match in _LATIN_THEN_WIDE.finditer(decoder.decode(chunk)):
+                encoded = match[1].encode("gb18030")
+                if len(encoded) == 2 and chr(encoded[1]).isascii() and chr(encoded[1]).isalpha():
+                    word = match[0]
+                    latin = word.encode("gb18030").decode("cp1252")
+                    if latin.isalpha():
+                        return latin, word
+    return None
 
 
 def sniff_delimiter(line: str) -> str:
