@@ -14,6 +14,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from salescli import parse, store
@@ -69,7 +70,8 @@ class Outcome:
     first_contact: list[int] = field(default_factory=list)  # open "First contact" tasks a win answered
 
 
-def _money(conn: sqlite3.Connection, cents: int) -> str:
+def money(conn: sqlite3.Connection, cents: int) -> str:
+    """Cents as this database shows money (its currency), in what a write says."""
     return parse.format_money(cents, store.setting(conn, "currency"))
 
 
@@ -218,9 +220,9 @@ def credit_warning(
     if owed + amount <= limit:
         return []
     return [
-        f"this deal takes {customer['name']} over its credit limit of {_money(conn, limit)}: "
-        f"{_money(conn, owed)} outstanding plus this deal's {_money(conn, amount)} "
-        f"makes {_money(conn, owed + amount)}"
+        f"this deal takes {customer['name']} over its credit limit of {money(conn, limit)}: "
+        f"{money(conn, owed)} outstanding plus this deal's {money(conn, amount)} "
+        f"makes {money(conn, owed + amount)}"
     ]
 
 
@@ -316,7 +318,7 @@ def edit(conn: sqlite3.Connection, deal: sqlite3.Row, changes: dict[str, Any]) -
             values["cost"] = _times(product["cost"], changes.get("quantity", deal["quantity"]), "cost")
     received = paid(conn, deal["id"])
     if values.get("amount", deal["amount"]) < received:
-        raise Invalid(amount_below_paid(deal["id"], _money(conn, received)))
+        raise Invalid(amount_below_paid(deal["id"], money(conn, received)))
     store.update(conn, "deal", deal["id"], values)
     if "customer_id" in values:
         conn.execute("UPDATE activity SET customer_id = ? WHERE deal_id = ?", [values["customer_id"], deal["id"]])
@@ -384,7 +386,7 @@ def _enter(
         raise Invalid(f"{on} is before {label} entered '{last['name']}' ({last['entered_on']})")
     received = paid(conn, deal["id"])
     if received and stage["kind"] != "won":
-        raise Invalid(stays_won(deal["id"], _money(conn, received)))
+        raise Invalid(stays_won(deal["id"], money(conn, received)))
     conn.execute(
         "UPDATE deal SET stage_id = ?, closed_at = ?, lost_reason = ?, amount = ? WHERE id = ?",
         [
@@ -464,7 +466,7 @@ def pay(conn: sqlite3.Connection, deal: sqlite3.Row, amount: int, on: dt.date) -
     if on > parse.today():
         raise Invalid(f"{on} is in the future: record a payment when it is received")
     balance = deal["amount"] - paid(conn, deal["id"])
-    refused = payment_refused(deal, amount, on.isoformat(), balance, lambda cents: _money(conn, cents))
+    refused = payment_refused(deal, amount, on.isoformat(), balance, partial(money, conn))
     if refused:
         raise Invalid(refused[1])
     conn.execute(

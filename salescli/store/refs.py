@@ -32,14 +32,13 @@ def customer(conn: sqlite3.Connection, ref: str | int) -> sqlite3.Row:
         raise UsageError("a customer is required: give its id or name")
     digits = text.removeprefix("#")
     if digits.isascii() and digits.isdigit():
-        number = int(digits)
-        as_id = text != digits or digits == str(number)  # as salescli writes an id: only an id
-        if as_id or number <= parse.MAX_ID:
+        as_id = text != digits or digits == str(int(digits))  # as salescli writes an id: only an id
+        if as_id or parse.id_number(digits) is not None:
             row = conn.execute("SELECT * FROM customer WHERE id = ?", [_id(digits, "customer")]).fetchone()
             if row:
                 return row
         if as_id:
-            raise NotFound(f"no customer with id {number}")
+            raise NotFound(f"no customer with id {int(digits)}")
     row = conn.execute(
         "SELECT * FROM customer WHERE name = ? COLLATE NOCASE", [text]
     ).fetchone()

@@ -32,6 +32,7 @@ import sqlite3
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import count, islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,7 +42,7 @@ from salescli.errors import Invalid, UsageError
 from salescli.grammar import plural
 from salescli.output import csv_safe, csv_text
 from salescli.store import backup as backups
-from salescli.store import bulk, dialect, setting
+from salescli.store import bulk, dialect
 from salescli.store import customers, history, reps
 from salescli.store import deals as deal_rules
 from salescli.store import transfer as store
@@ -499,7 +500,7 @@ def _within_balances(conn: sqlite3.Connection, ctx: Context, rows: list[Row]) ->
     replaced = store.payments_by_id(conn, [row.match for row in writing if row.action == "update"])
     deals = {row.refs["deal"]["id"] for row in writing} | {deal for deal, _ in replaced.values()}
     ctx.paid.update(store.paid_by_deal(conn, deals - ctx.paid.keys()))
-    money = _money(conn)
+    money = partial(deal_rules.money, conn)
     for row in writing:
         deal, amount = row.refs["deal"], row.values["amount"]
         before = replaced.get(row.match) if row.action == "update" else None
@@ -519,7 +520,7 @@ def _keeping_payments(conn: sqlite3.Connection, rows: list[Row]) -> None:
     ``deal move`` and ``deal edit`` keep it)."""
     updating = [row for row in rows if not row.errors and row.action == "update"]
     received = store.paid_by_deal(conn, [row.match for row in updating])
-    money = _money(conn)
+    money = partial(deal_rules.money, conn)
     for row in updating:
         if not (paid := received[row.match]):
             continue
@@ -528,12 +529,6 @@ def _keeping_payments(conn: sqlite3.Connection, rows: list[Row]) -> None:
             row.fail("stage", deal_rules.stays_won(row.match, money(paid)))
         if amount is not None and amount < paid:
             row.fail("amount", deal_rules.amount_below_paid(row.match, money(paid)))
-
-
-def _money(conn: sqlite3.Connection) -> Callable[[int], str]:
-    """Cents as this database shows money (its currency)."""
-    currency = setting(conn, "currency")
-    return lambda cents: parse.format_money(cents, currency)
 
 
 def _lookup(

@@ -60,9 +60,11 @@ def detect_encoding(path: Path, forced: str | None = None) -> str:
         return "utf-16"
     if _decodes(path, "utf-8"):
         return "utf-8"
-    if not _decodes(path, "gb18030"):
-        raise Invalid(f"{path} is neither UTF-8 nor GB18030 text: name its encoding with --encoding")
-    if western := _western_word(path):
+    try:
+        western = _western_word(path)
+    except UnicodeDecodeError:
+        raise Invalid(f"{path} is neither UTF-8 nor GB18030 text: name its encoding with --encoding") from None
+    if western:
         latin, chinese = western
         raise Invalid(
             f"{path} reads as GB18030 (Chinese) text, but '{chinese}' in it looks like '{latin}' in a Western "
@@ -79,21 +81,20 @@ _LATIN_THEN_WIDE = re.compile(r"[A-Za-z]+([^\x00-\x7f])[A-Za-z]*")
 
 
 def _western_word(path: Path) -> tuple[str, str] | None:
-    """A word of ``path``, a GB18030 file, that reads as Latin letters in cp1252 (as that
-    text, and as GB18030 reads it), if the whole file is cp1252 text too; else None."""
-    if not _decodes(path, "cp1252"):
-        return None
+    """Read ``path`` as GB18030 (UnicodeDecodeError if it is not): a word in it that reads
+    as Latin letters in cp1252 (as that text, and as GB18030 reads it), if the whole file
+    is cp1252 text too; else None."""
     decoder = codecs.getincrementaldecoder("gb18030")()
+    western = None
     with open(path, "rb") as raw:
         while chunk := raw.read(_CHUNK):
             for match in _LATIN_THEN_WIDE.finditer(decoder.decode(chunk)):
-                encoded = match[1].encode("gb18030")
-                if len(encoded) == 2 and chr(encoded[1]).isascii() and chr(encoded[1]).isalpha():
-                    word = match[0]
-                    latin = word.encode("gb18030").decode("cp1252")
-                    if latin.isalpha():
-                        return latin, word
-    return None
+                word, encoded = match[0], match[1].encode("gb18030")
+                if western is None and len(encoded) == 2 and encoded[1:].isalpha():  # bytes: ASCII letters only
+                    latin = word.encode("gb18030").decode("cp1252", "replace")
+                    western = (latin, word) if latin.isalpha() else None
+        decoder.decode(b"", final=True)
+    return western if western and _decodes(path, "cp1252") else None
 
 
 def sniff_delimiter(line: str) -> str:
